@@ -1,0 +1,136 @@
+import { HEADER_BYTES } from "./constants.js";
+import { PacketError } from "./errors.js";
+import { findFragmentProblem } from "./internal/fragment-rules.js";
+import { isUint32 } from "./internal/uint32-be.js";
+import { isProblem, parseDatagram, writeHeader } from "./internal/wire-header.js";
+
+/**
+ * The six fields of the seed wire header (24 bytes, each a big-endian uint32 on the wire; the
+ * byte table is in `internal/wire-header.ts` and the README).
+ */
+export interface PacketHeader {
+  /** Offset 0: frame sequence number, uint32 (wraps at 2^32). */
+  readonly seqNum: number;
+  /** Offset 4: bytes of the whole frame across all its fragments, uint32. */
+  readonly totalLength: number;
+  /** Offset 8: the frame begins with an overlap region to crossfade (1 or 0 on the wire). */
+  readonly hasOverlap: boolean;
+  /** Offset 12: identifier of the fragmented message, uint32. */
+  readonly fragId: number;
+  /** Offset 16: fragments in the message, uint32 ≥ 1. */
+  readonly totalFrags: number;
+  /** Offset 20: this fragment's 0-based index, uint32 < `totalFrags`. */
+  readonly fragIndex: number;
+}
+
+/** A decoded datagram. */
+export interface DecodedPacket {
+  /** The header fields. */
+  readonly header: PacketHeader;
+  /**
+   * The payload: a view (`subarray`) into the decoded bytes, not a copy. It changes if they
+   * change; copy it (`payload.slice()`) to keep it past the datagram buffer's reuse.
+   */
+  readonly payload: Uint8Array;
+}
+
+/**
+ * Bytes a datagram with `payloadBytes` of payload takes on the wire: `HEADER_BYTES + payloadBytes`.
+ *
+ * @throws RangeError if `payloadBytes` is not a non-negative safe integer.
+ */
+export function encodedLength(payloadBytes: number): number {
+  if (!Number.isSafeInteger(payloadBytes) || payloadBytes < 0) {
+    throw new RangeError(`payloadBytes must be a non-negative integer, got ${String(payloadBytes)}`);
+  }
+  return HEADER_BYTES + payloadBytes;
+}
+
+/**
+ * Writes header and payload into `target` at `offset` without allocating; returns the bytes
+ * written (`encodedLength(payload.length)`). `payload` is copied; neither buffer is kept.
+ *
+ * @throws TypeError if `target` or `payload` is not a Uint8Array, or a header field has the
+ *   wrong type.
+ * @throws RangeError if a header field is not a uint32, the fields break a rule the decoder
+ *   enforces (`totalFrags` ≥ 1, `fragIndex` < `totalFrags`, payload length consistent with
+ *   `totalLength`), or `target` has no room at `offset`.
+ */
+export function encodeInto(
+  target: Uint8Array,
+  offset: number,
+  header: PacketHeader,
+  payload: Uint8Array,
+): number {
+  if (!(target instanceof Uint8Array)) throw new TypeError("target must be a Uint8Array");
+  if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
+  checkHeader(header, payload.length);
+  const written = HEADER_BYTES + payload.length;
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset + written > target.length) {
+    throw new RangeError(
+      `offset must leave ${written} bytes in target (${target.length} bytes), got ${String(offset)}`,
+    );
+  }
+  writeHeader(
+    target,
+    offset,
+    header.seqNum,
+    header.totalLength,
+    header.hasOverlap,
+    header.fragId,
+    header.totalFrags,
+    header.fragIndex,
+  );
+  target.set(payload, offset + HEADER_BYTES);
+  return written;
+}
+
+/**
+ * Encodes one datagram into a new Uint8Array of `encodedLength(payload.length)` bytes, owned by
+ * the caller. Throws as {@link encodeInto}.
+ */
+export function encodePacket(header: PacketHeader, payload: Uint8Array): Uint8Array {
+  if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
+  const out = new Uint8Array(HEADER_BYTES + payload.length);
+  encodeInto(out, 0, header, payload);
+  return out;
+}
+
+/**
+ * Decodes one datagram (`bytes` is exactly the datagram; pass a `subarray` for a window).
+ * The returned payload is a view into `bytes`, not a copy.
+ *
+ * @throws PacketError `"truncated"` under 24 bytes; `"bad-field"` for `has_overlap` not 0/1,
+ *   `total_frags` 0, `frag_index` ≥ `total_frags` or `total_frags` > max(1, `total_length`);
+ *   `"bad-length"` for a payload longer than `total_length`, a single fragment whose payload is
+ *   not `total_length` bytes, or an empty fragment of a split message.
+ * @throws TypeError if `bytes` is not a Uint8Array.
+ */
+export function decodePacket(bytes: Uint8Array): DecodedPacket {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError("bytes must be a Uint8Array");
+  const parsed = parseDatagram(bytes);
+  if (isProblem(parsed)) throw new PacketError(parsed[0], parsed[1]);
+  return parsed;
+}
+
+function checkHeader(header: PacketHeader, payloadBytes: number): void {
+  if (typeof header !== "object" || header === null) throw new TypeError("header must be an object");
+  checkUint32("header.seqNum", header.seqNum);
+  checkUint32("header.totalLength", header.totalLength);
+  checkUint32("header.fragId", header.fragId);
+  checkUint32("header.totalFrags", header.totalFrags);
+  checkUint32("header.fragIndex", header.fragIndex);
+  if (typeof header.hasOverlap !== "boolean") {
+    throw new TypeError(`header.hasOverlap must be a boolean, got ${typeof header.hasOverlap}`);
+  }
+  const problem = findFragmentProblem(header.totalLength, header.totalFrags, header.fragIndex, payloadBytes);
+  if (problem === undefined) return;
+  // "bad-field" messages name a header field, "bad-length" ones name the payload.
+  throw new RangeError(problem[0] === "bad-field" ? `header.${problem[1]}` : problem[1]);
+}
+
+function checkUint32(name: string, value: unknown): void {
+  if (isUint32(value)) return;
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  throw new RangeError(`${name} must be an integer in [0, 4294967295], got ${value}`);
+}
