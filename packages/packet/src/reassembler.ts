@@ -1,0 +1,298 @@
+import {
+  DEFAULT_COMPLETED_HISTORY,
+  DEFAULT_MAX_AGE_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_PENDING_MESSAGES,
+  MAX_UINT32,
+} from "./constants.js";
+import type { PacketErrorCode } from "./errors.js";
+import { expectedFragmentBytes, strideOf } from "./internal/fragment-stride.js";
+import { RecentIds } from "./internal/recent-ids.js";
+import { isProblem, parseDatagram } from "./internal/wire-header.js";
+
+/** Options of {@link Reassembler}. */
+export interface ReassemblerOptions {
+  /**
+   * Largest message (`total_length`) accepted, in bytes; a datagram claiming more is dropped as
+   * malformed (`"too-large"`). Also bounds `total_frags`, since every fragment carries ≥ 1 byte.
+   * @default 65536 (`DEFAULT_MAX_MESSAGE_BYTES`)
+   */
+  readonly maxMessageBytes?: number;
+  /**
+   * Most incomplete messages held at once; starting one more evicts the oldest (counted as
+   * expired). Memory held is at most `maxPendingMessages × 2 × maxMessageBytes` bytes.
+   * @default 32 (`DEFAULT_MAX_PENDING_MESSAGES`)
+   */
+  readonly maxPendingMessages?: number;
+  /**
+   * Age in milliseconds, from its first fragment, at which an incomplete message is dropped
+   * (counted as expired). `Infinity` turns ageing off.
+   * @default 2000 (`DEFAULT_MAX_AGE_MS`)
+   */
+  readonly maxAgeMs?: number;
+  /**
+   * How many recently completed `frag_id`s are remembered, so that a late copy of a fragment of
+   * an already-delivered message counts as a duplicate instead of starting a new message. A
+   * sender must not reuse a `frag_id` within this many messages. 0 remembers none.
+   * @default 256 (`DEFAULT_COMPLETED_HISTORY`)
+   */
+  readonly completedHistory?: number;
+  /**
+   * The clock, in milliseconds, used when `push`/`expire` get no `nowMs`; non-decreasing.
+   * @default () => performance.now()
+   */
+  readonly clock?: () => number;
+}
+
+/** A whole message, delivered once. */
+export interface ReassembledMessage {
+  /** `seq_num` of the frame, uint32. */
+  readonly seq: number;
+  /** `has_overlap` of the frame. */
+  readonly hasOverlap: boolean;
+  /** `frag_id` of the message, uint32. */
+  readonly fragId: number;
+  /** The frame, exactly `total_length` bytes, in a buffer owned by the caller. */
+  readonly payload: Uint8Array;
+}
+
+/**
+ * What {@link Reassembler.push} did with a datagram:
+ * - `"complete"`: it completed a message, given in `message`;
+ * - `"accepted"`: a new fragment of a message still incomplete was stored;
+ * - `"duplicate"`: a fragment already stored, or of a recently completed message; ignored;
+ * - `"malformed"`: dropped, for the {@link PacketErrorCode} in `reason`.
+ */
+export type PushResult =
+  | { readonly status: "complete"; readonly message: ReassembledMessage }
+  | { readonly status: "accepted" }
+  | { readonly status: "duplicate" }
+  | { readonly status: "malformed"; readonly reason: PacketErrorCode };
+
+/** Counters since the Reassembler was made. */
+export interface ReassemblerStats {
+  /** Datagrams pushed. */
+  readonly received: number;
+  /** Messages delivered. */
+  readonly completed: number;
+  /** Datagrams ignored as duplicates. */
+  readonly duplicate: number;
+  /** Datagrams dropped as malformed. */
+  readonly malformed: number;
+  /** Incomplete messages dropped, by age or evicted to make room. */
+  readonly expired: number;
+}
+
+interface PendingMessage {
+  readonly seq: number;
+  readonly hasOverlap: boolean;
+  readonly totalLength: number;
+  readonly totalFrags: number;
+  /** Payload bytes of every fragment but the last; fragment i sits at byte i·stride. */
+  readonly stride: number;
+  readonly buffer: Uint8Array;
+  /** 1 where the fragment has arrived. */
+  readonly have: Uint8Array;
+  received: number;
+  readonly firstSeenMs: number;
+}
+
+const ACCEPTED: PushResult = Object.freeze({ status: "accepted" });
+const DUPLICATE: PushResult = Object.freeze({ status: "duplicate" });
+const MALFORMED: Readonly<Record<PacketErrorCode, PushResult>> = Object.freeze({
+  truncated: Object.freeze({ status: "malformed", reason: "truncated" }),
+  "bad-field": Object.freeze({ status: "malformed", reason: "bad-field" }),
+  "bad-length": Object.freeze({ status: "malformed", reason: "bad-length" }),
+  "too-large": Object.freeze({ status: "malformed", reason: "too-large" }),
+  inconsistent: Object.freeze({ status: "malformed", reason: "inconsistent" }),
+});
+
+/**
+ * Joins the fragments of each message (by `frag_id`) back into whole frames, in any arrival
+ * order, each delivered once. Built for datagrams from the network: `push` never throws on bad
+ * bytes; it drops and counts them. Memory is bounded by `maxPendingMessages` and
+ * `maxMessageBytes` whatever arrives.
+ *
+ * Fragment sizes must follow the shape {@link splitIntoFragments} produces (every fragment but
+ * the last the same size, the last 1..that size; see `internal/fragment-stride.ts`).
+ */
+export class Reassembler {
+  readonly #maxMessageBytes: number;
+  readonly #maxPendingMessages: number;
+  readonly #maxAgeMs: number;
+  readonly #clock: () => number;
+  readonly #pending = new Map<number, PendingMessage>();
+  readonly #completedIds: RecentIds;
+  #heldBytes = 0;
+  #received = 0;
+  #completed = 0;
+  #duplicate = 0;
+  #malformed = 0;
+  #expired = 0;
+
+  /** @throws RangeError naming the option that is out of range; TypeError for a bad `clock`. */
+  constructor(options: ReassemblerOptions = {}) {
+    const {
+      maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+      maxPendingMessages = DEFAULT_MAX_PENDING_MESSAGES,
+      maxAgeMs = DEFAULT_MAX_AGE_MS,
+      completedHistory = DEFAULT_COMPLETED_HISTORY,
+      clock = () => performance.now(),
+    } = options;
+    checkInteger("maxMessageBytes", maxMessageBytes, 1, MAX_UINT32);
+    checkInteger("maxPendingMessages", maxPendingMessages, 1, 1_000_000);
+    checkInteger("completedHistory", completedHistory, 0, 1_000_000);
+    if (typeof maxAgeMs !== "number" || !(maxAgeMs > 0)) {
+      throw new RangeError(`maxAgeMs must be a number above 0, got ${String(maxAgeMs)}`);
+    }
+    if (typeof clock !== "function") throw new TypeError("clock must be a function");
+    this.#maxMessageBytes = maxMessageBytes;
+    this.#maxPendingMessages = maxPendingMessages;
+    this.#maxAgeMs = maxAgeMs;
+    this.#clock = clock;
+    this.#completedIds = new RecentIds(completedHistory);
+  }
+
+  /**
+   * Takes one datagram (whole, header included). Expires aged messages first. The datagram is
+   * read during the call and not kept (its bytes are copied), so the caller may reuse it.
+   *
+   * @param nowMs the time in milliseconds; defaults to the clock option.
+   * @returns what happened; a completed message's payload is the caller's.
+   * @throws TypeError if `datagram` is not a Uint8Array (never for bad contents).
+   */
+  push(datagram: Uint8Array, nowMs: number = this.#clock()): PushResult {
+    if (!(datagram instanceof Uint8Array)) throw new TypeError("datagram must be a Uint8Array");
+    this.#received++;
+    this.expire(nowMs);
+
+    const parsed = parseDatagram(datagram);
+    if (isProblem(parsed)) return this.#drop(parsed[0]);
+    const { header, payload } = parsed;
+    const { fragId, totalLength, totalFrags, fragIndex } = header;
+    if (totalLength > this.#maxMessageBytes) return this.#drop("too-large");
+    if (this.#completedIds.has(fragId)) {
+      this.#duplicate++;
+      return DUPLICATE;
+    }
+    if (totalFrags === 1) {
+      // Per-datagram rules already hold payload.length === totalLength.
+      return this.#complete(fragId, header.seqNum, header.hasOverlap, payload.slice());
+    }
+
+    let entry = this.#pending.get(fragId);
+    if (entry === undefined) {
+      const stride = strideOf(totalLength, totalFrags, fragIndex, payload.length);
+      if (stride === 0) return this.#drop("bad-length");
+      if (this.#pending.size >= this.#maxPendingMessages) this.#evictOldest();
+      entry = {
+        seq: header.seqNum,
+        hasOverlap: header.hasOverlap,
+        totalLength,
+        totalFrags,
+        stride,
+        buffer: new Uint8Array(totalLength),
+        have: new Uint8Array(totalFrags),
+        received: 0,
+        firstSeenMs: nowMs,
+      };
+      this.#pending.set(fragId, entry);
+      this.#heldBytes += totalLength + totalFrags;
+    } else {
+      if (
+        entry.totalLength !== totalLength ||
+        entry.totalFrags !== totalFrags ||
+        entry.seq !== header.seqNum ||
+        entry.hasOverlap !== header.hasOverlap
+      ) {
+        return this.#drop("inconsistent");
+      }
+      if (payload.length !== expectedFragmentBytes(totalLength, totalFrags, fragIndex, entry.stride)) {
+        return this.#drop("bad-length");
+      }
+      if (entry.have[fragIndex] === 1) {
+        this.#duplicate++;
+        return DUPLICATE;
+      }
+    }
+
+    entry.buffer.set(payload, fragIndex * entry.stride);
+    entry.have[fragIndex] = 1;
+    entry.received++;
+    if (entry.received < totalFrags) return ACCEPTED;
+    this.#forget(fragId, entry);
+    return this.#complete(fragId, entry.seq, entry.hasOverlap, entry.buffer);
+  }
+
+  /**
+   * Drops incomplete messages whose first fragment is at least `maxAgeMs` old at `nowMs`.
+   * `push` calls it; call it yourself to free memory while no datagrams arrive.
+   *
+   * @returns how many messages it dropped (added to `stats.expired`).
+   */
+  expire(nowMs: number = this.#clock()): number {
+    let dropped = 0;
+    // Insertion order is arrival order, so the oldest come first.
+    for (const [fragId, entry] of this.#pending) {
+      if (nowMs - entry.firstSeenMs < this.#maxAgeMs) break;
+      this.#forget(fragId, entry);
+      dropped++;
+    }
+    this.#expired += dropped;
+    return dropped;
+  }
+
+  /** Incomplete messages held now (at most `maxPendingMessages`). */
+  get heldMessages(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Bytes held now for incomplete messages: each one's `total_length` buffer plus one byte per
+   * fragment of bookkeeping. Never above `maxPendingMessages × 2 × maxMessageBytes`.
+   */
+  get heldBytes(): number {
+    return this.#heldBytes;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): ReassemblerStats {
+    return {
+      received: this.#received,
+      completed: this.#completed,
+      duplicate: this.#duplicate,
+      malformed: this.#malformed,
+      expired: this.#expired,
+    };
+  }
+
+  #drop(reason: PacketErrorCode): PushResult {
+    this.#malformed++;
+    return MALFORMED[reason];
+  }
+
+  #complete(fragId: number, seq: number, hasOverlap: boolean, payload: Uint8Array): PushResult {
+    this.#completedIds.add(fragId);
+    this.#completed++;
+    return { status: "complete", message: { seq, hasOverlap, fragId, payload } };
+  }
+
+  #evictOldest(): void {
+    for (const [fragId, entry] of this.#pending) {
+      this.#forget(fragId, entry);
+      this.#expired++;
+      return;
+    }
+  }
+
+  #forget(fragId: number, entry: PendingMessage): void {
+    this.#pending.delete(fragId);
+    this.#heldBytes -= entry.totalLength + entry.totalFrags;
+  }
+}
+
+function checkInteger(name: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+}
