@@ -96,19 +96,19 @@ describe("encodePacket / decodePacket fixtures", () => {
 });
 
 describe("decodePacket rejects bad datagrams with a PacketError", () => {
-  test.each<[string, Uint8Array, PacketErrorCode]>([
-    ["an empty datagram", new Uint8Array(0), "truncated"],
-    ["23 bytes, one short of a header", FRAGMENT_FIXTURE.slice(0, 23), "truncated"],
-    ["has_overlap = 2", withField(8, 2), "bad-field"],
-    ["has_overlap = 0xffffffff", withField(8, 0xffff_ffff), "bad-field"],
-    ["total_frags = 0", withField(16, 0), "bad-field"],
-    ["frag_index = total_frags", withField(20, 2), "bad-field"],
-    ["frag_index = 0xffffffff", withField(20, 0xffff_ffff), "bad-field"],
-    ["total_frags above total_length", withField(16, 301), "bad-field"],
-    ["a payload longer than total_length", withField(4, 2), "bad-length"],
-    ["a single fragment shorter than total_length", withField(16, 1).fill(0, 20, 24), "bad-length"],
-    ["an empty fragment of a split message", FRAGMENT_FIXTURE.slice(0, HEADER_BYTES), "bad-length"],
-  ])("%s: %s", (_name, bytes, code) => {
+  test.each<[string, PacketErrorCode, Uint8Array]>([
+    ["an empty datagram", "truncated", new Uint8Array(0)],
+    ["23 bytes, one short of a header", "truncated", FRAGMENT_FIXTURE.slice(0, 23)],
+    ["has_overlap = 2", "bad-field", withField(8, 2)],
+    ["has_overlap = 0xffffffff", "bad-field", withField(8, 0xffff_ffff)],
+    ["total_frags = 0", "bad-field", withField(16, 0)],
+    ["frag_index = total_frags", "bad-field", withField(20, 2)],
+    ["frag_index = 0xffffffff", "bad-field", withField(20, 0xffff_ffff)],
+    ["total_frags above total_length", "bad-field", withField(16, 301)],
+    ["a payload longer than total_length", "bad-length", withField(4, 2)],
+    ["a single fragment shorter than total_length", "bad-length", withField(16, 1).fill(0, 20, 24)],
+    ["an empty fragment of a split message", "bad-length", FRAGMENT_FIXTURE.slice(0, HEADER_BYTES)],
+  ])("%s: %s", (_name, code, bytes) => {
     const error = decodeError(bytes);
     expect(error.code).toBe(code);
     expect(isPacketError(error)).toBe(true);
