@@ -2,7 +2,7 @@ import { HEADER_BYTES } from "./constants.js";
 import { PacketError } from "./errors.js";
 import { findFragmentProblem } from "./internal/fragment-rules.js";
 import { isUint32 } from "./internal/uint32-be.js";
-import { isProblem, parseDatagram, writeHeader } from "./internal/wire-header.js";
+import { isProblem, parseHeader, writeHeader } from "./internal/wire-header.js";
 
 /**
  * The six fields of the seed wire header (24 bytes, each a big-endian uint32 on the wire; the
@@ -81,7 +81,7 @@ export function encodeInto(
     header.totalFrags,
     header.fragIndex,
   );
-  target.set(payload, offset + HEADER_BYTES);
+  copyPayload(target, offset + HEADER_BYTES, payload);
   return written;
 }
 
@@ -108,9 +108,21 @@ export function encodePacket(header: PacketHeader, payload: Uint8Array): Uint8Ar
  */
 export function decodePacket(bytes: Uint8Array): DecodedPacket {
   if (!(bytes instanceof Uint8Array)) throw new TypeError("bytes must be a Uint8Array");
-  const parsed = parseDatagram(bytes);
-  if (isProblem(parsed)) throw new PacketError(parsed[0], parsed[1]);
-  return parsed;
+  const header = parseHeader(bytes);
+  if (isProblem(header)) throw new PacketError(header[0], header[1]);
+  return { header, payload: bytes.subarray(HEADER_BYTES) };
+}
+
+/** Below this many bytes a plain loop copies faster than `TypedArray.set` (V8, Node 20). */
+const LOOP_COPY_MAX_BYTES = 32;
+
+function copyPayload(target: Uint8Array, at: number, payload: Uint8Array): void {
+  const length = payload.length;
+  if (length > LOOP_COPY_MAX_BYTES) {
+    target.set(payload, at);
+    return;
+  }
+  for (let i = 0; i < length; i++) target[at + i] = payload[i]!;
 }
 
 function checkHeader(header: PacketHeader, payloadBytes: number): void {

@@ -3,12 +3,13 @@ import {
   DEFAULT_MAX_AGE_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_PENDING_MESSAGES,
+  HEADER_BYTES,
   MAX_UINT32,
 } from "./constants.js";
 import type { PacketErrorCode } from "./errors.js";
 import { expectedFragmentBytes, strideOf } from "./internal/fragment-stride.js";
 import { RecentIds } from "./internal/recent-ids.js";
-import { isProblem, parseDatagram } from "./internal/wire-header.js";
+import { isProblem, parseHeader } from "./internal/wire-header.js";
 
 /** Options of {@link Reassembler}. */
 export interface ReassemblerOptions {
@@ -166,9 +167,8 @@ export class Reassembler {
     this.#received++;
     this.expire(nowMs);
 
-    const parsed = parseDatagram(datagram);
-    if (isProblem(parsed)) return this.#drop(parsed[0]);
-    const { header, payload } = parsed;
+    const header = parseHeader(datagram);
+    if (isProblem(header)) return this.#drop(header[0]);
     const { fragId, totalLength, totalFrags, fragIndex } = header;
     if (totalLength > this.#maxMessageBytes) return this.#drop("too-large");
     if (this.#completedIds.has(fragId)) {
@@ -176,13 +176,14 @@ export class Reassembler {
       return DUPLICATE;
     }
     if (totalFrags === 1) {
-      // Per-datagram rules already hold payload.length === totalLength.
-      return this.#complete(fragId, header.seqNum, header.hasOverlap, payload.slice());
+      // Per-datagram rules already hold the payload to exactly totalLength bytes.
+      return this.#complete(fragId, header.seqNum, header.hasOverlap, datagram.slice(HEADER_BYTES));
     }
 
+    const payloadBytes = datagram.length - HEADER_BYTES;
     let entry = this.#pending.get(fragId);
     if (entry === undefined) {
-      const stride = strideOf(totalLength, totalFrags, fragIndex, payload.length);
+      const stride = strideOf(totalLength, totalFrags, fragIndex, payloadBytes);
       if (stride === 0) return this.#drop("bad-length");
       if (this.#pending.size >= this.#maxPendingMessages) this.#evictOldest();
       entry = {
@@ -207,7 +208,7 @@ export class Reassembler {
       ) {
         return this.#drop("inconsistent");
       }
-      if (payload.length !== expectedFragmentBytes(totalLength, totalFrags, fragIndex, entry.stride)) {
+      if (payloadBytes !== expectedFragmentBytes(totalLength, totalFrags, fragIndex, entry.stride)) {
         return this.#drop("bad-length");
       }
       if (entry.have[fragIndex] === 1) {
@@ -216,7 +217,7 @@ export class Reassembler {
       }
     }
 
-    entry.buffer.set(payload, fragIndex * entry.stride);
+    entry.buffer.set(datagram.subarray(HEADER_BYTES), fragIndex * entry.stride);
     entry.have[fragIndex] = 1;
     entry.received++;
     if (entry.received < totalFrags) return ACCEPTED;
@@ -231,6 +232,7 @@ export class Reassembler {
    * @returns how many messages it dropped (added to `stats.expired`).
    */
   expire(nowMs: number = this.#clock()): number {
+    if (this.#pending.size === 0) return 0;
     let dropped = 0;
     // Insertion order is arrival order, so the oldest come first.
     for (const [fragId, entry] of this.#pending) {

@@ -12,7 +12,7 @@
 //
 // BE = big-endian (network byte order). Any other has_overlap value is rejected.
 
-import type { DecodedPacket } from "../packet-header.js";
+import type { PacketHeader } from "../packet-header.js";
 import { HEADER_BYTES } from "../constants.js";
 import { findFragmentProblem, type Problem } from "./fragment-rules.js";
 import { readU32BE, writeU32BE } from "./uint32-be.js";
@@ -44,11 +44,11 @@ export function writeHeader(
 }
 
 /**
- * Parses one datagram without throwing: the decoded packet (payload a view into `bytes`), or
- * the first rule it breaks. Shared by `decodePacket` (which throws) and the `Reassembler`
- * (which counts a drop).
+ * Reads and checks the header of one datagram without throwing: the header, or the first rule
+ * the datagram breaks (its payload is `bytes.subarray(HEADER_BYTES)`, already checked against
+ * the header). Shared by `decodePacket` (which throws) and the `Reassembler` (which counts a drop).
  */
-export function parseDatagram(bytes: Uint8Array): DecodedPacket | Problem {
+export function parseHeader(bytes: Uint8Array): PacketHeader | Problem {
   if (bytes.length < HEADER_BYTES) {
     return ["truncated", `datagram must be at least ${HEADER_BYTES} bytes, got ${bytes.length}`];
   }
@@ -60,19 +60,16 @@ export function parseDatagram(bytes: Uint8Array): DecodedPacket | Problem {
   const problem = findFragmentProblem(totalLength, totalFrags, fragIndex, bytes.length - HEADER_BYTES);
   if (problem !== undefined) return problem;
   return {
-    header: {
-      seqNum: readU32BE(bytes, SEQ_NUM_OFFSET),
-      totalLength,
-      hasOverlap: hasOverlap === 1,
-      fragId: readU32BE(bytes, FRAG_ID_OFFSET),
-      totalFrags,
-      fragIndex,
-    },
-    payload: bytes.subarray(HEADER_BYTES),
+    seqNum: readU32BE(bytes, SEQ_NUM_OFFSET),
+    totalLength,
+    hasOverlap: hasOverlap === 1,
+    fragId: readU32BE(bytes, FRAG_ID_OFFSET),
+    totalFrags,
+    fragIndex,
   };
 }
 
-/** Tells a {@link Problem} from a decoded packet. */
-export function isProblem(value: DecodedPacket | Problem): value is Problem {
+/** Tells a {@link Problem} from a header. */
+export function isProblem(value: PacketHeader | Problem): value is Problem {
   return Array.isArray(value);
 }
