@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { CodecError } from "../errors.js";
-import { deriveHfConfig } from "./derive-config.js";
+import { deriveHfConfig, publishedHfConfig } from "./derive-config.js";
 import type { TensorMap } from "./raw-tensor.js";
 import { readSafetensors } from "./safetensors.js";
 import { readTorchCheckpoint } from "./torch-checkpoint.js";
@@ -53,5 +53,17 @@ describe("deriveHfConfig", () => {
     three.set("encoder.model.0.conv.conv.weight_v", { ...w, dims: [4, 3, 7] });
     expect(() => deriveHfConfig(three)).toThrow(/3 audio channels/);
     expect(deriveHfConfig(three, { sampling_rate: 16000 })).toMatchObject({ audio_channels: 3, sampling_rate: 16000 });
+  });
+});
+
+describe("publishedHfConfig", () => {
+  test.each([
+    ["encodec_24khz", "tiny24"],
+    ["encodec_48khz", "tiny48"],
+  ] as const)("%s is the tiny model's config at full width (32 filters, 128 dims)", (name, tiny) => {
+    const full = publishedHfConfig(name);
+    expect(full).toEqual({ ...(configOf(tiny) as object), num_filters: 32, hidden_size: 128, codebook_dim: 128 });
+    full.upsampling_ratios.push(99);
+    expect(publishedHfConfig(name).upsampling_ratios).toEqual([8, 5, 4, 2]);
   });
 });

@@ -53,6 +53,19 @@ export type DeriveConfigHints = Partial<
   >
 >;
 
+/** The fields a {@link DeriveConfigHints} may set (any other key in `hints` is ignored). */
+const HINT_FIELDS = [
+  "sampling_rate",
+  "use_causal_conv",
+  "normalize",
+  "chunk_length_s",
+  "overlap",
+  "pad_mode",
+  "trim_right_ratio",
+  "dilation_growth_rate",
+  "target_bandwidths",
+] as const satisfies ReadonlyArray<keyof DeriveConfigHints>;
+
 /** `facebook/encodec_24khz` config.json (the mono model). */
 const ENCODEC_24KHZ: Readonly<EncodecHfConfigJson> = {
   model_type: "encodec",
@@ -94,6 +107,20 @@ const ENCODEC_48KHZ: Readonly<EncodecHfConfigJson> = {
   chunk_length_s: 1.0,
   overlap: 0.01,
 };
+
+/** The published model names whose `config.json` {@link publishedHfConfig} knows. */
+export type PublishedModelName = "encodec_24khz" | "encodec_48khz";
+
+/**
+ * A fresh copy of the `config.json` of a published EnCodec model (`facebook/encodec_24khz`,
+ * `facebook/encodec_48khz`): full-size architecture, e.g. for seeded random weights in benchmarks.
+ * The 24 kHz values are also transformers' `EncodecConfig` defaults.
+ */
+export function publishedHfConfig(name: PublishedModelName): EncodecHfConfigJson {
+  const base = name === "encodec_24khz" ? ENCODEC_24KHZ : name === "encodec_48khz" ? ENCODEC_48KHZ : undefined;
+  if (!base) throw new RangeError(`name must be "encodec_24khz" or "encodec_48khz", got ${String(name)}`);
+  return { ...base, architectures: [...base.architectures], upsampling_ratios: [...base.upsampling_ratios], target_bandwidths: [...base.target_bandwidths] };
+}
 
 /** Layer kinds of a SEANet stack, by the parameters found under `…layers.N.`. */
 type LayerKind = "conv" | "block" | "lstm";
@@ -164,18 +191,16 @@ export function deriveHfConfig(tensors: TensorMap, hints: DeriveConfigHints = {}
 
   const codebooks = shapes.codebooks();
   const normType = hf.has("encoder.layers.0.norm.weight") ? "time_group_norm" : "weight_norm";
-  const published = audioChannels === 1 ? ENCODEC_24KHZ : audioChannels === 2 ? ENCODEC_48KHZ : undefined;
-  if (!published && hints.sampling_rate === undefined) {
+  if (audioChannels !== 1 && audioChannels !== 2 && hints.sampling_rate === undefined) {
     throw new CodecError("unsupported", `${source}: ${audioChannels} audio channels matches no published EnCodec model; give a sampling_rate hint`);
   }
-  const base = published ?? ENCODEC_24KHZ;
+  const base = publishedHfConfig(audioChannels === 2 ? "encodec_48khz" : "encodec_24khz");
   const samplingRate = hints.sampling_rate ?? base.sampling_rate;
   const frameRate = Math.ceil(samplingRate / upsamplingRatios.reduce((a, b) => a * b, 1));
   const kbpsPerCodebook = (frameRate * Math.log2(codebooks.size)) / 1000;
 
-  return {
+  const derived: EncodecHfConfigJson = {
     ...base,
-    architectures: [...base.architectures],
     audio_channels: audioChannels,
     sampling_rate: samplingRate,
     num_filters: numFilters,
@@ -183,23 +208,21 @@ export function deriveHfConfig(tensors: TensorMap, hints: DeriveConfigHints = {}
     codebook_size: codebooks.size,
     codebook_dim: codebooks.dim,
     upsampling_ratios: upsamplingRatios,
-    target_bandwidths: hints.target_bandwidths ? [...hints.target_bandwidths] : bandwidthsFor(base.target_bandwidths, kbpsPerCodebook, codebooks.count),
+    target_bandwidths: bandwidthsFor(base.target_bandwidths, kbpsPerCodebook, codebooks.count),
     norm_type: normType,
-    use_causal_conv: hints.use_causal_conv ?? base.use_causal_conv,
-    pad_mode: hints.pad_mode ?? base.pad_mode,
-    normalize: hints.normalize ?? base.normalize,
-    chunk_length_s: hints.chunk_length_s !== undefined ? hints.chunk_length_s : base.chunk_length_s,
-    overlap: hints.overlap !== undefined ? hints.overlap : base.overlap,
     kernel_size: kernelSize,
     last_kernel_size: lastKernelSize,
     residual_kernel_size: residual?.kernel ?? base.residual_kernel_size,
-    dilation_growth_rate: hints.dilation_growth_rate ?? base.dilation_growth_rate,
     num_residual_layers: blocksPerStage ?? 0,
     num_lstm_layers: numLstmLayers,
     compress: residual?.compress ?? base.compress,
-    trim_right_ratio: hints.trim_right_ratio ?? base.trim_right_ratio,
     use_conv_shortcut: residual?.shortcut ?? base.use_conv_shortcut,
   };
+  for (const field of HINT_FIELDS) {
+    const value = hints[field];
+    if (value !== undefined) (derived as unknown as Record<string, unknown>)[field] = Array.isArray(value) ? [...value] : value;
+  }
+  return derived;
 }
 
 /**
