@@ -1,5 +1,5 @@
 import { DEFAULT_MTU_BYTES, HEADER_BYTES, MAX_UINT32 } from "./constants.js";
-import { isUint32 } from "./internal/uint32-be.js";
+import { checkInteger } from "./internal/check-integer.js";
 import { writeHeader } from "./internal/wire-header.js";
 
 /** Options of {@link splitIntoFragments}. */
@@ -29,12 +29,11 @@ export interface SplitOptions {
  * Number of datagrams {@link splitIntoFragments} makes of a `frameBytes`-byte frame:
  * `max(1, ceil(frameBytes / (mtuBytes − 24)))`.
  *
- * @throws RangeError if `frameBytes` is not a uint32 or `mtuBytes` is not an integer above 24.
+ * @throws RangeError if `frameBytes` is not a uint32 or `mtuBytes` is not an integer above 24
+ *   (TypeError if either is not a number).
  */
 export function countFragments(frameBytes: number, mtuBytes: number = DEFAULT_MTU_BYTES): number {
-  if (!isUint32(frameBytes)) {
-    throw new RangeError(`frameBytes must be an integer in [0, 4294967295], got ${String(frameBytes)}`);
-  }
+  checkInteger("frameBytes", frameBytes, 0, MAX_UINT32);
   return fragmentCount(frameBytes, payloadBytesPerFragment(mtuBytes));
 }
 
@@ -46,7 +45,8 @@ export function countFragments(frameBytes: number, mtuBytes: number = DEFAULT_MT
  * The datagrams are views into one new buffer owned by the caller (one allocation per call);
  * `frame` is copied, not kept.
  *
- * @throws TypeError if `frame` is not a Uint8Array or `hasOverlap` is not a boolean.
+ * @throws TypeError if `frame` is not a Uint8Array, `hasOverlap` is not a boolean, or a numeric
+ *   option is not a number.
  * @throws RangeError if `seq` or `fragId` is not a uint32, `mtuBytes` is not an integer above
  *   24, `maxFragments` is not an integer ≥ 1, or the frame needs more than `maxFragments`
  *   fragments (or is longer than 2^32 − 1 bytes).
@@ -55,16 +55,12 @@ export function splitIntoFragments(frame: Uint8Array, options: SplitOptions): Ui
   if (!(frame instanceof Uint8Array)) throw new TypeError("frame must be a Uint8Array");
   const { seq, fragId, hasOverlap = false, mtuBytes = DEFAULT_MTU_BYTES, maxFragments = MAX_UINT32 } =
     options;
-  if (!isUint32(seq)) throw new RangeError(`seq must be an integer in [0, 4294967295], got ${String(seq)}`);
-  if (!isUint32(fragId)) {
-    throw new RangeError(`fragId must be an integer in [0, 4294967295], got ${String(fragId)}`);
-  }
+  checkInteger("seq", seq, 0, MAX_UINT32);
+  checkInteger("fragId", fragId, 0, MAX_UINT32);
   if (typeof hasOverlap !== "boolean") {
     throw new TypeError(`hasOverlap must be a boolean, got ${typeof hasOverlap}`);
   }
-  if (!isUint32(maxFragments) || maxFragments < 1) {
-    throw new RangeError(`maxFragments must be an integer in [1, 4294967295], got ${String(maxFragments)}`);
-  }
+  checkInteger("maxFragments", maxFragments, 1, MAX_UINT32);
   const chunkBytes = payloadBytesPerFragment(mtuBytes);
   const totalLength = frame.length;
   if (totalLength > MAX_UINT32) {
@@ -93,9 +89,7 @@ export function splitIntoFragments(frame: Uint8Array, options: SplitOptions): Ui
 }
 
 function payloadBytesPerFragment(mtuBytes: number): number {
-  if (!Number.isSafeInteger(mtuBytes) || mtuBytes <= HEADER_BYTES) {
-    throw new RangeError(`mtuBytes must be an integer above ${HEADER_BYTES}, got ${String(mtuBytes)}`);
-  }
+  checkInteger("mtuBytes", mtuBytes, HEADER_BYTES + 1, Number.MAX_SAFE_INTEGER);
   return mtuBytes - HEADER_BYTES;
 }
 

@@ -1,7 +1,7 @@
-import { HEADER_BYTES } from "./constants.js";
+import { HEADER_BYTES, MAX_UINT32 } from "./constants.js";
 import { PacketError } from "./errors.js";
+import { checkInteger } from "./internal/check-integer.js";
 import { findFragmentProblem } from "./internal/fragment-rules.js";
-import { isUint32 } from "./internal/uint32-be.js";
 import { isProblem, parseHeader, writeHeader } from "./internal/wire-header.js";
 
 /**
@@ -37,12 +37,10 @@ export interface DecodedPacket {
 /**
  * Bytes a datagram with `payloadBytes` of payload takes on the wire: `HEADER_BYTES + payloadBytes`.
  *
- * @throws RangeError if `payloadBytes` is not a non-negative safe integer.
+ * @throws RangeError if `payloadBytes` is not a non-negative safe integer (TypeError if not a number).
  */
 export function encodedLength(payloadBytes: number): number {
-  if (!Number.isSafeInteger(payloadBytes) || payloadBytes < 0) {
-    throw new RangeError(`payloadBytes must be a non-negative integer, got ${String(payloadBytes)}`);
-  }
+  checkInteger("payloadBytes", payloadBytes, 0, Number.MAX_SAFE_INTEGER - HEADER_BYTES);
   return HEADER_BYTES + payloadBytes;
 }
 
@@ -127,11 +125,11 @@ function copyPayload(target: Uint8Array, at: number, payload: Uint8Array): void 
 
 function checkHeader(header: PacketHeader, payloadBytes: number): void {
   if (typeof header !== "object" || header === null) throw new TypeError("header must be an object");
-  checkUint32("header.seqNum", header.seqNum);
-  checkUint32("header.totalLength", header.totalLength);
-  checkUint32("header.fragId", header.fragId);
-  checkUint32("header.totalFrags", header.totalFrags);
-  checkUint32("header.fragIndex", header.fragIndex);
+  checkInteger("header.seqNum", header.seqNum, 0, MAX_UINT32);
+  checkInteger("header.totalLength", header.totalLength, 0, MAX_UINT32);
+  checkInteger("header.fragId", header.fragId, 0, MAX_UINT32);
+  checkInteger("header.totalFrags", header.totalFrags, 0, MAX_UINT32);
+  checkInteger("header.fragIndex", header.fragIndex, 0, MAX_UINT32);
   if (typeof header.hasOverlap !== "boolean") {
     throw new TypeError(`header.hasOverlap must be a boolean, got ${typeof header.hasOverlap}`);
   }
@@ -139,10 +137,4 @@ function checkHeader(header: PacketHeader, payloadBytes: number): void {
   if (problem === undefined) return;
   // "bad-field" messages name a header field, "bad-length" ones name the payload.
   throw new RangeError(problem[0] === "bad-field" ? `header.${problem[1]}` : problem[1]);
-}
-
-function checkUint32(name: string, value: unknown): void {
-  if (isUint32(value)) return;
-  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeof value}`);
-  throw new RangeError(`${name} must be an integer in [0, 4294967295], got ${value}`);
 }

@@ -7,6 +7,7 @@ import {
   MAX_UINT32,
 } from "./constants.js";
 import type { PacketErrorCode } from "./errors.js";
+import { checkInteger } from "./internal/check-integer.js";
 import { expectedFragmentBytes, strideOf } from "./internal/fragment-stride.js";
 import { RecentIds } from "./internal/recent-ids.js";
 import { isProblem, parseHeader } from "./internal/wire-header.js";
@@ -290,11 +291,5 @@ export class Reassembler {
   #forget(fragId: number, entry: PendingMessage): void {
     this.#pending.delete(fragId);
     this.#heldBytes -= entry.totalLength + entry.totalFrags;
-  }
-}
-
-function checkInteger(name: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
   }
 }

@@ -19,8 +19,3 @@ export function writeU32BE(bytes: Uint8Array, offset: number, value: number): vo
   bytes[offset + 2] = (value >>> 8) & 0xff;
   bytes[offset + 3] = value & 0xff;
 }
-
-/** True when `value` is an integer in [0, 2^32 − 1]. */
-export function isUint32(value: unknown): value is number {
-  return typeof value === "number" && value >>> 0 === value;
-}
