@@ -153,6 +153,7 @@ describe("Reassembler: malformed datagrams are dropped and counted", () => {
     ["another has_overlap", { hasOverlap: true, fragIndex: 1 }, 196, "inconsistent"],
     ["another total_length", { totalLength: 401, fragIndex: 1 }, 196, "inconsistent"],
     ["another total_frags", { totalFrags: 4, fragIndex: 1 }, 100, "inconsistent"],
+    ["a single-fragment message with the same frag_id", { totalFrags: 1, totalLength: 5 }, 5, "inconsistent"],
     ["a middle fragment of another size", { fragIndex: 1 }, 195, "bad-length"],
     ["a last fragment of the wrong size", { fragIndex: 2 }, 9, "bad-length"],
   ])("after a good first fragment, %s is dropped", (_name, fields, payloadBytes, reason) => {

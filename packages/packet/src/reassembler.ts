@@ -176,14 +176,28 @@ export class Reassembler {
       this.#duplicate++;
       return DUPLICATE;
     }
-    if (totalFrags === 1) {
-      // Per-datagram rules already hold the payload to exactly totalLength bytes.
-      return this.#complete(fragId, header.seqNum, header.hasOverlap, datagram.slice(HEADER_BYTES));
-    }
-
     const payloadBytes = datagram.length - HEADER_BYTES;
     let entry = this.#pending.get(fragId);
-    if (entry === undefined) {
+    if (entry !== undefined) {
+      if (
+        entry.totalLength !== totalLength ||
+        entry.totalFrags !== totalFrags ||
+        entry.seq !== header.seqNum ||
+        entry.hasOverlap !== header.hasOverlap
+      ) {
+        return this.#drop("inconsistent");
+      }
+      if (payloadBytes !== expectedFragmentBytes(totalLength, totalFrags, fragIndex, entry.stride)) {
+        return this.#drop("bad-length");
+      }
+      if (entry.have[fragIndex] === 1) {
+        this.#duplicate++;
+        return DUPLICATE;
+      }
+    } else if (totalFrags === 1) {
+      // Per-datagram rules already hold the payload to exactly totalLength bytes.
+      return this.#complete(fragId, header.seqNum, header.hasOverlap, datagram.slice(HEADER_BYTES));
+    } else {
       const stride = strideOf(totalLength, totalFrags, fragIndex, payloadBytes);
       if (stride === 0) return this.#drop("bad-length");
       if (this.#pending.size >= this.#maxPendingMessages) this.#evictOldest();
@@ -200,22 +214,6 @@ export class Reassembler {
       };
       this.#pending.set(fragId, entry);
       this.#heldBytes += totalLength + totalFrags;
-    } else {
-      if (
-        entry.totalLength !== totalLength ||
-        entry.totalFrags !== totalFrags ||
-        entry.seq !== header.seqNum ||
-        entry.hasOverlap !== header.hasOverlap
-      ) {
-        return this.#drop("inconsistent");
-      }
-      if (payloadBytes !== expectedFragmentBytes(totalLength, totalFrags, fragIndex, entry.stride)) {
-        return this.#drop("bad-length");
-      }
-      if (entry.have[fragIndex] === 1) {
-        this.#duplicate++;
-        return DUPLICATE;
-      }
     }
 
     entry.buffer.set(datagram.subarray(HEADER_BYTES), fragIndex * entry.stride);
