@@ -129,8 +129,9 @@ export class JitterBuffer<T> {
   }
 
   /**
-   * The sequence number the next frame or missing marker will carry while playing; while
-   * prefilling, the lowest one that can still be played. `undefined` before the first push.
+   * The playout point: while playing, the sequence number the next frame or missing marker will
+   * carry; while prefilling, where playout would start now (the lowest frame held, or the first
+   * sequence number not yet played when nothing is held). `undefined` before the first push.
    */
   get playoutSeq(): number | undefined {
     return this.#state === "idle" ? undefined : this.#next;
