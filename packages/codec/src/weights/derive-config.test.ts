@@ -7,7 +7,7 @@ import type { TensorMap } from "./raw-tensor.js";
 import { readSafetensors } from "./safetensors.js";
 import { readTorchCheckpoint } from "./torch-checkpoint.js";
 
-const fixture = (p: string): Uint8Array => readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url)));
+const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
 const configOf = (model: string): unknown => JSON.parse(new TextDecoder().decode(fixture(`${model}/config.json`)));
 
 const th = { tiny24: readTorchCheckpoint(fixture("tiny24/model.th"), "model.th"), tiny48: readTorchCheckpoint(fixture("tiny48/model.th"), "model.th") };

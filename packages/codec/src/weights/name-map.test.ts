@@ -7,7 +7,7 @@ import type { TensorMap } from "./raw-tensor.js";
 import { readSafetensors } from "./safetensors.js";
 import { readTorchCheckpoint } from "./torch-checkpoint.js";
 
-const fixture = (p: string): Uint8Array => readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url)));
+const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
 
 /** Bit-for-bit equality of two float32 arrays (NaN payloads and -0 included). */
 function sameBytes(a: Float32Array, b: Float32Array): boolean {

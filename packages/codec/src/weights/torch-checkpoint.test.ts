@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { CodecError, isCodecError } from "../errors.js";
 import { readTorchCheckpoint } from "./torch-checkpoint.js";
 
-const fixture = (p: string): Uint8Array => readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url)));
+const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
 
 /** Writes the few pickle (protocol 2) opcodes a torch state dict uses; each method names its opcode. */
 class PickleWriter {
