@@ -10,4 +10,7 @@ export { mixChannels } from "./audio/channel-mix.js";
 export { Resampler, type ResamplerOptions } from "./audio/resampler.js";
 export { WavReader } from "./audio/wav-reader.js";
 export { WavInput, readWavFile, type WavAudio, type WavInputOptions } from "./audio/wav-input.js";
+export { WavFileWriter, type WavFileWriterOptions } from "./audio/wav-writer.js";
 export type { WavFormat, WavSampleFormat } from "./internal/wav-header.js";
+export type { OutputSampleFormat } from "./internal/pcm.js";
+export { onInterrupt, type InterruptHandler, type InterruptSignal } from "./interrupt.js";
