@@ -188,10 +188,14 @@ export class OverlapAdd {
     const heldLength = this.#heldLength;
     const fadeIn = this.#fadeIn;
     const fadeOut = this.#fadeOut;
-    // Joined length, and where the chunk's own (not crossfaded) samples start in it.
-    const joined = hasOverlap ? length : heldLength + length;
+    // Joined positions: the chunk's x[0] sits at `start`; from `own` on, positions hold plain
+    // chunk samples (before it: crossfade, or held samples). Positions below `emit` are output.
+    const start = hasOverlap ? 0 : heldLength;
+    const own = hasOverlap ? n : heldLength;
+    const joined = start + length;
     const keep = Math.min(n, joined);
     const emit = joined - keep;
+    const split = Math.max(own, emit);
     const out: Float32Array[] = [];
     for (let c = 0; c < this.channels; c++) {
       const held = this.#held[c] as Float32Array;
@@ -199,7 +203,6 @@ export class OverlapAdd {
       const x = source === null ? null : (source[c] as Float32Array);
       const y = new Float32Array(emit);
       out.push(y);
-      let rest: number; // first joined position that is a plain chunk sample
       if (hasOverlap) {
         const pad = n - heldLength;
         const inOut = Math.min(n, emit);
@@ -213,18 +216,14 @@ export class OverlapAdd {
           const current = x === null ? 0 : (x[i] as number);
           next[i - emit] = previous * (fadeOut[i] as number) + current * (fadeIn[i] as number);
         }
-        rest = n;
       } else {
         y.set(held.subarray(0, Math.min(heldLength, emit)));
         if (heldLength > emit) next.set(held.subarray(emit, heldLength));
-        rest = heldLength;
       }
-      // Plain chunk samples: joined positions [rest, joined) are x[p - offset].
-      const offset = hasOverlap ? 0 : heldLength;
-      const split = Math.max(rest, emit);
+      // Plain chunk samples: joined positions [own, joined) hold x[p - start].
       if (x !== null) {
-        if (emit > rest) y.set(x.subarray(rest - offset, emit - offset), rest);
-        if (joined > split) next.set(x.subarray(split - offset, joined - offset), split - emit);
+        if (emit > own) y.set(x.subarray(own - start, emit - start), own);
+        if (joined > split) next.set(x.subarray(split - start, joined - start), split - emit);
       } else if (joined > split) {
         next.fill(0, split - emit, joined - emit);
       }
