@@ -280,7 +280,8 @@ export class UdpSender {
    * `pacing: "real-time"` the frame waits until `start + (sum of the previous frames'
    * durations)`, where `start` is when the first frame was sent; a frame that is already late
    * goes out at once, so a sender that fell behind catches up without drifting. Frames are
-   * sent in call order, even when calls are not awaited.
+   * sent in call order, even when calls are not awaited. An empty `datagrams` keeps the
+   * frame's time slot and sends nothing.
    *
    * The datagrams are sent as they are (each one UDP datagram, typically from
    * `splitIntoFragments`); the caller must not change them until the promise settles.
