@@ -1,1 +1,64 @@
-export {};
+// @encstream/codec — browser-safe core: config, weights checking, ONNX graph building, and the
+// runtime-agnostic EnCodec model (pass an ONNX Runtime module; see the ./node and ./web entries).
+
+export { CodecError, isCodecError } from "./errors.js";
+export type { CodecErrorCode } from "./errors.js";
+
+export {
+  parseEncodecConfig,
+  encodecConfigToJson,
+  hopLengthSamples,
+  frameRateHz,
+  numQuantizers,
+  numQuantizersForBandwidth,
+  bitsPerCode,
+  segmentLengthSamples,
+  segmentStrideSamples,
+} from "./config.js";
+export type { EncodecConfig, NormType, PadMode } from "./config.js";
+
+export { readSafetensors } from "./weights/safetensors.js";
+export type { RawTensor, TensorMap, TensorDtype } from "./weights/raw-tensor.js";
+
+export { describeArchitecture } from "./model/architecture.js";
+export type {
+  EncodecArchitecture,
+  ExpectedTensor,
+  TensorRole,
+  SeanetLayer,
+  ConvLayer,
+  ConvTransposeLayer,
+  ResnetLayer,
+  LstmLayer,
+  EluLayer,
+} from "./model/architecture.js";
+export { prepareWeights, foldWeightNorm } from "./model/prepare-weights.js";
+export type { PreparedWeights } from "./model/prepare-weights.js";
+
+export {
+  buildEncoderGraph,
+  buildQuantizerEncodeGraph,
+  buildQuantizerDecodeGraph,
+  buildDecoderGraph,
+  buildDecodeGraph,
+  GRAPH_BUILDER_VERSION,
+  GRAPH_IO,
+} from "./onnx/encodec-graphs.js";
+export type { EncodecGraphKind } from "./onnx/encodec-graphs.js";
+
+export { EncodecModel } from "./runtime/encodec-model.js";
+export type {
+  EncodecModelOptions,
+  EncodedFrame,
+  EncodedAudio,
+  EncodeOptions,
+  SegmentEmbeddings,
+  GraphStats,
+} from "./runtime/encodec-model.js";
+export { hashModel, graphCacheKey } from "./runtime/graph-cache.js";
+export type { GraphCache } from "./runtime/graph-cache.js";
+export { linearOverlapAdd } from "./runtime/audio-segments.js";
+export type { OrtRuntime, OrtSessionOptions, OrtSession } from "./runtime/ort-types.js";
+export { NORMALIZE_EPSILON, MAX_SEGMENT_SAMPLES } from "./constants.js";
+
+// ---- Exports of the other workstreams (file formats, language model) go below this line. ----

@@ -1,0 +1,5 @@
+/** Added to a segment's RMS volume to form its scale (reference `_encode_frame`): `scale = 1e-8 + rms`. */
+export const NORMALIZE_EPSILON = 1e-8;
+
+/** Largest number of samples per channel that one offline segment may have (about 10 minutes at 48 kHz); bounds allocations. */
+export const MAX_SEGMENT_SAMPLES = 30_000_000;

@@ -1,0 +1,64 @@
+import type { RawTensor } from "../weights/raw-tensor.js";
+import { attr, type GraphBuilder } from "./graph-builder.js";
+
+function codebook(weights: ReadonlyMap<string, RawTensor>, i: number): RawTensor {
+  const t = weights.get(`quantizer.layers.${i}.codebook.embed`);
+  if (!t) throw new Error(`graph builder: prepared weights lack quantizer.layers.${i}.codebook.embed`);
+  return t;
+}
+
+/**
+ * Residual vector quantization, encode side, for the first `numQuantizers` codebooks:
+ * per layer the nearest codeword by squared L2 distance, computed as the reference does
+ * (`‖x‖² − 2·x·e + ‖e‖²`, first index on ties), then the codeword is subtracted from the
+ * residual. `emb` is `[B, D, F]`; returns codes `[B, K, F]` int64.
+ */
+export function addRvqEncode(g: GraphBuilder, emb: string, weights: ReadonlyMap<string, RawTensor>, numQuantizers: number): string {
+  let residual = g.op("Transpose", [emb], { perm: attr.ints([0, 2, 1]) }, "rvq_in"); // [B, F, D]
+  const codes: string[] = [];
+  for (let i = 0; i < numQuantizers; i++) {
+    const e = codebook(weights, i);
+    const [n, d] = [e.dims[0]!, e.dims[1]!];
+    const twiceT = new Float32Array(n * d); // (2·E)ᵀ, [D, N]
+    const norms = new Float32Array(n); // ‖e‖², [N]
+    for (let k = 0; k < n; k++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const v = e.data[k * d + j]!;
+        twiceT[j * n + k] = 2 * v;
+        s += v * v;
+      }
+      norms[k] = s;
+    }
+    const p = `rvq${i}`;
+    const xx = g.op("ReduceSumSquare", [residual], { axes: attr.ints([2]), keepdims: attr.int(1) }, `${p}.xx`);
+    const xe2 = g.op("MatMul", [residual, g.initializer(`${p}.embed2T`, twiceT, [d, n])], {}, `${p}.xe2`);
+    const dist = g.op("Add", [g.op("Sub", [xx, xe2]), g.initializer(`${p}.embed_sq`, norms, [n])], {}, `${p}.dist`);
+    const idx = g.op("ArgMin", [dist], { axis: attr.int(2), keepdims: attr.int(0), select_last_index: attr.int(0) }, `${p}.idx`); // [B, F]
+    codes.push(g.op("Unsqueeze", [idx, g.int64([1])], {}, `${p}.code`));
+    if (i < numQuantizers - 1) {
+      const q = g.op("Gather", [g.initializer(`${p}.embed`, e.data, [n, d]), idx], { axis: attr.int(0) }, `${p}.q`);
+      residual = g.op("Sub", [residual, q], {}, `${p}.residual`);
+    }
+  }
+  return codes.length === 1 ? codes[0]! : g.op("Concat", codes, { axis: attr.int(1) }, "codes");
+}
+
+/**
+ * Residual vector quantization, decode side: the sum of each layer's codeword. `codes` is
+ * `[B, K, F]` int64 with any K up to `numQuantizers` (known only at run time): all codebooks
+ * sit in one `[nq·N, D]` table and layer k's codes are offset by k·N. Returns `[B, D, F]`.
+ */
+export function addRvqDecode(g: GraphBuilder, codes: string, weights: ReadonlyMap<string, RawTensor>, numQuantizers: number): string {
+  const first = codebook(weights, 0);
+  const [n, d] = [first.dims[0]!, first.dims[1]!];
+  const table = new Float32Array(numQuantizers * n * d);
+  for (let i = 0; i < numQuantizers; i++) table.set(codebook(weights, i).data, i * n * d);
+  const offsetsAll = g.int64(Array.from({ length: numQuantizers }, (_, i) => i * n));
+  const k = g.op("Shape", [codes], { start: attr.int(1), end: attr.int(2) }, "num_codebooks");
+  const offsets = g.op("Reshape", [g.op("Slice", [offsetsAll, g.int64([0]), k, g.int64([0])]), g.int64([1, -1, 1])], {}, "code_offsets");
+  const idx = g.op("Add", [codes, offsets], {}, "table_idx");
+  const vectors = g.op("Gather", [g.initializer("rvq.table", table, [numQuantizers * n, d]), idx], { axis: attr.int(0) }, "codewords"); // [B, K, F, D]
+  const sum = g.op("ReduceSum", [vectors, g.int64([1])], { keepdims: attr.int(0) }, "quantized"); // [B, F, D]
+  return g.op("Transpose", [sum], { perm: attr.ints([0, 2, 1]) }, "embeddings");
+}

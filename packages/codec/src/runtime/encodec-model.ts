@@ -1,0 +1,389 @@
+import {
+  frameRateHz,
+  hopLengthSamples,
+  numQuantizers,
+  numQuantizersForBandwidth,
+  segmentLengthSamples,
+  segmentStrideSamples,
+  type EncodecConfig,
+} from "../config.js";
+import { MAX_SEGMENT_SAMPLES } from "../constants.js";
+import { CodecError } from "../errors.js";
+import { prepareWeights, type PreparedWeights } from "../model/prepare-weights.js";
+import { buildDecodeGraph, buildEncoderGraph, buildQuantizerEncodeGraph, GRAPH_IO } from "../onnx/encodec-graphs.js";
+import type { TensorMap } from "../weights/raw-tensor.js";
+import { interleavePlanar, linearOverlapAdd, segmentOffsets, segmentScale } from "./audio-segments.js";
+import { graphCacheKey, hashModel, type GraphCache } from "./graph-cache.js";
+import type { Tensor } from "onnxruntime-common";
+import type { OrtRuntime, OrtSession, OrtSessionOptions } from "./ort-types.js";
+
+/** The codes of one segment (the whole input for 24 kHz; one 1 s segment for 48 kHz offline). */
+export interface EncodedFrame {
+  /**
+   * Codes, codebook-major: the code of codebook `k` at frame `f` is `codes[k * numFrames + f]`,
+   * each below the model's `codebookSize`. Owned by the caller.
+   */
+  readonly codes: Uint16Array;
+  /** K: codebooks used (set by the bandwidth). */
+  readonly numCodebooks: number;
+  /** F: latent frames (`ceil(samples / hop)`). */
+  readonly numFrames: number;
+  /** The segment's scale for normalizing models (48 kHz): decoded audio is multiplied by it. Null otherwise. */
+  readonly scale: number | null;
+}
+
+/** An offline encoding: the segments' codes and what is needed to rebuild the audio. */
+export interface EncodedAudio {
+  /** One entry per segment, in order. */
+  readonly frames: readonly EncodedFrame[];
+  /** Samples per channel of the encoded audio (the decoded audio is trimmed to it). */
+  readonly lengthSamples: number;
+  /** Bandwidth the codes were made for. */
+  readonly bandwidthKbps: number;
+  /** Sample rate of the audio, Hz. */
+  readonly sampleRateHz: number;
+  /** Channels of the audio. */
+  readonly channels: number;
+}
+
+/** Options of {@link EncodecModel.encode} and {@link EncodecModel.encodeSegment}. */
+export interface EncodeOptions {
+  /** Target bandwidth in kbps; one of the model's `bandwidthsKbps` (e.g. 1.5, 3, 6, 12, 24). */
+  readonly bandwidthKbps: number;
+}
+
+/** The encoder's output for one segment (see {@link EncodecModel.embed}). */
+export interface SegmentEmbeddings {
+  /** `[hiddenSize, numFrames]` row-major float32 latent vectors. */
+  readonly embeddings: Float32Array;
+  readonly hiddenSize: number;
+  readonly numFrames: number;
+  /** The segment's scale (input was divided by it), or null for non-normalizing models. */
+  readonly scale: number | null;
+}
+
+/** Options of {@link EncodecModel.create}. */
+export interface EncodecModelOptions {
+  /** Parsed config (see `parseEncodecConfig`). */
+  readonly config: EncodecConfig;
+  /** Weights by Hugging Face name (see `readSafetensors`); checked against the config. Not retained after creation unless needed for lazily built graphs. */
+  readonly tensors: TensorMap;
+  /** The ONNX Runtime module: `onnxruntime-node`, `onnxruntime-web`, or compatible. */
+  readonly runtime: OrtRuntime;
+  /** Options for every inference session (threads, execution providers, ...). @default {} (the runtime's defaults) */
+  readonly sessionOptions?: OrtSessionOptions;
+  /** Where built graphs are stored and looked up; without one, every graph is built. @default undefined */
+  readonly graphCache?: GraphCache;
+  /** Bandwidths whose quantizer graphs are made at creation (others on first use). @default [] */
+  readonly preloadBandwidthsKbps?: readonly number[];
+}
+
+/** Counters of how graphs were obtained (for tests and diagnostics). */
+export interface GraphStats {
+  /** Graphs built from the weights. */
+  readonly built: number;
+  /** Graphs read from the cache. */
+  readonly fromCache: number;
+  /** Milliseconds spent building graphs. */
+  readonly buildMs: number;
+}
+
+/**
+ * EnCodec on ONNX Runtime: offline `encode`/`decode` exactly as the reference (segments,
+ * normalization, overlap-add), plus per-segment `encodeSegment`/`decodeSegment`. Audio is planar
+ * float32 at the model's sample rate, one array per channel. Batch size is always 1.
+ *
+ * Create with {@link EncodecModel.create}; free native memory with {@link EncodecModel.release}.
+ */
+export class EncodecModel {
+  /** The model's config. */
+  readonly config: EncodecConfig;
+  /** Sample rate in Hz. */
+  readonly sampleRateHz: number;
+  /** Audio channels (1 or 2). */
+  readonly channels: number;
+  /** Samples per latent frame (320). */
+  readonly hopLengthSamples: number;
+  /** Latent frames per second (75 at 24 kHz, 150 at 48 kHz). */
+  readonly frameRateHz: number;
+  /** Supported bandwidths, kbps. */
+  readonly bandwidthsKbps: readonly number[];
+  /** Quantizer layers of the model (the codebooks at the largest bandwidth). */
+  readonly numQuantizers: number;
+  /** Entries per codebook. */
+  readonly codebookSize: number;
+  /** Offline segment length in samples, or null (whole input as one segment). */
+  readonly segmentLengthSamples: number | null;
+  /** Offline segment stride in samples, or null. */
+  readonly segmentStrideSamples: number | null;
+
+  private readonly quantizers = new Map<number, Promise<OrtSession>>();
+  private stats_: { built: number; fromCache: number; buildMs: number };
+  private released = false;
+
+  private constructor(
+    private readonly runtime: OrtRuntime,
+    private readonly sessionOptions: OrtSessionOptions,
+    private readonly graphSource: (name: string, build: () => Uint8Array) => Promise<Uint8Array>,
+    private readonly encoder: OrtSession,
+    private readonly decoder: OrtSession,
+    config: EncodecConfig,
+    stats: { built: number; fromCache: number; buildMs: number },
+  ) {
+    this.config = config;
+    this.sampleRateHz = config.sampleRateHz;
+    this.channels = config.audioChannels;
+    this.hopLengthSamples = hopLengthSamples(config);
+    this.frameRateHz = frameRateHz(config);
+    this.bandwidthsKbps = config.targetBandwidthsKbps;
+    this.numQuantizers = numQuantizers(config);
+    this.codebookSize = config.codebookSize;
+    this.segmentLengthSamples = segmentLengthSamples(config);
+    this.segmentStrideSamples = segmentStrideSamples(config);
+    this.stats_ = stats;
+  }
+
+  /**
+   * Check the weights against the config, build (or read from `graphCache`) the encoder and
+   * decoder graphs and open their sessions.
+   *
+   * @throws CodecError `missing-tensor` / `shape-mismatch` / `unexpected-tensor` for weights that do not fit the config
+   * @throws RangeError for a preload bandwidth the model does not support
+   */
+  static async create(options: EncodecModelOptions): Promise<EncodecModel> {
+    const { config, runtime } = options;
+    const sessionOptions = options.sessionOptions ?? {};
+    for (const bw of options.preloadBandwidthsKbps ?? []) checkBandwidth(config, bw, "preloadBandwidthsKbps");
+    let prepared: PreparedWeights | null = prepareWeights(config, options.tensors);
+    const cache = options.graphCache;
+    const modelHash = cache ? await hashModel(config, prepared.tensors) : null;
+    const stats = { built: 0, fromCache: 0, buildMs: 0 };
+    const pending = new Set<string>();
+    const graphSource = async (name: string, build: () => Uint8Array): Promise<Uint8Array> => {
+      const key = modelHash !== null ? graphCacheKey(modelHash, name) : null;
+      if (cache && key) {
+        const hit = await cache.read(key);
+        if (hit) {
+          stats.fromCache++;
+          return hit;
+        }
+      }
+      const t0 = now();
+      const bytes = build();
+      stats.buildMs += now() - t0;
+      stats.built++;
+      if (cache && key && !pending.has(key)) {
+        pending.add(key);
+        await cache.write(key, bytes);
+      }
+      return bytes;
+    };
+    const weights = () => {
+      if (!prepared) throw new Error("EncodecModel: weights were released");
+      return prepared;
+    };
+    const encoderBytes = await graphSource("encoder", () => buildEncoderGraph(weights()));
+    const encoder = await runtime.InferenceSession.create(encoderBytes, sessionOptions);
+    const decoderBytes = await graphSource("decode", () => buildDecodeGraph(weights()));
+    const decoder = await runtime.InferenceSession.create(decoderBytes, sessionOptions);
+    const model = new EncodecModel(runtime, sessionOptions, (name, build) => graphSource(name, build), encoder, decoder, config, stats);
+    model.buildQuantizer = (nq) => buildQuantizerEncodeGraph(weights(), nq);
+    for (const bw of options.preloadBandwidthsKbps ?? []) await model.quantizerFor(numQuantizersForBandwidth(config, bw));
+    // Keep only the codebooks for quantizer graphs not built yet.
+    const codebooks = new Map([...prepared.tensors].filter(([n]) => n.startsWith("quantizer.")));
+    prepared = { architecture: prepared.architecture, tensors: codebooks };
+    return model;
+  }
+
+  private buildQuantizer: (numQuantizers: number) => Uint8Array = () => {
+    throw new Error("EncodecModel: not initialized");
+  };
+
+  /** How the graphs were obtained so far (built vs read from the cache). */
+  get graphStats(): GraphStats {
+    return { ...this.stats_ };
+  }
+
+  /** Quantizers used at `bandwidthKbps`. @throws RangeError for a bandwidth the model does not support */
+  numQuantizersForBandwidth(bandwidthKbps: number): number {
+    checkBandwidth(this.config, bandwidthKbps, "bandwidthKbps");
+    return numQuantizersForBandwidth(this.config, bandwidthKbps);
+  }
+
+  private quantizerFor(nq: number): Promise<OrtSession> {
+    let s = this.quantizers.get(nq);
+    if (!s) {
+      s = this.graphSource(`quantizer-encode-${nq}`, () => this.buildQuantizer(nq)).then((bytes) =>
+        this.runtime.InferenceSession.create(bytes, this.sessionOptions),
+      );
+      s.catch(() => this.quantizers.delete(nq));
+      this.quantizers.set(nq, s);
+    }
+    return s;
+  }
+
+  private checkAudio(audio: readonly Float32Array[], name: string, maxSamples: number): number {
+    if (!Array.isArray(audio) || !audio.every((ch) => ch instanceof Float32Array)) {
+      throw new TypeError(`${name} must be an array of Float32Array (one per channel)`);
+    }
+    if (audio.length !== this.channels) {
+      throw new RangeError(`${name} must have ${this.channels} channel(s) for this ${this.sampleRateHz} Hz model (supported: ${this.channels}), got ${audio.length}`);
+    }
+    const n = audio[0]!.length;
+    if (!audio.every((ch) => ch.length === n)) throw new RangeError(`${name} channels must have equal lengths, got ${audio.map((c) => c.length).join(", ")}`);
+    if (n === 0) throw new RangeError(`${name} must hold at least one sample per channel`);
+    if (n > maxSamples) throw new RangeError(`${name} must hold at most ${maxSamples} samples per channel here, got ${n}`);
+    return n;
+  }
+
+  private assertLive(): void {
+    if (this.released) throw new Error("EncodecModel: released");
+  }
+
+  /**
+   * Run the encoder on one segment (normalized first when the model normalizes).
+   * @throws RangeError / TypeError for audio of the wrong shape
+   */
+  async embed(audio: readonly Float32Array[]): Promise<SegmentEmbeddings> {
+    this.assertLive();
+    const n = this.checkAudio(audio, "audio", this.segmentLengthSamples ?? MAX_SEGMENT_SAMPLES);
+    const { tensor, scale } = await this.runEncoder(audio, n);
+    const [, d, f] = tensor.dims as [number, number, number];
+    return { embeddings: tensor.data as Float32Array, hiddenSize: d, numFrames: f, scale };
+  }
+
+  private async runEncoder(audio: readonly Float32Array[], n: number) {
+    const scale = this.config.normalize ? segmentScale(audio) : null;
+    const input = new this.runtime.Tensor("float32", interleavePlanar(audio, n, scale), [1, this.channels, n]);
+    const out = await this.encoder.run({ [GRAPH_IO.audio]: input });
+    return { tensor: out[GRAPH_IO.embeddings] as Tensor, scale };
+  }
+
+  /**
+   * Encode one segment: normalization (when the model normalizes), encoder, residual vector
+   * quantization with the bandwidth's number of codebooks. For a segmenting model the segment
+   * must not exceed `segmentLengthSamples`.
+   *
+   * @param audio planar channels at the model's rate; not retained
+   * @throws RangeError for an unsupported bandwidth or channel count, or a segment too long
+   */
+  async encodeSegment(audio: readonly Float32Array[], options: EncodeOptions): Promise<EncodedFrame> {
+    this.assertLive();
+    const nq = this.numQuantizersForBandwidth(options?.bandwidthKbps);
+    const n = this.checkAudio(audio, "audio", this.segmentLengthSamples ?? MAX_SEGMENT_SAMPLES);
+    const quantizer = this.quantizerFor(nq);
+    const { tensor, scale } = await this.runEncoder(audio, n);
+    const out = await (await quantizer).run({ [GRAPH_IO.embeddings]: tensor });
+    const codesTensor = out[GRAPH_IO.codes]!;
+    const [, k, f] = codesTensor.dims as [number, number, number];
+    const src = codesTensor.data as BigInt64Array;
+    const codes = new Uint16Array(src.length);
+    for (let i = 0; i < src.length; i++) codes[i] = Number(src[i]);
+    return { codes, numCodebooks: k, numFrames: f, scale };
+  }
+
+  /**
+   * Decode one segment's codes to audio: `numFrames · hop` samples per channel (not trimmed),
+   * multiplied by the frame's scale when it has one.
+   *
+   * @returns planar audio, owned by the caller
+   * @throws TypeError / RangeError for a malformed frame (sizes); CodecError `corrupt` for a code ≥ codebookSize
+   */
+  async decodeSegment(frame: EncodedFrame): Promise<Float32Array[]> {
+    this.assertLive();
+    const { codes, numCodebooks: k, numFrames: f } = frame ?? ({} as EncodedFrame);
+    if (!(codes instanceof Uint16Array)) throw new TypeError("frame.codes must be a Uint16Array");
+    if (!Number.isInteger(k) || k < 1 || k > this.numQuantizers) {
+      throw new RangeError(`frame.numCodebooks must be an integer in [1, ${this.numQuantizers}], got ${k}`);
+    }
+    if (!Number.isInteger(f) || f < 1 || f * this.hopLengthSamples > MAX_SEGMENT_SAMPLES) {
+      throw new RangeError(`frame.numFrames must be a positive integer up to ${Math.floor(MAX_SEGMENT_SAMPLES / this.hopLengthSamples)}, got ${f}`);
+    }
+    if (codes.length !== k * f) throw new RangeError(`frame.codes must hold numCodebooks × numFrames = ${k * f} codes, got ${codes.length}`);
+    if (frame.scale !== null && !(typeof frame.scale === "number" && Number.isFinite(frame.scale))) {
+      throw new TypeError(`frame.scale must be a finite number or null, got ${String(frame.scale)}`);
+    }
+    const ids = new BigInt64Array(codes.length);
+    for (let i = 0; i < codes.length; i++) {
+      const c = codes[i]!;
+      if (c >= this.codebookSize) throw new CodecError("corrupt", `code ${c} at index ${i} is not below the codebook size ${this.codebookSize}`);
+      ids[i] = BigInt(c);
+    }
+    const out = await this.decoder.run({ [GRAPH_IO.codes]: new this.runtime.Tensor("int64", ids, [1, k, f]) });
+    const audio = out[GRAPH_IO.audio]!;
+    const data = audio.data as Float32Array;
+    const t = (audio.dims as number[])[2]!;
+    const scale = frame.scale;
+    return Array.from({ length: this.channels }, (_, c) => {
+      const ch = data.slice(c * t, (c + 1) * t);
+      if (scale !== null) for (let i = 0; i < t; i++) ch[i] = ch[i]! * scale;
+      return ch;
+    });
+  }
+
+  /**
+   * Encode audio offline as the reference `EncodecModel.encode` does: one segment for models
+   * without `chunk_length_s` (24 kHz), else segments of `segmentLengthSamples` every
+   * `segmentStrideSamples` (48 kHz: 1 s every 0.99 s), each normalized with its own scale.
+   *
+   * @param audio planar channels at the model's sample rate, values nominally in [-1, 1]; not retained
+   * @throws RangeError listing the supported bandwidths / channel count on misuse
+   */
+  async encode(audio: readonly Float32Array[], options: EncodeOptions): Promise<EncodedAudio> {
+    this.assertLive();
+    this.numQuantizersForBandwidth(options?.bandwidthKbps);
+    const n = this.checkAudio(audio, "audio", Number.MAX_SAFE_INTEGER);
+    const segLen = this.segmentLengthSamples ?? n;
+    if (segLen > MAX_SEGMENT_SAMPLES) throw new RangeError(`audio must hold at most ${MAX_SEGMENT_SAMPLES} samples per channel for this model (one segment), got ${n}`);
+    const frames: EncodedFrame[] = [];
+    for (const offset of segmentOffsets(n, this.segmentStrideSamples)) {
+      const end = Math.min(n, offset + segLen);
+      frames.push(await this.encodeSegment(audio.map((ch) => ch.subarray(offset, end)), options));
+    }
+    return { frames, lengthSamples: n, bandwidthKbps: options.bandwidthKbps, sampleRateHz: this.sampleRateHz, channels: this.channels };
+  }
+
+  /**
+   * Decode an offline encoding as the reference `decode` + trim: each segment decoded and scaled,
+   * segments joined by the reference's linear overlap-add, trimmed to `lengthSamples`.
+   *
+   * @returns planar audio of `encoded.lengthSamples` samples per channel, owned by the caller
+   * @throws CodecError `corrupt` when the number of frames does not match `lengthSamples`
+   */
+  async decode(encoded: EncodedAudio): Promise<Float32Array[]> {
+    this.assertLive();
+    const { frames, lengthSamples } = encoded ?? ({} as EncodedAudio);
+    if (!Array.isArray(frames)) throw new TypeError("encoded.frames must be an array");
+    if (!Number.isSafeInteger(lengthSamples) || lengthSamples < 1) throw new RangeError(`encoded.lengthSamples must be a positive integer, got ${lengthSamples}`);
+    const expected = segmentOffsets(lengthSamples, this.segmentStrideSamples).length;
+    if (frames.length !== expected) {
+      throw new CodecError("corrupt", `encoded audio of ${lengthSamples} samples needs ${expected} segment(s), got ${frames.length}`);
+    }
+    const decoded: Float32Array[][] = [];
+    for (const frame of frames) decoded.push(await this.decodeSegment(frame));
+    const joined = this.segmentStrideSamples === null ? decoded[0]! : linearOverlapAdd(decoded, this.segmentStrideSamples);
+    if (joined[0]!.length < lengthSamples) {
+      throw new CodecError("corrupt", `decoded ${joined[0]!.length} samples, fewer than the encoded length ${lengthSamples}`);
+    }
+    return joined.map((ch) => (ch.length === lengthSamples ? ch : ch.slice(0, lengthSamples)));
+  }
+
+  /** Release the inference sessions (native memory). The model cannot be used afterwards. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const sessions = [this.encoder, this.decoder];
+    for (const s of this.quantizers.values()) sessions.push(await s.catch(() => null as never));
+    await Promise.all(sessions.filter(Boolean).map((s) => s.release()));
+  }
+}
+
+function now(): number {
+  return typeof performance !== "undefined" ? performance.now() : Date.now();
+}
+
+function checkBandwidth(config: EncodecConfig, bandwidthKbps: number, name: string): void {
+  if (typeof bandwidthKbps !== "number" || !config.targetBandwidthsKbps.includes(bandwidthKbps)) {
+    throw new RangeError(`${name} must be one of ${config.targetBandwidthsKbps.join(", ")} kbps for this model, got ${String(bandwidthKbps)}`);
+  }
+}
