@@ -11,4 +11,7 @@ export default defineConfig({
   clean: true,
   target: "es2022",
   splitting: false,
+  // tsup keeps dependencies and peers external but bundles optional dependencies: naudiodon2 (a
+  // native addon, loaded lazily for playback) must stay a runtime import.
+  external: ["naudiodon2"],
 });

@@ -11,6 +11,13 @@ export { Resampler, type ResamplerOptions } from "./audio/resampler.js";
 export { WavReader } from "./audio/wav-reader.js";
 export { WavInput, readWavFile, type WavAudio, type WavInputOptions } from "./audio/wav-input.js";
 export { WavFileWriter, type WavFileWriterOptions } from "./audio/wav-writer.js";
+export {
+  openPlayback,
+  probePlayback,
+  type Playback,
+  type PlaybackOptions,
+  type PlaybackSupport,
+} from "./audio/playback.js";
 export type { WavFormat, WavSampleFormat } from "./internal/wav-header.js";
 export type { OutputSampleFormat } from "./internal/pcm.js";
 export { onInterrupt, type InterruptHandler, type InterruptSignal } from "./interrupt.js";
