@@ -97,11 +97,11 @@ describe("readEcdc bad input", () => {
   });
 
   test.each([
-    ["bad magic", (b: Uint8Array) => b.set([0x45, 0x43, 0x44, 0x44], 0), "bad-file", /not an \.ecdc file/],
-    ["version 1", (b: Uint8Array) => (b[4] = 1), "unsupported", /version 1/],
-    ["JSON length over the limit", (b: Uint8Array) => b.set([0x7f, 0xff, 0xff, 0xff], 5), "corrupt", /over the 65536-byte limit/],
-    ["JSON length past the end", (b: Uint8Array) => b.set([0x00, 0x00, 0x10, 0x00], 5), "truncated", /metadata of 4096 bytes/],
-    ["JSON broken", (b: Uint8Array) => (b[9] = 0x5b), "corrupt", /not UTF-8 JSON/],
+    ["bad magic", (b: Uint8Array): void => b.set([0x45, 0x43, 0x44, 0x44], 0), "bad-file", /not an \.ecdc file/],
+    ["version 1", (b: Uint8Array): void => void (b[4] = 1), "unsupported", /version 1/],
+    ["JSON length over the limit", (b: Uint8Array): void => b.set([0x7f, 0xff, 0xff, 0xff], 5), "corrupt", /over the 65536-byte limit/],
+    ["JSON length past the end", (b: Uint8Array): void => b.set([0x00, 0x00, 0x10, 0x00], 5), "truncated", /metadata of 4096 bytes/],
+    ["JSON broken", (b: Uint8Array): void => void (b[9] = 0x5b), "corrupt", /not UTF-8 JSON/],
   ] as const)("%s", (_what, mutate, code, pattern) => {
     const b = good.slice();
     mutate(b);

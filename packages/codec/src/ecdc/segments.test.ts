@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { countSegments, ECDC_MODEL_LAYOUTS, ecdcLayoutFromHfConfig, planSegments } from "./segments.js";
+import { parseEncodecConfig } from "../config.js";
+import { countSegments, ECDC_MODEL_LAYOUTS, ecdcLayoutFromConfig, planSegments } from "./segments.js";
 
 const json = (p: string): Record<string, unknown> =>
   JSON.parse(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url)), "utf8")) as Record<string, unknown>;
@@ -28,7 +29,7 @@ describe("planSegments", () => {
     ["tiny24", "encodec_24khz"],
     ["tiny48", "encodec_48khz"],
   ] as const)("%s: its config gives the %s layout, and meta.json's segment count", (tiny, name) => {
-    const layout = ecdcLayoutFromHfConfig(json(`${tiny}/config.json`) as Parameters<typeof ecdcLayoutFromHfConfig>[0]);
+    const layout = ecdcLayoutFromConfig(parseEncodecConfig(json(`${tiny}/config.json`)));
     expect(layout).toEqual(ECDC_MODEL_LAYOUTS[name]);
     const meta = json(`${tiny}/meta.json`);
     expect(countSegments(meta.input_samples as number, layout)).toBe(meta.segments_bw6_0);
@@ -56,7 +57,5 @@ describe("planSegments", () => {
   test("misuse throws RangeError naming the parameter", () => {
     expect(() => planSegments(-1, ECDC_MODEL_LAYOUTS.encodec_24khz)).toThrow(/^audioLength must be/);
     expect(() => planSegments(10, { ...ECDC_MODEL_LAYOUTS.encodec_48khz, strideSamples: null })).toThrow(/^layout /);
-    expect(() => ecdcLayoutFromHfConfig({ sampling_rate: 24000, upsampling_ratios: [], codebook_size: 1024 })).toThrow(/^upsampling_ratios/);
-    expect(() => ecdcLayoutFromHfConfig({ sampling_rate: 24000, upsampling_ratios: [2], codebook_size: 1000 })).toThrow(/^codebook_size/);
   });
 });

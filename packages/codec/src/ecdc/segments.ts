@@ -1,3 +1,5 @@
+import { bitsPerCode, frameRateHz, segmentLengthSamples, segmentStrideSamples, type EncodecConfig } from "../config.js";
+
 /**
  * How a model cuts audio into independently coded segments, and how many frames each gets. This
  * is the arithmetic of the reference `decompress` (and of `EncodecModel.encode`), shared by the
@@ -39,41 +41,19 @@ export const ECDC_MODEL_LAYOUTS: Readonly<Record<"encodec_24khz" | "encodec_48kh
 };
 
 /**
- * The segment layout of a Hugging Face EnCodec config (`sampling_rate`, `upsampling_ratios`,
- * `chunk_length_s`, `overlap`, `normalize`, `codebook_size`), computed the way transformers and the
- * reference do (`int(chunk_length_s · rate)`, `max(1, int((1 − overlap) · chunk))`).
- *
- * @throws RangeError naming the field that is missing or out of range
+ * The `.ecdc` layout of a parsed EnCodec config: frame rate, segment length and stride, bits per
+ * code, as `config.ts` computes them (`frameRateHz`, `segmentLengthSamples`, `segmentStrideSamples`,
+ * `bitsPerCode`), so that the runtime and the container agree.
  */
-export function ecdcLayoutFromHfConfig(config: {
-  sampling_rate: number;
-  upsampling_ratios: readonly number[];
-  chunk_length_s?: number | null;
-  overlap?: number | null;
-  normalize?: boolean;
-  codebook_size?: number;
-}): EcdcModelLayout {
-  const rate = config.sampling_rate;
-  if (!Number.isSafeInteger(rate) || rate <= 0) throw new RangeError(`sampling_rate must be a positive integer, got ${rate}`);
-  const ratios = config.upsampling_ratios;
-  if (!Array.isArray(ratios) || ratios.length === 0 || !ratios.every((r) => Number.isSafeInteger(r) && r > 0)) {
-    throw new RangeError(`upsampling_ratios must be positive integers, got ${JSON.stringify(ratios)}`);
-  }
-  const hop = ratios.reduce((a, b) => a * b, 1);
-  const size = config.codebook_size ?? 1024;
-  const bits = Math.log2(size);
-  if (!Number.isInteger(bits) || bits < 1 || bits > 16) throw new RangeError(`codebook_size must be a power of two in [2, 65536], got ${size}`);
-  let segmentSamples: number | null = null;
-  let strideSamples: number | null = null;
-  const chunk = config.chunk_length_s;
-  if (chunk !== null && chunk !== undefined) {
-    if (!(chunk > 0) || !Number.isFinite(chunk)) throw new RangeError(`chunk_length_s must be positive, got ${chunk}`);
-    const overlap = config.overlap;
-    if (overlap !== null && overlap !== undefined && !(overlap >= 0 && overlap < 1)) throw new RangeError(`overlap must be in [0, 1), got ${overlap}`);
-    segmentSamples = Math.max(1, Math.trunc(chunk * rate));
-    strideSamples = overlap === null || overlap === undefined ? segmentSamples : Math.max(1, Math.trunc((1 - overlap) * segmentSamples));
-  }
-  return { sampleRateHz: rate, frameRateHz: Math.ceil(rate / hop), segmentSamples, strideSamples, bitsPerCodebook: bits, normalize: config.normalize ?? false };
+export function ecdcLayoutFromConfig(config: EncodecConfig): EcdcModelLayout {
+  return {
+    sampleRateHz: config.sampleRateHz,
+    frameRateHz: frameRateHz(config),
+    segmentSamples: segmentLengthSamples(config),
+    strideSamples: segmentStrideSamples(config),
+    bitsPerCodebook: bitsPerCode(config),
+    normalize: config.normalize,
+  };
 }
 
 /** Number of segments {@link planSegments} returns, without allocating them. */

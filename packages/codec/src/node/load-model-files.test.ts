@@ -92,6 +92,18 @@ describe("loadModelFiles", () => {
     expect((await loadModelFiles(dir)).hfConfig).toEqual({ num_filters: 4, hidden_size: 16, codebook_dim: null });
   });
 
+  test("a config.json asking for more codebooks than the weights hold, or invalid, is refused", async () => {
+    const dir = await folder("codebooks", { "model.safetensors": "tiny24/model.safetensors" });
+    await writeFile(path.join(dir, "config.json"), JSON.stringify({ ...((await configOf("tiny24")) as object), target_bandwidths: [1.5, 48] }));
+    const e = await codecError(loadModelFiles(dir));
+    expect(e.code).toBe("shape-mismatch");
+    expect(e.message).toMatch(/target_bandwidths need 64 codebooks, the weights have 32/);
+    await writeFile(path.join(dir, "config.json"), JSON.stringify({ num_filters: "four" }));
+    const bad = await codecError(loadModelFiles(dir));
+    expect(bad.code).toBe("bad-config");
+    expect(bad.message).toContain(path.join(dir, "config.json"));
+  });
+
   test("corrupt files are CodecErrors naming the file", async () => {
     const dir = await folder("corrupt", { "model.safetensors": "tiny24/model.safetensors", "config.json": "tiny24/config.json" });
     const weights = path.join(dir, "model.safetensors");

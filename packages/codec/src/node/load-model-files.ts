@@ -1,7 +1,8 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { CodecError } from "../errors.js";
-import { deriveHfConfig, publishedHfConfig, type DeriveConfigHints, type EncodecHfConfigJson } from "../weights/derive-config.js";
+import { numQuantizers, parseEncodecConfig, type EncodecConfig } from "../config.js";
+import { deriveHfConfig, type DeriveConfigHints, type EncodecHfConfigJson } from "../weights/derive-config.js";
 import { hasOriginalNames, mapOriginalToHfNames } from "../weights/name-map.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
 import { readSafetensors } from "../weights/safetensors.js";
@@ -43,23 +44,23 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Names of language-model checkpoints, skipped when looking for the codec's `.th` in a folder. */
 const LM_CHECKPOINT = /(^|[_-])lm([_.-]|$)/i;
 
-/** Architecture fields that must agree between a `config.json` and the weights beside it. */
+/** Architecture fields that must agree between a `config.json` and the weights beside it (parsed name, Hub name). */
 const ARCHITECTURE_FIELDS = [
-  "audio_channels",
-  "num_filters",
-  "hidden_size",
-  "codebook_size",
-  "codebook_dim",
-  "upsampling_ratios",
-  "kernel_size",
-  "last_kernel_size",
-  "residual_kernel_size",
-  "num_residual_layers",
-  "num_lstm_layers",
-  "compress",
-  "use_conv_shortcut",
-  "norm_type",
-] as const satisfies ReadonlyArray<keyof EncodecHfConfigJson>;
+  ["audioChannels", "audio_channels"],
+  ["numFilters", "num_filters"],
+  ["hiddenSize", "hidden_size"],
+  ["codebookSize", "codebook_size"],
+  ["codebookDim", "codebook_dim"],
+  ["upsamplingRatios", "upsampling_ratios"],
+  ["kernelSize", "kernel_size"],
+  ["lastKernelSize", "last_kernel_size"],
+  ["residualKernelSize", "residual_kernel_size"],
+  ["numResidualLayers", "num_residual_layers"],
+  ["numLstmLayers", "num_lstm_layers"],
+  ["compress", "compress"],
+  ["useConvShortcut", "use_conv_shortcut"],
+  ["normType", "norm_type"],
+] as const satisfies ReadonlyArray<readonly [keyof EncodecConfig, keyof EncodecHfConfigJson]>;
 
 /**
  * Find and read an EnCodec model's files (Node only).
@@ -75,8 +76,9 @@ const ARCHITECTURE_FIELDS = [
  * weights with `deriveHfConfig` (published settings by channel count, overridable by `hints`).
  *
  * @throws CodecError naming the file: `bad-file` (missing, unreadable, several candidates, too
- *   large), `bad-config` (config.json not JSON), `shape-mismatch` (config.json does not match the
- *   weights), and the readers' own codes for corrupt weights
+ *   large), `bad-config` (config.json not JSON or invalid, see `parseEncodecConfig`),
+ *   `shape-mismatch` (config.json does not match the weights), and the readers' own codes for
+ *   corrupt weights
  */
 export async function loadModelFiles(pathOrDir: string, options: LoadModelFilesOptions = {}): Promise<ModelFiles> {
   if (typeof pathOrDir !== "string" || pathOrDir === "") throw new TypeError("pathOrDir must be a non-empty string");
@@ -136,21 +138,21 @@ async function readConfig(configPath: string): Promise<unknown> {
   }
 }
 
-/** Every architecture field of `config` must equal what the weights show. */
+/**
+ * Every architecture field of `config` (transformers' defaults filling absent fields) must equal
+ * what the weights show, and the weights must hold the codebooks its largest bandwidth needs.
+ */
 function checkConfigMatches(config: unknown, tensors: TensorMap, configPath: string, weightsPath: string): void {
-  const given = config as Record<string, unknown>;
-  const derived = deriveHfConfig(tensors, {}, weightsPath);
-  // An absent field takes transformers' EncodecConfig default (the 24 kHz model's value);
-  // codebook_dim null or absent means hidden_size.
-  const defaults: Record<string, unknown> = { ...publishedHfConfig("encodec_24khz"), codebook_dim: given.hidden_size ?? publishedHfConfig("encodec_24khz").hidden_size };
-  for (const field of ARCHITECTURE_FIELDS) {
-    const want = given[field] ?? defaults[field];
-    if (JSON.stringify(want) !== JSON.stringify(derived[field])) {
-      throw new CodecError(
-        "shape-mismatch",
-        `${configPath} does not match ${weightsPath}: ${field} is ${JSON.stringify(want)} in config.json, ${JSON.stringify(derived[field])} in the weights`,
-      );
-    }
+  const given = parseEncodecConfig(config, configPath);
+  const derived = parseEncodecConfig(deriveHfConfig(tensors, {}, weightsPath), weightsPath);
+  const mismatch = (what: string): CodecError => new CodecError("shape-mismatch", `${configPath} does not match ${weightsPath}: ${what}`);
+  for (const [field, hubName] of ARCHITECTURE_FIELDS) {
+    const want = JSON.stringify(given[field]);
+    const got = JSON.stringify(derived[field]);
+    if (want !== got) throw mismatch(`${hubName} is ${want} in config.json, ${got} in the weights`);
+  }
+  if (numQuantizers(given) > numQuantizers(derived)) {
+    throw mismatch(`target_bandwidths need ${numQuantizers(given)} codebooks, the weights have ${numQuantizers(derived)}`);
   }
 }
 
