@@ -123,8 +123,7 @@ export class EncodecModel {
 
   private constructor(
     private readonly runtime: OrtRuntime,
-    private readonly sessionOptions: OrtSessionOptions,
-    private readonly graphSource: (name: string, build: () => Uint8Array) => Promise<Uint8Array>,
+    private readonly openGraph: (name: string, build: () => Uint8Array) => Promise<OrtSession>,
     private readonly encoder: OrtSession,
     private readonly decoder: OrtSession,
     config: EncodecConfig,
@@ -154,41 +153,50 @@ export class EncodecModel {
     const { config, runtime } = options;
     const sessionOptions = options.sessionOptions ?? {};
     for (const bw of options.preloadBandwidthsKbps ?? []) checkBandwidth(config, bw, "preloadBandwidthsKbps");
-    let prepared: PreparedWeights | null = prepareWeights(config, options.tensors);
+    let prepared: PreparedWeights = prepareWeights(config, options.tensors);
     const cache = options.graphCache;
     const modelHash = cache ? await hashModel(config, prepared.tensors) : null;
     const stats = { built: 0, fromCache: 0, buildMs: 0 };
-    const pending = new Set<string>();
-    const graphSource = async (name: string, build: () => Uint8Array): Promise<Uint8Array> => {
-      const key = modelHash !== null ? graphCacheKey(modelHash, name) : null;
-      if (cache && key) {
-        const hit = await cache.read(key);
-        if (hit) {
-          stats.fromCache++;
-          return hit;
-        }
-      }
+    const weights = () => prepared;
+    const buildAndStore = async (key: string | null, build: () => Uint8Array): Promise<Uint8Array> => {
       const t0 = now();
       const bytes = build();
       stats.buildMs += now() - t0;
       stats.built++;
-      if (cache && key && !pending.has(key)) {
-        pending.add(key);
-        await cache.write(key, bytes);
-      }
+      if (cache && key) await cache.write(key, bytes);
       return bytes;
     };
-    const weights = () => {
-      if (!prepared) throw new Error("EncodecModel: weights were released");
-      return prepared;
+    // A cached graph that ONNX Runtime cannot open (truncated, corrupted) is rebuilt and replaced.
+    const openGraph = async (name: string, build: () => Uint8Array): Promise<OrtSession> => {
+      const key = modelHash !== null ? graphCacheKey(modelHash, name) : null;
+      const hit = cache && key ? await cache.read(key) : undefined;
+      if (hit) {
+        try {
+          const session = await runtime.InferenceSession.create(hit, sessionOptions);
+          stats.fromCache++;
+          return session;
+        } catch {
+          // fall through to a rebuild
+        }
+      }
+      return runtime.InferenceSession.create(await buildAndStore(key, build), sessionOptions);
     };
-    const encoderBytes = await graphSource("encoder", () => buildEncoderGraph(weights()));
-    const encoder = await runtime.InferenceSession.create(encoderBytes, sessionOptions);
-    const decoderBytes = await graphSource("decode", () => buildDecodeGraph(weights()));
-    const decoder = await runtime.InferenceSession.create(decoderBytes, sessionOptions);
-    const model = new EncodecModel(runtime, sessionOptions, (name, build) => graphSource(name, build), encoder, decoder, config, stats);
+    const encoder = await openGraph("encoder", () => buildEncoderGraph(weights()));
+    let decoder: OrtSession;
+    try {
+      decoder = await openGraph("decode", () => buildDecodeGraph(weights()));
+    } catch (e) {
+      await encoder.release();
+      throw e;
+    }
+    const model = new EncodecModel(runtime, openGraph, encoder, decoder, config, stats);
     model.buildQuantizer = (nq) => buildQuantizerEncodeGraph(weights(), nq);
-    for (const bw of options.preloadBandwidthsKbps ?? []) await model.quantizerFor(numQuantizersForBandwidth(config, bw));
+    try {
+      for (const bw of options.preloadBandwidthsKbps ?? []) await model.quantizerFor(numQuantizersForBandwidth(config, bw));
+    } catch (e) {
+      await model.release();
+      throw e;
+    }
     // Keep only the codebooks for quantizer graphs not built yet.
     const codebooks = new Map([...prepared.tensors].filter(([n]) => n.startsWith("quantizer.")));
     prepared = { architecture: prepared.architecture, tensors: codebooks };
@@ -213,9 +221,7 @@ export class EncodecModel {
   private quantizerFor(nq: number): Promise<OrtSession> {
     let s = this.quantizers.get(nq);
     if (!s) {
-      s = this.graphSource(`quantizer-encode-${nq}`, () => this.buildQuantizer(nq)).then((bytes) =>
-        this.runtime.InferenceSession.create(bytes, this.sessionOptions),
-      );
+      s = this.openGraph(`quantizer-encode-${nq}`, () => this.buildQuantizer(nq));
       s.catch(() => this.quantizers.delete(nq));
       this.quantizers.set(nq, s);
     }

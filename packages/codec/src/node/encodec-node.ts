@@ -1,0 +1,89 @@
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { parseEncodecConfig, type EncodecConfig } from "../config.js";
+import { EncodecModel } from "../runtime/encodec-model.js";
+import type { OrtSessionOptions } from "../runtime/ort-types.js";
+import type { DeriveConfigHints } from "../weights/derive-config.js";
+import type { TensorMap } from "../weights/raw-tensor.js";
+import { defaultCacheDir } from "./cache-dir.js";
+import { FileGraphCache } from "./file-graph-cache.js";
+import { loadModelFiles } from "./load-model-files.js";
+
+/**
+ * What to load: a path (a Hugging Face folder with `config.json` + `model.safetensors`, a folder
+ * with an original `.th` checkpoint, or a `.safetensors` / `.th` file), or a config (parsed, or
+ * the raw `config.json` object) with its weights.
+ */
+export type EncodecModelSpec = string | { readonly config: EncodecConfig | unknown; readonly tensors: TensorMap };
+
+/** Options of {@link loadEncodec}. */
+export interface LoadEncodecOptions {
+  /** Cache root; built graphs go under `<cacheDir>/graphs`. @default defaultCacheDir() */
+  readonly cacheDir?: string;
+  /** Keep built graphs on disk and reuse them (keyed by weights, config and builder version). @default true */
+  readonly cacheGraphs?: boolean;
+  /** ONNX Runtime execution providers. @default ["cpu"] */
+  readonly executionProviders?: OrtSessionOptions["executionProviders"];
+  /** Threads of each session's intra-op pool. @default 1 (see the package README: several sessions share the cores) */
+  readonly intraOpNumThreads?: number;
+  /** Let idle intra-op threads spin (faster wake-up, burns CPU shared with the other sessions). @default false */
+  readonly allowSpinning?: boolean;
+  /** Further session options, merged over the ones above. @default {} */
+  readonly sessionOptions?: OrtSessionOptions;
+  /** Bandwidths whose quantizer graphs are opened during loading (others on first use). @default [] */
+  readonly preloadBandwidthsKbps?: readonly number[];
+  /** Settings for a config derived from the weights when a folder has no `config.json`. @default {} */
+  readonly hints?: DeriveConfigHints;
+}
+
+function isParsedConfig(value: unknown): value is EncodecConfig {
+  return typeof value === "object" && value !== null && "sampleRateHz" in value && "upsamplingRatios" in value;
+}
+
+/** The session options {@link loadEncodec} uses for `options` (exported for benchmarks and tools). */
+export function nodeSessionOptions(options: LoadEncodecOptions = {}): OrtSessionOptions {
+  const threads = options.intraOpNumThreads ?? 1;
+  if (!Number.isInteger(threads) || threads < 0) throw new RangeError(`intraOpNumThreads must be a non-negative integer, got ${threads}`);
+  return {
+    executionProviders: options.executionProviders ?? ["cpu"],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? "1" : "0" }, inter_op: { allow_spinning: "0" } } },
+    ...options.sessionOptions,
+  };
+}
+
+/**
+ * Load an EnCodec model for Node on `onnxruntime-node`. Built ONNX graphs are cached under
+ * `<cacheDir>/graphs` keyed by a SHA-256 of the weights, the config and the graph builder
+ * version, so a second load skips building.
+ *
+ * @throws CodecError from reading the files (`bad-file`, `bad-config`, ...) or checking the weights (`missing-tensor`, `shape-mismatch`, `unexpected-tensor`)
+ * @throws RangeError / TypeError for bad options
+ */
+export async function loadEncodec(spec: EncodecModelSpec, options: LoadEncodecOptions = {}): Promise<EncodecModel> {
+  let config: EncodecConfig;
+  let tensors: TensorMap;
+  if (typeof spec === "string") {
+    const files = await loadModelFiles(spec, { hints: options.hints ?? {} });
+    config = parseEncodecConfig(files.hfConfig, files.configSource ?? files.source);
+    tensors = files.tensors;
+  } else if (typeof spec === "object" && spec !== null && spec.tensors instanceof Map) {
+    config = isParsedConfig(spec.config) ? spec.config : parseEncodecConfig(spec.config);
+    tensors = spec.tensors;
+  } else {
+    throw new TypeError("spec must be a path or { config, tensors }");
+  }
+  const cacheGraphs = options.cacheGraphs ?? true;
+  const graphCache = cacheGraphs ? new FileGraphCache(path.join(options.cacheDir ?? defaultCacheDir(), "graphs")) : undefined;
+  return EncodecModel.create({
+    config,
+    tensors,
+    runtime: ort,
+    sessionOptions: nodeSessionOptions(options),
+    ...(graphCache ? { graphCache } : {}),
+    ...(options.preloadBandwidthsKbps ? { preloadBandwidthsKbps: options.preloadBandwidthsKbps } : {}),
+  });
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { GraphCache } from "../runtime/graph-cache.js";
+
+const KEY = /^[A-Za-z0-9._-]{1,200}$/;
+
+/**
+ * A {@link GraphCache} in a directory: one `<key>.onnx` file per graph, written atomically
+ * (temporary file, then rename), so that concurrent processes never read a partial graph.
+ * Read and write failures are swallowed (the graph is then built instead).
+ */
+export class FileGraphCache implements GraphCache {
+  /** @param dir directory of the graph files; created on first write */
+  constructor(readonly dir: string) {}
+
+  /** Path of the file that holds `key`. @throws RangeError for a key with characters outside `[A-Za-z0-9._-]` */
+  fileFor(key: string): string {
+    if (!KEY.test(key)) throw new RangeError(`key must match ${KEY}, got ${JSON.stringify(key)}`);
+    return path.join(this.dir, `${key}.onnx`);
+  }
+
+  async read(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const buf = await readFile(this.fileFor(key));
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async write(key: string, bytes: Uint8Array): Promise<void> {
+    const file = this.fileFor(key);
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await writeFile(tmp, bytes);
+      await rename(tmp, file);
+    } catch {
+      await rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+}
