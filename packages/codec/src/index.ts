@@ -62,3 +62,25 @@ export type { OrtRuntime, OrtSessionOptions, OrtSession } from "./runtime/ort-ty
 export { NORMALIZE_EPSILON, MAX_SEGMENT_SAMPLES } from "./constants.js";
 
 // ---- Exports of the other workstreams (file formats, language model) go below this line. ----
+// formats
+export { readTorchCheckpoint } from "./weights/torch-checkpoint.js";
+export type { ReadTorchCheckpointOptions } from "./weights/torch-checkpoint.js";
+export { mapOriginalToHfNames, mapOriginalName, hasOriginalNames } from "./weights/name-map.js";
+export { deriveHfConfig, publishedHfConfig } from "./weights/derive-config.js";
+export type { EncodecHfConfigJson, DeriveConfigHints, PublishedModelName } from "./weights/derive-config.js";
+export { readEcdc, writeEcdc } from "./ecdc/ecdc-file.js";
+export type { EcdcFile, EcdcSegment, EcdcOptions } from "./ecdc/ecdc-file.js";
+export { parseEcdcHeader, encodeEcdcHeader } from "./ecdc/ecdc-header.js";
+export type { EcdcMetadata, EcdcHeader } from "./ecdc/ecdc-header.js";
+export { packCodes, unpackCodes, packedByteLength } from "./ecdc/bit-packer.js";
+export { planSegments, countSegments, ecdcLayoutFromConfig, ECDC_MODEL_LAYOUTS } from "./ecdc/segments.js";
+export type { SegmentLayout, EcdcModelLayout, PlannedSegment } from "./ecdc/segments.js";
+export {
+  ECDC_MAGIC,
+  ECDC_VERSION,
+  ECDC_HEADER_BYTES,
+  ECDC_SCALE_BYTES,
+  MAX_ECDC_METADATA_BYTES,
+  MAX_ECDC_AUDIO_SAMPLES,
+  MAX_ECDC_CODEBOOKS,
+} from "./ecdc/constants.js";
