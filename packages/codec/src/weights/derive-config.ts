@@ -1,3 +1,4 @@
+import { encodecConfigToJson, parseEncodecConfig } from "../config.js";
 import { CodecError } from "../errors.js";
 import { hasOriginalNames, mapOriginalToHfNames } from "./name-map.js";
 import type { RawTensor, TensorMap } from "./raw-tensor.js";
@@ -66,33 +67,13 @@ const HINT_FIELDS = [
   "target_bandwidths",
 ] as const satisfies ReadonlyArray<keyof DeriveConfigHints>;
 
-/** `facebook/encodec_24khz` config.json (the mono model). */
+/**
+ * `facebook/encodec_24khz` config.json (the mono model). Its values are transformers'
+ * `EncodecConfig` defaults, which `parseEncodecConfig` applies to an empty config.
+ */
 const ENCODEC_24KHZ: Readonly<EncodecHfConfigJson> = {
-  model_type: "encodec",
+  ...(encodecConfigToJson(parseEncodecConfig({}, "defaults")) as Omit<EncodecHfConfigJson, "architectures">),
   architectures: ["EncodecModel"],
-  audio_channels: 1,
-  sampling_rate: 24000,
-  num_filters: 32,
-  hidden_size: 128,
-  codebook_size: 1024,
-  codebook_dim: 128,
-  upsampling_ratios: [8, 5, 4, 2],
-  target_bandwidths: [1.5, 3.0, 6.0, 12.0, 24.0],
-  norm_type: "weight_norm",
-  use_causal_conv: true,
-  pad_mode: "reflect",
-  normalize: false,
-  chunk_length_s: null,
-  overlap: null,
-  kernel_size: 7,
-  last_kernel_size: 7,
-  residual_kernel_size: 3,
-  dilation_growth_rate: 2,
-  num_residual_layers: 1,
-  num_lstm_layers: 2,
-  compress: 2,
-  trim_right_ratio: 1.0,
-  use_conv_shortcut: true,
 };
 
 /** `facebook/encodec_48khz` config.json (the stereo model): differs from 24 kHz only in these fields. */
