@@ -84,3 +84,12 @@ export {
   MAX_ECDC_AUDIO_SAMPLES,
   MAX_ECDC_CODEBOOKS,
 } from "./ecdc/constants.js";
+
+// lm
+export { loadLmWeights } from "./lm/lm-weights.js";
+export type { LmWeights, LmHyperParams, LmLayerWeights, LoadLmWeightsOptions } from "./lm/lm-weights.js";
+export { StreamingLm } from "./lm/streaming-lm.js";
+export { buildQuantizedCdf } from "./lm/quantized-cdf.js";
+export { encodeCodesWithLm, decodeCodesWithLm, decodeCodesWithLmAt, LM_MAX_FRAMES } from "./lm/lm-coding.js";
+export type { LmDecodeResult } from "./lm/lm-coding.js";
+export { LM_TOTAL_RANGE_BITS, LM_MIN_RANGE, LM_ROUNDOFF } from "./lm/constants.js";

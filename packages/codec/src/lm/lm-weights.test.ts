@@ -1,0 +1,97 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { isCodecError, type CodecError } from "../errors.js";
+import type { TensorMap } from "../weights/raw-tensor.js";
+import { readSafetensors } from "../weights/safetensors.js";
+import { readTorchCheckpoint } from "../weights/torch-checkpoint.js";
+import { FULL_SIZE_LM, randomLmTensors } from "./internal/random-lm.js";
+import { loadLmWeights } from "./lm-weights.js";
+
+const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
+const meta = (tiny: string) => JSON.parse(new TextDecoder().decode(fixture(`${tiny}/meta.json`))) as { lm: Record<string, number> };
+
+function codecError(fn: () => unknown): CodecError {
+  try {
+    fn();
+  } catch (e) {
+    expect(isCodecError(e), String(e)).toBe(true);
+    return e as CodecError;
+  }
+  throw new Error("expected a CodecError");
+}
+
+const clone = (m: TensorMap): TensorMap => new Map([...m].map(([k, v]) => [k, { ...v, data: v.data.slice() }]));
+
+describe("loadLmWeights", () => {
+  test.each(["tiny24", "tiny48"])("%s: hyper-parameters inferred from lm.safetensors match meta.json", (tiny) => {
+    const want = meta(tiny).lm;
+    const w = loadLmWeights(readSafetensors(fixture(`${tiny}/lm.safetensors`)));
+    expect(w.hyper).toEqual({
+      dim: want.dim,
+      numLayers: want.num_layers,
+      numHeads: want.num_heads,
+      hiddenDim: want.dim! * want.hidden_scale!,
+      numCodebooks: want.n_q,
+      cardinality: want.card,
+      pastContext: want.past_context, // int(3.5 * 75) = 262, int(3.5 * 150) = 525, from n_q alone
+      maxPeriod: 10000,
+    });
+    expect(w.layers).toHaveLength(want.num_layers!);
+    expect(w.embeddings[0]!.length).toBe((want.card! + 1) * want.dim!);
+  });
+
+  test.each(["tiny24", "tiny48"])("%s: the original lm.th (read by readTorchCheckpoint) loads to the same weights", (tiny) => {
+    const fromSt = loadLmWeights(readSafetensors(fixture(`${tiny}/lm.safetensors`)));
+    const fromTh = loadLmWeights(readTorchCheckpoint(fixture(`${tiny}/lm.th`), "lm.th"));
+    expect(fromTh.hyper).toEqual(fromSt.hyper);
+    expect(fromTh.layers[1]!.linear2Weight).toEqual(fromSt.layers[1]!.linear2Weight);
+    expect(fromTh.headBiases[3]).toEqual(fromSt.headBiases[3]);
+  });
+
+  test("a full-size model (dim 200, 5 layers, 32 codebooks) is recognized from shapes", () => {
+    const w = loadLmWeights(randomLmTensors(FULL_SIZE_LM, 1), { frameRateHz: 75 });
+    expect(w.hyper).toMatchObject({ dim: 200, numLayers: 5, hiddenDim: 800, numCodebooks: 32, pastContext: 262, numHeads: 8 });
+  });
+
+  test("options override heads and context; bad options are RangeErrors naming the option", () => {
+    const t = readSafetensors(fixture("tiny24/lm.safetensors"));
+    expect(loadLmWeights(t, { numHeads: 4, pastContext: 7 }).hyper).toMatchObject({ numHeads: 4, pastContext: 7 });
+    expect(loadLmWeights(t, { frameRateHz: 50 }).hyper.pastContext).toBe(175);
+    expect(() => loadLmWeights(t, { numHeads: 3 })).toThrow(/^options\.numHeads must divide/);
+    expect(() => loadLmWeights(t, { pastContext: 0 })).toThrow(RangeError);
+    expect(() => loadLmWeights(t, { frameRateHz: -1 })).toThrow(/^options\.frameRateHz/);
+  });
+
+  test("a model with an unusual codebook count needs the past context spelled out", () => {
+    const t = randomLmTensors({ dim: 8, numLayers: 1, hiddenDim: 16, numCodebooks: 3, cardinality: 16 }, 2);
+    expect(() => loadLmWeights(t)).toThrow(TypeError);
+    expect(loadLmWeights(t, { pastContext: 4 }).hyper).toMatchObject({ numCodebooks: 3, cardinality: 16, pastContext: 4 });
+  });
+
+  test("a wrong shape names the tensor, the expected and the actual shape", () => {
+    const t = clone(readSafetensors(fixture("tiny24/lm.safetensors")));
+    t.set("transformer.layers.1.linear2.weight", { dims: [16, 32], data: new Float32Array(512), sourceDtype: "F32" });
+    const e = codecError(() => loadLmWeights(t, { source: "lm.safetensors" }));
+    expect(e.code).toBe("shape-mismatch");
+    expect(e.message).toBe("lm.safetensors: tensor transformer.layers.1.linear2.weight should have shape [16, 64], has [16, 32]");
+  });
+
+  test("missing, unexpected and non-finite tensors are CodecErrors", () => {
+    const base = readSafetensors(fixture("tiny24/lm.safetensors"));
+    const missing = clone(base);
+    missing.delete("linears.5.bias");
+    expect(codecError(() => loadLmWeights(missing)).code).toBe("missing-tensor");
+    const extra = clone(base);
+    extra.set("encoder.layers.0.conv.weight", { dims: [1], data: new Float32Array(1), sourceDtype: "F32" });
+    expect(codecError(() => loadLmWeights(extra)).code).toBe("unexpected-tensor");
+    const nan = clone(base);
+    nan.get("transformer.norm_in.bias")!.data[3] = Number.NaN;
+    const e = codecError(() => loadLmWeights(nan));
+    expect(e.code).toBe("corrupt");
+    expect(e.message).toMatch(/transformer\.norm_in\.bias .* element 3/);
+    const noEmb = clone(base);
+    noEmb.delete("emb.0.weight");
+    expect(codecError(() => loadLmWeights(noEmb)).code).toBe("missing-tensor");
+  });
+});
