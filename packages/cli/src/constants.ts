@@ -12,3 +12,33 @@ export const DEFAULT_WAV_CHUNK_FRAMES = 4_096;
 
 /** Speex resampler quality, 0 (fastest) to 10 (best); 8 uses a 160-tap filter, 10 a 256-tap one. */
 export const DEFAULT_RESAMPLER_QUALITY = 8;
+
+/** UDP port the seed used: send to it, receive on it. */
+export const DEFAULT_PORT = 9527;
+
+/** Where `send` sends to when `--ip` is not given. */
+export const DEFAULT_SEND_HOST = "127.0.0.1";
+
+/** Address `receive` listens on when `--bind` is not given: every IPv4 interface, as the seed did. */
+export const DEFAULT_BIND_ADDRESS = "0.0.0.0";
+
+/** Smallest `--mtu`, in bytes: the 24-byte header plus a 40-byte payload. */
+export const MIN_MTU_BYTES = 64;
+
+/** EnCodec bandwidth when `--bandwidth` is not given, kbps. */
+export const DEFAULT_BANDWIDTH_KBPS = 12;
+
+/**
+ * Crossfade between chunks when `--overlap` is not given, percent of the chunk. The seed's
+ * documented command lines use 25; its 1 % default left a 2.5 ms crossfade on a 250 ms chunk.
+ */
+export const DEFAULT_OVERLAP_PERCENT = 25;
+
+/** Shortest `--chunk-ms`, milliseconds (1.5 EnCodec frames at 24 kHz; shorter chunks are mostly padding). */
+export const MIN_CHUNK_MS = 20;
+
+/** Longest `--chunk-ms`, milliseconds. */
+export const MAX_CHUNK_MS = 10_000;
+
+/** Longest `--timeout`, seconds (one day). */
+export const MAX_IDLE_TIMEOUT_S = 86_400;

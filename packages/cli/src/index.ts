@@ -1,11 +1,46 @@
 export { CliError, isCliError, type CliErrorCode } from "./errors.js";
 export {
+  DEFAULT_BANDWIDTH_KBPS,
+  DEFAULT_BIND_ADDRESS,
+  DEFAULT_OVERLAP_PERCENT,
+  DEFAULT_PORT,
   DEFAULT_RESAMPLER_QUALITY,
+  DEFAULT_SEND_HOST,
   DEFAULT_WAV_CHUNK_FRAMES,
+  MAX_CHUNK_MS,
+  MAX_IDLE_TIMEOUT_S,
   MAX_SAMPLE_RATE_HZ,
   MAX_WAV_CHANNELS,
+  MIN_CHUNK_MS,
+  MIN_MTU_BYTES,
   MIN_SAMPLE_RATE_HZ,
 } from "./constants.js";
+export {
+  buildProgram,
+  parseCommandLine,
+  runCommandLine,
+  type CodingOptions,
+  type CommandHandlers,
+  type CommandName,
+  type DecodeOptions,
+  type EncodeOptions,
+  type Framing,
+  type ModelOptions,
+  type ParsedCommandLine,
+  type ProgramOutput,
+  type PullOptions,
+  type ReceiveOptions,
+  type SendOptions,
+  type StreamingOptions,
+} from "./options.js";
+export {
+  BANDWIDTHS_KBPS,
+  MODEL_PRESETS,
+  type BandwidthKbps,
+  type ModelPreset,
+  type ModelPresetName,
+  type ModelRef,
+} from "./model-ref.js";
 export { mixChannels } from "./audio/channel-mix.js";
 export { Resampler, type ResamplerOptions } from "./audio/resampler.js";
 export { WavReader } from "./audio/wav-reader.js";

@@ -1,0 +1,117 @@
+import { isIP } from "node:net";
+import { InvalidArgumentError } from "commander";
+import { BANDWIDTHS_KBPS, resolveModelRef, toRepoId, type BandwidthKbps, type ModelRef } from "../model-ref.js";
+
+/**
+ * Value parsers for commander options and arguments. Each takes the text after the flag and
+ * returns the typed value, or throws commander's InvalidArgumentError with a message that names
+ * the flag and what it allows (commander prefixes it with "option '--flag <x>' argument 'v' is
+ * invalid.").
+ */
+
+const INTEGER = /^[+-]?\d+$/;
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+/** An integer in `[min, max]`, written in plain decimal digits. */
+export function integerIn(flag: string, min: number, max: number, unit = ""): (value: string) => number {
+  return (value) => {
+    const parsed = INTEGER.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}${unit}.`);
+    }
+    return parsed;
+  };
+}
+
+/** A decimal number in `[min, max]` (no exponents, no hex). */
+export function numberIn(flag: string, min: number, max: number, unit = ""): (value: string) => number {
+  return (value) => {
+    const parsed = DECIMAL.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!(parsed >= min && parsed <= max)) {
+      throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max}${unit}.`);
+    }
+    return parsed;
+  };
+}
+
+/** One of EnCodec's bandwidths; "6", "6.0" and "6kbps" all mean 6. */
+export function parseBandwidth(value: string): BandwidthKbps {
+  const text = value.trim().toLowerCase().replace(/\s*kbps$/, "");
+  const parsed = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  const match = BANDWIDTHS_KBPS.find((b) => b === parsed);
+  if (match === undefined) {
+    throw new InvalidArgumentError(`--bandwidth must be one of ${BANDWIDTHS_KBPS.join(", ")} (kbps).`);
+  }
+  return match;
+}
+
+/** A `--model` value (see `resolveModelRef`). */
+export function parseModel(value: string): ModelRef {
+  const resolved = resolveModelRef(value.trim());
+  if ("problem" in resolved) throw new InvalidArgumentError(`--model: ${resolved.problem}.`);
+  return resolved;
+}
+
+/** A host to send to: an IPv4 or IPv6 address, or a DNS host name. */
+export function parseHost(flag: string): (value: string) => string {
+  const label = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+  const hostname = new RegExp(`^(?=.{1,253}\\.?$)${label}(?:\\.${label})*\\.?$`);
+  return (value) => {
+    const host = value.trim();
+    if (isIP(host) === 0 && !hostname.test(host)) {
+      throw new InvalidArgumentError(`${flag} must be an IPv4 or IPv6 address or a host name.`);
+    }
+    return host;
+  };
+}
+
+/** A local address to bind to: an IPv4 or IPv6 address. */
+export function parseAddress(flag: string): (value: string) => string {
+  return (value) => {
+    const address = value.trim();
+    if (isIP(address) === 0) {
+      throw new InvalidArgumentError(`${flag} must be an IPv4 or IPv6 address (0.0.0.0 or :: for all interfaces).`);
+    }
+    return address;
+  };
+}
+
+/** A non-empty path (checked for existence by whoever opens it). */
+export function parsePath(flag: string): (value: string) => string {
+  return (value) => {
+    if (value.trim() === "") throw new InvalidArgumentError(`${flag} must not be empty.`);
+    return value;
+  };
+}
+
+/** A Hugging Face repository id or preset name, mapped to the repository id. */
+export function parseRepoId(value: string): string {
+  const repoId = toRepoId(value.trim());
+  if (repoId === undefined) {
+    throw new InvalidArgumentError(`<repo-id> must be 24khz, 48khz or a Hugging Face repository id like owner/name.`);
+  }
+  return repoId;
+}
+
+/** An http(s) URL, returned without trailing slashes. */
+export function parseBaseUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:") || url.search !== "" || url.hash !== "") {
+    throw new InvalidArgumentError(`--base-url must be an http:// or https:// URL without query or fragment.`);
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+/** A branch, tag or commit name. */
+export function parseRevision(value: string): string {
+  const revision = value.trim();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(revision) || revision.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new InvalidArgumentError(`--revision must be a branch, tag or commit name.`);
+  }
+  return revision;
+}

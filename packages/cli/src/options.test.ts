@@ -1,0 +1,299 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import packageJson from "../package.json" with { type: "json" };
+import { CliError } from "./errors.js";
+import { MODEL_PRESETS } from "./model-ref.js";
+import {
+  buildProgram,
+  parseCommandLine,
+  runCommandLine,
+  type CommandHandlers,
+  type CommandName,
+  type ParsedCommandLine,
+} from "./options.js";
+import { makeTempDir } from "../test/helpers.js";
+
+let dir: string;
+let modelDir: string;
+beforeAll(async () => {
+  dir = await makeTempDir("options");
+  modelDir = join(dir, "my-model");
+  await mkdir(modelDir);
+});
+
+const preset24 = { kind: "preset", preset: MODEL_PRESETS["24khz"] };
+const preset48 = { kind: "preset", preset: MODEL_PRESETS["48khz"] };
+
+/** Handlers that record what they were called with. */
+function recordingHandlers() {
+  const calls: Array<{ command: CommandName; options: unknown }> = [];
+  const record = (command: CommandName) => async (options: unknown) => {
+    calls.push({ command, options });
+  };
+  const handlers: CommandHandlers = {
+    send: record("send"),
+    receive: record("receive"),
+    encode: record("encode"),
+    decode: record("decode"),
+    pull: record("pull"),
+  };
+  return { calls, handlers };
+}
+
+/** Runs a command line through runCommandLine with recording handlers and captured output. */
+async function run(argv: string[], handlers?: CommandHandlers) {
+  const recording = recordingHandlers();
+  let stdout = "";
+  let stderr = "";
+  const exitCode = await runCommandLine(argv, handlers ?? recording.handlers, {
+    writeOut: (text) => (stdout += text),
+    writeErr: (text) => (stderr += text),
+  });
+  return { exitCode, stdout, stderr, calls: recording.calls };
+}
+
+function options(parsed: ParsedCommandLine): unknown {
+  return "options" in parsed ? parsed.options : parsed.text;
+}
+
+describe("the seed's command lines", () => {
+  const seedSend = ["--mode", "send", "--input", "a.wav", "--ip", "127.0.0.1", "--port", "9527", "--no-lm", "--overlap", "25"];
+  const seedReceive = ["--mode", "receive", "--port", "9527", "--buffer-size", "24", "--overlap", "25"];
+
+  test("--mode send parses like `send`, with every default", () => {
+    const parsed = parseCommandLine(seedSend);
+    expect(parsed).toEqual({
+      command: "send",
+      options: {
+        input: "a.wav",
+        ip: "127.0.0.1",
+        port: 9527,
+        bind: undefined,
+        mtuBytes: 220,
+        chunkMs: undefined,
+        model: preset24,
+        bandwidthKbps: 12,
+        useLm: false,
+        lmPath: undefined,
+        cacheDir: undefined,
+        framing: "chunked",
+        overlapRatio: 0.25,
+        stats: false,
+      },
+    });
+    expect(parseCommandLine(["send", ...seedSend.slice(2)])).toEqual(parsed);
+  });
+
+  test("--mode receive parses like `receive`, playing when no --output is given", () => {
+    const parsed = parseCommandLine(seedReceive);
+    expect(parsed).toEqual({
+      command: "receive",
+      options: {
+        port: 9527,
+        bind: "0.0.0.0",
+        bufferFrames: 24,
+        output: undefined,
+        play: true,
+        sampleFormat: "s16",
+        idleTimeoutS: undefined,
+        model: preset24,
+        bandwidthKbps: 12,
+        useLm: true,
+        lmPath: undefined,
+        cacheDir: undefined,
+        framing: "chunked",
+        overlapRatio: 0.25,
+        stats: false,
+      },
+    });
+    expect(parseCommandLine(["receive", ...seedReceive.slice(2)])).toEqual(parsed);
+  });
+
+  test.each([
+    [["--port", "9527", "--mode", "receive"], "receive"],
+    [["--mode=send", "--input", "a.wav"], "send"],
+    [["--input", "a.wav", "--mode", "send", "--stats"], "send"],
+  ])("--mode may appear anywhere: %j", (argv, command) => {
+    expect(parseCommandLine(argv).command).toBe(command);
+  });
+
+  test("buildProgram's own parseAsync understands --mode and awaits the handler", async () => {
+    let finished = false;
+    const { handlers } = recordingHandlers();
+    const program = buildProgram({
+      ...handlers,
+      send: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        finished = true;
+      },
+    });
+    await program.parseAsync(seedSend, { from: "user" });
+    expect(finished).toBe(true);
+  });
+});
+
+describe("good command lines", () => {
+  test.each<[string, string[], Record<string, unknown>]>([
+    [
+      "send with every flag",
+      ["send", "-i", "in.wav", "--ip", "::1", "-p", "5000", "--bind", "::", "--mtu", "64", "-m", "48khz", "-b", "24", "--stream", "--stats", "--lm", "/w/lm.th", "--cache-dir", "/c"],
+      { input: "in.wav", ip: "::1", port: 5000, bind: "::", mtuBytes: 64, model: preset48, bandwidthKbps: 24, framing: "stream", stats: true, useLm: true, lmPath: "/w/lm.th", cacheDir: "/c" },
+    ],
+    ["a host name for --ip", ["send", "-i", "a.wav", "--ip", "receiver.local"], { ip: "receiver.local" }],
+    ["--chunk-ms and a fractional --overlap", ["send", "-i", "a.wav", "--chunk-ms", "500", "--overlap", "12.5"], { chunkMs: 500, overlapRatio: 0.125 }],
+    ["largest MTU", ["send", "-i", "a.wav", "--mtu", "65507"], { mtuBytes: 65507 }],
+    ["--lm then --no-lm: the last wins", ["send", "-i", "a.wav", "--lm", "x.th", "--no-lm"], { useLm: false, lmPath: undefined }],
+    ["--no-lm then --lm: the last wins", ["send", "-i", "a.wav", "--no-lm", "--lm", "x.th"], { useLm: true, lmPath: "x.th" }],
+    ["bandwidth written as 6.0", ["send", "-i", "a.wav", "-b", "6.0"], { bandwidthKbps: 6 }],
+    ["bandwidth written as 24kbps", ["send", "-i", "a.wav", "-b", "24kbps"], { bandwidthKbps: 24 }],
+    ["1.5 kbps on the 24 kHz model", ["send", "-i", "a.wav", "-b", "1.5"], { bandwidthKbps: 1.5 }],
+    ["a Hugging Face repo id", ["send", "-i", "a.wav", "-m", "someone/encodec_custom"], { model: { kind: "repo", repoId: "someone/encodec_custom" } }],
+    ["Meta's repo id is the preset", ["send", "-i", "a.wav", "-m", "facebook/encodec_48khz"], { model: preset48 }],
+    ["receive to a WAV only", ["receive", "-o", "out.wav"], { output: "out.wav", play: false }],
+    ["receive to a WAV and the speakers", ["receive", "-o", "out.wav", "--play", "--sample-format", "f32"], { output: "out.wav", play: true, sampleFormat: "f32" }],
+    ["receive on any port, with a timeout", ["receive", "-p", "0", "--timeout", "2.5", "--stream"], { port: 0, idleTimeoutS: 2.5, framing: "stream" }],
+    ["jitter buffer of one frame", ["receive", "--buffer-size", "1"], { bufferFrames: 1 }],
+    [
+      "encode with options before the files",
+      ["encode", "-m", "48khz", "-b", "6", "--no-lm", "in.wav", "out.ecdc"],
+      { input: "in.wav", output: "out.ecdc", model: preset48, bandwidthKbps: 6, useLm: false },
+    ],
+    ["encode with options after the files", ["encode", "in.wav", "out.ecdc", "-b", "3"], { input: "in.wav", output: "out.ecdc", bandwidthKbps: 3, model: preset24, useLm: true }],
+    [
+      "decode with the model from the file",
+      ["decode", "in.ecdc", "out.wav"],
+      { input: "in.ecdc", output: "out.wav", model: undefined, lmPath: undefined, sampleFormat: "s16", cacheDir: undefined },
+    ],
+    ["decode to float", ["decode", "--sample-format", "f32", "-m", "24khz", "in.ecdc", "out.wav"], { sampleFormat: "f32", model: preset24 }],
+    ["pull a preset", ["pull", "24khz"], { repoId: "facebook/encodec_24khz", baseUrl: undefined, revision: "main", force: false, cacheDir: undefined }],
+    [
+      "pull from a mirror",
+      ["pull", "owner/name", "--base-url", "https://mirror.example/hf/", "--revision", "v1.0", "--force", "--cache-dir", "/c"],
+      { repoId: "owner/name", baseUrl: "https://mirror.example/hf", revision: "v1.0", force: true, cacheDir: "/c" },
+    ],
+  ])("%s", (_name, argv, expected) => {
+    const parsed = parseCommandLine(argv);
+    expect(parsed.command).toBe(argv[0]);
+    expect(options(parsed)).toMatchObject(expected);
+  });
+
+  test("a directory given to --model is a directory, made absolute", () => {
+    const parsed = parseCommandLine(["encode", "--model", modelDir, "a.wav", "b.ecdc"]);
+    expect(options(parsed)).toMatchObject({ model: { kind: "directory", path: modelDir } });
+  });
+
+  test("runCommandLine calls exactly the one handler and returns 0", async () => {
+    const { exitCode, calls, stdout, stderr } = await run(["pull", "48khz"]);
+    expect({ exitCode, stdout, stderr }).toEqual({ exitCode: 0, stdout: "", stderr: "" });
+    expect(calls).toEqual([{ command: "pull", options: expect.objectContaining({ repoId: "facebook/encodec_48khz" }) }]);
+  });
+});
+
+describe("bad command lines exit with 2 and say what is wrong", () => {
+  test.each<[string[], RegExp]>([
+    [[], /^error: a command is required|Usage: encstream/],
+    [["bogus"], /^error: unknown command 'bogus'/],
+    [["send"], /^error: required option '-i, --input <file>' not specified/],
+    [["send", "-i", ""], /--input must not be empty/],
+    [["send", "-i", "a.wav", "--port", "0"], /^error: option '-p, --port <port>' argument '0' is invalid\. --port must be an integer from 1 to 65535\./],
+    [["send", "-i", "a.wav", "--port", "65536"], /--port must be an integer from 1 to 65535/],
+    [["send", "-i", "a.wav", "--port", "1e3"], /--port must be an integer from 1 to 65535/],
+    [["send", "-i", "a.wav", "--port", "80x"], /--port must be an integer/],
+    [["send", "-i", "a.wav", "--ip", "not a host!"], /--ip must be an IPv4 or IPv6 address or a host name/],
+    [["send", "-i", "a.wav", "--bind", "localhost"], /--bind must be an IPv4 or IPv6 address/],
+    [["send", "-i", "a.wav", "--mtu", "63"], /--mtu must be an integer from 64 to 65507 bytes/],
+    [["send", "-i", "a.wav", "--mtu", "65508"], /--mtu must be an integer from 64 to 65507 bytes/],
+    [["send", "-i", "a.wav", "--overlap", "0.5"], /--overlap must be a number from 1 to 50 \(percent\)/],
+    [["send", "-i", "a.wav", "--overlap", "51"], /--overlap must be a number from 1 to 50/],
+    [["send", "-i", "a.wav", "--overlap", "abc"], /--overlap must be a number/],
+    [["send", "-i", "a.wav", "--bandwidth", "5"], /--bandwidth must be one of 1\.5, 3, 6, 12, 24 \(kbps\)/],
+    [["send", "-i", "a.wav", "-m", "48khz", "-b", "1.5"], /^error: --bandwidth 1\.5 is not available with the 48khz model \(3, 6, 12, 24 kbps\)/],
+    [["send", "-i", "a.wav", "-m", "./no/such/dir"], /--model: "\.\/no\/such\/dir" is not an existing directory/],
+    [["send", "-i", "a.wav", "-m", "what is this"], /--model: expected 24khz, 48khz, a Hugging Face repository id \(owner\/name\) or a model directory/],
+    [["send", "-i", "a.wav", "--stream", "--overlap", "10"], /option '--overlap <percent>' cannot be used with option '--stream'/],
+    [["send", "-i", "a.wav", "--stream", "--chunk-ms", "100"], /option '--chunk-ms <ms>' cannot be used with option '--stream'/],
+    [["send", "-i", "a.wav", "--chunk-ms", "10"], /--chunk-ms must be an integer from 20 to 10000 ms/],
+    [["send", "-i", "a.wav", "--buffer-size", "8"], /unknown option '--buffer-size'/],
+    [["receive", "--buffer-size", "0"], /--buffer-size must be an integer from 1 to 65536/],
+    [["receive", "--timeout", "0"], /--timeout must be a number from 0\.001 to 86400 s/],
+    [["receive", "--timeout", "-1"], /--timeout must be a number/],
+    [["receive", "--sample-format", "s24"], /argument 's24' is invalid\. Allowed choices are s16, f32/],
+    [["receive", "--input", "a.wav"], /unknown option '--input'/],
+    [["receive", "--mode", "send"], /unknown option '--mode'/],
+    [["--mode", "bogus"], /option '--mode <mode>' argument 'bogus' is invalid\. Allowed choices are send, receive/],
+    [["--mode"], /option '--mode <mode>' argument missing/],
+    [["encode", "a.wav"], /missing required argument 'output'/],
+    [["encode", "a.wav", "b.ecdc", "c"], /too many arguments for 'encode'/],
+    [["decode", "a.ecdc", "b.wav", "--bandwidth", "6"], /unknown option '--bandwidth'/],
+    [["pull"], /missing required argument 'repo-id'/],
+    [["pull", "../x"], /<repo-id> must be 24khz, 48khz or a Hugging Face repository id like owner\/name/],
+    [["pull", "x", "--base-url", "ftp://host"], /--base-url must be an http:\/\/ or https:\/\/ URL/],
+    [["pull", "x", "--revision", "a/../b"], /--revision must be a branch, tag or commit name/],
+  ])("%j", async (argv, message) => {
+    const { exitCode, stderr, calls } = await run(argv);
+    expect(calls).toEqual([]);
+    expect(exitCode).toBe(2);
+    expect(stderr).toMatch(message);
+    // parseCommandLine reports the same problem as a CliError "usage".
+    let thrown: unknown;
+    try {
+      parseCommandLine(argv);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(CliError);
+    expect(thrown).toMatchObject({ code: "usage" });
+  });
+});
+
+describe("help and version", () => {
+  test("--help lists every command and exits 0", async () => {
+    const { exitCode, stdout, stderr } = await run(["--help"]);
+    expect(exitCode).toBe(0);
+    expect(stderr).toBe("");
+    for (const command of ["send", "receive", "encode", "decode", "pull", "--mode <mode>"]) expect(stdout).toContain(command);
+  });
+
+  test.each(["send", "receive", "encode", "decode", "pull"])("%s --help lists every flag with its default", async (name) => {
+    const { exitCode, stdout } = await run([name, "--help"]);
+    expect(exitCode).toBe(0);
+    const command = buildProgram(recordingHandlers().handlers).commands.find((c) => c.name() === name);
+    const help = command?.createHelp();
+    expect(command?.options.length).toBeGreaterThan(3);
+    for (const option of command?.options ?? []) {
+      expect(stdout).toContain(option.flags);
+      if (option.long === "--help") continue;
+      // What the help prints for the flag: its description plus commander's (default: …).
+      const described = help?.optionDescription(option) ?? "";
+      expect(described, option.flags).toMatch(/default: |\(required\)/);
+    }
+  });
+
+  test("`help receive` is receive's help; --version prints the package version", async () => {
+    const viaHelp = await run(["help", "receive"]);
+    const viaFlag = await run(["receive", "--help"]);
+    expect(viaHelp.exitCode).toBe(0);
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+    expect(parseCommandLine(["help", "receive"])).toEqual({ command: "help", text: viaFlag.stdout });
+    const version = await run(["--version"]);
+    expect(version).toMatchObject({ exitCode: 0, stdout: `${packageJson.version}\n` });
+  });
+});
+
+describe("handler failures", () => {
+  test("a CliError prints its message and exits 1", async () => {
+    const { handlers } = recordingHandlers();
+    const failing = { ...handlers, decode: async () => Promise.reject(new CliError("io", "in.ecdc: cannot open (no such file or directory)")) };
+    const result = await run(["decode", "in.ecdc", "out.wav"], failing);
+    expect(result).toMatchObject({ exitCode: 1, stderr: "error: in.ecdc: cannot open (no such file or directory)\n" });
+  });
+
+  test("any other error prints its stack and exits 1", async () => {
+    const { handlers } = recordingHandlers();
+    const failing = { ...handlers, pull: async () => Promise.reject(new TypeError("boom")) };
+    const result = await run(["pull", "24khz"], failing);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^error: unexpected failure: TypeError: boom\n\s+at /);
+  });
+});

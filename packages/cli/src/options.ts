@@ -1,0 +1,484 @@
+import { Command, CommanderError, Option, type ParseOptionsResult } from "commander";
+import { DEFAULT_MTU_BYTES, HEADER_BYTES } from "@encstream/packet";
+import { DEFAULT_CAPACITY_FRAMES, MAX_CAPACITY_FRAMES } from "@encstream/jitter";
+import { MAX_OVERLAP_PERCENT, MIN_OVERLAP_PERCENT, percentToOverlapRatio } from "@encstream/ola";
+import { MAX_UDP_PAYLOAD_IPV4_BYTES } from "@encstream/transport-udp";
+import { version as packageVersion } from "../package.json";
+import {
+  DEFAULT_BANDWIDTH_KBPS,
+  DEFAULT_BIND_ADDRESS,
+  DEFAULT_OVERLAP_PERCENT,
+  DEFAULT_PORT,
+  DEFAULT_SEND_HOST,
+  MAX_CHUNK_MS,
+  MAX_IDLE_TIMEOUT_S,
+  MIN_CHUNK_MS,
+  MIN_MTU_BYTES,
+} from "./constants.js";
+import { CliError, isCliError } from "./errors.js";
+import type { OutputSampleFormat } from "./internal/pcm.js";
+import {
+  integerIn,
+  numberIn,
+  parseAddress,
+  parseBandwidth,
+  parseBaseUrl,
+  parseHost,
+  parseModel,
+  parsePath,
+  parseRepoId,
+  parseRevision,
+} from "./internal/option-parsers.js";
+import { MODEL_PRESETS, type BandwidthKbps, type ModelRef } from "./model-ref.js";
+
+/** The commands of `encstream`. */
+export type CommandName = "send" | "receive" | "encode" | "decode" | "pull";
+
+/** How audio is cut for streaming: overlapping chunks joined by a crossfade, or exact model frames. */
+export type Framing = "chunked" | "stream";
+
+/** Options every model-loading command has. */
+export interface ModelOptions {
+  /** `--model`: which EnCodec model. @default the 24khz preset */
+  readonly model: ModelRef;
+  /** `--cache-dir`: where models and built graphs are kept. @default undefined (the codec's default cache) */
+  readonly cacheDir: string | undefined;
+}
+
+/** Options of the commands that encode or decode EnCodec frames. */
+export interface CodingOptions extends ModelOptions {
+  /** `--bandwidth`, kbps (must be one the model supports). @default 12 */
+  readonly bandwidthKbps: BandwidthKbps;
+  /** False with `--no-lm`: frames carry packed codes instead of LM arithmetic coding. @default true */
+  readonly useLm: boolean;
+  /** `--lm`: language-model weights to use instead of the model's own. @default undefined */
+  readonly lmPath: string | undefined;
+}
+
+/** Options of the streaming commands. */
+export interface StreamingOptions extends CodingOptions {
+  /** `--stream` selects `"stream"`: frame-exact stateful coding, no overlap. @default "chunked" */
+  readonly framing: Framing;
+  /** `--overlap` as a fraction of the chunk (0.01 to 0.5; chunked framing only). @default 0.25 */
+  readonly overlapRatio: number;
+  /** `--stats`: print transport and jitter statistics. @default false */
+  readonly stats: boolean;
+}
+
+/** `encstream send`: stream a WAV file to a receiver. */
+export interface SendOptions extends StreamingOptions {
+  /** `--input`: the WAV file to send (required). */
+  readonly input: string;
+  /** `--ip`: receiver address or host name. @default "127.0.0.1" */
+  readonly ip: string;
+  /** `--port`: receiver UDP port, 1 to 65535. @default 9527 */
+  readonly port: number;
+  /** `--bind`: local address to send from. @default undefined (chosen by the OS) */
+  readonly bind: string | undefined;
+  /** `--mtu`: largest datagram, header included, bytes (64 to 65507). @default 220 */
+  readonly mtuBytes: number;
+  /**
+   * `--chunk-ms`: chunk length of the chunked framing, ms. Undefined: the model's default
+   * (`MODEL_PRESETS[name].defaultChunkMs`: 250 ms at 24 kHz, 1000 ms at 48 kHz).
+   * @default undefined
+   */
+  readonly chunkMs: number | undefined;
+}
+
+/** `encstream receive`: receive a stream and play it and/or write a WAV. */
+export interface ReceiveOptions extends StreamingOptions {
+  /** `--port`: UDP port to listen on; 0 lets the OS pick one. @default 9527 */
+  readonly port: number;
+  /** `--bind`: local address to listen on. @default "0.0.0.0" */
+  readonly bind: string;
+  /** `--buffer-size`: jitter buffer capacity, frames. @default 16 */
+  readonly bufferFrames: number;
+  /** `--output`: WAV file to write as audio arrives. @default undefined */
+  readonly output: string | undefined;
+  /** `--play`, implied when `--output` is not given (the seed always played). */
+  readonly play: boolean;
+  /** `--sample-format` of the WAV output. @default "s16" */
+  readonly sampleFormat: OutputSampleFormat;
+  /** `--timeout`: seconds without packets after which the receiver ends. @default undefined (never) */
+  readonly idleTimeoutS: number | undefined;
+}
+
+/** `encstream encode IN.wav OUT.ecdc`. */
+export interface EncodeOptions extends CodingOptions {
+  /** The WAV file to encode. */
+  readonly input: string;
+  /** The `.ecdc` file to write. */
+  readonly output: string;
+}
+
+/** `encstream decode IN.ecdc OUT.wav`. */
+export interface DecodeOptions {
+  /** The `.ecdc` file to decode. */
+  readonly input: string;
+  /** The WAV file to write. */
+  readonly output: string;
+  /** `--model`. @default undefined (the model named in the `.ecdc` header) */
+  readonly model: ModelRef | undefined;
+  /** `--lm`: language-model weights for LM-coded files. @default undefined (the model's own) */
+  readonly lmPath: string | undefined;
+  /** `--sample-format` of the WAV. @default "s16" */
+  readonly sampleFormat: OutputSampleFormat;
+  /** `--cache-dir`. @default undefined (the codec's default cache) */
+  readonly cacheDir: string | undefined;
+}
+
+/** `encstream pull <repo-id>`: download a model into the cache. */
+export interface PullOptions {
+  /** Hugging Face repository (`24khz`/`48khz` map to Meta's). */
+  readonly repoId: string;
+  /** `--base-url` of the Hub or a mirror, no trailing slash. @default undefined ($ENCSTREAM_HUB_URL, else https://huggingface.co) */
+  readonly baseUrl: string | undefined;
+  /** `--revision`: branch, tag or commit. @default "main" */
+  readonly revision: string;
+  /** `--force`: download again even if cached. @default false */
+  readonly force: boolean;
+  /** `--cache-dir`. @default undefined (the codec's default cache) */
+  readonly cacheDir: string | undefined;
+}
+
+/** One async handler per command, called with the parsed, validated options. */
+export interface CommandHandlers {
+  readonly send: (options: SendOptions) => Promise<void>;
+  readonly receive: (options: ReceiveOptions) => Promise<void>;
+  readonly encode: (options: EncodeOptions) => Promise<void>;
+  readonly decode: (options: DecodeOptions) => Promise<void>;
+  readonly pull: (options: PullOptions) => Promise<void>;
+}
+
+/** Where help, version and error text goes. */
+export interface ProgramOutput {
+  /** Help and version text. */
+  readonly writeOut: (text: string) => void;
+  /** Error messages. */
+  readonly writeErr: (text: string) => void;
+}
+
+/** A parsed command line: what {@link parseCommandLine} returns. */
+export type ParsedCommandLine =
+  | { readonly command: "send"; readonly options: SendOptions }
+  | { readonly command: "receive"; readonly options: ReceiveOptions }
+  | { readonly command: "encode"; readonly options: EncodeOptions }
+  | { readonly command: "decode"; readonly options: DecodeOptions }
+  | { readonly command: "pull"; readonly options: PullOptions }
+  | { readonly command: "help"; readonly text: string };
+
+const DEFAULT_MODEL: ModelRef = { kind: "preset", preset: MODEL_PRESETS["24khz"] };
+const CACHE_DIR_DEFAULT = "$ENCSTREAM_CACHE_DIR, else ~/.cache/encstream";
+const SEED_MODES = ["send", "receive"] as const;
+
+/**
+ * The root command: `--mode send|receive` anywhere on the line (the seed's form) is rewritten to
+ * the `send`/`receive` subcommand before commander parses it.
+ */
+class EncstreamCommand extends Command {
+  override parseOptions(args: string[]): ParseOptionsResult {
+    return super.parseOptions(rewriteSeedMode(args, this));
+  }
+}
+
+/** `[..., "--mode", "send", ...]` → `["send", ...]` unless a subcommand already comes first. */
+function rewriteSeedMode(args: readonly string[], root: Command): string[] {
+  const first = args[0];
+  if (first === undefined || first === "help" || root.commands.some((c) => c.name() === first)) return [...args];
+  const end = args.includes("--") ? args.indexOf("--") : args.length;
+  for (let i = 0; i < end; i++) {
+    const arg = args[i] as string;
+    const inline = arg.startsWith("--mode=");
+    if (arg !== "--mode" && !inline) continue;
+    const mode = inline ? arg.slice("--mode=".length) : args[i + 1];
+    // An invalid or missing value is left for the root's --mode option to report.
+    if (!SEED_MODES.includes(mode as (typeof SEED_MODES)[number])) return [...args];
+    return [mode as string, ...args.slice(0, i), ...args.slice(i + (inline ? 1 : 2))];
+  }
+  return [...args];
+}
+
+/**
+ * Builds the `encstream` command line (commander 14): the `send`, `receive`, `encode`, `decode`
+ * and `pull` subcommands, the seed's `--mode send|receive` form, `--help` and `--version`. Each
+ * command's action validates its options and awaits the matching handler.
+ *
+ * Run it with `await program.parseAsync(argv, { from: "user" })` (argv without `node` and the
+ * script). It never calls `process.exit`: usage errors, `--help` and `--version` throw
+ * commander's `CommanderError` after writing to `output` (see {@link runCommandLine}); handler
+ * errors propagate unchanged.
+ */
+export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput): Command {
+  const program = new EncstreamCommand("encstream")
+    .description("Stream audio over UDP with Meta's EnCodec neural codec, or encode and decode .ecdc files.")
+    .version(packageVersion, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .addOption(
+      new Option("--mode <mode>", "the seed's form of the send and receive commands: `--mode send ...` is `send ...`").choices(SEED_MODES),
+    )
+    // Root options only before the command, so `receive --mode send` is an error, not a switch.
+    .enablePositionalOptions()
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  encstream send --input a.wav --ip 127.0.0.1 --port 9527 --no-lm --overlap 25",
+        "  encstream receive --port 9527 --buffer-size 24 --overlap 25 --output out.wav",
+        "  encstream --mode receive --port 9527       (the seed's form)",
+        "  encstream encode --bandwidth 6 speech.wav speech.ecdc",
+        "  encstream decode speech.ecdc speech.wav",
+        "  encstream pull 48khz",
+      ].join("\n"),
+    );
+  if (output !== undefined) program.configureOutput(output);
+  program.helpCommand("help [command]", "show help for a command");
+
+  const subcommand = (name: CommandName, description: string) => {
+    const command = new Command(name).copyInheritedSettings(program).description(description);
+    program.addCommand(command);
+    return command;
+  };
+
+  const send = subcommand("send", "send a WAV file to a receiver as EnCodec frames over UDP, paced at real time")
+    .addOption(new Option("-i, --input <file>", "WAV file to send, any rate, bit depth and channel count (required)").argParser(parsePath("--input")).makeOptionMandatory())
+    .addOption(new Option("--ip <host>", "receiver address (IPv4, IPv6 or host name)").default(DEFAULT_SEND_HOST).argParser(parseHost("--ip")))
+    .addOption(new Option("-p, --port <port>", "receiver UDP port").default(DEFAULT_PORT).argParser(integerIn("--port", 1, 65_535)))
+    .addOption(new Option("--bind <address>", "local address to send from (default: chosen by the OS)").argParser(parseAddress("--bind")))
+    .addOption(
+      new Option("--mtu <bytes>", `largest datagram, ${HEADER_BYTES}-byte header included`)
+        .default(DEFAULT_MTU_BYTES)
+        .argParser(integerIn("--mtu", MIN_MTU_BYTES, MAX_UDP_PAYLOAD_IPV4_BYTES, " bytes")),
+    )
+    .addOption(
+      new Option("--chunk-ms <ms>", "chunk length of the chunked mode (default: 250 for 24 kHz models, 1000 for 48 kHz)")
+        .argParser(integerIn("--chunk-ms", MIN_CHUNK_MS, MAX_CHUNK_MS, " ms"))
+        .conflicts("stream"),
+    );
+  addCodingOptions(send);
+  addStreamingOptions(send);
+  // Actions build the options synchronously (so a validation error throws out of parse()) and
+  // return the handler's promise.
+  send.action((raw: RawOptions) =>
+    handlers.send({
+      ...codingOptions(raw, send),
+      ...streamingOptions(raw),
+      input: raw.input as string,
+      ip: raw.ip as string,
+      port: raw.port as number,
+      bind: raw.bind as string | undefined,
+      mtuBytes: raw.mtu as number,
+      chunkMs: raw.chunkMs as number | undefined,
+    }),
+  );
+
+  const receive = subcommand("receive", "receive a stream, then play it and/or write it to a WAV file")
+    .addOption(new Option("-p, --port <port>", "UDP port to listen on (0: any free port)").default(DEFAULT_PORT).argParser(integerIn("--port", 0, 65_535)))
+    .addOption(new Option("--bind <address>", "local address to listen on (:: for IPv6)").default(DEFAULT_BIND_ADDRESS).argParser(parseAddress("--bind")))
+    .addOption(
+      new Option("--buffer-size <frames>", "jitter buffer capacity, in frames")
+        .default(DEFAULT_CAPACITY_FRAMES)
+        .argParser(integerIn("--buffer-size", 1, MAX_CAPACITY_FRAMES)),
+    )
+    .addOption(new Option("-o, --output <file>", "write the audio to this WAV file as it arrives (default: none)").argParser(parsePath("--output")))
+    .addOption(new Option("--play", "play the audio on the default output device (default: on when --output is not given)"))
+    .addOption(sampleFormatOption())
+    .addOption(
+      new Option("--timeout <seconds>", "end after this long without packets (default: none, run until Ctrl-C)").argParser(
+        numberIn("--timeout", 0.001, MAX_IDLE_TIMEOUT_S, " s"),
+      ),
+    );
+  addCodingOptions(receive);
+  addStreamingOptions(receive);
+  receive.action((raw: RawOptions) => {
+    const output = raw.output as string | undefined;
+    return handlers.receive({
+      ...codingOptions(raw, receive),
+      ...streamingOptions(raw),
+      port: raw.port as number,
+      bind: raw.bind as string,
+      bufferFrames: raw.bufferSize as number,
+      output,
+      play: raw.play === true || output === undefined,
+      sampleFormat: raw.sampleFormat as OutputSampleFormat,
+      idleTimeoutS: raw.timeout as number | undefined,
+    });
+  });
+
+  const encode = subcommand("encode", "encode a WAV file into an .ecdc file")
+    .argument("<input>", "WAV file to encode (any rate, bit depth and channel count)", parsePath("<input>"))
+    .argument("<output>", ".ecdc file to write", parsePath("<output>"));
+  addCodingOptions(encode);
+  encode.action((input: string, outputPath: string, raw: RawOptions) =>
+    handlers.encode({ ...codingOptions(raw, encode), input, output: outputPath }),
+  );
+
+  const decode = subcommand("decode", "decode an .ecdc file into a WAV file")
+    .argument("<input>", ".ecdc file to decode", parsePath("<input>"))
+    .argument("<output>", "WAV file to write", parsePath("<output>"))
+    .addOption(new Option("-m, --model <model>", "24khz, 48khz, a Hugging Face repo id or a model directory (default: the model named in the file)").argParser(parseModel))
+    .addOption(new Option("--lm <path>", "language-model weights for LM-coded files (default: the model's own)").argParser(parsePath("--lm")))
+    .addOption(sampleFormatOption())
+    .addOption(cacheDirOption());
+  decode.action((input: string, outputPath: string, raw: RawOptions) =>
+    handlers.decode({
+      input,
+      output: outputPath,
+      model: raw.model as ModelRef | undefined,
+      lmPath: raw.lm as string | undefined,
+      sampleFormat: raw.sampleFormat as OutputSampleFormat,
+      cacheDir: raw.cacheDir as string | undefined,
+    }),
+  );
+
+  const pull = subcommand("pull", "download a model from the Hugging Face Hub (or a mirror) into the cache")
+    .argument("<repo-id>", "24khz, 48khz or a repository id like facebook/encodec_24khz", parseRepoId)
+    .addOption(new Option("--base-url <url>", "Hub or mirror URL (default: $ENCSTREAM_HUB_URL, else https://huggingface.co)").argParser(parseBaseUrl))
+    .addOption(new Option("--revision <name>", "branch, tag or commit").default("main").argParser(parseRevision))
+    .addOption(new Option("--force", "download again even if the files are cached").default(false))
+    .addOption(cacheDirOption());
+  pull.action((repoId: string, raw: RawOptions) =>
+    handlers.pull({
+      repoId,
+      baseUrl: raw.baseUrl as string | undefined,
+      revision: raw.revision as string,
+      force: raw.force === true,
+      cacheDir: raw.cacheDir as string | undefined,
+    }),
+  );
+
+  return program;
+}
+
+type RawOptions = Record<string, unknown>;
+
+function sampleFormatOption(): Option {
+  return new Option("--sample-format <format>", "WAV sample format: 16-bit PCM or 32-bit float").choices(["s16", "f32"]).default("s16");
+}
+
+function cacheDirOption(): Option {
+  return new Option("--cache-dir <dir>", `where models and built graphs are kept (default: ${CACHE_DIR_DEFAULT})`).argParser(parsePath("--cache-dir"));
+}
+
+function addCodingOptions(command: Command): void {
+  command
+    .addOption(
+      new Option("-m, --model <model>", "24khz, 48khz, a Hugging Face repo id (owner/name) or a model directory")
+        .default(DEFAULT_MODEL, "24khz")
+        .argParser(parseModel),
+    )
+    .addOption(
+      new Option("-b, --bandwidth <kbps>", "target bandwidth: 1.5, 3, 6, 12 or 24 (the 48khz model has no 1.5)")
+        .default(DEFAULT_BANDWIDTH_KBPS)
+        .argParser(parseBandwidth),
+    )
+    .addOption(new Option("--lm <path>", "language-model weights to entropy-code with (default: the model's own)").argParser(parsePath("--lm")))
+    .addOption(new Option("--no-lm", "use packed codes instead of LM arithmetic coding (default: the LM is used; the last of --lm/--no-lm wins)"))
+    .addOption(cacheDirOption());
+}
+
+function addStreamingOptions(command: Command): void {
+  command
+    .addOption(new Option("--stream", "frame-exact streaming (stateful codec, no overlap) instead of overlapping chunks").default(false))
+    .addOption(
+      new Option("--overlap <percent>", "crossfade between chunks, percent of the chunk (chunked mode)")
+        .default(DEFAULT_OVERLAP_PERCENT)
+        .argParser(numberIn("--overlap", MIN_OVERLAP_PERCENT, MAX_OVERLAP_PERCENT, " (percent)"))
+        .conflicts("stream"),
+    )
+    .addOption(new Option("--stats", "print packet, loss and jitter statistics").default(false));
+}
+
+/** The coding options, checking the bandwidth against a preset model's. */
+function codingOptions(raw: RawOptions, command: Command): CodingOptions {
+  const model = raw.model as ModelRef;
+  const bandwidthKbps = raw.bandwidth as BandwidthKbps;
+  if (model.kind === "preset" && !model.preset.bandwidthsKbps.includes(bandwidthKbps)) {
+    command.error(
+      `error: --bandwidth ${bandwidthKbps} is not available with the ${model.preset.name} model (${model.preset.bandwidthsKbps.join(", ")} kbps)`,
+      { code: "encstream.invalidCombination" },
+    );
+  }
+  return {
+    model,
+    bandwidthKbps,
+    useLm: raw.lm !== false,
+    lmPath: typeof raw.lm === "string" ? raw.lm : undefined,
+    cacheDir: raw.cacheDir as string | undefined,
+  };
+}
+
+function streamingOptions(raw: RawOptions): Pick<StreamingOptions, "framing" | "overlapRatio" | "stats"> {
+  return {
+    framing: raw.stream === true ? "stream" : "chunked",
+    overlapRatio: percentToOverlapRatio(raw.overlap as number),
+    stats: raw.stats === true,
+  };
+}
+
+/** True for the CommanderErrors that mean "help or version was printed, all is well". */
+function isInformational(error: CommanderError): boolean {
+  return error.code === "commander.helpDisplayed" || error.code === "commander.version" || (error.code === "commander.help" && error.exitCode === 0);
+}
+
+/**
+ * Parses a command line (without `node` and the script) into the command and its typed options,
+ * without running anything. `--help`, `help` and `--version` give `{ command: "help", text }`.
+ *
+ * @throws CliError `"usage"` whose message is what the command line would print (for instance
+ *   "error: option '--port <port>' argument '0' is invalid. --port must be an integer from 1 to 65535.").
+ */
+export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  let parsed: ParsedCommandLine | undefined;
+  const capture =
+    <C extends CommandName>(command: C) =>
+    async (options: Extract<ParsedCommandLine, { command: C }>["options"]): Promise<void> => {
+      parsed = { command, options } as ParsedCommandLine;
+    };
+  let out = "";
+  let err = "";
+  const program = buildProgram(
+    { send: capture("send"), receive: capture("receive"), encode: capture("encode"), decode: capture("decode"), pull: capture("pull") },
+    { writeOut: (text) => (out += text), writeErr: (text) => (err += text) },
+  );
+  try {
+    // The actions build their options and call the handlers synchronously, and the capturing
+    // handlers record them at once, so the promise parse() leaves behind holds no work.
+    program.parse([...argv], { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (isInformational(error)) return { command: "help", text: out };
+    const message = error.code === "commander.help" ? "error: a command is required: send, receive, encode, decode or pull" : error.message;
+    throw new CliError("usage", message, { cause: error });
+  }
+  if (parsed === undefined) throw new Error("parseCommandLine: no command ran");
+  return parsed;
+}
+
+/**
+ * Runs a command line (without `node` and the script) with the given handlers, for `bin.ts`:
+ * writes help, version and errors to `output` (stdout/stderr by default) and resolves with the
+ * process exit code: 0 on success, help or version; 2 for a usage error (as the seed's argparse
+ * did); 1 when a handler fails (a CliError prints "error: <message>"; anything else its stack).
+ */
+export async function runCommandLine(
+  argv: readonly string[],
+  handlers: CommandHandlers,
+  output: ProgramOutput = { writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) },
+): Promise<number> {
+  const program = buildProgram(handlers, output);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return isInformational(error) ? 0 : 2;
+    if (isCliError(error)) {
+      output.writeErr(`error: ${error.message}\n`);
+      return error.code === "usage" ? 2 : 1;
+    }
+    output.writeErr(`error: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}
