@@ -93,3 +93,5 @@ export { buildQuantizedCdf } from "./lm/quantized-cdf.js";
 export { encodeCodesWithLm, decodeCodesWithLm, decodeCodesWithLmAt, LM_MAX_FRAMES } from "./lm/lm-coding.js";
 export type { LmDecodeResult } from "./lm/lm-coding.js";
 export { LM_TOTAL_RANGE_BITS, LM_MIN_RANGE, LM_ROUNDOFF } from "./lm/constants.js";
+export { LmStreamEncoder, LmStreamDecoder } from "./lm/lm-stream.js";
+export type { LmStreamOptions, LmStreamDecodeResult } from "./lm/lm-stream.js";
