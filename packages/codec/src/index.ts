@@ -59,7 +59,7 @@ export { hashModel, graphCacheKey } from "./runtime/graph-cache.js";
 export type { GraphCache } from "./runtime/graph-cache.js";
 export { linearOverlapAdd } from "./runtime/audio-segments.js";
 export type { OrtRuntime, OrtSessionOptions, OrtSession } from "./runtime/ort-types.js";
-export { NORMALIZE_EPSILON, MAX_SEGMENT_SAMPLES } from "./constants.js";
+export { NORMALIZE_EPSILON, MAX_SEGMENT_SAMPLES, MAX_BATCH_SEGMENTS } from "./constants.js";
 
 // ---- Exports of the other workstreams (file formats, language model) go below this line. ----
 // formats
@@ -95,3 +95,5 @@ export type { LmDecodeResult } from "./lm/lm-coding.js";
 export { LM_TOTAL_RANGE_BITS, LM_MIN_RANGE, LM_ROUNDOFF } from "./lm/constants.js";
 export { LmStreamEncoder, LmStreamDecoder } from "./lm/lm-stream.js";
 export type { LmStreamOptions, LmStreamDecodeResult } from "./lm/lm-stream.js";
+export { readEcdcWithLm, writeEcdcWithLm } from "./ecdc/ecdc-lm.js";
+export type { EcdcLmFile, ReadEcdcWithLmOptions } from "./ecdc/ecdc-lm.js";
