@@ -15,24 +15,22 @@ export {
   MIN_MTU_BYTES,
   MIN_SAMPLE_RATE_HZ,
 } from "./constants.js";
-export {
-  buildProgram,
-  parseCommandLine,
-  runCommandLine,
-  type CodingOptions,
-  type CommandHandlers,
-  type CommandName,
-  type DecodeOptions,
-  type EncodeOptions,
-  type Framing,
-  type ModelOptions,
-  type ParsedCommandLine,
-  type ProgramOutput,
-  type PullOptions,
-  type ReceiveOptions,
-  type SendOptions,
-  type StreamingOptions,
-} from "./options.js";
+export { buildProgram, parseCommandLine, runCommandLine } from "./options.js";
+export type {
+  CodingOptions,
+  CommandHandlers,
+  CommandName,
+  DecodeOptions,
+  EncodeOptions,
+  Framing,
+  ModelOptions,
+  ParsedCommandLine,
+  ProgramOutput,
+  PullOptions,
+  ReceiveOptions,
+  SendOptions,
+  StreamingOptions,
+} from "./command-options.js";
 export {
   BANDWIDTHS_KBPS,
   MODEL_PRESETS,

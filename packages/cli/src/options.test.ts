@@ -4,14 +4,8 @@ import { beforeAll, describe, expect, test } from "vitest";
 import packageJson from "../package.json" with { type: "json" };
 import { CliError } from "./errors.js";
 import { MODEL_PRESETS } from "./model-ref.js";
-import {
-  buildProgram,
-  parseCommandLine,
-  runCommandLine,
-  type CommandHandlers,
-  type CommandName,
-  type ParsedCommandLine,
-} from "./options.js";
+import type { CommandHandlers, CommandName, ParsedCommandLine } from "./command-options.js";
+import { buildProgram, parseCommandLine, runCommandLine } from "./options.js";
 import { makeTempDir } from "../test/helpers.js";
 
 let dir: string;

@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { format } from "node:util";
 import { afterEach, expect, test, vi } from "vitest";
-import { buildProgram, type CommandHandlers } from "./options.js";
+import type { CommandHandlers } from "./command-options.js";
+import { buildProgram } from "./options.js";
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const readme = await readFile(join(packageDir, "README.md"), "utf8");

@@ -1,0 +1,143 @@
+import type { OutputSampleFormat } from "./internal/pcm.js";
+import type { BandwidthKbps, ModelRef } from "./model-ref.js";
+
+/*
+ * The typed options each `encstream` command's handler receives (see `buildProgram` in
+ * options.ts, which parses and validates them).
+ */
+
+/** The commands of `encstream`. */
+export type CommandName = "send" | "receive" | "encode" | "decode" | "pull";
+
+/** How audio is cut for streaming: overlapping chunks joined by a crossfade, or exact model frames. */
+export type Framing = "chunked" | "stream";
+
+/** Options every model-loading command has. */
+export interface ModelOptions {
+  /** `--model`: which EnCodec model. @default the 24khz preset */
+  readonly model: ModelRef;
+  /** `--cache-dir`: where models and built graphs are kept. @default undefined (the codec's default cache) */
+  readonly cacheDir: string | undefined;
+}
+
+/** Options of the commands that encode or decode EnCodec frames. */
+export interface CodingOptions extends ModelOptions {
+  /** `--bandwidth`, kbps (must be one the model supports). @default 12 */
+  readonly bandwidthKbps: BandwidthKbps;
+  /** False with `--no-lm`: frames carry packed codes instead of LM arithmetic coding. @default true */
+  readonly useLm: boolean;
+  /** `--lm`: language-model weights to use instead of the model's own. @default undefined */
+  readonly lmPath: string | undefined;
+}
+
+/** Options of the streaming commands. */
+export interface StreamingOptions extends CodingOptions {
+  /** `--stream` selects `"stream"`: frame-exact stateful coding, no overlap. @default "chunked" */
+  readonly framing: Framing;
+  /** `--overlap` as a fraction of the chunk (0.01 to 0.5; chunked framing only). @default 0.25 */
+  readonly overlapRatio: number;
+  /** `--stats`: print transport and jitter statistics. @default false */
+  readonly stats: boolean;
+}
+
+/** `encstream send`: stream a WAV file to a receiver. */
+export interface SendOptions extends StreamingOptions {
+  /** `--input`: the WAV file to send (required). */
+  readonly input: string;
+  /** `--ip`: receiver address or host name. @default "127.0.0.1" */
+  readonly ip: string;
+  /** `--port`: receiver UDP port, 1 to 65535. @default 9527 */
+  readonly port: number;
+  /** `--bind`: local address to send from. @default undefined (chosen by the OS) */
+  readonly bind: string | undefined;
+  /** `--mtu`: largest datagram, header included, bytes (64 to 65507). @default 220 */
+  readonly mtuBytes: number;
+  /**
+   * `--chunk-ms`: chunk length of the chunked framing, ms. Undefined: the model's default
+   * (`MODEL_PRESETS[name].defaultChunkMs`: 250 ms at 24 kHz, 1000 ms at 48 kHz).
+   * @default undefined
+   */
+  readonly chunkMs: number | undefined;
+}
+
+/** `encstream receive`: receive a stream and play it and/or write a WAV. */
+export interface ReceiveOptions extends StreamingOptions {
+  /** `--port`: UDP port to listen on; 0 lets the OS pick one. @default 9527 */
+  readonly port: number;
+  /** `--bind`: local address to listen on. @default "0.0.0.0" */
+  readonly bind: string;
+  /** `--buffer-size`: jitter buffer capacity, frames. @default 16 */
+  readonly bufferFrames: number;
+  /** `--output`: WAV file to write as audio arrives. @default undefined */
+  readonly output: string | undefined;
+  /** `--play`, implied when `--output` is not given (the seed always played). */
+  readonly play: boolean;
+  /** `--sample-format` of the WAV output. @default "s16" */
+  readonly sampleFormat: OutputSampleFormat;
+  /** `--timeout`: seconds without packets after which the receiver ends. @default undefined (never) */
+  readonly idleTimeoutS: number | undefined;
+}
+
+/** `encstream encode IN.wav OUT.ecdc`. */
+export interface EncodeOptions extends CodingOptions {
+  /** The WAV file to encode. */
+  readonly input: string;
+  /** The `.ecdc` file to write. */
+  readonly output: string;
+}
+
+/** `encstream decode IN.ecdc OUT.wav`. */
+export interface DecodeOptions {
+  /** The `.ecdc` file to decode. */
+  readonly input: string;
+  /** The WAV file to write. */
+  readonly output: string;
+  /** `--model`. @default undefined (the model named in the `.ecdc` header) */
+  readonly model: ModelRef | undefined;
+  /** `--lm`: language-model weights for LM-coded files. @default undefined (the model's own) */
+  readonly lmPath: string | undefined;
+  /** `--sample-format` of the WAV. @default "s16" */
+  readonly sampleFormat: OutputSampleFormat;
+  /** `--cache-dir`. @default undefined (the codec's default cache) */
+  readonly cacheDir: string | undefined;
+}
+
+/** `encstream pull <repo-id>`: download a model into the cache. */
+export interface PullOptions {
+  /** Hugging Face repository (`24khz`/`48khz` map to Meta's). */
+  readonly repoId: string;
+  /** `--base-url` of the Hub or a mirror, no trailing slash. @default undefined ($ENCSTREAM_HUB_URL, else https://huggingface.co) */
+  readonly baseUrl: string | undefined;
+  /** `--revision`: branch, tag or commit. @default "main" */
+  readonly revision: string;
+  /** `--force`: download again even if cached. @default false */
+  readonly force: boolean;
+  /** `--cache-dir`. @default undefined (the codec's default cache) */
+  readonly cacheDir: string | undefined;
+}
+
+/** One async handler per command, called with the parsed, validated options. */
+export interface CommandHandlers {
+  readonly send: (options: SendOptions) => Promise<void>;
+  readonly receive: (options: ReceiveOptions) => Promise<void>;
+  readonly encode: (options: EncodeOptions) => Promise<void>;
+  readonly decode: (options: DecodeOptions) => Promise<void>;
+  readonly pull: (options: PullOptions) => Promise<void>;
+}
+
+/** Where help, version and error text goes. */
+export interface ProgramOutput {
+  /** Help and version text. */
+  readonly writeOut: (text: string) => void;
+  /** Error messages. */
+  readonly writeErr: (text: string) => void;
+}
+
+/** A parsed command line: what `parseCommandLine` returns. */
+export type ParsedCommandLine =
+  | { readonly command: "send"; readonly options: SendOptions }
+  | { readonly command: "receive"; readonly options: ReceiveOptions }
+  | { readonly command: "encode"; readonly options: EncodeOptions }
+  | { readonly command: "decode"; readonly options: DecodeOptions }
+  | { readonly command: "pull"; readonly options: PullOptions }
+  | { readonly command: "help"; readonly text: string };
