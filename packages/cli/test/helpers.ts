@@ -35,3 +35,14 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, from = 0,
   for (let i = from; i < to; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
   return worst;
 }
+
+/** The arrays joined end to end. */
+export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

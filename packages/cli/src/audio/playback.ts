@@ -1,7 +1,7 @@
 import { MAX_SAMPLE_RATE_HZ, MAX_WAV_CHANNELS, MIN_SAMPLE_RATE_HZ } from "../constants.js";
 import { CliError } from "../errors.js";
 import { checkIntegerInRange, checkPlanar } from "../internal/checks.js";
-import { SAMPLE_BYTES, encodeFrames, type OutputSampleFormat } from "../internal/pcm.js";
+import { SAMPLE_BYTES, checkOutputSampleFormat, encodeFrames, type OutputSampleFormat } from "../internal/pcm.js";
 
 /** Options of {@link openPlayback}. */
 export interface PlaybackOptions {
@@ -123,10 +123,7 @@ function firstLine(text: string): string {
 export async function openPlayback(options: PlaybackOptions): Promise<Playback> {
   checkIntegerInRange("sampleRateHz", options.sampleRateHz, MIN_SAMPLE_RATE_HZ, MAX_SAMPLE_RATE_HZ);
   checkIntegerInRange("channels", options.channels, 1, MAX_WAV_CHANNELS);
-  const sampleFormat = options.sampleFormat ?? "f32";
-  if (sampleFormat !== "s16" && sampleFormat !== "f32") {
-    throw new RangeError(`sampleFormat must be "s16" or "f32", got ${JSON.stringify(sampleFormat)}`);
-  }
+  const sampleFormat = checkOutputSampleFormat(options.sampleFormat ?? "f32");
   const deviceId = options.deviceId ?? -1;
   checkIntegerInRange("deviceId", deviceId, -1, 0x7fffffff);
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { maxAbsDiff, seededRandom, sine } from "../../test/helpers.js";
+import { concatFloat32, maxAbsDiff, seededRandom, sine } from "../../test/helpers.js";
 import { Resampler } from "./resampler.js";
 
 /** Runs `input` through a fresh resampler in pieces of the given sizes (cycled), then flushes. */
@@ -22,12 +22,7 @@ async function resampleInPieces(
     outputs.push(resampler.flush());
     expect(resampler.inputFrames).toBe(frames);
     return input.map((_, c) => {
-      const joined = new Float32Array(outputs.reduce((n, o) => n + (o[c] as Float32Array).length, 0));
-      let at = 0;
-      for (const o of outputs) {
-        joined.set(o[c] as Float32Array, at);
-        at += (o[c] as Float32Array).length;
-      }
+      const joined = concatFloat32(outputs.map((o) => o[c] as Float32Array));
       expect(resampler.outputFrames).toBe(joined.length);
       return joined;
     });

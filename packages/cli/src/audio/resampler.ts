@@ -152,18 +152,11 @@ export class Resampler {
       zerosLeft -= zeros.length;
     }
     if (produced < wanted) throw new Error("Resampler: Speex did not return the expected tail");
-    this.#outputFrames = before + Math.max(0, wanted);
-    return Array.from({ length: this.channels }, (_, c) => {
-      const out = new Float32Array(Math.max(0, wanted));
-      let at = 0;
-      for (const piece of pieces) {
-        const part = piece[c] as Float32Array;
-        const take = Math.min(part.length, out.length - at);
-        out.set(part.subarray(0, take), at);
-        at += take;
-      }
-      return out;
-    });
+    const frames = Math.max(0, wanted);
+    this.#outputFrames = before + frames;
+    return Array.from({ length: this.channels }, (_, c) =>
+      concatenate(pieces.map((piece) => piece[c] as Float32Array), produced).slice(0, frames),
+    );
   }
 
   /** Frees the WebAssembly memory. Safe to call more than once. */

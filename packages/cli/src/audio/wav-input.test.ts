@@ -3,7 +3,7 @@ import { join } from "node:path";
 import wavefile from "wavefile";
 import { beforeAll, describe, expect, test } from "vitest";
 import { isCliError } from "../errors.js";
-import { makeTempDir, maxAbsDiff, seededRandom, sine } from "../../test/helpers.js";
+import { concatFloat32, makeTempDir, maxAbsDiff, seededRandom, sine } from "../../test/helpers.js";
 import { WavInput, readWavFile } from "./wav-input.js";
 import { WavReader } from "./wav-reader.js";
 
@@ -138,13 +138,7 @@ describe("WavInput streams the same audio in bounded pieces", () => {
       expect((piece[0] as Float32Array).length).toBeLessThanOrEqual(maxPiece);
     }
     for (let ch = 0; ch < c.channels; ch++) {
-      const joined = new Float32Array(pieces.reduce((n, p) => n + (p[ch] as Float32Array).length, 0));
-      let at = 0;
-      for (const p of pieces) {
-        joined.set(p[ch] as Float32Array, at);
-        at += (p[ch] as Float32Array).length;
-      }
-      expect(joined).toEqual(whole.audio[ch]);
+      expect(concatFloat32(pieces.map((p) => p[ch] as Float32Array))).toEqual(whole.audio[ch]);
     }
     expect(await input.read()).toBeNull();
   });

@@ -3,7 +3,7 @@ import { MAX_SAMPLE_RATE_HZ, MAX_WAV_CHANNELS, MIN_SAMPLE_RATE_HZ } from "../con
 import { CliError } from "../errors.js";
 import { checkIntegerInRange, checkPlanar } from "../internal/checks.js";
 import { describeIoError } from "../internal/io-error.js";
-import { SAMPLE_BYTES, encodeFrames, type OutputSampleFormat } from "../internal/pcm.js";
+import { SAMPLE_BYTES, checkOutputSampleFormat, encodeFrames, type OutputSampleFormat } from "../internal/pcm.js";
 
 /** Options of {@link WavFileWriter.create}. */
 export interface WavFileWriterOptions {
@@ -98,10 +98,7 @@ export class WavFileWriter {
   static async create(path: string, options: WavFileWriterOptions): Promise<WavFileWriter> {
     checkIntegerInRange("sampleRateHz", options.sampleRateHz, MIN_SAMPLE_RATE_HZ, MAX_SAMPLE_RATE_HZ);
     checkIntegerInRange("channels", options.channels, 1, MAX_WAV_CHANNELS);
-    const sampleFormat = options.sampleFormat ?? "s16";
-    if (sampleFormat !== "s16" && sampleFormat !== "f32") {
-      throw new RangeError(`sampleFormat must be "s16" or "f32", got ${JSON.stringify(sampleFormat)}`);
-    }
+    const sampleFormat = checkOutputSampleFormat(options.sampleFormat ?? "s16");
     let file: FileHandle;
     try {
       file = await open(path, "w");

@@ -3,6 +3,18 @@ import type { WavSampleFormat } from "./wav-header.js";
 /** Sample encodings this package writes (WAV files, audio devices). */
 export type OutputSampleFormat = "s16" | "f32";
 
+/**
+ * Returns `value` as an output sample format.
+ *
+ * @throws RangeError naming `sampleFormat` unless it is "s16" or "f32".
+ */
+export function checkOutputSampleFormat(value: unknown): OutputSampleFormat {
+  if (value !== "s16" && value !== "f32") {
+    throw new RangeError(`sampleFormat must be "s16" or "f32", got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 /** Bytes per sample of each stored format. */
 export const SAMPLE_BYTES: Readonly<Record<WavSampleFormat, number>> = {
   u8: 1,
