@@ -39,7 +39,6 @@ import {
 } from "./internal/option-parsers.js";
 import { MODEL_PRESETS, type BandwidthKbps, type ModelRef } from "./model-ref.js";
 
-
 const DEFAULT_MODEL: ModelRef = { kind: "preset", preset: MODEL_PRESETS["24khz"] };
 const CACHE_DIR_DEFAULT = "$ENCSTREAM_CACHE_DIR, else ~/.cache/encstream";
 const SEED_MODES = ["send", "receive"] as const;
@@ -311,10 +310,10 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       parsed = { command, options } as ParsedCommandLine;
     };
   let out = "";
-  let err = "";
   const program = buildProgram(
     { send: capture("send"), receive: capture("receive"), encode: capture("encode"), decode: capture("decode"), pull: capture("pull") },
-    { writeOut: (text) => (out += text), writeErr: (text) => (err += text) },
+    // Errors come back as the CommanderError's message; only help and version text is kept.
+    { writeOut: (text) => (out += text), writeErr: () => undefined },
   );
   try {
     // The actions build their options and call the handlers synchronously, and the capturing
@@ -323,7 +322,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (isInformational(error)) return { command: "help", text: out };
-    const message = error.code === "commander.help" ? "error: a command is required: send, receive, encode, decode or pull" : error.message;
+    const message = error.code === "commander.help" ? "error: expected a command: send, receive, encode, decode or pull" : error.message;
     throw new CliError("usage", message, { cause: error });
   }
   if (parsed === undefined) throw new Error("parseCommandLine: no command ran");

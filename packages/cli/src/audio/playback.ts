@@ -47,8 +47,26 @@ export interface Playback {
   abort(): Promise<void>;
 }
 
-type Naudiodon = typeof import("naudiodon2");
-type OutputStream = ReturnType<Naudiodon["AudioIO"]> & NodeJS.WritableStream;
+/**
+ * The part of naudiodon2's API used here, declared locally: naudiodon2 is optional, so this
+ * package must type-check and build where it is not installed.
+ */
+interface Naudiodon {
+  readonly SampleFormatFloat32: number;
+  readonly SampleFormat16Bit: number;
+  AudioIO(options: {
+    outOptions: { channelCount: number; sampleFormat: number; sampleRate: number; deviceId: number; closeOnError: boolean };
+  }): OutputStream;
+}
+
+/** naudiodon2's output stream: a Writable of interleaved samples plus PortAudio controls. */
+interface OutputStream extends NodeJS.WritableStream {
+  start(): void;
+  abort(callback?: () => void): void;
+}
+
+/** Imported through a variable so that neither TypeScript nor the bundler resolves it at build time. */
+const NAUDIODON = "naudiodon2";
 
 /** Whether audio playback can work here: what {@link probePlayback} returns. */
 export type PlaybackSupport = { readonly available: true } | { readonly available: false; readonly reason: string };
@@ -61,8 +79,8 @@ let loading: Promise<Naudiodon> | undefined;
  * @throws CliError `"playback-unavailable"` saying what is missing and that `--output` still works.
  */
 function loadAudioBackend(): Promise<Naudiodon> {
-  loading ??= import("naudiodon2").then(
-    (module) => ((module as { default?: Naudiodon }).default ?? module) as Naudiodon,
+  loading ??= (import(NAUDIODON) as Promise<Naudiodon | { default: Naudiodon }>).then(
+    (module) => ("default" in module ? module.default : module),
     (error: unknown) => {
       throw new CliError("playback-unavailable", describeLoadFailure(error), { cause: error });
     },
@@ -138,7 +156,7 @@ export async function openPlayback(options: PlaybackOptions): Promise<Playback> 
         deviceId,
         closeOnError: true,
       },
-    }) as OutputStream;
+    });
     stream.start();
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
