@@ -24,6 +24,7 @@ export const attr = {
   str: (value: string): AttrValue => ({ kind: "string", value }),
   ints: (value: readonly number[]): AttrValue => ({ kind: "ints", value }),
   floats: (value: readonly number[]): AttrValue => ({ kind: "floats", value }),
+  graph: (value: OnnxGraph): AttrValue => ({ kind: "graph", value }),
 };
 
 /**
@@ -35,10 +36,28 @@ export class GraphBuilder {
   private readonly initializers: OnnxTensor[] = [];
   private readonly inputs: OnnxValueInfo[] = [];
   private readonly outputs: OnnxValueInfo[] = [];
-  private readonly used = new Set<string>();
-  private readonly constCache = new Map<string, string>();
+  private readonly used: Set<string>;
+  private readonly constCache: Map<string, string>;
+  private readonly root: GraphBuilder;
 
-  constructor(readonly name: string) {}
+  /**
+   * @param name graph name
+   * @param parent for a subgraph (the branch of an `If`): names stay unique across the model and
+   *   constants are added to the outermost graph, where every subgraph can see them
+   */
+  constructor(
+    readonly name: string,
+    parent?: GraphBuilder,
+  ) {
+    this.root = parent ? parent.root : this;
+    this.used = parent ? parent.root.used : new Set();
+    this.constCache = parent ? parent.root.constCache : new Map();
+  }
+
+  /** A builder for a subgraph of this graph (see the constructor). */
+  subgraph(name: string): GraphBuilder {
+    return new GraphBuilder(name, this);
+  }
 
   /** A fresh value name from a readable hint. */
   fresh(hint: string): string {
@@ -51,6 +70,7 @@ export class GraphBuilder {
 
   /** Declare a graph input; returns its name (exactly `name`). */
   input(name: string, elemType: OnnxDataType, shape: readonly (number | string)[]): string {
+    if (this.root !== this) throw new Error(`graph ${this.name}: a subgraph has no inputs of its own`);
     if (this.used.has(name)) throw new Error(`graph ${this.name}: duplicate value name ${name}`);
     this.used.add(name);
     this.inputs.push({ name, elemType, shape });
@@ -58,7 +78,7 @@ export class GraphBuilder {
   }
 
   /** Expose `value` as a graph output called `name` (through an Identity node when the names differ). */
-  output(value: string, name: string, elemType: OnnxDataType, shape: readonly (number | string)[]): void {
+  output(value: string, name: string, elemType: OnnxDataType, shape: readonly (number | string | null)[]): void {
     if (value !== name) {
       if (this.used.has(name)) throw new Error(`graph ${this.name}: duplicate value name ${name}`);
       this.used.add(name);
@@ -69,6 +89,7 @@ export class GraphBuilder {
 
   /** Add a constant tensor (initializer). The array is referenced, not copied, until the model is encoded. */
   initializer(hint: string, data: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]): string {
+    if (this.root !== this) return this.root.initializer(hint, data, dims);
     const count = dims.reduce((a, b) => a * b, 1);
     if (count !== data.length) throw new Error(`initializer ${hint}: ${data.length} values for dims [${dims.join(", ")}]`);
     const name = this.fresh(hint);

@@ -82,11 +82,11 @@ export interface OnnxNode {
   readonly attributes?: readonly OnnxAttribute[];
 }
 
-/** A graph input or output: name, element type and shape (a string is a symbolic dimension). */
+/** A graph input or output: name, element type and shape (a string is a symbolic dimension, null an unknown one). */
 export interface OnnxValueInfo {
   readonly name: string;
   readonly elemType: OnnxDataType;
-  readonly shape: readonly (number | string)[];
+  readonly shape: readonly (number | string | null)[];
 }
 
 /** A graph. */
@@ -180,7 +180,7 @@ function writeValueInfo(w: BinaryWriter, v: OnnxValueInfo): void {
   for (const d of v.shape) {
     w.tag(1, LEN).fork();
     if (typeof d === "number") w.tag(1, VARINT).int64(d);
-    else w.tag(2, LEN).string(d);
+    else if (d !== null) w.tag(2, LEN).string(d);
     w.join();
   }
   w.join().join().join();

@@ -1,9 +1,9 @@
 import * as ort from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
 import { parseEncodecConfig, type PadMode } from "../config.js";
-import { GraphBuilder } from "./graph-builder.js";
+import { attr, GraphBuilder } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
-import { addSconvPad, onnxLstmWeights } from "./seanet-graph.js";
+import { addConvTranspose1d, addSconvPad, onnxLstmWeights } from "./seanet-graph.js";
 
 /** The reference's SConv1d padding, written out directly for one channel (pad1d + extra padding). */
 function referencePad(x: number[], kernelEff: number, stride: number, causal: boolean, mode: PadMode): number[] {
@@ -66,5 +66,72 @@ describe("onnxLstmWeights", () => {
     expect([...w]).toEqual([1, 4, 2, 3]);
     expect([...r]).toEqual([5, 8, 6, 7]);
     expect([...b]).toEqual([9, 12, 10, 11, 13, 16, 14, 15]);
+  });
+});
+
+describe("addConvTranspose1d equals ConvTranspose + the reference trim (and norm before the trim)", () => {
+  const rand = (n: number, seed: number) => {
+    let s = seed;
+    return Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647), s / 2147483647 - 0.5));
+  };
+  const cases = [
+    // kernel, stride, causal, trim_right_ratio, norm
+    [4, 2, true, 1, "weight_norm"],
+    [16, 8, true, 1, "weight_norm"],
+    [10, 5, true, 0.5, "weight_norm"],
+    [10, 5, true, 0, "weight_norm"],
+    [10, 5, false, 1, "weight_norm"],
+    [10, 5, false, 1, "time_group_norm"],
+    [8, 4, false, 1, "time_group_norm"],
+    [5, 2, true, 1, "weight_norm"],
+    [5, 2, false, 1, "time_group_norm"],
+  ] as const;
+  test.each(cases)("kernel %i stride %i causal %s ratio %f %s", async (k, s, causal, ratio, norm) => {
+    const cin = 3;
+    const cout = 2;
+    const config = parseEncodecConfig({ use_causal_conv: causal, trim_right_ratio: ratio, norm_type: norm });
+    const w = rand(cin * cout * k, 7);
+    const b = rand(cout, 11);
+    const nw = rand(cout, 13);
+    const nb = rand(cout, 17);
+    const weights = new Map([
+      ["l.conv.weight", { dims: [cin, cout, k], data: w, sourceDtype: "F32" as const }],
+      ["l.conv.bias", { dims: [cout], data: b, sourceDtype: "F32" as const }],
+      ["l.norm.weight", { dims: [cout], data: nw, sourceDtype: "F32" as const }],
+      ["l.norm.bias", { dims: [cout], data: nb, sourceDtype: "F32" as const }],
+    ]);
+    const g = new GraphBuilder("t");
+    const x = g.input("x", OnnxDataType.FLOAT, [1, cin, "T"]);
+    g.output(addConvTranspose1d({ g, config, weights }, x, { kind: "conv-transpose", prefix: "l", inChannels: cin, outChannels: cout, kernelSize: k, stride: s }), "y", OnnxDataType.FLOAT, [1, cout, "T2"]);
+    const ours = await ort.InferenceSession.create(g.toModelBytes({ producerVersion: "test" }));
+
+    const total = k - s;
+    const right = causal ? Math.ceil(total * ratio) : Math.floor(total / 2);
+    const left = total - right;
+    const h = new GraphBuilder("ref");
+    const hx = h.input("x", OnnxDataType.FLOAT, [1, cin, "T"]);
+    let y = h.op("ConvTranspose", [hx, h.initializer("w", w, [cin, cout, k]), h.initializer("b", b, [cout])], { kernel_shape: attr.ints([k]), strides: attr.ints([s]) });
+    if (norm === "time_group_norm") {
+      const mean = h.op("ReduceMean", [y], { axes: attr.ints([1, 2]), keepdims: attr.int(1) });
+      const c = h.op("Sub", [y, mean]);
+      const v = h.op("ReduceMean", [h.op("Mul", [c, c])], { axes: attr.ints([1, 2]), keepdims: attr.int(1) });
+      y = h.op("Div", [c, h.op("Sqrt", [h.op("Add", [v, h.float32([1e-5])])])]);
+      y = h.op("Add", [h.op("Mul", [y, h.initializer("nw", nw, [cout, 1])]), h.initializer("nb", nb, [cout, 1])]);
+    }
+    y = h.op("Slice", [y, h.int64([left]), h.op("Sub", [h.op("Shape", [y], { start: attr.int(2) }), h.int64([right])]), h.int64([2])]);
+    h.output(y, "y", OnnxDataType.FLOAT, [1, cout, "T2"]);
+    const ref = await ort.InferenceSession.create(h.toModelBytes({ producerVersion: "test" }));
+    for (const t of [1, 2, 9]) {
+      const feed = { x: new ort.Tensor("float32", rand(cin * t, t), [1, cin, t]) };
+      const a = (await ours.run(feed)).y!;
+      const e = (await ref.run(feed)).y!;
+      expect(a.dims).toEqual(e.dims);
+      expect(a.dims[2]).toBe(t * s + (k - s) - total);
+      const ad = a.data as Float32Array;
+      const ed = e.data as Float32Array;
+      for (let i = 0; i < ad.length; i++) expect(Math.abs(ad[i]! - ed[i]!)).toBeLessThan(1e-5);
+    }
+    await ours.release();
+    await ref.release();
   });
 });
