@@ -1,0 +1,363 @@
+import type { ConvLayer, ConvTransposeLayer, EncodecArchitecture, LstmLayer, ResnetLayer, SeanetLayer } from "../model/architecture.js";
+import type { PreparedWeights } from "../model/prepare-weights.js";
+import { hopLengthSamples } from "../config.js";
+import { CodecError } from "../errors.js";
+import { GraphBuilder, attr } from "./graph-builder.js";
+import { OnnxDataType } from "./onnx-proto.js";
+import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
+import { addConv1d, addElu, onnxLstmWeights, type SeanetContext } from "./seanet-graph.js";
+
+/*
+ * Stateful ("streaming") versions of the causal SEANet encoder and decoder.
+ *
+ * A causal SConv1d only looks back: its output at t reads its input at t − padding_total … t. The
+ * offline path pads the input's start with `padding_total` reflected samples; the streaming
+ * graphs instead keep the last `padding_total` input samples of every convolution as a state
+ * tensor ("left context") and prepend it to the next call's input. A causal SConvTranspose1d
+ * writes `kernel − stride` samples past the end of its input's span; offline trims them, the
+ * streaming graph keeps them (without the bias) as a "tail" and adds them to the next call's
+ * first output samples. LSTMs carry h and c. Nothing is recomputed and nothing is crossfaded.
+ *
+ * Each side has two graphs:
+ * - "first": the offline computation (reflect padding at t = 0, exactly as `addConv1d`), which
+ *   also outputs every state. It is run once, on the first `startupFrames` frames or more (or on
+ *   a whole stream shorter than that, where it is simply the offline graph).
+ * - "step": state in, state out. Any number of whole frames per call; the encoder's step graph
+ *   also accepts a last partial frame and then pads each strided convolution on the right by
+ *   reflection as the offline path does at the end of the input (`get_extra_padding_for_conv1d`).
+ */
+
+/** Bumped whenever a streaming graph's output changes (it is part of the cache names). */
+export const STREAMING_GRAPH_VERSION = "1";
+
+/** Which graph of a side: the first call (offline start) or every later call. */
+export type StreamGraphPhase = "first" | "step";
+
+/** Which half of the codec. */
+export type StreamSide = "encoder" | "decoder";
+
+/** Input and output names of the streaming graphs (besides the numbered states). */
+export const STREAM_GRAPH_IO = {
+  /** `[1, channels, samples]` float32 audio (encoder input, decoder output). */
+  audio: "audio",
+  /** `[1, codebooks, frames]` int64 codes (encoder output, decoder input). */
+  codes: "codes",
+  /** `[1, 1, frames]` float32 gain applied to each frame's embedding (decoder input; 0 = zero embedding). */
+  gain: "frame_gain",
+} as const;
+
+/** Name of state `i`'s graph input. */
+export const stateInputName = (i: number): string => `state_in_${i}`;
+/** Name of state `i`'s graph output. */
+export const stateOutputName = (i: number): string => `state_out_${i}`;
+
+/** What kind of memory a state tensor holds. */
+export type StreamStateKind = "conv-context" | "convtr-tail" | "lstm-h" | "lstm-c";
+
+/** One state tensor of a streaming graph. */
+export interface StreamStateSpec {
+  /** The layer it belongs to (Hugging Face module path). */
+  readonly layer: string;
+  readonly kind: StreamStateKind;
+  /** Shape: `[1, channels, samples]` for convolutions, `[1, 1, hidden]` for LSTM h/c. */
+  readonly dims: readonly number[];
+}
+
+function convPaddingTotal(layer: ConvLayer): number {
+  return (layer.kernelSize - 1) * layer.dilation + 1 - layer.stride;
+}
+
+function checkStreamable(arch: EncodecArchitecture): void {
+  const c = arch.config;
+  if (!c.useCausalConv) {
+    throw new CodecError("unsupported", "frame-exact streaming needs a causal model (use_causal_conv true, e.g. encodec_24khz); use chunked streaming for this one");
+  }
+  if (c.normType === "time_group_norm") throw new CodecError("unsupported", "frame-exact streaming cannot carry a time GroupNorm");
+  if (c.trimRightRatio !== 1) {
+    throw new CodecError("unsupported", `frame-exact streaming needs trim_right_ratio 1.0 (all transposed-convolution padding trimmed on the right), got ${c.trimRightRatio}`);
+  }
+  const check = (layer: SeanetLayer): void => {
+    if (layer.kind === "resnet") {
+      layer.convs.forEach(check);
+      if (layer.shortcut) check(layer.shortcut);
+    } else if (layer.kind === "conv" && layer.stride > 1 && convPaddingTotal(layer) < layer.stride - 1) {
+      throw new CodecError("unsupported", `${layer.prefix}: a strided convolution with kernel < 2 × stride − 1 cannot be streamed`);
+    } else if (layer.kind === "conv-transpose" && layer.kernelSize < layer.stride) {
+      throw new CodecError("unsupported", `${layer.prefix}: a transposed convolution with kernel < stride cannot be streamed`);
+    }
+  };
+  [...arch.encoder, ...arch.decoder].forEach(check);
+}
+
+/**
+ * The state tensors of one side's streaming graphs, in the order of their graph inputs
+ * (`state_in_0`, …) and outputs (`state_out_0`, …). Pure: derived from the architecture alone.
+ *
+ * @throws CodecError `unsupported` for a model that cannot be streamed frame by frame (non-causal, GroupNorm, trim_right_ratio ≠ 1)
+ */
+export function describeStreamStates(arch: EncodecArchitecture, side: StreamSide): StreamStateSpec[] {
+  checkStreamable(arch);
+  const out: StreamStateSpec[] = [];
+  const conv = (layer: ConvLayer) => {
+    const p = convPaddingTotal(layer);
+    if (p > 0) out.push({ layer: layer.prefix, kind: "conv-context", dims: [1, layer.inChannels, p] });
+  };
+  for (const layer of side === "encoder" ? arch.encoder : arch.decoder) {
+    switch (layer.kind) {
+      case "conv":
+        conv(layer);
+        break;
+      case "resnet":
+        layer.convs.forEach(conv);
+        if (layer.shortcut) conv(layer.shortcut);
+        break;
+      case "lstm":
+        for (let l = 0; l < layer.numLayers; l++) {
+          out.push({ layer: `${layer.prefix}.lstm.l${l}`, kind: "lstm-h", dims: [1, 1, layer.dim] });
+          out.push({ layer: `${layer.prefix}.lstm.l${l}`, kind: "lstm-c", dims: [1, 1, layer.dim] });
+        }
+        break;
+      case "conv-transpose":
+        if (layer.kernelSize > layer.stride) out.push({ layer: layer.prefix, kind: "convtr-tail", dims: [1, layer.outChannels, layer.kernelSize - layer.stride] });
+        break;
+      case "elu":
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * Frames the "first" graph needs so that every convolution's input is longer than its left
+ * padding (the reflection at t = 0 then reads real samples, as offline): the largest
+ * `floor(padding_total · samplesPerFrame⁻¹) + 1` over the side's convolutions, where
+ * samplesPerFrame is the layer input's samples per latent frame. 7 for the published 24 kHz
+ * model (the kernel-7 convolutions at the frame rate).
+ */
+export function streamStartupFrames(arch: EncodecArchitecture, side: StreamSide): number {
+  const hop = hopLengthSamples(arch.config);
+  let rate = side === "encoder" ? hop : 1; // input samples per frame at the current layer
+  let frames = 1;
+  const conv = (layer: ConvLayer) => {
+    frames = Math.max(frames, Math.floor(convPaddingTotal(layer) / rate) + 1);
+  };
+  for (const layer of side === "encoder" ? arch.encoder : arch.decoder) {
+    if (layer.kind === "conv") {
+      conv(layer);
+      rate /= layer.stride;
+    } else if (layer.kind === "resnet") {
+      layer.convs.forEach(conv);
+      if (layer.shortcut) conv(layer.shortcut);
+    } else if (layer.kind === "conv-transpose") {
+      rate *= layer.stride;
+    }
+  }
+  return frames;
+}
+
+/** Builds one streaming graph: walks the layers, registering states in {@link describeStreamStates} order. */
+class StreamWalk {
+  private next = 0;
+
+  constructor(
+    readonly ctx: SeanetContext,
+    readonly phase: StreamGraphPhase,
+    private readonly specs: readonly StreamStateSpec[],
+  ) {}
+
+  private take(layer: string, kind: StreamStateKind, dims: readonly number[]): { index: number; spec: StreamStateSpec } {
+    const index = this.next++;
+    const spec = this.specs[index];
+    if (!spec || spec.layer !== layer || spec.kind !== kind || spec.dims.join() !== dims.join()) {
+      throw new Error(`streaming graph builder: state ${index} is ${layer} ${kind} [${dims.join(", ")}], described as ${spec ? `${spec.layer} ${spec.kind} [${spec.dims.join(", ")}]` : "nothing"}`);
+    }
+    return { index, spec };
+  }
+
+  /** Declare a state: returns its graph input (step phase) or null (first phase), and a function that wires its new value to the output. */
+  state(layer: string, kind: StreamStateKind, dims: readonly number[]): { input: string | null; output: (value: string) => void } {
+    const { index } = this.take(layer, kind, dims);
+    const g = this.ctx.g;
+    const input = this.phase === "step" ? g.input(stateInputName(index), OnnxDataType.FLOAT, dims) : null;
+    // In the first graph a context may be shorter than padding_total (a whole stream shorter than the startup), so its length is symbolic.
+    const outDims = this.phase === "first" && kind === "conv-context" ? [dims[0]!, dims[1]!, `state_len_${index}`] : dims;
+    return { input, output: (value) => g.output(value, stateOutputName(index), OnnxDataType.FLOAT, outDims) };
+  }
+
+  finish(): void {
+    if (this.next !== this.specs.length) throw new Error(`streaming graph builder: ${this.next} states built, ${this.specs.length} described`);
+  }
+}
+
+function weightInit(ctx: SeanetContext, name: string, dims?: readonly number[]): string {
+  const t = ctx.weights.get(name);
+  if (!t) throw new Error(`graph builder: prepared weights lack ${name}`);
+  return ctx.g.initializer(name, t.data, dims ?? t.dims);
+}
+
+const lastSamples = (g: GraphBuilder, x: string, n: number, hint: string) =>
+  g.op("Slice", [x, g.int64([-n]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([2])], {}, hint);
+
+function timeLength(g: GraphBuilder, x: string): string {
+  return g.op("Shape", [x], { start: attr.int(2), end: attr.int(3) }, "len");
+}
+
+/** Causal SConv1d with a carried left context. */
+function streamConv(w: StreamWalk, x: string, layer: ConvLayer): string {
+  const { g } = w.ctx;
+  const p = convPaddingTotal(layer);
+  const s = p > 0 ? w.state(layer.prefix, "conv-context", [1, layer.inChannels, p]) : null;
+  if (w.phase === "first") {
+    s?.output(lastSamples(g, x, p, `${layer.prefix}.ctx_out`));
+    return addConv1d(w.ctx, x, layer); // the offline padding: reflection at t = 0 (and at the end, for a whole short stream)
+  }
+  let xin = x;
+  if (s) {
+    xin = g.op("Concat", [s.input!, x], { axis: attr.int(2) }, `${layer.prefix}.with_ctx`);
+    s.output(lastSamples(g, xin, p, `${layer.prefix}.ctx_out`));
+  }
+  if (layer.stride > 1) {
+    // Offline pads the input's end by reflection up to a multiple of the stride; zero except on a last partial frame.
+    const st = g.int64([layer.stride]);
+    const extra = g.op("Mod", [g.op("Sub", [st, g.op("Mod", [timeLength(g, x), st], { fmod: attr.int(0) })]), st], { fmod: attr.int(0) }, `${layer.prefix}.extra`);
+    const pads = g.op("Concat", [g.int64([0, 0, 0, 0, 0]), extra], { axis: attr.int(0) }, `${layer.prefix}.pads`);
+    xin = g.op("Pad", [xin, pads], { mode: attr.str(w.ctx.config.padMode === "replicate" ? "edge" : w.ctx.config.padMode) }, `${layer.prefix}.end_pad`);
+  }
+  return g.op(
+    "Conv",
+    [xin, weightInit(w.ctx, `${layer.prefix}.conv.weight`), weightInit(w.ctx, `${layer.prefix}.conv.bias`)],
+    {
+      kernel_shape: attr.ints([layer.kernelSize]),
+      strides: attr.ints([layer.stride]),
+      dilations: attr.ints([layer.dilation]),
+      pads: attr.ints([0, 0]),
+      group: attr.int(1),
+    },
+    `${layer.prefix}.conv`,
+  );
+}
+
+/** Causal SConvTranspose1d with a carried overlap tail (trim_right_ratio 1: all padding on the right). */
+function streamConvTranspose(w: StreamWalk, x: string, layer: ConvTransposeLayer): string {
+  const { g } = w.ctx;
+  const t = layer.kernelSize - layer.stride;
+  const s = t > 0 ? w.state(layer.prefix, "convtr-tail", [1, layer.outChannels, t]) : null;
+  let y = g.op(
+    "ConvTranspose",
+    [x, weightInit(w.ctx, `${layer.prefix}.conv.weight`)],
+    { kernel_shape: attr.ints([layer.kernelSize]), strides: attr.ints([layer.stride]), pads: attr.ints([0, 0]), group: attr.int(1) },
+    `${layer.prefix}.convtr_full`,
+  ); // [1, C, L·stride + t], no bias
+  if (s) {
+    if (s.input) {
+      const rest = g.op("Sub", [timeLength(g, y), g.int64([t])], {}, `${layer.prefix}.rest`);
+      const pads = g.op("Concat", [g.int64([0, 0, 0, 0, 0]), rest], { axis: attr.int(0) }, `${layer.prefix}.tail_pads`);
+      y = g.op("Add", [y, g.op("Pad", [s.input, pads], { mode: attr.str("constant") }, `${layer.prefix}.tail_in`)], {}, `${layer.prefix}.with_tail`);
+    }
+    s.output(lastSamples(g, y, t, `${layer.prefix}.tail_out`));
+    y = g.op("Slice", [y, g.int64([0]), g.int64([-t]), g.int64([2])], {}, `${layer.prefix}.head`);
+  }
+  return g.op("Add", [y, weightInit(w.ctx, `${layer.prefix}.conv.bias`, [layer.outChannels, 1])], {}, `${layer.prefix}.convtr`);
+}
+
+/** SLSTM with carried h and c: `[1, C, T]` → `[1, C, T]`. */
+function streamLstm(w: StreamWalk, x: string, layer: LstmLayer): string {
+  const { g } = w.ctx;
+  const seq = g.op("Transpose", [x], { perm: attr.ints([2, 0, 1]) }, `${layer.prefix}.tbc`);
+  let h = seq;
+  for (let l = 0; l < layer.numLayers; l++) {
+    const name = `${layer.prefix}.lstm.l${l}`;
+    const sh = w.state(name, "lstm-h", [1, 1, layer.dim]);
+    const sc = w.state(name, "lstm-c", [1, 1, layer.dim]);
+    const { w: wi, r, b } = onnxLstmWeights(w.ctx.weights, layer.prefix, l, layer.dim);
+    const W = g.initializer(`${layer.prefix}.lstm.W${l}`, wi, [1, 4 * layer.dim, layer.dim]);
+    const R = g.initializer(`${layer.prefix}.lstm.R${l}`, r, [1, 4 * layer.dim, layer.dim]);
+    const B = g.initializer(`${layer.prefix}.lstm.B${l}`, b, [1, 8 * layer.dim]);
+    const inputs = sh.input && sc.input ? [h, W, R, B, "", sh.input, sc.input] : [h, W, R, B];
+    const [y, yh, yc] = g.opN("LSTM", inputs, 3, { hidden_size: attr.int(layer.dim), direction: attr.str("forward") }, `${layer.prefix}.lstm${l}`);
+    sh.output(yh!);
+    sc.output(yc!);
+    h = g.op("Squeeze", [y!, g.int64([1])], {}, `${layer.prefix}.lstm${l}.y`);
+  }
+  const sum = g.op("Add", [h, seq], {}, `${layer.prefix}.skip`);
+  return g.op("Transpose", [sum], { perm: attr.ints([1, 2, 0]) }, `${layer.prefix}.out`);
+}
+
+function streamResnet(w: StreamWalk, x: string, layer: ResnetLayer): string {
+  let h = x;
+  for (const conv of layer.convs) h = streamConv(w, addElu(w.ctx, h), conv);
+  const skip = layer.shortcut ? streamConv(w, x, layer.shortcut) : x;
+  return w.ctx.g.op("Add", [skip, h], {}, `${layer.prefix}.out`);
+}
+
+function streamSeanet(w: StreamWalk, x: string, layers: readonly SeanetLayer[]): string {
+  let h = x;
+  for (const layer of layers) {
+    switch (layer.kind) {
+      case "conv":
+        h = streamConv(w, h, layer);
+        break;
+      case "conv-transpose":
+        h = streamConvTranspose(w, h, layer);
+        break;
+      case "resnet":
+        h = streamResnet(w, h, layer);
+        break;
+      case "lstm":
+        h = streamLstm(w, h, layer);
+        break;
+      case "elu":
+        h = addElu(w.ctx, h, `${layer.prefix}.elu`);
+        break;
+    }
+  }
+  return h;
+}
+
+function finish(g: GraphBuilder, kind: string): Uint8Array {
+  return g.toModelBytes({ producerVersion: `streaming-${STREAMING_GRAPH_VERSION}`, docString: `EnCodec ${kind}`, metadata: { "encstream.graph": kind } });
+}
+
+/**
+ * Streaming encoder + residual vector quantizer in one graph: audio `[1, C, samples]` (a
+ * multiple of the hop, or a last partial frame; the "first" graph takes any length) and, for
+ * "step", the states → codes `[1, numQuantizers, frames]` int64 and the new states.
+ *
+ * @throws CodecError `unsupported` for a model that cannot be streamed; RangeError for `numQuantizers` out of range
+ */
+export function buildStreamEncoderGraph(prepared: PreparedWeights, numQuantizers: number, phase: StreamGraphPhase): Uint8Array {
+  const arch = prepared.architecture;
+  if (!Number.isInteger(numQuantizers) || numQuantizers < 1 || numQuantizers > arch.numQuantizers) {
+    throw new RangeError(`numQuantizers must be an integer in [1, ${arch.numQuantizers}], got ${numQuantizers}`);
+  }
+  const specs = describeStreamStates(arch, "encoder");
+  const g = new GraphBuilder(`encodec_stream_encoder_${phase}_${numQuantizers}`);
+  const w = new StreamWalk({ g, config: arch.config, weights: prepared.tensors }, phase, specs);
+  const x = g.input(STREAM_GRAPH_IO.audio, OnnxDataType.FLOAT, [1, arch.config.audioChannels, "samples"]);
+  const emb = streamSeanet(w, x, arch.encoder);
+  w.finish();
+  const codes = addRvqEncode(g, emb, prepared.tensors, numQuantizers);
+  g.output(codes, STREAM_GRAPH_IO.codes, OnnxDataType.INT64, [1, numQuantizers, "frames"]);
+  return finish(g, `stream-encoder-${phase}-${numQuantizers}`);
+}
+
+/**
+ * Streaming RVQ decode + decoder in one graph: codes `[1, K, frames]` int64 (any K up to the
+ * model's), a per-frame embedding gain `[1, 1, frames]` and, for "step", the states → audio
+ * `[1, C, frames · hop]` and the new states.
+ *
+ * @throws CodecError `unsupported` for a model that cannot be streamed
+ */
+export function buildStreamDecoderGraph(prepared: PreparedWeights, phase: StreamGraphPhase): Uint8Array {
+  const arch = prepared.architecture;
+  const specs = describeStreamStates(arch, "decoder");
+  const g = new GraphBuilder(`encodec_stream_decoder_${phase}`);
+  const w = new StreamWalk({ g, config: arch.config, weights: prepared.tensors }, phase, specs);
+  const codes = g.input(STREAM_GRAPH_IO.codes, OnnxDataType.INT64, [1, "codebooks", "frames"]);
+  const gain = g.input(STREAM_GRAPH_IO.gain, OnnxDataType.FLOAT, [1, 1, "frames"]);
+  const emb = g.op("Mul", [addRvqDecode(g, codes, prepared.tensors, arch.numQuantizers), gain], {}, "gained_embeddings");
+  const y = streamSeanet(w, emb, arch.decoder);
+  w.finish();
+  g.output(y, STREAM_GRAPH_IO.audio, OnnxDataType.FLOAT, [1, arch.config.audioChannels, "samples"]);
+  return finish(g, `stream-decoder-${phase}`);
+}

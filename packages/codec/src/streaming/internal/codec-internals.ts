@@ -1,0 +1,47 @@
+import type { Tensor } from "onnxruntime-common";
+import type { StreamStateSpec } from "../../onnx/streaming-graphs.js";
+import type { OrtRuntime, OrtSession } from "../../runtime/ort-types.js";
+
+/** The "first" (offline start, outputs the states) and "step" (states in and out) sessions of one side. */
+export interface GraphPair {
+  readonly first: OrtSession;
+  readonly step: OrtSession;
+}
+
+/** What stream encoders and decoders need from a `StreamingCodec`, kept out of its public type. */
+export interface CodecInternals {
+  readonly runtime: OrtRuntime;
+  /** The decoder sessions. @throws Error once the codec is released */
+  decoder(): GraphPair;
+  /** The encoder sessions for `numQuantizers` codebooks (opened on first use). @throws Error once the codec is released */
+  encoder(numQuantizers: number): Promise<GraphPair>;
+}
+
+const internals = new WeakMap<object, CodecInternals>();
+
+export function setCodecInternals(codec: object, value: CodecInternals): void {
+  internals.set(codec, value);
+}
+
+/** @throws TypeError when `codec` is not a `StreamingCodec` */
+export function codecInternals(codec: object, name: string): CodecInternals {
+  const v = typeof codec === "object" && codec !== null ? internals.get(codec) : undefined;
+  if (!v) throw new TypeError(`${name} must be a StreamingCodec (see StreamingCodec.create)`);
+  return v;
+}
+
+/** Zero tensors of the states' shapes (the "zero-state" start). */
+export function zeroStates(runtime: OrtRuntime, specs: readonly StreamStateSpec[]): Tensor[] {
+  return specs.map((s) => new runtime.Tensor("float32", new Float32Array(s.dims.reduce((a, b) => a * b, 1)), [...s.dims]));
+}
+
+/** A promise chain that runs queued operations one at a time, in call order; a failure does not block later ones. */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(op, op);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
