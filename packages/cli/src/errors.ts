@@ -11,6 +11,13 @@
  * - `"io"`: the operating system refused a file operation (missing file, permissions, disk full).
  * - `"playback-unavailable"`: the optional audio backend (naudiodon2/PortAudio) cannot be loaded.
  * - `"playback-failed"`: the audio device refused to open or to play.
+ * - `"model-not-found"`: the model is not in the cache (the message says how to `encstream pull` it)
+ *   or the model directory does not exist.
+ * - `"bad-model"`: model or language-model files that cannot be read or do not fit together.
+ * - `"lm-unavailable"`: language-model coding was asked for (or a file needs it) and no LM is found.
+ * - `"bad-ecdc"`: an `.ecdc` file that is not one, is truncated or corrupt, or whose LM coding desynced.
+ * - `"model-mismatch"`: an `.ecdc` file made by another model than the one loaded.
+ * - `"download-failed"`: `pull` could not download or verify a file.
  */
 export type CliErrorCode =
   | "usage"
@@ -21,7 +28,13 @@ export type CliErrorCode =
   | "too-large"
   | "io"
   | "playback-unavailable"
-  | "playback-failed";
+  | "playback-failed"
+  | "model-not-found"
+  | "bad-model"
+  | "lm-unavailable"
+  | "bad-ecdc"
+  | "model-mismatch"
+  | "download-failed";
 
 /**
  * The one error class for failures caused by the outside world in `@encstream/cli`: bad command

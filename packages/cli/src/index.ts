@@ -39,6 +39,18 @@ export {
   type ModelPresetName,
   type ModelRef,
 } from "./model-ref.js";
+export {
+  cachedModelDir,
+  describeSource,
+  resolveModel,
+  DEFAULT_MODEL_REVISION,
+  LM_FILE_NAMES,
+  MAX_LM_FILE_BYTES,
+  type ModelLoadProgress,
+  type ModelSource,
+  type ResolvedModel,
+  type ResolveModelOptions,
+} from "./model-loader.js";
 export { mixChannels } from "./audio/channel-mix.js";
 export { Resampler, type ResamplerOptions } from "./audio/resampler.js";
 export { WavReader } from "./audio/wav-reader.js";
