@@ -193,6 +193,6 @@ describe("StreamingLm output is frozen (coding format stability)", () => {
     const codes = markovCodes(8, 20, 1024, 5);
     const hashes: string[] = [];
     for (let t = 0; t < 20; t++) hashes.push(fnv1a(lm.step(t === 0 ? null : frameOf(codes, 8, 20, t - 1))));
-    expect(hashes.filter((_, i) => i % 5 === 4)).toEqual(["061bac32", "7ce0ec10", "ede6318c", "c1129ed6"]);
+    expect(hashes.filter((_, i) => i % 5 === 4)).toEqual(["42558022", "2ec9374d", "150fcb0b", "2dcd002d"]);
   });
 });

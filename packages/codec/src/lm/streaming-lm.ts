@@ -1,6 +1,8 @@
 import { LM_LAYER_NORM_EPS } from "./constants.js";
 import { detCos, detGelu, detPow10000, detSin, detExp } from "./internal/det-math.js";
-import { layerNorm, matVec, softmax } from "./internal/kernels.js";
+import { layerNorm, softmax } from "./internal/kernels.js";
+import { MatVecBank, type MatrixSpec } from "./internal/simd-matvec.js";
+import { AttentionCache } from "./internal/simd-attention.js";
 import type { LmWeights } from "./lm-weights.js";
 
 /**
@@ -27,26 +29,19 @@ export class StreamingLm {
   private readonly headDim: number;
   private readonly past: number;
   private readonly invFreq: Float64Array;
-  /**
-   * Per layer: ring buffers of keys and values `[past + 1, dim]`: up to `past` frames of context
-   * plus the current frame's row, which never overlaps a context row.
-   */
-  private readonly keys: Float32Array[];
-  private readonly values: Float32Array[];
+  /** Per layer: ring of `past + 1` key/value slots (transposed), scratch vectors, kernels. */
+  private readonly att: AttentionCache;
   /** Number of valid cache rows (same for all layers) and the row the next write goes to. */
   private cached = 0;
   private head = 0;
   private frame = 0;
+  private readonly bank: MatVecBank;
   private readonly x: Float32Array;
-  private readonly x64: Float64Array;
   private readonly qkv: Float32Array;
-  private readonly attn: Float32Array;
-  private readonly attn64: Float64Array;
   private readonly sa: Float32Array;
   private readonly h1: Float32Array;
-  private readonly h64: Float64Array;
-  private readonly scores: Float64Array;
-  private readonly slots: Int32Array;
+  private readonly scale: number;
+  private readonly expTmp: Float64Array;
   private readonly logits: Float32Array;
   private readonly tmp: Float64Array;
   private readonly probs: Float32Array;
@@ -76,22 +71,14 @@ export class StreamingLm {
       const e = Math.fround(i / (half - 1));
       this.invFreq[i] = Math.fround(h.maxPeriod === 10000 ? detPow10000(e) : detExp(e * logOf(h.maxPeriod)));
     }
-    this.keys = [];
-    this.values = [];
-    for (let l = 0; l < h.numLayers; l++) {
-      this.keys.push(new Float32Array((this.past + 1) * h.dim));
-      this.values.push(new Float32Array((this.past + 1) * h.dim));
-    }
+    this.att = new AttentionCache(h.numLayers, h.dim, h.numHeads, this.past + 1);
+    this.scale = Math.fround(1 / Math.sqrt(this.headDim));
+    this.expTmp = new Float64Array(this.past + 1);
+    this.bank = bankOf(weights);
     this.x = new Float32Array(h.dim);
-    this.x64 = new Float64Array(h.dim);
     this.qkv = new Float32Array(3 * h.dim);
-    this.attn = new Float32Array(h.dim);
-    this.attn64 = new Float64Array(h.dim);
     this.sa = new Float32Array(h.dim);
     this.h1 = new Float32Array(h.hiddenDim);
-    this.h64 = new Float64Array(h.hiddenDim);
-    this.scores = new Float64Array(this.past + 1);
-    this.slots = new Int32Array(this.past + 1);
     this.logits = new Float32Array(h.cardinality);
     this.tmp = new Float64Array(h.cardinality);
     this.probs = new Float32Array(numCodebooks * h.cardinality);
@@ -110,10 +97,15 @@ export class StreamingLm {
    */
   reset(): void {
     const dim = this.dim;
-    for (let l = 0; l < this.keys.length; l++) {
+    const capPad = this.att.capPad;
+    for (let l = 0; l < this.w.layers.length; l++) {
       const b = this.w.layers[l]!.inProjBias;
-      this.keys[l]!.set(b.subarray(dim, 2 * dim), 0);
-      this.values[l]!.set(b.subarray(2 * dim, 3 * dim), 0);
+      const kt = this.att.kt[l]!;
+      const vt = this.att.vt[l]!;
+      for (let c = 0; c < dim; c++) {
+        kt[c * capPad] = b[dim + c]!;
+        vt[c * capPad] = b[2 * dim + c]!;
+      }
     }
     this.cached = 1;
     this.head = 1;
@@ -133,7 +125,6 @@ export class StreamingLm {
     const K = this.numCodebooks;
     const card = this.cardinality;
     const x = this.x;
-    const x64 = this.x64;
     if (previous !== null && previous.length !== K) throw new RangeError(`previous must hold ${K} codes, got ${previous.length}`);
     // Sum of the codebooks' embeddings of (1 + previous code), or of row 0 on the first frame.
     for (let k = 0; k < K; k++) {
@@ -148,151 +139,102 @@ export class StreamingLm {
       if (k === 0) for (let j = 0; j < dim; j++) x[j] = e[base + j]!;
       else for (let j = 0; j < dim; j++) x[j] = x[j]! + e[base + j]!;
     }
-    layerNorm(x, this.w.normInWeight, this.w.normInBias, dim, LM_LAYER_NORM_EPS, x64);
+    layerNorm(x, this.w.normInWeight, this.w.normInBias, dim, LM_LAYER_NORM_EPS);
     const half = dim >> 1;
     for (let i = 0; i < half; i++) {
       const phase = Math.fround(this.frame / this.invFreq[i]!);
       x[i] = x[i]! + Math.fround(detCos(phase));
       x[half + i] = x[half + i]! + Math.fround(detSin(phase));
     }
-    for (let j = 0; j < dim; j++) x64[j] = x[j]!;
 
     for (let l = 0; l < this.w.layers.length; l++) this.layer(l);
     this.cached = Math.min(this.cached + 1, this.past);
     this.head = (this.head + 1) % (this.past + 1);
     this.frame++;
 
-    for (let j = 0; j < dim; j++) x64[j] = x[j]!;
+    const heads = 4 * this.w.layers.length;
     for (let k = 0; k < K; k++) {
-      matVec(this.w.headWeights[k]!, this.w.headBiases[k]!, card, dim, x64, this.logits);
+      this.bank.run(heads + k, x, this.logits);
       softmax(this.logits, 0, card, this.probs, k * card, this.tmp);
     }
     return this.probs;
   }
 
-  /** One post-norm encoder layer on `x` (its binary64 copy in `x64`), updating layer `l`'s cache. */
+  /** One post-norm encoder layer on `x`, updating layer `l`'s cache. */
   private layer(l: number): void {
     const lw = this.w.layers[l]!;
     const dim = this.dim;
     const x = this.x;
-    const x64 = this.x64;
     const qkv = this.qkv;
-    matVec(lw.inProjWeight, lw.inProjBias, 3 * dim, dim, x64, qkv);
+    const bank = this.bank;
+    bank.run(4 * l, x, qkv);
 
-    // Keys: the cached rows from oldest to newest, then the current frame (row n of `slots`).
-    const kc = this.keys[l]!;
-    const vc = this.values[l]!;
-    const n = this.cached;
-    const cap = this.past + 1;
-    const slots = this.slots;
-    let slot = (this.head - n + cap) % cap;
-    for (let j = 0; j < n; j++) {
-      slots[j] = slot * dim;
-      if (++slot === cap) slot = 0;
+    // This frame's key and value go to slot `head`; the valid slots are then [0, count).
+    const att = this.att;
+    const capPad = att.capPad;
+    const kt = att.kt[l]!;
+    const vt = att.vt[l]!;
+    const slot = this.head;
+    for (let c = 0; c < dim; c++) {
+      kt[c * capPad + slot] = qkv[dim + c]!;
+      vt[c * capPad + slot] = qkv[2 * dim + c]!;
     }
-    kc.set(qkv.subarray(dim, 2 * dim), this.head * dim);
-    vc.set(qkv.subarray(2 * dim, 3 * dim), this.head * dim);
-    slots[n] = this.head * dim;
-    const attn64 = this.attn64;
-    attention(qkv, kc, vc, slots, n + 1, this.heads, this.headDim, this.scores, attn64);
-
-    const attn = this.attn;
-    for (let d = 0; d < dim; d++) attn[d] = attn64[d]!;
-    for (let d = 0; d < dim; d++) attn64[d] = attn[d]!;
+    att.q.set(qkv.subarray(0, dim));
+    const count = this.cached + 1;
+    const count4 = (count + 3) & ~3;
+    att.computeScores(l, count4, this.headDim, this.scale);
+    const scores = att.scores;
+    const probs = att.probs;
+    for (let h = 0; h < this.heads; h++) {
+      const row = h * capPad;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < count; j++) if (scores[row + j]! > max) max = scores[row + j]!;
+      const e = this.expTmp;
+      let sum = 0;
+      for (let j = 0; j < count; j++) {
+        const v = detExp(Math.fround(scores[row + j]! - max));
+        e[j] = v;
+        sum += v;
+      }
+      for (let j = 0; j < count; j++) probs[row + j] = e[j]! / sum;
+      for (let j = count; j < count4; j++) probs[row + j] = 0;
+    }
+    att.computeValues(l, count4, this.headDim);
+    const attn = att.out;
     const sa = this.sa;
-    matVec(lw.outProjWeight, lw.outProjBias, dim, dim, attn64, sa);
+    bank.run(4 * l + 1, attn, sa);
     for (let d = 0; d < dim; d++) x[d] = x[d]! + sa[d]!;
-    layerNorm(x, lw.norm1Weight, lw.norm1Bias, dim, LM_LAYER_NORM_EPS, x64);
+    layerNorm(x, lw.norm1Weight, lw.norm1Bias, dim, LM_LAYER_NORM_EPS);
 
     const hidden = this.hidden;
     const h1 = this.h1;
-    const h64 = this.h64;
-    matVec(lw.linear1Weight, lw.linear1Bias, hidden, dim, x64, h1);
-    for (let i = 0; i < hidden; i++) {
-      h1[i] = detGelu(h1[i]!);
-      h64[i] = h1[i]!;
-    }
-    matVec(lw.linear2Weight, lw.linear2Bias, dim, hidden, h64, sa);
+    bank.run(4 * l + 2, x, h1);
+    for (let i = 0; i < hidden; i++) h1[i] = detGelu(h1[i]!);
+    bank.run(4 * l + 3, h1, sa);
     for (let d = 0; d < dim; d++) x[d] = x[d]! + sa[d]!;
-    layerNorm(x, lw.norm2Weight, lw.norm2Bias, dim, LM_LAYER_NORM_EPS, x64);
+    layerNorm(x, lw.norm2Weight, lw.norm2Bias, dim, LM_LAYER_NORM_EPS);
   }
 }
 
-/**
- * Multi-head attention of the query `qkv[0, dim)` over `count` keys/values whose rows start at
- * `slots[j]` in `kc`/`vc` (oldest first), writing the heads' outputs to `out`.
- * Scores are float32 like the reference's; softmax with {@link detExp}; sums in index order.
- */
-function attention(qkv: Float32Array, kc: Float32Array, vc: Float32Array, slots: Int32Array, count: number, heads: number, hd: number, scores: Float64Array, out: Float64Array): void {
-  const scale = 1 / Math.sqrt(hd);
-  for (let h = 0; h < heads; h++) {
-    const qo = h * hd;
-    // Scores, four keys at a time (four independent sums, each over d in order).
-    let j = 0;
-    for (; j + 3 < count; j += 4) {
-      const k0 = slots[j]! + qo;
-      const k1 = slots[j + 1]! + qo;
-      const k2 = slots[j + 2]! + qo;
-      const k3 = slots[j + 3]! + qo;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let d = 0; d < hd; d++) {
-        const q = qkv[qo + d]!;
-        s0 += q * kc[k0 + d]!;
-        s1 += q * kc[k1 + d]!;
-        s2 += q * kc[k2 + d]!;
-        s3 += q * kc[k3 + d]!;
-      }
-      scores[j] = Math.fround(s0 * scale);
-      scores[j + 1] = Math.fround(s1 * scale);
-      scores[j + 2] = Math.fround(s2 * scale);
-      scores[j + 3] = Math.fround(s3 * scale);
+/** One bank of matrix products per loaded model, shared by all its StreamingLm instances. */
+const banks = new WeakMap<LmWeights, MatVecBank>();
+
+function bankOf(w: LmWeights): MatVecBank {
+  let bank = banks.get(w);
+  if (bank === undefined) {
+    const { dim, hiddenDim, cardinality } = w.hyper;
+    const specs: MatrixSpec[] = [];
+    for (const lw of w.layers) {
+      specs.push({ weight: lw.inProjWeight, bias: lw.inProjBias, rows: 3 * dim, cols: dim });
+      specs.push({ weight: lw.outProjWeight, bias: lw.outProjBias, rows: dim, cols: dim });
+      specs.push({ weight: lw.linear1Weight, bias: lw.linear1Bias, rows: hiddenDim, cols: dim });
+      specs.push({ weight: lw.linear2Weight, bias: lw.linear2Bias, rows: dim, cols: hiddenDim });
     }
-    for (; j < count; j++) {
-      const k0 = slots[j]! + qo;
-      let s0 = 0;
-      for (let d = 0; d < hd; d++) s0 += qkv[qo + d]! * kc[k0 + d]!;
-      scores[j] = Math.fround(s0 * scale);
-    }
-    let max = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < count; i++) if (scores[i]! > max) max = scores[i]!;
-    let sum = 0;
-    for (let i = 0; i < count; i++) {
-      const e = detExp(Math.fround(scores[i]! - max));
-      scores[i] = e;
-      sum += e;
-    }
-    for (let i = 0; i < count; i++) scores[i] = Math.fround(scores[i]! / sum);
-    // Weighted values: each output element sums over the keys in order; four elements at a time.
-    let d = 0;
-    for (; d + 3 < hd; d += 4) {
-      const o = qo + d;
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      for (let i = 0; i < count; i++) {
-        const p = scores[i]!;
-        const v = slots[i]! + o;
-        a0 += p * vc[v]!;
-        a1 += p * vc[v + 1]!;
-        a2 += p * vc[v + 2]!;
-        a3 += p * vc[v + 3]!;
-      }
-      out[o] = a0;
-      out[o + 1] = a1;
-      out[o + 2] = a2;
-      out[o + 3] = a3;
-    }
-    for (; d < hd; d++) {
-      const o = qo + d;
-      let a0 = 0;
-      for (let i = 0; i < count; i++) a0 += scores[i]! * vc[slots[i]! + o]!;
-      out[o] = a0;
-    }
+    w.headWeights.forEach((hw, k) => specs.push({ weight: hw, bias: w.headBiases[k]!, rows: cardinality, cols: dim }));
+    bank = new MatVecBank(specs);
+    banks.set(w, bank);
   }
+  return bank;
 }
 
 /** ln(v) for the rare non-default max period, from the deterministic exp by Newton steps. */

@@ -57,8 +57,8 @@ const E11 = 1 / 39916800;
 const E12 = 1 / 479001600;
 const E13 = 1 / 6227020800;
 
-/** e^x, deterministic on every engine. NaN in, NaN out. */
-export function detExp(x: number): number {
+/** e^x by Cody-Waite reduction to |r| <= ln2/2 and a degree-13 polynomial (used to build the tables). */
+function expAccurate(x: number): number {
   if (x !== x) return x;
   if (x > 709.782712893384) return Number.POSITIVE_INFINITY;
   if (x < -745.1332191019412) return 0;
@@ -82,6 +82,36 @@ export function detExp(x: number): number {
   if (k >= POW2_MIN_EXP) return p * POW2[k - POW2_MIN_EXP]!;
   // Result in the subnormal range: scale in two exact-or-rounded-once steps.
   return p * POW2[k + 200 - POW2_MIN_EXP]! * POW2[-200 - POW2_MIN_EXP]!;
+}
+
+// Table-driven exp: x = (k / 64) ln 2 + r, |r| <= ln2 / 128, e^x = 2^(k >> 6) * 2^((k & 63) / 64) * e^r.
+const EXP_TABLE_BITS = 6;
+const EXP_TABLE_SIZE = 1 << EXP_TABLE_BITS;
+/** 2^(j / 64), j = 0..63, from the accurate exp (so the table is the same on every engine). */
+const EXP2_FRACTION = (() => {
+  const t = new Float64Array(EXP_TABLE_SIZE);
+  for (let j = 0; j < EXP_TABLE_SIZE; j++) t[j] = expAccurate((j / EXP_TABLE_SIZE) * LN2_HI + (j / EXP_TABLE_SIZE) * LN2_LO);
+  return t;
+})();
+const LN2_64_HI = LN2_HI / EXP_TABLE_SIZE; // exact: division by a power of two
+const LN2_64_LO = LN2_LO / EXP_TABLE_SIZE;
+const SIXTY_FOUR_OVER_LN2 = 92.33248261689366; // nearest double to 64 / ln 2 (only picks k)
+
+/** e^x, deterministic on every engine, within about 1 ulp. NaN in, NaN out. */
+export function detExp(x: number): number {
+  if (x !== x) return x;
+  if (x > 709.782712893384) return Number.POSITIVE_INFINITY;
+  if (x < -745.1332191019412) return 0;
+  const k = Math.round(x * SIXTY_FOUR_OVER_LN2);
+  const r = x - k * LN2_64_HI - k * LN2_64_LO;
+  // e^r - 1 for |r| <= 0.0055: degree 6 (truncation below 2e-19).
+  const q = r * (1 + r * (E2 + r * (E3 + r * (E4 + r * (E5 + r * E6)))));
+  const hi = k >> EXP_TABLE_BITS; // floor(k / 64) (k fits in 32 bits here)
+  const t = EXP2_FRACTION[k & (EXP_TABLE_SIZE - 1)]!;
+  const m = t + t * q;
+  if (hi > POW2_MAX_EXP) return m * 2 * POW2[hi - 1 - POW2_MIN_EXP]!;
+  if (hi >= POW2_MIN_EXP) return m * POW2[hi - POW2_MIN_EXP]!;
+  return m * POW2[hi + 200 - POW2_MIN_EXP]! * POW2[-200 - POW2_MIN_EXP]!;
 }
 
 // ln(10000) as a double: 0x1.26bb1bbb55516p+3.
@@ -170,6 +200,9 @@ const ONE_OVER_SQRT_PI = 0.5641895835477563; // 0x1.20dd750429b6dp-1
 const ERF_SERIES_LIMIT = 2.5;
 const ERF_ONE_LIMIT = 6;
 const ERFC_CF_TERMS = 60;
+const ERF_MAX_TERMS = 80;
+/** 1 / (2n + 1) for the erf series (rounded once; the same on every engine). */
+const INV_ODD = Float64Array.from({ length: ERF_MAX_TERMS }, (_, n) => 1 / (2 * n + 1));
 
 /**
  * erf(x), deterministic. For |x| < 2.5 the all-positive series
@@ -184,8 +217,8 @@ export function detErf(x: number): number {
     const z = 2 * a * a;
     let term = a;
     let sum = a;
-    for (let n = 1; n < 80; n++) {
-      term = (term * z) / (2 * n + 1);
+    for (let n = 1; n < ERF_MAX_TERMS; n++) {
+      term = term * z * INV_ODD[n]!;
       sum += term;
       if (term < sum * 1e-17) break;
     }

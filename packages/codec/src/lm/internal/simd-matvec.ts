@@ -1,0 +1,197 @@
+/**
+ * The language model's matrix-vector product in one canonical float32 evaluation order, with two
+ * implementations that produce the same bits: a WebAssembly SIMD kernel (128-bit, no relaxed
+ * SIMD, so every lane is an IEEE-754 binary32 `mul` then `add`, the same on every engine) and a
+ * plain JavaScript one that rounds every step with `Math.fround` (exact emulation: one binary64
+ * operation on float32 operands, rounded once to float32, equals the binary32 operation).
+ *
+ * Canonical order for row r (cols a multiple of 4 in the SIMD kernel; any cols in JavaScript):
+ *   acc[l] = 0 for lanes l = 0..3;  for j = 0, 1, ...: acc[j % 4] = f32(acc[j % 4] + f32(w[r][j] * x[j]))
+ *   out[r] = f32(f32(f32(acc[0] + acc[1]) + f32(acc[2] + acc[3])) + bias[r])
+ */
+
+/** out[r] for r < rows, JavaScript version of the canonical order. */
+export function matVecF32Js(w: Float32Array, wOff: number, bias: Float32Array, bOff: number, rows: number, cols: number, x: Float32Array, out: Float32Array, outOff: number): void {
+  const f = Math.fround;
+  const tail = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const base = wOff + r * cols;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let j = 0;
+    for (; j < tail; j += 4) {
+      a0 = f(a0 + f(w[base + j]! * x[j]!));
+      a1 = f(a1 + f(w[base + j + 1]! * x[j + 1]!));
+      a2 = f(a2 + f(w[base + j + 2]! * x[j + 2]!));
+      a3 = f(a3 + f(w[base + j + 3]! * x[j + 3]!));
+    }
+    if (j < cols) a0 = f(a0 + f(w[base + j]! * x[j]!));
+    if (j + 1 < cols) a1 = f(a1 + f(w[base + j + 1]! * x[j + 1]!));
+    if (j + 2 < cols) a2 = f(a2 + f(w[base + j + 2]! * x[j + 2]!));
+    out[outOff + r] = f(f(f(a0 + a1) + f(a2 + a3)) + bias[bOff + r]!);
+  }
+}
+
+// ---- WebAssembly kernel -------------------------------------------------------------------
+// (func (export "matvec") (param $w $b $rows $cols $x $out i32)   ;; byte offsets; rows, cols % 4 == 0
+//   four rows at a time, four f32x4 accumulators, x loaded once per 4 columns)
+
+import { ADD, F32ADD, GE_U, I32, MUL, V128, f32x4add, f32x4mul, get, i32c, lane, name, section, set, SIMD, uleb, v128load, wasmSimdDisabled } from "./wasm-asm.js";
+
+// Parameters 0..5: w, b, rows, cols, x, out. Locals: 6 r, 7 j, 8 rowBytes, 9..12 w0..w3 (i32),
+// 13..16 a0..a3 (v128), 17 xv (v128).
+const P = { w: 0, b: 1, rows: 2, cols: 3, x: 4, out: 5, r: 6, j: 7, rb: 8, w0: 9, a0: 13, xv: 17 } as const;
+
+/** f32(f32(a0 + a1) + f32(a2 + a3)) of the v128 in local `acc`. */
+export function hsum(acc: number): number[] {
+  return [...get(acc), ...lane(0), ...get(acc), ...lane(1), F32ADD, ...get(acc), ...lane(2), ...get(acc), ...lane(3), F32ADD, F32ADD];
+}
+
+function kernelBody(): number[] {
+  const code: number[] = [];
+  const push = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
+  // rowBytes = cols * 4; r = 0
+  push(get(P.cols), i32c(4), [MUL], set(P.rb), i32c(0), set(P.r));
+  push([0x02, 0x40], [0x03, 0x40]); // block $done, loop $rows
+  push(get(P.r), get(P.rows), [GE_U], [0x0d, 1]); // br_if $done
+  // w0 = w + r * rowBytes; w1..w3 follow
+  push(get(P.w), get(P.r), get(P.rb), [MUL], [ADD], set(P.w0));
+  for (let i = 1; i < 4; i++) push(get(P.w0 + i - 1), get(P.rb), [ADD], set(P.w0 + i));
+  const zero = [SIMD, 0x0c, ...new Array<number>(16).fill(0)];
+  for (let i = 0; i < 4; i++) push(zero, set(P.a0 + i));
+  push(i32c(0), set(P.j));
+  push([0x02, 0x40], [0x03, 0x40]); // block $cols_done, loop $cols
+  push(get(P.j), get(P.rb), [GE_U], [0x0d, 1]);
+  push(get(P.x), get(P.j), [ADD], v128load(0), set(P.xv));
+  for (let i = 0; i < 4; i++) {
+    push(get(P.a0 + i), get(P.w0 + i), get(P.j), [ADD], v128load(0), get(P.xv), f32x4mul, f32x4add, set(P.a0 + i));
+  }
+  push(get(P.j), i32c(16), [ADD], set(P.j), [0x0c, 0]); // j += 16; br $cols
+  push([0x0b], [0x0b]); // end loop, end block
+  // out[r + i] = f32(hsum(a_i) + b[r + i])
+  for (let i = 0; i < 4; i++) {
+    // address: out + (r + i) * 4
+    push(get(P.out), get(P.r), i32c(4), [MUL], [ADD]);
+    push(hsum(P.a0 + i));
+    push(get(P.b), get(P.r), i32c(4), [MUL], [ADD], [0x2a, 2, ...uleb(4 * i)]); // f32.load offset 4i
+    push([F32ADD], [0x38, 2, ...uleb(4 * i)]); // f32.store offset 4i
+  }
+  push(get(P.r), i32c(4), [ADD], set(P.r), [0x0c, 0]); // r += 4; br $rows
+  push([0x0b], [0x0b], [0x0b]); // end loop, end block, end func
+  const locals = [3, 3, I32, 4, I32, 5, V128]; // 3 groups: 3 x i32 (r, j, rb), 4 x i32 (w0..w3), 5 x v128
+  return [...locals, ...code];
+}
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  const type = section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]);
+  const imp = section(2, [1, ...name("env"), ...name("memory"), 0x02, 0x00, 1]);
+  const func = section(3, [1, 0]);
+  const exp = section(7, [1, ...name("matvec"), 0x00, 0]);
+  const body = kernelBody();
+  const code = section(10, [1, ...uleb(body.length), ...body]);
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
+}
+
+/** The kernel bound to a memory; `null` where WebAssembly SIMD is unavailable. */
+export interface WasmMatVec {
+  readonly memory: WebAssembly.Memory;
+  /** Byte offsets into `memory`; rows and cols multiples of 4. */
+  readonly matvec: (w: number, b: number, rows: number, cols: number, x: number, out: number) => void;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+
+function compiledModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  try {
+    if (typeof WebAssembly === "object" && !wasmSimdDisabled()) {
+      const bytes = moduleBytes();
+      if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+    }
+  } catch {
+    compiled = null;
+  }
+  return compiled;
+}
+
+/**
+ * Instantiate the SIMD kernel over a fresh memory of at least `bytes` bytes, or return `null`
+ * when WebAssembly SIMD is not available (the caller then uses {@link matVecF32Js}).
+ */
+export function createWasmMatVec(bytes: number): WasmMatVec | null {
+  const mod = compiledModule();
+  if (mod === null) return null;
+  const pages = Math.ceil(bytes / 65536);
+  if (pages > 65536) return null;
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const instance = new WebAssembly.Instance(mod, { env: { memory } });
+  const matvec = instance.exports.matvec as WasmMatVec["matvec"];
+  return { memory, matvec };
+}
+
+/** A weight matrix `[rows, cols]` (row-major) and its bias `[rows]`. */
+export interface MatrixSpec {
+  readonly weight: Float32Array;
+  readonly bias: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/**
+ * A set of matrices the model multiplies by, held in WebAssembly memory when SIMD is available
+ * (copied once), with the same results from the JavaScript fallback.
+ */
+export class MatVecBank {
+  /** True when the SIMD kernel runs the products. */
+  readonly accelerated: boolean;
+  private readonly specs: readonly MatrixSpec[];
+  private readonly kernel: WasmMatVec | null;
+  private readonly offsets: Int32Array;
+  private readonly heap: Float32Array | null;
+  private readonly xAt: number;
+  private readonly outAt: number;
+
+  constructor(specs: readonly MatrixSpec[]) {
+    this.specs = specs;
+    const maxCols = Math.max(4, ...specs.map((s) => s.cols));
+    const maxRows = Math.max(4, ...specs.map((s) => s.rows));
+    const aligned = specs.every((s) => s.rows % 4 === 0 && s.cols % 4 === 0);
+    let floats = maxCols + maxRows;
+    for (const s of specs) floats += s.rows * s.cols + s.rows;
+    this.kernel = aligned ? createWasmMatVec(floats * 4) : null;
+    this.accelerated = this.kernel !== null;
+    this.offsets = new Int32Array(specs.length * 2);
+    this.xAt = 0;
+    this.outAt = maxCols;
+    this.heap = null;
+    if (this.kernel) {
+      const heap = new Float32Array(this.kernel.memory.buffer);
+      let at = maxCols + maxRows;
+      specs.forEach((s, i) => {
+        heap.set(s.weight, at);
+        this.offsets[2 * i] = at * 4;
+        at += s.rows * s.cols;
+        heap.set(s.bias, at);
+        this.offsets[2 * i + 1] = at * 4;
+        at += s.rows;
+      });
+      this.heap = heap;
+    }
+  }
+
+  /** out[outOff + r] = (W_i x + b_i)[r] in the canonical float32 order; `x` holds `cols` values. */
+  run(i: number, x: Float32Array, out: Float32Array, outOff = 0): void {
+    const s = this.specs[i]!;
+    const heap = this.heap;
+    if (heap === null || this.kernel === null) {
+      matVecF32Js(s.weight, 0, s.bias, 0, s.rows, s.cols, x, out, outOff);
+      return;
+    }
+    heap.set(x.length === s.cols ? x : x.subarray(0, s.cols), this.xAt);
+    this.kernel.matvec(this.offsets[2 * i]!, this.offsets[2 * i + 1]!, s.rows, s.cols, this.xAt * 4, this.outAt * 4);
+    out.set(heap.subarray(this.outAt, this.outAt + s.rows), outOff);
+  }
+}
