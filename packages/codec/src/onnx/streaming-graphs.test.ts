@@ -29,13 +29,14 @@ describe("describeStreamStates / streamStartupFrames", () => {
     expect(enc[0]).toEqual({ layer: "encoder.layers.0", kind: "conv-context", dims: [1, 1, 6] });
     expect(enc.find((s) => s.layer === "encoder.layers.12")).toEqual({ layer: "encoder.layers.12", kind: "conv-context", dims: [1, 256, 8] }); // k16 s8
     expect(enc.at(-1)).toEqual({ layer: "encoder.layers.15", kind: "conv-context", dims: [1, 512, 6] });
-    // decoder: first conv, 4 residual k3 convs, last conv = 6 contexts; 4 tails (k = 2 × stride)
-    expect(dec.filter((s) => s.kind === "conv-context")).toHaveLength(6);
-    expect(dec.filter((s) => s.kind === "convtr-tail").map((s) => s.dims)).toEqual([
-      [1, 256, 8],
-      [1, 128, 5],
-      [1, 64, 4],
-      [1, 32, 2],
+    // decoder: first conv, 4 residual k3 convs, last conv = 6 contexts; each transposed conv (k = 2 × stride, polyphase) keeps its last input frame
+    expect(dec.filter((s) => s.kind === "conv-context")).toHaveLength(10);
+    expect(dec.filter((s) => s.kind === "convtr-tail")).toHaveLength(0);
+    expect(dec.filter((s) => /^decoder\.layers\.(3|6|9|12)$/.test(s.layer)).map((s) => s.dims)).toEqual([
+      [1, 512, 1],
+      [1, 256, 1],
+      [1, 128, 1],
+      [1, 64, 1],
     ]);
     expect(streamStartupFrames(arch, "encoder")).toBe(7);
     expect(streamStartupFrames(arch, "decoder")).toBe(7);
@@ -50,6 +51,17 @@ describe("describeStreamStates / streamStartupFrames", () => {
       error = e;
     }
     expect(isCodecError(error) && error.code).toBe("unsupported");
+  });
+
+  test("a transposed convolution whose kernel is not a multiple of its stride carries an output tail", () => {
+    const arch = describeArchitecture(published24);
+    const odd = { ...arch, decoder: arch.decoder.map((l) => (l.kind === "conv-transpose" ? { ...l, kernelSize: l.kernelSize + 1 } : l)) };
+    expect(describeStreamStates(odd, "decoder").filter((s) => s.kind === "convtr-tail").map((s) => s.dims)).toEqual([
+      [1, 256, 9],
+      [1, 128, 6],
+      [1, 64, 5],
+      [1, 32, 3],
+    ]);
   });
 
   test("a trim_right_ratio other than 1 is refused", () => {

@@ -5,7 +5,7 @@ import { CodecError } from "../errors.js";
 import { GraphBuilder, attr } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
-import { addConv1d, addElu, onnxLstmWeights, type SeanetContext } from "./seanet-graph.js";
+import { addConv1d, addConvTranspose1d, addElu, onnxLstmWeights, type SeanetContext } from "./seanet-graph.js";
 
 /*
  * Stateful ("streaming") versions of the causal SEANet encoder and decoder.
@@ -14,9 +14,11 @@ import { addConv1d, addElu, onnxLstmWeights, type SeanetContext } from "./seanet
  * offline path pads the input's start with `padding_total` reflected samples; the streaming
  * graphs instead keep the last `padding_total` input samples of every convolution as a state
  * tensor ("left context") and prepend it to the next call's input. A causal SConvTranspose1d
- * writes `kernel − stride` samples past the end of its input's span; offline trims them, the
- * streaming graph keeps them (without the bias) as a "tail" and adds them to the next call's
- * first output samples. LSTMs carry h and c. Nothing is recomputed and nothing is crossfaded.
+ * writes `kernel − stride` samples past the end of its input's span (offline trims them): with
+ * kernel = m · stride it is computed as a polyphase convolution over its input, whose left
+ * context is the last m − 1 input frames; otherwise the overflow is kept (without the bias) as a
+ * "tail" and added to the next call's first output samples. LSTMs carry h and c. Nothing is
+ * recomputed and nothing is crossfaded.
  *
  * Each side has two graphs:
  * - "first": the offline computation (reflect padding at t = 0, exactly as `addConv1d`), which
@@ -118,7 +120,11 @@ export function describeStreamStates(arch: EncodecArchitecture, side: StreamSide
         }
         break;
       case "conv-transpose":
-        if (layer.kernelSize > layer.stride) out.push({ layer: layer.prefix, kind: "convtr-tail", dims: [1, layer.outChannels, layer.kernelSize - layer.stride] });
+        if (layer.kernelSize % layer.stride === 0) {
+          if (layer.kernelSize > layer.stride) out.push({ layer: layer.prefix, kind: "conv-context", dims: [1, layer.inChannels, layer.kernelSize / layer.stride - 1] });
+        } else if (layer.kernelSize > layer.stride) {
+          out.push({ layer: layer.prefix, kind: "convtr-tail", dims: [1, layer.outChannels, layer.kernelSize - layer.stride] });
+        }
         break;
       case "elu":
         break;
@@ -237,27 +243,75 @@ function streamConv(w: StreamWalk, x: string, layer: ConvLayer): string {
   );
 }
 
-/** Causal SConvTranspose1d with a carried overlap tail (trim_right_ratio 1: all padding on the right). */
+/** Polyphase weights of a transposed convolution with k = m·s: `[cout·s, cin, m]`, output phase j of frame t = `Σ_u P[c·s + j, :, u] · x[t − (m − 1) + u]`. */
+function polyphaseWeights(w: Float32Array, cin: number, cout: number, k: number, s: number): Float32Array {
+  const m = k / s;
+  const out = new Float32Array(cout * s * cin * m);
+  for (let c = 0; c < cout; c++) {
+    for (let j = 0; j < s; j++) {
+      for (let ci = 0; ci < cin; ci++) {
+        const dst = ((c * s + j) * cin + ci) * m;
+        for (let u = 0; u < m; u++) out[dst + u] = w[(ci * cout + c) * k + j + (m - 1 - u) * s]!;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Causal SConvTranspose1d (trim_right_ratio 1: all padding trimmed on the right). With k = m·s
+ * (always in EnCodec) it is a polyphase convolution: a kernel-m Conv over the input producing
+ * C_out·s channels, interleaved; its state is then the last m − 1 input frames, like any causal
+ * convolution's left context. Otherwise a ConvTranspose whose overlap tail (k − s output
+ * samples, without the bias) is carried and added to the next call's first samples.
+ */
 function streamConvTranspose(w: StreamWalk, x: string, layer: ConvTransposeLayer): string {
   const { g } = w.ctx;
-  const t = layer.kernelSize - layer.stride;
-  const s = t > 0 ? w.state(layer.prefix, "convtr-tail", [1, layer.outChannels, t]) : null;
+  const { kernelSize: k, stride: s, inChannels: cin, outChannels: cout, prefix } = layer;
+  if (k % s === 0) {
+    const m = k / s;
+    const st = m > 1 ? w.state(prefix, "conv-context", [1, cin, m - 1]) : null;
+    if (w.phase === "first") {
+      st?.output(lastSamples(g, x, m - 1, `${prefix}.ctx_out`));
+      return addConvTranspose1d(w.ctx, x, layer); // the offline computation (zero input before t = 0)
+    }
+    let xin = x;
+    if (st) {
+      xin = g.op("Concat", [st.input!, x], { axis: attr.int(2) }, `${prefix}.with_ctx`);
+      st.output(lastSamples(g, xin, m - 1, `${prefix}.ctx_out`));
+    }
+    const weights = w.ctx.weights.get(`${prefix}.conv.weight`);
+    const bias = w.ctx.weights.get(`${prefix}.conv.bias`);
+    if (!weights || !bias) throw new Error(`graph builder: prepared weights lack ${prefix}.conv.weight / .bias`);
+    const phaseBias = new Float32Array(cout * s);
+    for (let c = 0; c < cout; c++) phaseBias.fill(bias.data[c]!, c * s, (c + 1) * s);
+    const y = g.op(
+      "Conv",
+      [xin, g.initializer(`${prefix}.conv.phases`, polyphaseWeights(weights.data, cin, cout, k, s), [cout * s, cin, m]), g.initializer(`${prefix}.conv.phase_bias`, phaseBias, [cout * s])],
+      { kernel_shape: attr.ints([m]), strides: attr.ints([1]), dilations: attr.ints([1]), pads: attr.ints([0, 0]), group: attr.int(1) },
+      `${prefix}.convtr_phases`,
+    ); // [1, cout·s, T]
+    const split = g.op("Reshape", [y, g.int64([0, cout, s, -1])], {}, `${prefix}.phases4d`);
+    return g.op("Reshape", [g.op("Transpose", [split], { perm: attr.ints([0, 1, 3, 2]) }), g.int64([0, cout, -1])], {}, `${prefix}.convtr`);
+  }
+  const t = k - s;
+  const st = t > 0 ? w.state(prefix, "convtr-tail", [1, cout, t]) : null;
   let y = g.op(
     "ConvTranspose",
-    [x, weightInit(w.ctx, `${layer.prefix}.conv.weight`)],
-    { kernel_shape: attr.ints([layer.kernelSize]), strides: attr.ints([layer.stride]), pads: attr.ints([0, 0]), group: attr.int(1) },
-    `${layer.prefix}.convtr_full`,
+    [x, weightInit(w.ctx, `${prefix}.conv.weight`)],
+    { kernel_shape: attr.ints([k]), strides: attr.ints([s]), pads: attr.ints([0, 0]), group: attr.int(1) },
+    `${prefix}.convtr_full`,
   ); // [1, C, L·stride + t], no bias
-  if (s) {
-    if (s.input) {
-      const rest = g.op("Sub", [timeLength(g, y), g.int64([t])], {}, `${layer.prefix}.rest`);
-      const pads = g.op("Concat", [g.int64([0, 0, 0, 0, 0]), rest], { axis: attr.int(0) }, `${layer.prefix}.tail_pads`);
-      y = g.op("Add", [y, g.op("Pad", [s.input, pads], { mode: attr.str("constant") }, `${layer.prefix}.tail_in`)], {}, `${layer.prefix}.with_tail`);
+  if (st) {
+    if (st.input) {
+      const rest = g.op("Sub", [timeLength(g, y), g.int64([t])], {}, `${prefix}.rest`);
+      const pads = g.op("Concat", [g.int64([0, 0, 0, 0, 0]), rest], { axis: attr.int(0) }, `${prefix}.tail_pads`);
+      y = g.op("Add", [y, g.op("Pad", [st.input, pads], { mode: attr.str("constant") }, `${prefix}.tail_in`)], {}, `${prefix}.with_tail`);
     }
-    s.output(lastSamples(g, y, t, `${layer.prefix}.tail_out`));
-    y = g.op("Slice", [y, g.int64([0]), g.int64([-t]), g.int64([2])], {}, `${layer.prefix}.head`);
+    st.output(lastSamples(g, y, t, `${prefix}.tail_out`));
+    y = g.op("Slice", [y, g.int64([0]), g.int64([-t]), g.int64([2])], {}, `${prefix}.head`);
   }
-  return g.op("Add", [y, weightInit(w.ctx, `${layer.prefix}.conv.bias`, [layer.outChannels, 1])], {}, `${layer.prefix}.convtr`);
+  return g.op("Add", [y, weightInit(w.ctx, `${prefix}.conv.bias`, [cout, 1])], {}, `${prefix}.convtr`);
 }
 
 /** SLSTM with carried h and c: `[1, C, T]` → `[1, C, T]`. */
