@@ -42,3 +42,12 @@ export const MAX_CHUNK_MS = 10_000;
 
 /** Longest `--timeout`, seconds (one day). */
 export const MAX_IDLE_TIMEOUT_S = 86_400;
+
+/**
+ * Largest WAV file read, in bytes: 4 GiB, the most a RIFF size field can describe (larger files
+ * are RF64, which is not supported). The size is checked with `stat` before anything is read.
+ */
+export const MAX_WAV_FILE_BYTES = 2 ** 32 + 8;
+
+/** Bytes at the start of a WAV file searched for the `data` chunk (headers and metadata before it). */
+export const MAX_WAV_HEADER_BYTES = 4 * 1024 * 1024;

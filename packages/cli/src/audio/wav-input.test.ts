@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import wavefile from "wavefile";
 import { beforeAll, describe, expect, test } from "vitest";
+import { MAX_WAV_FILE_BYTES, MAX_WAV_HEADER_BYTES } from "../constants.js";
 import { isCliError } from "../errors.js";
 import { concatFloat32, makeTempDir, maxAbsDiff, seededRandom, sine } from "../../test/helpers.js";
 import { WavInput, readWavFile } from "./wav-input.js";
@@ -223,6 +224,44 @@ describe("byte fixtures", () => {
     expect(Array.from(result.audio[0] as Float32Array)).toEqual([0.5, -0.5]);
   });
 
+  test("chunks in any order: a data chunk before the fmt chunk is read (wavefile indexes the chunks)", async () => {
+    const path = join(dir, "data-first.wav");
+    await writeFile(path, riff(DATA_TWO_S16, FMT_S16_MONO_8K));
+    const result = await readWavFile(path);
+    expect(Array.from(result.audio[0] as Float32Array)).toEqual([0.5, -0.5]);
+  });
+
+  test("a data chunk past the first 64 KiB of metadata is found (the parsed prefix grows)", async () => {
+    const junkBytes = 200_001; // odd: a pad byte follows
+    const junk = new Uint8Array(8 + junkBytes + 1);
+    junk.set([0x4a, 0x55, 0x4e, 0x4b]); // "JUNK"
+    new DataView(junk.buffer).setUint32(4, junkBytes, true);
+    const path = join(dir, "big-junk.wav");
+    await writeFile(path, riff([...junk], FMT_S16_MONO_8K, DATA_TWO_S16));
+    const reader = await WavReader.open(path);
+    try {
+      expect(reader.format.dataOffsetBytes).toBe(12 + junk.length + 24 + 8);
+      expect(Array.from((await reader.read(2))?.[0] ?? [])).toEqual([0.5, -0.5]);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  test("no data chunk within the first MAX_WAV_HEADER_BYTES is corrupt; a file over MAX_WAV_FILE_BYTES is refused before reading", async () => {
+    const junkBytes = MAX_WAV_HEADER_BYTES; // the data chunk header starts past the limit
+    const junk = new Uint8Array(8 + junkBytes);
+    junk.set([0x4a, 0x55, 0x4e, 0x4b]); // "JUNK"
+    new DataView(junk.buffer).setUint32(4, junkBytes, true);
+    const path = join(dir, "huge-junk.wav");
+    await writeFile(path, riff(FMT_S16_MONO_8K, [...junk], DATA_TWO_S16));
+    await expect(readWavFile(path)).rejects.toMatchObject({ code: "corrupt", message: `${path}: no data chunk in the first ${MAX_WAV_HEADER_BYTES} bytes` });
+
+    const huge = join(dir, "huge.wav");
+    await writeFile(huge, riff(FMT_S16_MONO_8K, DATA_TWO_S16));
+    await truncate(huge, MAX_WAV_FILE_BYTES + 1); // sparse: nothing is written
+    await expect(readWavFile(huge)).rejects.toMatchObject({ code: "too-large", message: expect.stringContaining(`${huge}: `) });
+  });
+
   test("a data size of 0xFFFFFFFF means: to the end of the file (whole frames)", async () => {
     const streamed = [
       0x64, 0x61, 0x74, 0x61, // "data"
@@ -249,8 +288,8 @@ describe("byte fixtures", () => {
     { name: "avi.wav", bytes: Uint8Array.from([0x52, 0x49, 0x46, 0x46, 4, 0, 0, 0, 0x41, 0x56, 0x49, 0x20]), code: "not-wav", message: /not a RIFF\/WAVE/ },
     { name: "rf64.wav", bytes: Uint8Array.from([0x52, 0x46, 0x36, 0x34, 0xff, 0xff, 0xff, 0xff, 0x57, 0x41, 0x56, 0x45]), code: "unsupported", message: /RF64/ },
     { name: "header-only.wav", bytes: riff(), code: "truncated", message: /ends before its data chunk/ },
-    { name: "cut-fmt.wav", bytes: riff(FMT_S16_MONO_8K).subarray(0, 30), code: "truncated", message: /ends inside its fmt chunk/ },
-    { name: "data-first.wav", bytes: riff(DATA_TWO_S16, FMT_S16_MONO_8K), code: "corrupt", message: /data chunk before the fmt chunk/ },
+    { name: "cut-fmt.wav", bytes: riff(FMT_S16_MONO_8K).subarray(0, 30), code: "truncated", message: /ends before its data chunk/ },
+    { name: "no-fmt.wav", bytes: riff(DATA_TWO_S16), code: "corrupt", message: /no fmt chunk/ },
     { name: "short-fmt.wav", bytes: riff(withFmt((f) => (f[4] = 0x0e)).slice(0, 22), DATA_TWO_S16), code: "corrupt", message: /fmt chunk of 14 bytes/ },
     { name: "adpcm.wav", bytes: riff(withFmt((f) => (f[8] = 0x02)), DATA_TWO_S16), code: "unsupported", message: /Microsoft ADPCM is not supported/ },
     { name: "alaw.wav", bytes: riff(withFmt((f) => (f[8] = 0x06)), DATA_TWO_S16), code: "unsupported", message: /A-law is not supported/ },

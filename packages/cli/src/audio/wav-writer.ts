@@ -19,6 +19,14 @@ export interface WavFileWriterOptions {
   readonly sampleFormat?: OutputSampleFormat;
 }
 
+/*
+ * Why this header is written here and not by wavefile (which parses and decodes every WAV this
+ * package reads): wavefile builds a whole file in memory from all the samples (`toBuffer`),
+ * while this writer must keep the file on disk valid after every append, patching only the size
+ * fields in place. The header is a fixed 44/58-byte layout; the tests read every written file
+ * back with wavefile.
+ */
+
 /**
  * Header layout written (little-endian), 44 bytes for s16 and 58 for f32:
  *

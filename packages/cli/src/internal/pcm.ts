@@ -26,51 +26,6 @@ export const SAMPLE_BYTES: Readonly<Record<WavSampleFormat, number>> = {
 };
 
 /**
- * Decodes `frames` interleaved little-endian frames of `channels` samples from the start of
- * `bytes` into new planar `Float32Array`s. Integers map to [-1, 1) by dividing by 2^(bits−1)
- * (8-bit is unsigned, centred on 128); floats pass through unchanged.
- */
-export function decodeFrames(
-  bytes: Uint8Array,
-  sampleFormat: WavSampleFormat,
-  channels: number,
-  frames: number,
-): Float32Array[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const planar = Array.from({ length: channels }, () => new Float32Array(frames));
-  const step = SAMPLE_BYTES[sampleFormat];
-  for (let c = 0; c < channels; c++) {
-    const out = planar[c] as Float32Array;
-    let at = c * step;
-    const stride = channels * step;
-    switch (sampleFormat) {
-      case "u8":
-        for (let i = 0; i < frames; i++, at += stride) out[i] = (view.getUint8(at) - 128) / 128;
-        break;
-      case "s16":
-        for (let i = 0; i < frames; i++, at += stride) out[i] = view.getInt16(at, true) / 32_768;
-        break;
-      case "s24":
-        for (let i = 0; i < frames; i++, at += stride) {
-          const value = view.getUint8(at) | (view.getUint8(at + 1) << 8) | (view.getInt8(at + 2) << 16);
-          out[i] = value / 8_388_608;
-        }
-        break;
-      case "s32":
-        for (let i = 0; i < frames; i++, at += stride) out[i] = view.getInt32(at, true) / 2_147_483_648;
-        break;
-      case "f32":
-        for (let i = 0; i < frames; i++, at += stride) out[i] = view.getFloat32(at, true);
-        break;
-      case "f64":
-        for (let i = 0; i < frames; i++, at += stride) out[i] = view.getFloat64(at, true);
-        break;
-    }
-  }
-  return planar;
-}
-
-/**
  * Encodes `frames` frames of planar audio as interleaved little-endian samples into `target`
  * (which must hold `frames × channels × bytes per sample` bytes). `s16` scales by 32768, rounds
  * to nearest and clips to [-32768, 32767] (NaN becomes 0); `f32` stores the floats unchanged.

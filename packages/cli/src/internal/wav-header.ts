@@ -1,9 +1,16 @@
 import type { FileHandle } from "node:fs/promises";
-import { MAX_SAMPLE_RATE_HZ, MAX_WAV_CHANNELS, MIN_SAMPLE_RATE_HZ } from "../constants.js";
+import wavefile from "wavefile";
+import { MAX_SAMPLE_RATE_HZ, MAX_WAV_CHANNELS, MAX_WAV_HEADER_BYTES, MIN_SAMPLE_RATE_HZ } from "../constants.js";
 import { CliError } from "../errors.js";
 
 /**
- * RIFF/WAVE layout read here (every number little-endian):
+ * A WAV file's header is parsed by the `wavefile` library (RIFF container, chunks in any order,
+ * `fmt ` fields and the WAVE_FORMAT_EXTENSIBLE extension); this module reads a bounded prefix
+ * of the file for it and checks what it found against the file's real size and this package's
+ * limits. The samples are then read from the file in windows and decoded by `wavefile` too
+ * (see `WavReader`), so a long file is never held in memory.
+ *
+ * RIFF/WAVE layout (every number little-endian), for reference:
  *
  * | offset | size | field |
  * |---|---|---|
@@ -39,16 +46,26 @@ export interface WavFormat {
   readonly dataOffsetBytes: number;
 }
 
+/** The `wavefile` bit-depth code that decodes each sample format. */
+export const WAVEFILE_BIT_DEPTH: Readonly<Record<WavSampleFormat, string>> = {
+  u8: "8",
+  s16: "16",
+  s24: "24",
+  s32: "32",
+  f32: "32f",
+  f64: "64",
+};
+
 const FORMAT_PCM = 0x0001;
 const FORMAT_FLOAT = 0x0003;
 const FORMAT_EXTENSIBLE = 0xfffe;
 const UNKNOWN_DATA_SIZE = 0xffffffff;
-/** Largest `fmt ` chunk read; real ones are 16, 18 or 40 bytes. */
+/** Largest `fmt ` chunk accepted; real ones are 16, 18 or 40 bytes. */
 const MAX_FMT_BYTES = 1_024;
-/** Chunks skipped before `data` before the file is called corrupt. */
-const MAX_CHUNKS_BEFORE_DATA = 1_024;
-/** The tail of the WAVE_FORMAT_EXTENSIBLE sub-format GUID (after the 2-byte format tag). */
-const EXTENSIBLE_GUID_TAIL = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
+/** Prefix of the file handed to `wavefile` first; grown (×4) while the data chunk lies beyond it. */
+const FIRST_PREFIX_BYTES = 64 * 1024;
+/** The sub-format GUID's last three 32-bit words (little-endian) for PCM and IEEE float. */
+const EXTENSIBLE_GUID_TAIL = [0x00100000, 0xaa000080, 0x719b3800];
 
 const FORMAT_NAMES: Readonly<Record<number, string>> = {
   0x0002: "Microsoft ADPCM",
@@ -58,79 +75,108 @@ const FORMAT_NAMES: Readonly<Record<number, string>> = {
   0x0055: "MPEG layer 3",
 };
 
+/** The parts of a parsed `wavefile.WaveFile` read here (its type declarations say `object`). */
+interface ParsedWav {
+  readonly container: string;
+  readonly format: string;
+  readonly fmt: {
+    readonly chunkId: string;
+    readonly chunkSize: number;
+    readonly audioFormat: number;
+    readonly numChannels: number;
+    readonly sampleRate: number;
+    readonly blockAlign: number;
+    readonly bitsPerSample: number;
+    readonly cbSize: number;
+    readonly subformat: readonly number[];
+  };
+  readonly data: { readonly chunkId: string; readonly chunkSize: number; readonly samples: Uint8Array };
+}
+
 /**
- * Reads and checks a WAV header through `file` (of `fileSizeBytes` bytes), stopping at the
- * start of the `data` chunk. `name` is used in error messages.
+ * Reads and checks a WAV header through `file` (of `fileSizeBytes` bytes): a prefix of the file
+ * (64 KiB, grown while the `data` chunk lies beyond it, at most {@link MAX_WAV_HEADER_BYTES}) is
+ * parsed with `wavefile`. `name` is used in error messages.
  *
  * @throws CliError `"not-wav"`, `"truncated"`, `"corrupt"` or `"unsupported"`.
  */
 export async function readWavHeader(file: FileHandle, fileSizeBytes: number, name: string): Promise<WavFormat> {
-  const readAt = async (position: number, length: number): Promise<DataView> => {
-    const bytes = new Uint8Array(length);
-    const { bytesRead } = await file.read(bytes, 0, length, position);
-    if (bytesRead < length) {
-      throw new CliError("truncated", `${name}: the WAV file ends inside its header (at byte ${position + bytesRead})`);
-    }
-    return new DataView(bytes.buffer);
-  };
   if (fileSizeBytes < 12) {
     throw new CliError("not-wav", `${name}: not a WAV file (${fileSizeBytes} bytes, too short for a RIFF header)`);
   }
-  const riff = await readAt(0, 12);
-  const magic = fourCc(riff, 0);
-  if (magic !== "RIFF" || fourCc(riff, 8) !== "WAVE") {
-    const hint = magic === "RF64" ? " (RF64 files over 4 GiB are not supported)" : magic === "RIFX" ? " (big-endian RIFX is not supported)" : "";
-    throw new CliError(magic === "RF64" || magic === "RIFX" ? "unsupported" : "not-wav", `${name}: not a RIFF/WAVE file${hint}`);
+  for (let prefixBytes = FIRST_PREFIX_BYTES; ; prefixBytes *= 4) {
+    const length = Math.min(prefixBytes, MAX_WAV_HEADER_BYTES, fileSizeBytes);
+    // A Node Buffer: wavefile's `slice` of it is a view, whose byteOffset tells where the data starts.
+    const prefix = Buffer.alloc(length);
+    const { bytesRead } = await file.read(prefix, 0, length, 0);
+    if (bytesRead < length) throw new CliError("truncated", `${name}: the file ended early (it shrank while being read?)`);
+    const final = length === fileSizeBytes || length === MAX_WAV_HEADER_BYTES;
+    const format = parsePrefix(prefix, fileSizeBytes, final, name);
+    if (format !== undefined) return format;
   }
-
-  let position = 12;
-  let format: Omit<WavFormat, "frameCount" | "dataOffsetBytes"> | undefined;
-  for (let chunk = 0; chunk < MAX_CHUNKS_BEFORE_DATA; chunk++) {
-    if (position + 8 > fileSizeBytes) {
-      throw new CliError("truncated", `${name}: the WAV file ends before its data chunk`);
-    }
-    const header = await readAt(position, 8);
-    const id = fourCc(header, 0);
-    const size = header.getUint32(4, true);
-    const body = position + 8;
-    if (id === "fmt ") {
-      if (size < 16 || size > MAX_FMT_BYTES) {
-        throw new CliError("corrupt", `${name}: fmt chunk of ${size} bytes (expected 16 to ${MAX_FMT_BYTES})`);
-      }
-      if (body + size > fileSizeBytes) throw new CliError("truncated", `${name}: the WAV file ends inside its fmt chunk`);
-      format = parseFmt(await readAt(body, size), name);
-    } else if (id === "data") {
-      if (format === undefined) throw new CliError("corrupt", `${name}: data chunk before the fmt chunk`);
-      const available = fileSizeBytes - body;
-      let dataBytes = size;
-      if (size === UNKNOWN_DATA_SIZE) {
-        dataBytes = available;
-      } else if (size > available) {
-        throw new CliError(
-          "truncated",
-          `${name}: the data chunk declares ${size} bytes but only ${available} follow (file truncated?)`,
-        );
-      }
-      return { ...format, frameCount: Math.floor(dataBytes / format.bytesPerFrame), dataOffsetBytes: body };
-    }
-    position = body + size + (size % 2);
-  }
-  throw new CliError("corrupt", `${name}: no data chunk among the first ${MAX_CHUNKS_BEFORE_DATA} chunks`);
 }
 
-function parseFmt(view: DataView, name: string): Omit<WavFormat, "frameCount" | "dataOffsetBytes"> {
-  let tag = view.getUint16(0, true);
-  const channels = view.getUint16(2, true);
-  const sampleRateHz = view.getUint32(4, true);
-  const blockAlign = view.getUint16(12, true);
-  const bits = view.getUint16(14, true);
+/**
+ * Parses `prefix` with `wavefile` and checks what it found. Returns undefined when the `data`
+ * chunk lies beyond the prefix and `final` is false (the caller reads a longer prefix).
+ */
+function parsePrefix(prefix: Buffer, fileSizeBytes: number, final: boolean, name: string): WavFormat | undefined {
+  const parser = new wavefile.WaveFile();
+  let parseError: unknown;
+  try {
+    parser.fromBuffer(prefix, true);
+  } catch (error) {
+    // Kept as the cause; what was parsed before the failure is still inspected below.
+    parseError = error;
+  }
+  const wav = parser as unknown as ParsedWav;
+  if (wav.container === "RF64") throw new CliError("unsupported", `${name}: not a RIFF/WAVE file (RF64 files over 4 GiB are not supported)`);
+  if (wav.container === "RIFX") throw new CliError("unsupported", `${name}: not a RIFF/WAVE file (big-endian RIFX is not supported)`);
+  if (wav.container !== "RIFF" || wav.format !== "WAVE") throw new CliError("not-wav", `${name}: not a RIFF/WAVE file`, { cause: parseError });
+
+  const hasFmt = wav.fmt.chunkId === "fmt ";
+  const hasData = wav.data.chunkId === "data";
+  if (hasFmt && (wav.fmt.chunkSize < 16 || wav.fmt.chunkSize > MAX_FMT_BYTES)) {
+    throw new CliError("corrupt", `${name}: fmt chunk of ${wav.fmt.chunkSize} bytes (expected 16 to ${MAX_FMT_BYTES})`);
+  }
+  if (!hasFmt || !hasData) {
+    if (!final) return undefined;
+    // wavefile looks for fmt first and stops there when it is missing.
+    if (!hasFmt && fileSizeBytes >= 12 + 8) {
+      throw new CliError("corrupt", `${name}: no fmt chunk${prefix.length < fileSizeBytes ? ` in the first ${MAX_WAV_HEADER_BYTES} bytes` : ""}`, { cause: parseError });
+    }
+    if (prefix.length === fileSizeBytes) throw new CliError("truncated", `${name}: the WAV file ends before its data chunk`, { cause: parseError });
+    throw new CliError("corrupt", `${name}: no data chunk in the first ${MAX_WAV_HEADER_BYTES} bytes`, { cause: parseError });
+  }
+  // wavefile read every fmt field once both chunks were found; anything it threw after that
+  // concerns metadata chunks (LIST, junk...) that are not needed here.
+  const format = checkFmt(wav.fmt, name);
+  const samples = wav.data.samples;
+  const dataOffsetBytes = samples.byteOffset - prefix.byteOffset;
+  if (!(samples.buffer === prefix.buffer && dataOffsetBytes >= 12 && dataOffsetBytes <= prefix.length)) {
+    throw new Error("readWavHeader: wavefile did not return the data chunk as a view of the prefix");
+  }
+  const available = fileSizeBytes - dataOffsetBytes;
+  let dataBytes = wav.data.chunkSize;
+  if (dataBytes === UNKNOWN_DATA_SIZE) {
+    dataBytes = available;
+  } else if (dataBytes > available) {
+    throw new CliError("truncated", `${name}: the data chunk declares ${dataBytes} bytes but only ${available} follow (file truncated?)`);
+  }
+  return { ...format, frameCount: Math.floor(dataBytes / format.bytesPerFrame), dataOffsetBytes };
+}
+
+function checkFmt(fmt: ParsedWav["fmt"], name: string): Omit<WavFormat, "frameCount" | "dataOffsetBytes"> {
+  let tag = fmt.audioFormat;
+  const { numChannels: channels, sampleRate: sampleRateHz, blockAlign, bitsPerSample: bits } = fmt;
   if (tag === FORMAT_EXTENSIBLE) {
-    if (view.byteLength < 40 || view.getUint16(16, true) < 22) {
+    if (fmt.cbSize < 22 || fmt.subformat.length < 4) {
       throw new CliError("corrupt", `${name}: WAVE_FORMAT_EXTENSIBLE fmt chunk is too short`);
     }
-    tag = view.getUint16(24, true);
-    const guidTail = EXTENSIBLE_GUID_TAIL.every((byte, i) => view.getUint8(26 + i) === byte);
-    if (!guidTail) throw new CliError("unsupported", `${name}: unknown WAVE_FORMAT_EXTENSIBLE sub-format`);
+    const [first, ...tail] = fmt.subformat as number[];
+    tag = (first as number) & 0xffff;
+    const known = (first as number) >>> 16 === 0 && EXTENSIBLE_GUID_TAIL.every((word, i) => tail[i] === word);
+    if (!known) throw new CliError("unsupported", `${name}: unknown WAVE_FORMAT_EXTENSIBLE sub-format`);
   }
   if (channels < 1 || channels > MAX_WAV_CHANNELS) {
     throw new CliError("corrupt", `${name}: ${channels} channels (expected 1 to ${MAX_WAV_CHANNELS})`);
@@ -167,10 +213,4 @@ function sampleFormatOf(tag: number, bits: number): WavSampleFormat | undefined 
     if (bits === 64) return "f64";
   }
   return undefined;
-}
-
-function fourCc(view: DataView, offset: number): string {
-  let id = "";
-  for (let i = 0; i < 4; i++) id += String.fromCharCode(view.getUint8(offset + i));
-  return id;
 }
