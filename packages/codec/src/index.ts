@@ -97,3 +97,48 @@ export { LmStreamEncoder, LmStreamDecoder } from "./lm/lm-stream.js";
 export type { LmStreamOptions, LmStreamDecodeResult } from "./lm/lm-stream.js";
 export { readEcdcWithLm, writeEcdcWithLm } from "./ecdc/ecdc-lm.js";
 export type { EcdcLmFile, ReadEcdcWithLmOptions } from "./ecdc/ecdc-lm.js";
+
+// streaming
+export { StreamingCodec } from "./streaming/streaming-codec.js";
+export type { StreamingCodecOptions } from "./streaming/streaming-codec.js";
+export { createStreamEncoder, StreamEncoder } from "./streaming/stream-encoder.js";
+export type { StreamEncoderOptions } from "./streaming/stream-encoder.js";
+export { createStreamDecoder, StreamDecoder } from "./streaming/stream-decoder.js";
+export type { StreamDecoderOptions } from "./streaming/stream-decoder.js";
+export type { CodeBlock, StreamFrame, StreamStart } from "./streaming/stream-types.js";
+export { concatCodeBlocks } from "./streaming/code-blocks.js";
+export { encodeChunk, decodeChunk } from "./streaming/chunk-codec.js";
+export type { EncodedChunk } from "./streaming/chunk-codec.js";
+export {
+  DEFAULT_MAX_FRAMES_PER_CALL,
+  MAX_FRAMES_PER_CALL,
+  DEFAULT_CONCEAL_FADE_FRAMES,
+  MAX_STREAM_BLOCK_FRAMES,
+  MAX_MISSING_FRAMES_PER_CALL,
+  MAX_STREAM_PUSH_SAMPLES,
+} from "./streaming/constants.js";
+export {
+  buildStreamEncoderGraph,
+  buildStreamDecoderGraph,
+  describeStreamStates,
+  streamStartupFrames,
+  stateInputName,
+  stateOutputName,
+  STREAMING_GRAPH_VERSION,
+  STREAM_GRAPH_IO,
+} from "./onnx/streaming-graphs.js";
+export type { StreamGraphPhase, StreamSide, StreamStateKind, StreamStateSpec } from "./onnx/streaming-graphs.js";
+export { encodePayload, decodePayload, parsePayloadHeader, payloadModelKindOf } from "./payload/frame-payload.js";
+export type { FramePayload, PayloadHeader, DecodedPayload, PayloadLmCoder, PayloadCodingOptions, PayloadModelKind, PayloadMode } from "./payload/frame-payload.js";
+export {
+  PAYLOAD_VERSION,
+  PAYLOAD_FLAGS,
+  PAYLOAD_RESERVED_FLAGS,
+  PAYLOAD_FIXED_HEADER_BYTES,
+  PAYLOAD_LENGTH_BYTES,
+  PAYLOAD_SCALE_BYTES,
+  PAYLOAD_BITS_PER_CODE,
+  PAYLOAD_HOP_SAMPLES,
+  PAYLOAD_MODELS,
+  MAX_PAYLOAD_FRAMES,
+} from "./payload/constants.js";

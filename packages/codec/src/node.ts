@@ -13,3 +13,5 @@ export { pullModel, DEFAULT_HUB_URL, DEFAULT_MODEL_FILES } from "./hub/pull-mode
 export type { PullModelOptions, PulledModel, PullProgress } from "./hub/pull-model.js";
 export { downloadFile } from "./hub/download-file.js";
 export type { DownloadFileOptions, DownloadProgress, DownloadResult } from "./hub/download-file.js";
+// streaming
+export { loadStreamingCodec } from "./streaming/node/load-streaming-codec.js";
