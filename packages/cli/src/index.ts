@@ -53,6 +53,10 @@ export {
   type ResolvedModel,
   type ResolveModelOptions,
 } from "./model-loader.js";
+export { runEncode, type EncodeResult } from "./commands/encode.js";
+export { runDecode, MAX_ECDC_FILE_BYTES, type DecodeResult } from "./commands/decode.js";
+export { runPull, DEFAULT_LM_BASE_URL, PUBLISHED_LMS, type PullResult } from "./commands/pull.js";
+export type { CommandIo } from "./internal/command-io.js";
 export { mixChannels } from "./audio/channel-mix.js";
 export { Resampler, type ResamplerOptions } from "./audio/resampler.js";
 export { WavReader } from "./audio/wav-reader.js";
