@@ -1,0 +1,167 @@
+import { isTransportError, UdpReceiver } from "@encstream/transport-udp";
+import { openPlayback, probePlayback, type Playback } from "../audio/playback.js";
+import { WavFileWriter } from "../audio/wav-writer.js";
+import type { ReceiveOptions } from "../command-options.js";
+import { CliError } from "../errors.js";
+import { isTty, processIo, type CommandIo } from "../internal/command-io.js";
+import { onInterrupt } from "../interrupt.js";
+import { MODEL_PRESETS } from "../model-ref.js";
+import { openCodecSession, type CodecSession } from "../session/codec-session.js";
+import { STATS_INTERVAL_MS } from "../session/constants.js";
+import { createChunkedDecoder, createFrameStreamDecoder } from "../session/frame-decoder.js";
+import { ReceiverSession, type AudioSink, type PlayedBlock, type ReceiverStats } from "../session/receiver-session.js";
+import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
+
+/** What {@link runReceive} did. */
+export interface ReceiveResult {
+  /** The address and port listened on (the port the OS chose for `--port 0`). */
+  readonly address: string;
+  readonly port: number;
+  /** The WAV written, or undefined. */
+  readonly output: string | undefined;
+  /** Audio received (written and/or played), seconds. */
+  readonly durationS: number;
+  /** The final statistics. */
+  readonly stats: ReceiverStats;
+}
+
+/** Hooks for the latency benchmark and tests. */
+export interface ReceiveHooks {
+  /** Called once the socket is bound, with its port (useful with `--port 0`). */
+  readonly onListening?: (address: string, port: number) => void;
+  /** Called for every block of audio handed to the output. */
+  readonly onPlayed?: (block: PlayedBlock) => void;
+}
+
+/**
+ * `encstream receive`: listens on `--bind`:`--port`, reassembles the datagrams, orders them in a
+ * jitter buffer (`--buffer-size` frames before playout starts), decodes them with the model given
+ * by `--model` (the stream itself says which model kind, framing, bandwidth and LM use it has;
+ * a stream of another model kind is refused) and writes a WAV (`--output`, valid at every
+ * moment) and/or plays it (`--play`, the default without `--output`). Lost frames are concealed,
+ * so the output keeps the sender's timing; it starts at the input's first sample and, when the
+ * end-of-stream message arrives, has exactly the input's length.
+ *
+ * With `--output` it returns once the stream has ended (or after `--timeout` seconds without
+ * packets); playing only, it waits for further streams until `--timeout` or Ctrl-C. Ctrl-C (or
+ * `io.signal`) plays out what is buffered and finalises the WAV. `--stats` prints a live line
+ * and a final summary on `io.stderr`; the bound address goes to `io.stderr` too, a summary line
+ * to `io.stdout`.
+ *
+ * @throws CliError `"playback-unavailable"` / `"playback-failed"` for `--play` without a usable
+ *   device, the model's errors, `"io"` when the socket or the WAV cannot be opened,
+ *   `"model-mismatch"` for a stream of another model kind, `"lm-unavailable"` for an LM-coded
+ *   stream without a language model
+ */
+export async function runReceive(options: ReceiveOptions, io: CommandIo = processIo(), hooks: ReceiveHooks = {}): Promise<ReceiveResult> {
+  const log = (line: string): void => void io.stderr.write(`receive: ${line}\n`);
+  const stop = new AbortController();
+  const signal = io.signal === undefined ? stop.signal : AbortSignal.any([io.signal, stop.signal]);
+  let finishing: Promise<void> = Promise.resolve();
+  const unregister = io.signal === undefined ? onInterrupt(() => (stop.abort(), finishing)) : () => undefined;
+  try {
+    if (options.play) {
+      const support = await probePlayback();
+      if (!support.available) throw new CliError("playback-unavailable", support.reason);
+    }
+    const codec = await openCodecSession(options.model, { cacheDir: options.cacheDir, lmPath: options.lmPath, onProgress: (p) => log(p.message) });
+    try {
+      const run = receiveWith(codec, options, io, hooks, signal, log);
+      finishing = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return await run;
+    } finally {
+      await codec.release();
+    }
+  } finally {
+    unregister();
+  }
+}
+
+async function receiveWith(
+  codec: CodecSession,
+  options: ReceiveOptions,
+  io: CommandIo,
+  hooks: ReceiveHooks,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<ReceiveResult> {
+  await warmUp(codec, options, log);
+  const writer =
+    options.output === undefined
+      ? undefined
+      : await WavFileWriter.create(options.output, { sampleRateHz: codec.sampleRateHz, channels: codec.channels, sampleFormat: options.sampleFormat });
+  let playback: Playback | undefined;
+  let udp: UdpReceiver | undefined;
+  try {
+    if (options.play) playback = await openPlayback({ sampleRateHz: codec.sampleRateHz, channels: codec.channels });
+    try {
+      udp = await UdpReceiver.bind({ address: options.bind, port: options.port });
+    } catch (error) {
+      if (isTransportError(error)) throw new CliError("io", `cannot listen on ${options.bind}:${options.port}: ${error.message}`, { cause: error });
+      throw error;
+    }
+    const where = `${udp.address.includes(":") ? `[${udp.address}]` : udp.address}:${udp.port}`;
+    log(`listening on ${where} (${codec.sampleRateHz} Hz, ${codec.channels} channel(s); buffer ${options.bufferFrames} frames)`);
+    hooks.onListening?.(udp.address, udp.port);
+    const sinks = [writer, playback].filter((s): s is WavFileWriter | Playback => s !== undefined);
+    const sink: AudioSink = { write: async (audio) => void (await Promise.all(sinks.map((s) => s.write(audio)))) };
+    const session = new ReceiverSession(udp, {
+      codec,
+      overlapRatio: options.overlapRatio,
+      bufferFrames: options.bufferFrames,
+      sink,
+      idleTimeoutMs: options.idleTimeoutS === undefined ? undefined : options.idleTimeoutS * 1000,
+      exitOnEnd: options.output !== undefined,
+      signal,
+      onPlayed: hooks.onPlayed,
+      log,
+    });
+    const tty = isTty(io.stderr);
+    const timer = options.stats
+      ? setInterval(() => io.stderr.write(tty ? `\r\x1b[2K${formatReceiveLine(session.stats)}` : `${formatReceiveLine(session.stats)}\n`), STATS_INTERVAL_MS)
+      : undefined;
+    let stats: ReceiverStats;
+    try {
+      stats = await session.run();
+    } finally {
+      if (timer !== undefined) {
+        clearInterval(timer);
+        if (tty) io.stderr.write("\n");
+      }
+    }
+    await Promise.all(sinks.map((s) => s.close()));
+    if (options.stats) io.stderr.write(formatReceiveSummary(stats));
+    const durationS = stats.samplesOut / codec.sampleRateHz;
+    const lossPercent = stats.played + stats.concealed === 0 ? 0 : (100 * stats.lost) / (stats.played + stats.concealed);
+    io.stdout.write(
+      `received ${durationS.toFixed(2)} s${options.output !== undefined ? ` into ${options.output}` : ""}${playback !== undefined ? " (played)" : ""}: ` +
+        `${stats.played + stats.concealed} frames, ${lossPercent.toFixed(1)} % lost, ${stats.datagrams} datagrams\n`,
+    );
+    return { address: udp.address, port: udp.port, output: options.output, durationS, stats };
+  } finally {
+    await udp?.close();
+    // Closing twice is harmless; this finalises the WAV when receiving failed.
+    await writer?.close().catch(() => undefined);
+    await playback?.abort().catch(() => undefined);
+  }
+}
+
+/** Runs the decoder of the expected framing once, so the first frames of the stream are not late. */
+async function warmUp(codec: CodecSession, options: ReceiveOptions, log: (line: string) => void): Promise<void> {
+  const { model } = codec.resolved;
+  const numCodebooks = model.bandwidthsKbps.includes(options.bandwidthKbps)
+    ? model.numQuantizersForBandwidth(options.bandwidthKbps)
+    : model.numQuantizersForBandwidth(model.bandwidthsKbps[0] as number);
+  if (options.framing === "stream" && codec.causal) {
+    log("preparing the frame-exact streaming decoder");
+    await createFrameStreamDecoder(await codec.streaming()).warmUp(numCodebooks);
+  } else {
+    const preset = Object.values(MODEL_PRESETS).find((p) => p.sampleRateHz === codec.sampleRateHz);
+    const chunkSamples = Math.round(((preset?.defaultChunkMs ?? 250) * codec.sampleRateHz) / 1000);
+    await createChunkedDecoder(model, { chunkSamples, overlapRatio: options.overlapRatio }).warmUp(numCodebooks);
+  }
+  if (options.useLm) await codec.lm().catch(() => null);
+}

@@ -1,0 +1,248 @@
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { isTransportError, UdpSender } from "@encstream/transport-udp";
+import { WavInput } from "../audio/wav-input.js";
+import type { SendOptions } from "../command-options.js";
+import { CliError } from "../errors.js";
+import { processIo, secondsSince, type CommandIo } from "../internal/command-io.js";
+import { onInterrupt } from "../interrupt.js";
+import { MODEL_PRESETS } from "../model-ref.js";
+import { openCodecSession, type CodecSession } from "../session/codec-session.js";
+import { STATS_INTERVAL_MS } from "../session/constants.js";
+import { createChunkedEncoder, createFrameStreamEncoder, type FrameEncoder } from "../session/frame-encoder.js";
+import { createLmPayloadEncoder } from "../session/payload-lm.js";
+import { SendProgress } from "../session/send-progress.js";
+import { runSenderSession, type SentUnit } from "../session/sender-session.js";
+import { formatSendFigures } from "../session/stats-format.js";
+
+/** Most EnCodec frames one payload carries (the payload's 16-bit frame count allows 1024). */
+const MAX_CHUNK_FRAMES = 1024;
+
+/** What {@link runSend} did. */
+export interface SendResult {
+  /** Where the stream went, `address:port`. */
+  readonly destination: string;
+  /** The random stream id in every `frag_id` (high 16 bits). */
+  readonly streamId: number;
+  /** Units sent: chunks (chunked framing) or 320-sample frames (`--stream`). */
+  readonly units: number;
+  /** Datagrams sent, end-of-stream repeats included. */
+  readonly datagrams: number;
+  /** Bytes sent, headers included. */
+  readonly bytes: number;
+  /** Audio sent, seconds. */
+  readonly durationS: number;
+  /** Whether the payloads were LM-coded. */
+  readonly lmCoded: boolean;
+  /** False when stopped early (Ctrl-C). */
+  readonly completed: boolean;
+}
+
+/** Hooks for the latency benchmark and tests: when each unit left, and the capture clock's origin. */
+export interface SendHooks {
+  /** Called once the capture clock starts, with its origin (`performance.now()` ms). */
+  readonly onStart?: (captureOriginMs: number) => void;
+  /** Called after every unit is sent. */
+  readonly onUnitSent?: (unit: SentUnit) => void;
+}
+
+/**
+ * `encstream send`: streams a WAV file (any rate, depth and channel count; resampled and mixed to
+ * the model's format) to a receiver over UDP, as a live source would: audio is released to the
+ * encoder at real time, each chunk (or, with `--stream`, each 320-sample frame) is encoded the
+ * moment its audio is complete, wrapped in a frame payload (packed codes, or LM-coded when a
+ * language model is found and `--no-lm` is not given), cut into datagrams of at most `--mtu`
+ * bytes and sent paced at real time. The last unit carries the end-of-stream flag and is
+ * repeated, so the receiver knows the stream's exact length. Ctrl-C (or `io.signal`) ends the
+ * stream the same way. A progress bar (or plain lines) goes to `io.stderr`, a summary line to
+ * `io.stdout`.
+ *
+ * @throws CliError `"usage"` (a bandwidth the model lacks, `--stream` with a 48 kHz model, a
+ *   chunk too long for the model), the input's and the model's errors (see `runEncode`),
+ *   `"io"` when the socket cannot be opened or the host name not resolved
+ */
+export async function runSend(options: SendOptions, io: CommandIo = processIo(), hooks: SendHooks = {}): Promise<SendResult> {
+  const log = (line: string): void => void io.stderr.write(`send: ${line}\n`);
+  const started = performance.now();
+  const stop = new AbortController();
+  const signal = io.signal === undefined ? stop.signal : AbortSignal.any([io.signal, stop.signal]);
+  let finishing: Promise<void> = Promise.resolve();
+  const unregister = io.signal === undefined ? onInterrupt(() => (stop.abort(), finishing)) : () => undefined;
+  const codec = await openCodecSession(options.model, {
+    cacheDir: options.cacheDir,
+    lmPath: options.lmPath,
+    onProgress: (p) => log(p.message),
+  });
+  try {
+    const run = sendWith(codec, options, io, hooks, signal, log, started);
+    finishing = run.then(
+        () => undefined,
+        () => undefined,
+      );
+    return await run;
+  } finally {
+    unregister();
+    await codec.release();
+  }
+}
+
+async function sendWith(
+  codec: CodecSession,
+  options: SendOptions,
+  io: CommandIo,
+  hooks: SendHooks,
+  signal: AbortSignal,
+  log: (line: string) => void,
+  started: number,
+): Promise<SendResult> {
+  const { model } = codec.resolved;
+  if (!model.bandwidthsKbps.includes(options.bandwidthKbps)) {
+    throw new CliError("usage", `--bandwidth ${options.bandwidthKbps}: this model supports ${model.bandwidthsKbps.join(", ")} kbps`);
+  }
+  const encoder = await createEncoder(codec, options);
+  let lmCoder;
+  if (options.useLm) {
+    const lm = await codec.lm();
+    if (lm === null) log("no language model found beside the model: sending packed codes, as with --no-lm (give one with --lm PATH)");
+    else lmCoder = createLmPayloadEncoder(lm, encoder.numCodebooks, encoder.mode);
+  }
+
+  const input = await WavInput.open(options.input, { sampleRateHz: codec.sampleRateHz, channels: codec.channels });
+  try {
+    if (input.frameCount === 0) throw new CliError("unsupported", `${options.input}: the WAV file holds no audio`);
+    const address = await resolveHost(options.ip);
+    const destination = `${address.includes(":") ? `[${address}]` : address}:${options.port}`;
+    let refused = false;
+    let udp: UdpSender;
+    try {
+      udp = await UdpSender.open({
+        address,
+        port: options.port,
+        ...(options.bind !== undefined ? { bindAddress: options.bind } : {}),
+        pacing: "real-time",
+        onError: (error) => {
+          // ECONNREFUSED: nothing listens at the destination (yet); UDP goes on regardless.
+          if (!refused) log(`${destination} does not answer (${error.systemCode ?? error.code}); sending anyway`);
+          refused = true;
+        },
+      });
+    } catch (error) {
+      throw asTransportCliError(error, destination);
+    }
+    const framing =
+      encoder.mode === "stream"
+        ? "frame-exact stream (320-sample frames)"
+        : `chunks of ${encoder.unitSamples} samples (${((encoder.unitSamples / codec.sampleRateHz) * 1000).toFixed(0)} ms), overlap ${encoder.overlapSamples}`;
+    log(
+      `sending ${options.input} (${input.durationS.toFixed(2)} s) to ${destination}: ${framing}, ${options.bandwidthKbps} kbps, ` +
+        `${lmCoder !== undefined ? "LM-coded" : "packed codes"}, mtu ${options.mtuBytes}`,
+    );
+    const progress = new SendProgress(io.stderr, input.durationS, options.stats);
+    let units = 0;
+    let sentSamples = 0;
+    let firstSentMs: number | undefined;
+    const figures = () =>
+      options.stats
+        ? formatSendFigures({
+            units,
+            datagrams: udp.stats.datagramsSent,
+            bytes: udp.stats.bytesSent,
+            elapsedMs: firstSentMs === undefined ? 0 : performance.now() - firstSentMs,
+            behindMs: udp.stats.behindScheduleMs,
+          })
+        : "";
+    const timer = setInterval(() => progress.update(sentSamples / codec.sampleRateHz, figures()), STATS_INTERVAL_MS);
+    let summary;
+    try {
+      summary = await runSenderSession({
+        source: input,
+        encoder,
+        modelKind: codec.modelKind,
+        sampleRateHz: codec.sampleRateHz,
+        udp,
+        mtuBytes: options.mtuBytes,
+        lmCoder,
+        signal,
+        onStart: hooks.onStart,
+        onUnitSent: (unit) => {
+          units++;
+          firstSentMs ??= unit.sentAtMs;
+          sentSamples = Math.max(sentSamples, unit.endSample);
+          hooks.onUnitSent?.(unit);
+        },
+      });
+    } catch (error) {
+      throw asTransportCliError(error, destination);
+    } finally {
+      clearInterval(timer);
+      progress.update(sentSamples / codec.sampleRateHz, figures());
+      progress.stop();
+      await udp.close();
+    }
+    const durationS = summary.samples / codec.sampleRateHz;
+    const kbps = summary.elapsedMs > 0 ? (summary.bytes * 8) / summary.elapsedMs : 0;
+    if (options.stats) {
+      log(
+        `summary: ${summary.units} frames, ${summary.datagrams} datagrams, ${summary.bytes} bytes, ${kbps.toFixed(1)} kbps on the wire, ` +
+          `at most ${udp.stats.maxBehindScheduleMs.toFixed(1)} ms behind schedule`,
+      );
+    }
+    io.stdout.write(
+      `${summary.completed ? "sent" : "stopped after"} ${durationS.toFixed(2)} s to ${destination}: ${summary.units} frames, ` +
+        `${summary.datagrams} datagrams, ${kbps.toFixed(1)} kbps (stream ${summary.streamId.toString(16).padStart(4, "0")}, ${secondsSince(started)})\n`,
+    );
+    return {
+      destination,
+      streamId: summary.streamId,
+      units: summary.units,
+      datagrams: summary.datagrams,
+      bytes: summary.bytes,
+      durationS,
+      lmCoded: lmCoder !== undefined,
+      completed: summary.completed,
+    };
+  } finally {
+    await input.close();
+  }
+}
+
+/** The framing's encoder, its chunk length checked against the model. */
+async function createEncoder(codec: CodecSession, options: SendOptions): Promise<FrameEncoder> {
+  const { model } = codec.resolved;
+  if (options.framing === "stream") {
+    if (!codec.causal) {
+      throw new CliError(
+        "usage",
+        `--stream needs a causal model (the 24 kHz one); this ${codec.sampleRateHz / 1000} kHz model is not causal, so it streams in chunks: leave out --stream`,
+      );
+    }
+    return createFrameStreamEncoder(await codec.streaming(), options.bandwidthKbps);
+  }
+  const preset = Object.values(MODEL_PRESETS).find((p) => p.sampleRateHz === codec.sampleRateHz);
+  const chunkMs = options.chunkMs ?? preset?.defaultChunkMs ?? 250;
+  const chunkSamples = Math.round((chunkMs * codec.sampleRateHz) / 1000);
+  const maxSamples = Math.min(model.segmentLengthSamples ?? Number.POSITIVE_INFINITY, MAX_CHUNK_FRAMES * model.hopLengthSamples);
+  if (chunkSamples > maxSamples) {
+    throw new CliError(
+      "usage",
+      `--chunk-ms ${chunkMs}: a chunk of this model holds at most ${((maxSamples / codec.sampleRateHz) * 1000).toFixed(0)} ms` +
+        (model.segmentLengthSamples !== null ? " (one segment of its encoder's loudness normalisation)" : ""),
+    );
+  }
+  return createChunkedEncoder(model, { chunkSamples, overlapRatio: options.overlapRatio, bandwidthKbps: options.bandwidthKbps });
+}
+
+/** An IP literal for `host` (resolved when it is a name). */
+async function resolveHost(host: string): Promise<string> {
+  if (isIP(host) !== 0) return host;
+  try {
+    return (await lookup(host)).address;
+  } catch (error) {
+    throw new CliError("io", `--ip ${host}: cannot resolve the host name (${(error as Error).message})`, { cause: error });
+  }
+}
+
+function asTransportCliError(error: unknown, destination: string): unknown {
+  if (isTransportError(error)) return new CliError("io", `UDP to ${destination}: ${error.message}`, { cause: error });
+  return error;
+}

@@ -1,0 +1,106 @@
+import { parseEncodecConfig, payloadModelKindOf, type LmWeights, type PayloadModelKind, type StreamingCodec } from "@encstream/codec";
+import { loadModelFiles, loadStreamingCodec } from "@encstream/codec/node";
+import { CliError } from "../errors.js";
+import { resolveModel, type ModelLoadProgress, type ResolvedModel } from "../model-loader.js";
+import type { ModelRef } from "../model-ref.js";
+
+/** Options of {@link openCodecSession}. */
+export interface CodecSessionOptions {
+  /** `--cache-dir`. @default undefined (the codec's default cache) */
+  readonly cacheDir?: string | undefined;
+  /** `--lm`: a language-model file instead of the one beside the weights. @default undefined */
+  readonly lmPath?: string | undefined;
+  /** Called at each loading step. @default undefined */
+  readonly onProgress?: (progress: ModelLoadProgress) => void;
+}
+
+/**
+ * A loaded model with what the streaming commands need of it: the offline model (chunked mode),
+ * the frame-exact streaming codec (stream mode, built on first use) and the language model
+ * (read on first use).
+ */
+export interface CodecSession {
+  /** The resolved model (offline `EncodecModel`, config, source, LM file). */
+  readonly resolved: ResolvedModel;
+  /** The payload's name for the model: `"24k"` (24 kHz mono) or `"48k"` (48 kHz stereo). */
+  readonly modelKind: PayloadModelKind;
+  /** Model rate, Hz. */
+  readonly sampleRateHz: number;
+  /** Model channels. */
+  readonly channels: number;
+  /** True for a causal model (frame-exact `--stream` mode possible). */
+  readonly causal: boolean;
+  /**
+   * The frame-exact streaming codec (built, or read from the graph cache, on the first call).
+   * @throws CliError `"usage"` for a non-causal model (48 kHz), `"bad-model"` when it cannot be built
+   */
+  streaming(): Promise<StreamingCodec>;
+  /**
+   * The language model, or null when none is found beside the weights (and no `--lm` was given).
+   * @throws CliError `"bad-model"` / `"lm-unavailable"` for a file that cannot be read
+   */
+  lm(): Promise<LmWeights | null>;
+  /** Frees every inference session. */
+  release(): Promise<void>;
+}
+
+/**
+ * Resolves and loads `ref` (see `resolveModel`) for `send` / `receive`.
+ *
+ * @throws CliError from `resolveModel` (`"model-not-found"`, `"bad-model"`, `"lm-unavailable"`
+ *   for a `--lm` file that does not exist), or `"unsupported"` for a model that is neither
+ *   24 kHz mono nor 48 kHz stereo (the stream payload names only those two kinds)
+ */
+export async function openCodecSession(ref: ModelRef, options: CodecSessionOptions = {}): Promise<CodecSession> {
+  const resolved = await resolveModel(ref, {
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.lmPath !== undefined ? { lmPath: options.lmPath } : {}),
+    ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+  });
+  const { config } = resolved;
+  let modelKind: PayloadModelKind;
+  try {
+    modelKind = payloadModelKindOf(config);
+  } catch (error) {
+    await resolved.release();
+    throw new CliError("unsupported", `${resolved.source.dir}: ${(error as Error).message}`, { cause: error });
+  }
+  let streaming: Promise<StreamingCodec> | undefined;
+  let lm: Promise<LmWeights | null> | undefined;
+  return {
+    resolved,
+    modelKind,
+    sampleRateHz: config.sampleRateHz,
+    channels: config.audioChannels,
+    causal: config.useCausalConv,
+    streaming: () => {
+      streaming ??= buildStreaming(resolved, options.cacheDir);
+      return streaming;
+    },
+    lm: () => {
+      lm ??= resolved.lmPath === null ? Promise.resolve(null) : resolved.loadLm();
+      return lm;
+    },
+    release: async () => {
+      const codec = await streaming?.catch(() => undefined);
+      await Promise.all([codec?.release(), resolved.release()]);
+    },
+  };
+}
+
+async function buildStreaming(resolved: ResolvedModel, cacheDir: string | undefined): Promise<StreamingCodec> {
+  if (!resolved.config.useCausalConv) {
+    throw new CliError(
+      "usage",
+      `--stream needs a causal model (the 24 kHz one); ${resolved.config.sampleRateHz / 1000} kHz models stream in chunks: leave out --stream`,
+    );
+  }
+  try {
+    const files = await loadModelFiles(resolved.source.dir);
+    const config = parseEncodecConfig(files.hfConfig, files.configSource ?? files.source);
+    return await loadStreamingCodec({ config, tensors: files.tensors }, cacheDir !== undefined ? { cacheDir } : {});
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError("bad-model", `${resolved.source.dir}: cannot build the streaming codec (${(error as Error).message})`, { cause: error });
+  }
+}

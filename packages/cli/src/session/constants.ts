@@ -1,0 +1,53 @@
+/*
+ * Constants of the send/receive sessions (see "Streaming over UDP" in the package README).
+ */
+
+/** Bits of `frag_id` that carry the sender's random stream id (the high 16); the low 16 count messages. */
+export const STREAM_ID_BITS = 16;
+
+/** Messages a stream can send before its `frag_id` counter wraps (2^16). */
+export const FRAG_COUNTER_MODULUS = 0x1_0000;
+
+/** Extra copies of the end-of-stream message the sender sends after the original (same datagrams). */
+export const END_OF_STREAM_REPEATS = 3;
+
+/** Time between the copies of the end-of-stream message, milliseconds. */
+export const END_OF_STREAM_REPEAT_INTERVAL_MS = 20;
+
+/**
+ * Consecutive valid messages of a new stream id (without the first-of-stream flag) after which the
+ * receiver takes the new stream as a restart of the sender.
+ */
+export const RESTART_MESSAGES = 3;
+
+/** Samples per frame of both EnCodec models (the stream mode's unit). */
+export const FRAME_SAMPLES = 320;
+
+/**
+ * Frames between LM keyframes in stream mode (one frame per payload): 15 frames = 200 ms at
+ * 24 kHz. A lost payload costs the frames up to the next keyframe, so this stays short; chunked
+ * payloads are all keyframes (each chunk is coded on its own).
+ */
+export const STREAM_LM_KEYFRAME_INTERVAL_FRAMES = 15;
+
+/** Smallest jitter buffer capacity, frames (`max(16, 2 × --buffer-size)`). */
+export const MIN_JITTER_CAPACITY_FRAMES = 16;
+
+/**
+ * Frames missing at the start of a stream (the first ones lost) that the receiver fills with
+ * concealment so the output stays aligned with the sender's input; a receiver that joins a
+ * stream further in starts where it joined.
+ */
+export const MAX_LEADING_FILL_FRAMES = 256;
+
+/** How often the live `--stats` line and the progress line are refreshed, milliseconds. */
+export const STATS_INTERVAL_MS = 1_000;
+
+/** Window over which the live bitrate is measured, milliseconds. */
+export const BITRATE_WINDOW_MS = 2_000;
+
+/**
+ * How long `receive` keeps its socket open after a stream has ended, milliseconds, so that the
+ * repeats of the end-of-stream message (sent over 60 ms) are taken in and counted as duplicates.
+ */
+export const END_OF_STREAM_LINGER_MS = 250;

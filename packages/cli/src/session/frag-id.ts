@@ -1,0 +1,32 @@
+import { randomInt } from "node:crypto";
+import { FRAG_COUNTER_MODULUS, STREAM_ID_BITS } from "./constants.js";
+
+/*
+ * How `send` fills the wire header's `frag_id` (the seed leaves its value to the sender; the
+ * packet package only needs it unique among recent messages):
+ *
+ * | bits | meaning |
+ * |---|---|
+ * | 31–16 | stream id: random per `send` run (1 to 65535), the same in every datagram of the run |
+ * | 15–0 | message counter: 0, 1, 2, … per message sent (wraps at 65536) |
+ *
+ * The receiver reads the stream id from every datagram without parsing any payload, so a
+ * sender that restarts (a new run picks a new id, its sequence numbers start at 0 again) is
+ * told apart from a late packet of the old run. Repeats of a message reuse its `frag_id`, so
+ * the reassembler sees them as duplicates of the same message.
+ */
+
+/** A random stream id in [1, 65535]. */
+export function randomStreamId(): number {
+  return randomInt(1, FRAG_COUNTER_MODULUS);
+}
+
+/** The `frag_id` of message `counter` of stream `streamId`. */
+export function makeFragId(streamId: number, counter: number): number {
+  return ((streamId << STREAM_ID_BITS) | (counter % FRAG_COUNTER_MODULUS)) >>> 0;
+}
+
+/** The stream id a `frag_id` carries. */
+export function streamIdOf(fragId: number): number {
+  return fragId >>> STREAM_ID_BITS;
+}

@@ -1,0 +1,75 @@
+import { createStreamDecoder, decodeChunk, type EncodecModel, type StreamingCodec } from "@encstream/codec";
+import { OverlapAdd } from "@encstream/ola";
+
+/** The codes of one received unit, as the payload carried them. */
+export interface UnitCodes {
+  /** Codebook-major codes `[numCodebooks × numFrames]`. */
+  readonly codes: Uint16Array;
+  readonly numCodebooks: number;
+  readonly numFrames: number;
+  /** Samples per channel the unit carries. */
+  readonly lengthSamples: number;
+  /** The 48 kHz chunk's scale, or null. */
+  readonly scale: number | null;
+  /** The wire header's `has_overlap`. */
+  readonly hasOverlap: boolean;
+}
+
+/**
+ * Turns received units, in playout order, into the stream's audio: each call returns the audio
+ * it made final (planar, model rate, owned by the caller), so the output concatenated is the
+ * stream, aligned with the sender's input from its first sample.
+ */
+export interface FrameDecoder {
+  /** Decodes the next unit. */
+  decode(unit: UnitCodes): Promise<Float32Array[]>;
+  /** Conceals `count` lost units (each keeps its length in the output). */
+  missing(count: number): Promise<Float32Array[]>;
+  /** Ends the stream: what is still held back (the last overlap, or startup frames); then the decoder is fresh. */
+  finish(): Promise<Float32Array[]>;
+  /** Runs the decoder once on silence codes (ONNX Runtime's first call is slow); leaves no state. */
+  warmUp(numCodebooks: number): Promise<void>;
+}
+
+/**
+ * Chunked framing: every chunk decoded on its own (`decodeChunk`, trimmed to its length, scaled
+ * at 48 kHz), joined by `@encstream/ola`'s triangular overlap-add; lost chunks become the
+ * defined fade-out, silence and fade-in of `OverlapAdd.pushMissing`.
+ */
+export function createChunkedDecoder(model: EncodecModel, options: { readonly chunkSamples: number; readonly overlapRatio: number }): FrameDecoder {
+  const ola = new OverlapAdd({ channels: model.channels, chunkSamples: options.chunkSamples, overlapRatio: options.overlapRatio });
+  return {
+    decode: async (unit) => ola.push(await decodeChunk(model, { ...unit }), { hasOverlap: unit.hasOverlap }),
+    missing: async (count) => ola.pushMissing({ chunks: count }),
+    finish: async () => ola.flush(),
+    warmUp: async (numCodebooks) => {
+      const frames = Math.ceil(options.chunkSamples / model.hopLengthSamples);
+      await decodeChunk(model, {
+        codes: new Uint16Array(numCodebooks * frames),
+        numCodebooks,
+        numFrames: frames,
+        lengthSamples: options.chunkSamples,
+        scale: model.config.normalize ? 1 : null,
+      });
+    },
+  };
+}
+
+/**
+ * Stream framing: the frame-exact stateful decoder ("exact" start: its first audio comes once the
+ * startup frames are in, then one frame per frame, equal to the offline decoding); lost frames
+ * are concealed by the decoder (last codes, fading to silence).
+ */
+export function createFrameStreamDecoder(codec: StreamingCodec): FrameDecoder {
+  const decoder = createStreamDecoder(codec);
+  return {
+    decode: (unit) => decoder.push({ codes: unit.codes, numCodebooks: unit.numCodebooks, numFrames: unit.numFrames, lengthSamples: unit.lengthSamples }),
+    missing: (count) => decoder.pushMissing(count),
+    finish: () => decoder.end(),
+    warmUp: async (numCodebooks) => {
+      const codes = new Uint16Array(numCodebooks);
+      for (let i = 0; i <= decoder.startupFrames; i++) await decoder.push({ codes, numCodebooks, numFrames: 1 });
+      decoder.reset();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { SingleBar } from "cli-progress";
+import { isTty } from "../internal/command-io.js";
+import { STATS_INTERVAL_MS } from "./constants.js";
+
+/**
+ * The progress of `send`: a cli-progress bar redrawn in place on a terminal's stderr, plain lines
+ * otherwise (one per quarter of the input, or one per second with `--stats`, whose figures ride
+ * along on the same line).
+ */
+export class SendProgress {
+  readonly #stream: NodeJS.WritableStream;
+  readonly #totalS: number;
+  readonly #everySecond: boolean;
+  #bar: SingleBar | undefined;
+  #lastQuarter = 0;
+  #lastLineMs = Number.NEGATIVE_INFINITY;
+
+  /**
+   * @param stream where to draw (stderr)
+   * @param totalS length of the input, seconds
+   * @param everySecond print a plain line every second (with `--stats`) instead of every quarter
+   */
+  constructor(stream: NodeJS.WritableStream, totalS: number, everySecond: boolean) {
+    this.#stream = stream;
+    this.#totalS = totalS;
+    this.#everySecond = everySecond;
+    if (isTty(stream)) {
+      this.#bar = new SingleBar({
+        stream,
+        format: "send [{bar}] {percentage}% {value}/{total} s{extra}",
+        hideCursor: true,
+        clearOnComplete: false,
+        formatValue: (value, _options, type) => (type === "value" || type === "total" ? Number(value).toFixed(1) : String(value)),
+      });
+      this.#bar.start(Number(totalS.toFixed(1)), 0, { extra: "" });
+    }
+  }
+
+  /** Reports `sentS` seconds of audio sent; `extra` (the stats) is shown after the figures. */
+  update(sentS: number, extra = ""): void {
+    if (this.#bar !== undefined) {
+      this.#bar.update(Math.min(sentS, this.#totalS), { extra: extra === "" ? "" : ` | ${extra}` });
+      return;
+    }
+    const now = performance.now();
+    const quarter = this.#totalS > 0 ? Math.floor((4 * sentS) / this.#totalS) : 4;
+    const due = this.#everySecond ? now - this.#lastLineMs >= STATS_INTERVAL_MS : quarter > this.#lastQuarter;
+    if (!due) return;
+    this.#lastQuarter = Math.max(this.#lastQuarter, quarter);
+    this.#lastLineMs = now;
+    const percent = this.#totalS > 0 ? Math.min(100, Math.round((100 * sentS) / this.#totalS)) : 100;
+    this.#stream.write(`send: ${sentS.toFixed(1)}/${this.#totalS.toFixed(1)} s (${percent} %)${extra === "" ? "" : ` | ${extra}`}\n`);
+  }
+
+  /** Stops the bar (leaves its last state on the terminal). */
+  stop(): void {
+    this.#bar?.stop();
+    this.#bar = undefined;
+  }
+}

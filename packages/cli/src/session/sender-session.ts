@@ -1,0 +1,273 @@
+import { encodePayload, type PayloadLmCoder, type PayloadModelKind } from "@encstream/codec";
+import { splitIntoFragments } from "@encstream/packet";
+import type { UdpSender } from "@encstream/transport-udp";
+import { END_OF_STREAM_REPEATS, END_OF_STREAM_REPEAT_INTERVAL_MS } from "./constants.js";
+import { makeFragId, randomStreamId } from "./frag-id.js";
+import type { EncodedUnit, FrameEncoder } from "./frame-encoder.js";
+import { sleepUntil } from "./timing.js";
+
+/*
+ * End of stream, as the sender marks it (see "Streaming over UDP" in the README):
+ * - the last unit's payload carries the end-of-stream flag and its exact length in samples, so
+ *   the receiver knows the stream's total length: last seq × step + that length;
+ * - that message is sent END_OF_STREAM_REPEATS more times, END_OF_STREAM_REPEAT_INTERVAL_MS
+ *   apart, with the same datagrams (same seq and frag_id): a copy that arrives after the
+ *   original is a duplicate the reassembler drops; a copy of a fragment whose original was lost
+ *   completes the message;
+ * - when the stream is stopped (Ctrl-C) right after a unit boundary, no unit is left to carry
+ *   the flag: the last unit is sent again with the flag set, as a new message of the same seq.
+ */
+
+/** Where audio comes from: `WavInput` (or anything that hands out planar pieces, then null). */
+export interface AudioSource {
+  /** The next piece, planar at the model's rate, or null at the end. */
+  read(): Promise<Float32Array[] | null>;
+}
+
+/** A unit that was sent: what `onUnitSent` reports (for statistics and the latency benchmark). */
+export interface SentUnit {
+  readonly seq: number;
+  /** Input samples the unit covers, [start, end), at the model's rate. */
+  readonly startSample: number;
+  readonly endSample: number;
+  /** When its audio was complete at the sender (capture clock), `performance.now()` ms. */
+  readonly capturedAtMs: number;
+  /** When its datagrams were handed to the socket, `performance.now()` ms. */
+  readonly sentAtMs: number;
+  /** Payload bytes (before fragmentation). */
+  readonly payloadBytes: number;
+  /** Datagrams it was cut into. */
+  readonly datagrams: number;
+  /** Whether it carried the end-of-stream flag. */
+  readonly endOfStream: boolean;
+}
+
+/** Options of {@link runSenderSession}. */
+export interface SenderSessionOptions {
+  /** The audio to send, at the model's rate and channel count. */
+  readonly source: AudioSource;
+  /** How audio becomes units (chunked or stream framing). */
+  readonly encoder: FrameEncoder;
+  /** The model kind written in every payload. */
+  readonly modelKind: PayloadModelKind;
+  /** Model rate, Hz (the capture clock's rate). */
+  readonly sampleRateHz: number;
+  /** An open sender, connected to the receiver. Not closed here. */
+  readonly udp: UdpSender;
+  /** Largest datagram, bytes, header included. @default 220 */
+  readonly mtuBytes?: number;
+  /** LM coder of the payloads. @default undefined (packed codes) */
+  readonly lmCoder?: PayloadLmCoder | undefined;
+  /** The stream id in every `frag_id` (1 to 65535). @default a random one */
+  readonly streamId?: number;
+  /**
+   * Pace the input as a live capture: a unit is encoded once the clock has reached the time its
+   * last sample would have been captured. Off, the input is encoded as fast as it is read (the
+   * socket's own real-time pacing still spaces the datagrams).
+   * @default true
+   */
+  readonly liveCapture?: boolean;
+  /** Stops the stream (the last unit is flagged end-of-stream and sent). @default undefined */
+  readonly signal?: AbortSignal | undefined;
+  /** Called after each unit is sent. @default undefined */
+  readonly onUnitSent?: ((unit: SentUnit) => void) | undefined;
+  /** Called once when the capture clock starts (after the warm-up), with its origin (`performance.now()` ms). @default undefined */
+  readonly onStart?: ((captureOriginMs: number) => void) | undefined;
+}
+
+/** What {@link runSenderSession} did. */
+export interface SenderSessionSummary {
+  /** The stream id used. */
+  readonly streamId: number;
+  /** Units (chunks or frames) sent, end-of-stream copies not counted. */
+  readonly units: number;
+  /** Datagrams sent, copies included. */
+  readonly datagrams: number;
+  /** Bytes sent (headers included), copies included. */
+  readonly bytes: number;
+  /** Audio sent, samples per channel. */
+  readonly samples: number;
+  /** Whether the input ended (false when stopped by the signal). */
+  readonly completed: boolean;
+  /** From the first unit sent to the last, ms. */
+  readonly elapsedMs: number;
+}
+
+/**
+ * Sends one stream: reads `source`, feeds the encoder at capture pace, turns every unit into a
+ * frame payload (`encodePayload`), cuts it into datagrams (`splitIntoFragments`, frag_id = stream
+ * id << 16 | message counter) and sends them with `udp.sendFrame`, paced at real time. The last
+ * unit carries the end-of-stream flag and is repeated (see the comment at the top of this file).
+ *
+ * @throws whatever the source, the encoder or the socket throws (the stream is then unfinished)
+ */
+export async function runSenderSession(options: SenderSessionOptions): Promise<SenderSessionSummary> {
+  const { source, encoder, udp, sampleRateHz, signal } = options;
+  const mtuBytes = options.mtuBytes ?? 220;
+  const streamId = options.streamId ?? randomStreamId();
+  const live = options.liveCapture ?? true;
+  let counter = 0;
+  let units = 0;
+  let samples = 0;
+  let firstSentMs: number | undefined;
+  let lastSentMs = 0;
+  let last: { unit: EncodedUnit; datagrams: Uint8Array[] } | undefined;
+  const stepMs = (encoder.stepSamples / sampleRateHz) * 1000;
+
+  const payloadOf = (unit: EncodedUnit, endOfStream: boolean): Uint8Array =>
+    encodePayload(
+      {
+        modelKind: options.modelKind,
+        mode: encoder.mode,
+        numCodebooks: unit.numCodebooks,
+        numFrames: unit.numFrames,
+        codes: unit.codes,
+        lengthSamples: unit.lengthSamples,
+        scale: unit.scale,
+        firstOfStream: unit.seq === 0,
+        endOfStream,
+      },
+      options.lmCoder !== undefined ? { lmCoder: options.lmCoder } : {},
+    );
+
+  const sendUnits = async (batch: readonly EncodedUnit[], final: boolean): Promise<void> => {
+    for (let i = 0; i < batch.length; i++) {
+      const unit = batch[i] as EncodedUnit;
+      const endOfStream = final && i === batch.length - 1;
+      const payload = payloadOf(unit, endOfStream);
+      const datagrams = splitIntoFragments(payload, { seq: unit.seq, fragId: makeFragId(streamId, counter++), hasOverlap: unit.hasOverlap, mtuBytes });
+      // Units that come out together (the stream encoder's startup) leave together; the last of
+      // a batch moves the schedule on by one step, when the next unit's audio is due.
+      await udp.sendFrame(datagrams, i === batch.length - 1 ? stepMs : 0);
+      const sentAtMs = performance.now();
+      firstSentMs ??= sentAtMs;
+      lastSentMs = sentAtMs;
+      units++;
+      samples = Math.max(samples, unit.endSample);
+      last = { unit, datagrams };
+      options.onUnitSent?.({
+        seq: unit.seq,
+        startSample: unit.startSample,
+        endSample: unit.endSample,
+        capturedAtMs: captureOrigin + (unit.endSample / sampleRateHz) * 1000,
+        sentAtMs,
+        payloadBytes: payload.length,
+        datagrams: datagrams.length,
+        endOfStream,
+      });
+    }
+  };
+
+  await encoder.warmUp();
+  const pieces = new PieceReader(source);
+  const captureOrigin = performance.now();
+  options.onStart?.(captureOrigin);
+  let fed = 0;
+  let completed = false;
+  for (;;) {
+    if (signal?.aborted) break;
+    const want = encoder.nextBoundary(fed) - fed;
+    const piece = await pieces.take(want);
+    const length = piece?.[0]?.length ?? 0;
+    const atEnd = await pieces.atEnd();
+    const dueMs = captureOrigin + ((fed + length) / sampleRateHz) * 1000;
+    if (live && !(await sleepUntil(dueMs, signal))) break;
+    let batch = piece !== null && length > 0 ? await encoder.push(piece) : [];
+    fed += length;
+    if (atEnd) {
+      batch = [...batch, ...(await encoder.end())];
+      completed = true;
+      if (batch.length > 0) {
+        await sendUnits(batch, true);
+      } else {
+        await resendAsEnd();
+      }
+      break;
+    }
+    await sendUnits(batch, false);
+  }
+  if (!completed) {
+    // Stopped: encode what was captured and flag the end.
+    const rest = await encoder.end();
+    if (rest.length > 0) await sendUnits(rest, true);
+    else await resendAsEnd();
+  }
+  // Repeats of the end-of-stream message (its datagrams unchanged).
+  const end = last as { unit: EncodedUnit; datagrams: Uint8Array[] } | undefined;
+  if (end !== undefined) {
+    for (let i = 0; i < END_OF_STREAM_REPEATS; i++) {
+      await sleepUntil(performance.now() + END_OF_STREAM_REPEAT_INTERVAL_MS);
+      for (const datagram of end.datagrams) await udp.send(datagram);
+    }
+  }
+  const stats = udp.stats;
+  return {
+    streamId,
+    units,
+    datagrams: stats.datagramsSent,
+    bytes: stats.bytesSent,
+    samples,
+    completed,
+    elapsedMs: firstSentMs === undefined ? 0 : lastSentMs - firstSentMs,
+  };
+
+  /** No unit is left to carry the end flag: send the last one again, flagged, as a new message. */
+  async function resendAsEnd(): Promise<void> {
+    if (last === undefined) return;
+    const { unit } = last;
+    const payload = payloadOf(unit, true);
+    const datagrams = splitIntoFragments(payload, { seq: unit.seq, fragId: makeFragId(streamId, counter++), hasOverlap: unit.hasOverlap, mtuBytes });
+    for (const datagram of datagrams) await udp.send(datagram);
+    last = { unit, datagrams };
+  }
+}
+
+/** Cuts a source's pieces into pieces of the lengths asked for. */
+class PieceReader {
+  readonly #source: AudioSource;
+  #queue: Float32Array[][] = [];
+  #queued = 0;
+  #done = false;
+
+  constructor(source: AudioSource) {
+    this.#source = source;
+  }
+
+  async #fill(samples: number): Promise<void> {
+    while (this.#queued < samples && !this.#done) {
+      const piece = await this.#source.read();
+      if (piece === null) {
+        this.#done = true;
+      } else if ((piece[0]?.length ?? 0) > 0) {
+        this.#queue.push(piece);
+        this.#queued += piece[0]!.length;
+      }
+    }
+  }
+
+  /** True when nothing is left (reads ahead to know). */
+  async atEnd(): Promise<boolean> {
+    await this.#fill(1);
+    return this.#queued === 0;
+  }
+
+  /** Up to `samples` samples per channel (fewer only at the end), or null when nothing is left. */
+  async take(samples: number): Promise<Float32Array[] | null> {
+    await this.#fill(samples);
+    if (this.#queued === 0) return null;
+    const n = Math.min(samples, this.#queued);
+    const channels = this.#queue[0]!.length;
+    const out = Array.from({ length: channels }, () => new Float32Array(n));
+    let at = 0;
+    while (at < n) {
+      const head = this.#queue[0]!;
+      const take = Math.min(n - at, head[0]!.length);
+      head.forEach((channel, c) => out[c]!.set(channel.subarray(0, take), at));
+      if (take === head[0]!.length) this.#queue.shift();
+      else this.#queue[0] = head.map((channel) => channel.subarray(take));
+      at += take;
+    }
+    this.#queued -= n;
+    return out;
+  }
+}

@@ -1,0 +1,41 @@
+import type { ReceiverStats } from "./receiver-session.js";
+
+/*
+ * The text of `--stats`. The summary's wording is stable (the end-to-end tests read it): each
+ * figure is a number followed by its name.
+ */
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? "0.0" : ((100 * part) / whole).toFixed(1);
+}
+
+/** The live `receive --stats` line: packets, loss, late, duplicates, jitter, buffer depth, bitrate. */
+export function formatReceiveLine(s: ReceiverStats): string {
+  const units = s.played + s.concealed;
+  const jitter = s.jitterMs === undefined ? "-" : s.jitterMs.toFixed(1);
+  return (
+    `receive: ${(s.samplesOut / s.sampleRateHz).toFixed(1)} s | ${s.datagrams} packets | loss ${percent(s.lost, units)} % (${s.lost}) | ` +
+    `late ${s.late} | dup ${s.duplicates} | jitter ${jitter} ms | buffer ${s.depthFrames}/${s.capacityFrames} | ${s.kbps.toFixed(1)} kbps`
+  );
+}
+
+/** The final `receive --stats` summary, several lines, each ending in a newline. */
+export function formatReceiveSummary(s: ReceiverStats): string {
+  const units = s.played + s.concealed;
+  const jitter = s.jitterMs === undefined ? "-" : s.jitterMs.toFixed(2);
+  const bufferMs = (s.bufferFrames * s.unitMs).toFixed(1);
+  return [
+    "receive: summary",
+    `  audio ${(s.samplesOut / s.sampleRateHz).toFixed(3)} s (${s.samplesOut} samples at ${s.sampleRateHz} Hz), ${s.streams} stream(s)`,
+    `  datagrams ${s.datagrams} received (${s.bytes} bytes), ${s.malformed} malformed, ${s.duplicates} duplicates, ${s.expired} expired`,
+    `  frames ${s.played} played, ${s.concealed} concealed, ${s.lost} lost (${percent(s.lost, units)} %), ${s.late} late, ${s.undecodable} undecodable, ${s.tooFarAhead} too-far-ahead`,
+    `  jitter ${jitter} ms, buffer ${s.bufferFrames} frames (${bufferMs} ms) of ${s.capacityFrames}, ${s.underruns} underruns, ${s.resyncs} resyncs`,
+    "",
+  ].join("\n");
+}
+
+/** The sender's `--stats` figures, shown on the progress line. */
+export function formatSendFigures(s: { readonly units: number; readonly datagrams: number; readonly bytes: number; readonly elapsedMs: number; readonly behindMs: number }): string {
+  const kbps = s.elapsedMs > 0 ? (s.bytes * 8) / s.elapsedMs : 0;
+  return `${s.units} frames, ${s.datagrams} packets, ${kbps.toFixed(1)} kbps, ${s.behindMs.toFixed(1)} ms behind`;
+}

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../../dist/bin.js", import.meta.url));
+const ENTRY = fileURLToPath(new URL("./cli-entry.ts", import.meta.url));
+
+/**
+ * How the tests start `encstream`: the built `dist/bin.js` once it runs the send and receive
+ * commands, else a small tsx entry that runs the command line with `runSend`/`runReceive`.
+ */
+function commandLine(args: readonly string[]): string[] {
+  const built = existsSync(BIN) && /runReceive/.test(readFileSync(BIN, "utf8")) && process.env.ENCSTREAM_E2E_ENTRY !== "tsx";
+  return built ? [BIN, ...args] : ["--import", "tsx", ENTRY, ...args];
+}
+
+/** A running `encstream` process with its output collected. */
+export class CliProcess {
+  stdout = "";
+  stderr = "";
+  readonly exited: Promise<number | null>;
+  readonly #child: ChildProcess;
+  readonly #watchers: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    this.#child = spawn(process.execPath, commandLine(args), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.#child.stdout!.setEncoding("utf8").on("data", (text: string) => (this.stdout += text));
+    this.#child.stderr!.setEncoding("utf8").on("data", (text: string) => {
+      this.stderr += text;
+      for (const w of [...this.#watchers]) {
+        const m = this.stderr.match(w.pattern);
+        if (m) {
+          this.#watchers.splice(this.#watchers.indexOf(w), 1);
+          w.resolve(m);
+        }
+      }
+    });
+    this.exited = new Promise((resolve) => this.#child.on("exit", (code) => resolve(code)));
+  }
+
+  /** Resolves with the first match of `pattern` in stderr; rejects after `timeoutMs` or when the process exits first. */
+  waitForStderr(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    const already = this.stderr.match(pattern);
+    if (already) return Promise.resolve(already);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${pattern} on stderr after ${timeoutMs} ms:\n${this.stderr}`)), timeoutMs);
+      this.#watchers.push({ pattern, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited with ${code} before ${pattern} on stderr:\n${this.stderr}`));
+      });
+    });
+  }
+
+  /** Waits for the exit code, killing the process after `timeoutMs`. */
+  async finish(timeoutMs = 60_000): Promise<number | null> {
+    const timer = setTimeout(() => this.#child.kill("SIGKILL"), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends a signal (SIGINT: Ctrl-C). */
+  kill(signal: NodeJS.Signals): void {
+    this.#child.kill(signal);
+  }
+}
+
+/** Starts `encstream receive ... --port 0` and resolves with the process and the port it bound. */
+export async function startReceiver(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ receiver: CliProcess; port: number }> {
+  const receiver = new CliProcess(["receive", "--bind", "127.0.0.1", "--port", "0", ...args], env);
+  const match = await receiver.waitForStderr(/listening on [^\s]*:(\d+)/);
+  return { receiver, port: Number(match[1]) };
+}
+
+/** The numbers of the `--stats` summary (see formatReceiveSummary). */
+export function parseReceiveSummary(stderr: string): Record<string, number> {
+  const start = stderr.lastIndexOf("receive: summary");
+  if (start < 0) throw new Error(`no summary on stderr:\n${stderr}`);
+  const text = stderr.slice(start);
+  const figures: Record<string, number> = {};
+  for (const name of ["datagrams", "malformed", "duplicates", "expired", "played", "concealed", "lost", "late", "undecodable", "too-far-ahead", "underruns", "resyncs"]) {
+    const pattern = name === "datagrams" ? /datagrams (\d+) received/ : new RegExp(`(\\d+) ${name}\\b`);
+    const m = text.match(pattern);
+    if (m) figures[name] = Number(m[1]);
+  }
+  const samples = text.match(/\((\d+) samples at/);
+  if (samples) figures.samples = Number(samples[1]);
+  return figures;
+}

@@ -1,0 +1,145 @@
+import { createSocket, type Socket } from "node:dgram";
+import { seededRandom } from "../../helpers.js";
+
+/** What the relay does to the datagrams it forwards (all rates are per datagram, 0 to 1). */
+export interface Impairments {
+  /** Seed of the PRNG that decides every datagram's fate. */
+  readonly seed: number;
+  /** Probability that a datagram is dropped. */
+  readonly lossRate: number;
+  /** Probability that a forwarded datagram is held back by `reorderDelayMs` more (so later ones overtake it). */
+  readonly reorderRate: number;
+  /** Probability that a forwarded datagram is sent twice. */
+  readonly duplicateRate: number;
+  /** Every copy is delayed by a uniform random 0 to this many ms. */
+  readonly maxJitterMs: number;
+  /** Extra delay of a reordered datagram, ms. @default 25 */
+  readonly reorderDelayMs?: number;
+}
+
+/** One datagram that reached the relay, and what became of it. */
+export interface RelayRecord {
+  /** Header fields (the datagram was checked to have a 24-byte header). */
+  readonly seq: number;
+  readonly fragId: number;
+  readonly fragIndex: number;
+  readonly totalFrags: number;
+  /** Copies forwarded: 0 (dropped), 1, or 2 (duplicated). */
+  readonly copies: number;
+  /** Whether it was held back to be overtaken. */
+  readonly reordered: boolean;
+}
+
+/**
+ * A UDP forwarder on loopback for the end-to-end tests: datagrams sent to `relay.port` go to the
+ * target port, dropped, duplicated, delayed and reordered by a seeded PRNG, and logged.
+ */
+export class ImpairmentRelay {
+  readonly records: RelayRecord[] = [];
+  readonly #socket: Socket;
+  readonly #out: Socket;
+  readonly #random: () => number;
+  readonly #pending = new Set<NodeJS.Timeout>();
+  #forwarded = 0;
+
+  private constructor(socket: Socket, out: Socket, readonly port: number, readonly targetPort: number, readonly impairments: Impairments) {
+    this.#socket = socket;
+    this.#out = out;
+    this.#random = seededRandom(impairments.seed);
+    socket.on("message", (bytes) => this.#onMessage(bytes));
+  }
+
+  /** Binds an ephemeral loopback port that forwards to `127.0.0.1:targetPort`. */
+  static async start(targetPort: number, impairments: Impairments): Promise<ImpairmentRelay> {
+    const socket = createSocket("udp4");
+    const out = createSocket("udp4");
+    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => out.bind(0, "127.0.0.1", resolve));
+    return new ImpairmentRelay(socket, out, socket.address().port, targetPort, impairments);
+  }
+
+  /** Copies sent on to the target so far. */
+  get forwarded(): number {
+    return this.#forwarded;
+  }
+
+  #onMessage(bytes: Buffer): void {
+    const imp = this.impairments;
+    const rnd = this.#random;
+    // Every decision draws the same number of values, so a fate depends only on the seed and the index.
+    const [drop, reorder, dup, jitterA, jitterB] = [rnd(), rnd(), rnd(), rnd(), rnd()];
+    const header = bytes.length >= 24 ? new DataView(bytes.buffer, bytes.byteOffset, 24) : undefined;
+    const dropped = drop < imp.lossRate;
+    const reordered = !dropped && reorder < imp.reorderRate;
+    const copies = dropped ? 0 : dup < imp.duplicateRate ? 2 : 1;
+    this.records.push({
+      seq: header?.getUint32(0) ?? -1,
+      fragId: header?.getUint32(12) ?? -1,
+      fragIndex: header?.getUint32(20) ?? -1,
+      totalFrags: header?.getUint32(16) ?? -1,
+      copies,
+      reordered,
+    });
+    const extra = reordered ? (imp.reorderDelayMs ?? 25) : 0;
+    const delays = [jitterA * imp.maxJitterMs + extra, jitterB * imp.maxJitterMs + extra].slice(0, copies);
+    const copy = Buffer.from(bytes);
+    for (const delay of delays) {
+      const timer = setTimeout(() => {
+        this.#pending.delete(timer);
+        this.#forwarded++;
+        this.#out.send(copy, this.targetPort, "127.0.0.1");
+      }, delay);
+      this.#pending.add(timer);
+    }
+  }
+
+  /** Stops forwarding (pending copies are dropped) and closes the sockets. */
+  async close(): Promise<void> {
+    for (const timer of this.#pending) clearTimeout(timer);
+    await Promise.all([new Promise<void>((r) => this.#socket.close(() => r())), new Promise<void>((r) => this.#out.close(() => r()))]);
+  }
+}
+
+/** What the relay log says the receiver must have seen, for one stream whose last seq is known. */
+export interface RelayExpectation {
+  /** Sequence numbers with at least one fragment never forwarded. */
+  readonly lostSeqs: ReadonlySet<number>;
+  /** Copies forwarded beyond the first of each distinct datagram (same frag_id and index). */
+  readonly duplicates: number;
+  /** Copies forwarded in all. */
+  readonly forwarded: number;
+  /** Datagrams the relay dropped, held back, duplicated. */
+  readonly dropped: number;
+  readonly reordered: number;
+  readonly duplicated: number;
+}
+
+/** Derives what the receiver must report from the relay's log (units 0 to `lastSeq`). */
+export function expectFromRelay(records: readonly RelayRecord[], lastSeq: number): RelayExpectation {
+  const frags = new Map<number, { total: number; got: Set<number> }>();
+  const copiesOf = new Map<string, number>();
+  let forwarded = 0;
+  for (const r of records) {
+    const entry = frags.get(r.seq) ?? { total: r.totalFrags, got: new Set<number>() };
+    frags.set(r.seq, entry);
+    if (r.copies > 0) entry.got.add(r.fragIndex);
+    const key = `${r.fragId}/${r.fragIndex}`;
+    copiesOf.set(key, (copiesOf.get(key) ?? 0) + r.copies);
+    forwarded += r.copies;
+  }
+  const lostSeqs = new Set<number>();
+  for (let seq = 0; seq <= lastSeq; seq++) {
+    const entry = frags.get(seq);
+    if (entry === undefined || entry.got.size < entry.total) lostSeqs.add(seq);
+  }
+  let duplicates = 0;
+  for (const n of copiesOf.values()) duplicates += Math.max(0, n - 1);
+  return {
+    lostSeqs,
+    duplicates,
+    forwarded,
+    dropped: records.filter((r) => r.copies === 0).length,
+    reordered: records.filter((r) => r.reordered).length,
+    duplicated: records.filter((r) => r.copies === 2).length,
+  };
+}
