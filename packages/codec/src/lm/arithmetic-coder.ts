@@ -2,6 +2,10 @@ import { LM_TOTAL_RANGE } from "./constants.js";
 import { pow2 } from "./internal/det-math.js";
 import type { BitReader, BitWriter } from "./bit-io.js";
 
+// Module-local copies: imported bindings can cost a property lookup per use in some loaders.
+const RANGE = LM_TOTAL_RANGE;
+const pow2Of = pow2;
+
 /**
  * The reference's arithmetic coder (`encodec/quantization/ac.py`, `total_range_bits = 24`),
  * producing the same bits.
@@ -29,13 +33,13 @@ export class ArithmeticEncoder {
    */
   push(symbol: number, cdf: Uint32Array): void {
     let width = this.hi - this.lo + 1;
-    while (width < LM_TOTAL_RANGE) {
+    while (width < RANGE) {
       this.lo *= 2;
       this.hi = 2 * this.hi + 1;
       this.m++;
       width = this.hi - this.lo + 1;
     }
-    const s = width / LM_TOTAL_RANGE;
+    const s = width / RANGE;
     const rangeLow = symbol === 0 ? 0 : cdf[symbol - 1]!;
     const rangeHigh = cdf[symbol]! - 1;
     const base = this.lo;
@@ -49,7 +53,7 @@ export class ArithmeticEncoder {
     const m = this.m;
     if (m >= 0) {
       if (m < 27) {
-        const low = pow2(m) + this.lo;
+        const low = pow2Of(m) + this.lo;
         for (let k = m; k >= 0; k--) this.out.push((low >>> k) & 1);
       } else {
         // low = 2^m + L with -2^26 <= L < 0: a 0, then ones down to bit 27, then 2^27 + L.
@@ -76,7 +80,7 @@ export class ArithmeticEncoder {
         // Both in the upper half: emit 1; the absolute values L, H are now below 2^m.
         out.push(1);
         m--;
-        while (m >= 0 && H < pow2(m)) {
+        while (m >= 0 && H < pow2Of(m)) {
           out.push(0);
           m--;
         }
@@ -84,7 +88,7 @@ export class ArithmeticEncoder {
           L = H = -0.5;
           break;
         }
-        const p = pow2(m);
+        const p = pow2Of(m);
         L -= p;
         H -= p;
       } else {
@@ -93,7 +97,7 @@ export class ArithmeticEncoder {
         m--;
         const dL = -1 - L;
         const dH = -1 - H;
-        while (m >= 0 && dL < pow2(m)) {
+        while (m >= 0 && dL < pow2Of(m)) {
           out.push(1);
           m--;
         }
@@ -101,7 +105,7 @@ export class ArithmeticEncoder {
           L = H = -0.5;
           break;
         }
-        const p = pow2(m);
+        const p = pow2Of(m);
         L = p - 1 - dL;
         H = p - 1 - dH;
       }
@@ -134,7 +138,7 @@ export class ArithmeticDecoder {
    */
   pull(cdf: Uint32Array, n: number): number {
     let width = this.hi - this.lo + 1;
-    while (width < LM_TOTAL_RANGE) {
+    while (width < RANGE) {
       const bit = this.input.pull();
       if (bit < 0) return AC_EXHAUSTED;
       this.lo *= 2;
@@ -143,7 +147,7 @@ export class ArithmeticDecoder {
       this.m++;
       width = this.hi - this.lo + 1;
     }
-    const s = width / LM_TOTAL_RANGE;
+    const s = width / RANGE;
     const c = this.cur - this.lo;
     let a = 0;
     let b = n - 1;
@@ -176,12 +180,12 @@ export class ArithmeticDecoder {
       if (L < 0 && H >= 0) break;
       if (L >= 0) {
         m--;
-        while (m >= 0 && H < pow2(m)) m--;
+        while (m >= 0 && H < pow2Of(m)) m--;
         if (m < 0) {
           L = H = C = -0.5;
           break;
         }
-        const p = pow2(m);
+        const p = pow2Of(m);
         L -= p;
         H -= p;
         C -= p;
@@ -190,12 +194,12 @@ export class ArithmeticDecoder {
         const dL = -1 - L;
         const dH = -1 - H;
         const dC = -1 - C;
-        while (m >= 0 && dL < pow2(m)) m--;
+        while (m >= 0 && dL < pow2Of(m)) m--;
         if (m < 0) {
           L = H = C = -0.5;
           break;
         }
-        const p = pow2(m);
+        const p = pow2Of(m);
         L = p - 1 - dL;
         H = p - 1 - dH;
         C = p - 1 - dC;

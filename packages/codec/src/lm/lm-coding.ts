@@ -2,8 +2,10 @@ import { CodecError } from "../errors.js";
 import { AC_EXHAUSTED, AC_NO_SYMBOL, ArithmeticDecoder, ArithmeticEncoder } from "./arithmetic-coder.js";
 import { BitReader, BitWriter } from "./bit-io.js";
 import type { LmWeights } from "./lm-weights.js";
-import { buildQuantizedCdf } from "./quantized-cdf.js";
+import { buildQuantizedCdf as buildCdf } from "./quantized-cdf.js";
 import { StreamingLm } from "./streaming-lm.js";
+
+const buildQuantizedCdf = buildCdf;
 
 /** Most frames one call codes; bounds the allocation made from a caller's or a file's count. */
 export const LM_MAX_FRAMES = 1 << 22;

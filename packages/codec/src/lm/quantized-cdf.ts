@@ -1,6 +1,8 @@
 import { LM_MIN_RANGE, LM_ROUNDOFF, LM_TOTAL_RANGE } from "./constants.js";
 
 const ROUNDOFF_F32 = Math.fround(LM_ROUNDOFF);
+const TOTAL_RANGE = LM_TOTAL_RANGE;
+const MIN_RANGE = LM_MIN_RANGE;
 
 /**
  * Turn a probability distribution into the integer CDF the arithmetic coder splits its range by,
@@ -22,9 +24,9 @@ const ROUNDOFF_F32 = Math.fround(LM_ROUNDOFF);
  * @throws RangeError when `n` is too large for the range (`min_range * n > 2^24`)
  */
 export function buildQuantizedCdf(pdf: Float32Array, pdfOffset: number, n: number, cdf: Uint32Array): void {
-  const totalRange = LM_TOTAL_RANGE;
-  const alpha = (LM_MIN_RANGE * n) / totalRange;
-  if (alpha > 1) throw new RangeError(`n must be at most ${totalRange / LM_MIN_RANGE}, got ${n}`);
+  const totalRange = TOTAL_RANGE;
+  const alpha = (MIN_RANGE * n) / totalRange;
+  if (alpha > 1) throw new RangeError(`n must be at most ${totalRange / MIN_RANGE}, got ${n}`);
   const scale = Math.fround((1 - alpha) * totalRange);
   let acc = 0;
   let widest = 0;
@@ -34,7 +36,7 @@ export function buildQuantizedCdf(pdf: Float32Array, pdfOffset: number, n: numbe
     const q = Math.fround(Math.floor(Math.fround(p / ROUNDOFF_F32)) * ROUNDOFF_F32);
     // A NaN or negative probability (never produced by the model) gets the minimum range.
     const scaled = Math.floor(Math.fround(scale * q));
-    const r = (scaled > 0 ? scaled : 0) + LM_MIN_RANGE;
+    const r = (scaled > 0 ? scaled : 0) + MIN_RANGE;
     if (r > widestRange) {
       widestRange = r;
       widest = i;

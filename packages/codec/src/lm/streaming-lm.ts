@@ -1,8 +1,13 @@
 import { LM_LAYER_NORM_EPS } from "./constants.js";
-import { detCos, detGelu, detPow10000, detSin, detExp } from "./internal/det-math.js";
-import { layerNorm, softmax } from "./internal/kernels.js";
+import * as dm from "./internal/det-math.js";
+import * as kn from "./internal/kernels.js";
 import { MatVecBank, type MatrixSpec } from "./internal/simd-matvec.js";
 import { AttentionCache } from "./internal/simd-attention.js";
+
+// Module-local copies of hot imported functions and constants (one lookup, not one per call).
+const { detCos, detGelu, detPow10000, detSin, detExp } = dm;
+const { layerNorm, softmax } = kn;
+const EPS = LM_LAYER_NORM_EPS;
 import type { LmWeights } from "./lm-weights.js";
 
 /**
@@ -139,7 +144,7 @@ export class StreamingLm {
       if (k === 0) for (let j = 0; j < dim; j++) x[j] = e[base + j]!;
       else for (let j = 0; j < dim; j++) x[j] = x[j]! + e[base + j]!;
     }
-    layerNorm(x, this.w.normInWeight, this.w.normInBias, dim, LM_LAYER_NORM_EPS);
+    layerNorm(x, this.w.normInWeight, this.w.normInBias, dim, EPS);
     const half = dim >> 1;
     for (let i = 0; i < half; i++) {
       const phase = Math.fround(this.frame / this.invFreq[i]!);
@@ -204,7 +209,7 @@ export class StreamingLm {
     const sa = this.sa;
     bank.run(4 * l + 1, attn, sa);
     for (let d = 0; d < dim; d++) x[d] = x[d]! + sa[d]!;
-    layerNorm(x, lw.norm1Weight, lw.norm1Bias, dim, LM_LAYER_NORM_EPS);
+    layerNorm(x, lw.norm1Weight, lw.norm1Bias, dim, EPS);
 
     const hidden = this.hidden;
     const h1 = this.h1;
@@ -212,7 +217,7 @@ export class StreamingLm {
     for (let i = 0; i < hidden; i++) h1[i] = detGelu(h1[i]!);
     bank.run(4 * l + 3, h1, sa);
     for (let d = 0; d < dim; d++) x[d] = x[d]! + sa[d]!;
-    layerNorm(x, lw.norm2Weight, lw.norm2Bias, dim, LM_LAYER_NORM_EPS);
+    layerNorm(x, lw.norm2Weight, lw.norm2Bias, dim, EPS);
   }
 }
 

@@ -5,7 +5,9 @@
  * results are stored to float32 buffers, like the float32 tensors of the reference.
  */
 
-import { detExp } from "./det-math.js";
+import { detExp as detExpImported } from "./det-math.js";
+
+const detExp = detExpImported;
 
 /** LayerNorm over `n` values (biased variance, `eps` inside the square root), in place on a float32 buffer. */
 export function layerNorm(x: Float32Array, gain: Float32Array, bias: Float32Array, n: number, eps: number): void {
