@@ -58,6 +58,13 @@ export async function runDecode(options: DecodeOptions, io: CommandIo = processI
   if (metadata.audioLength > MAX_SEGMENT_SAMPLES) {
     throw new CliError("too-large", `${options.input}: ${metadata.audioLength} samples is more than decode handles at once (${MAX_SEGMENT_SAMPLES})`);
   }
+  if (options.model?.kind === "preset" && `encodec_${options.model.preset.name}` !== metadata.modelName) {
+    // Known without loading anything.
+    throw new CliError(
+      "model-mismatch",
+      `${options.input} was encoded with ${metadata.modelName}, but --model is ${options.model.preset.repoId}; pass the matching --model or leave it out`,
+    );
+  }
   const ref = options.model ?? modelForName(metadata.modelName, options.input);
   const resolved = await resolveModel(ref, {
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),

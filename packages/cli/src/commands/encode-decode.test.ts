@@ -212,6 +212,15 @@ describe("errors", () => {
     expect((error as Error).message).toMatch(/encoded with encodec_24khz, but the model loaded is encodec_48khz/);
   });
 
+  test("a preset --model that differs from the file's is model-mismatch before any model is loaded", async () => {
+    const error = await runDecode(
+      decodeOptions(join(TINY24_DIR, "bw6_nolm.ecdc"), join(dir, "preset-mismatch.wav"), { model: { kind: "preset", preset: MODEL_PRESETS["48khz"] } }),
+      captureIo().io,
+    ).catch((e: unknown) => e);
+    expect(isCliError(error) && error.code).toBe("model-mismatch");
+    expect((error as Error).message).toContain("was encoded with encodec_24khz, but --model is facebook/encodec_48khz");
+  });
+
   test("without --model the file's model is taken from the cache, and its absence says how to pull it", async () => {
     const error = await runDecode(decodeOptions(join(TINY24_DIR, "bw6_nolm.ecdc"), join(dir, "nomodel.wav"), { model: undefined }), captureIo().io).catch(
       (e: unknown) => e,
