@@ -4,6 +4,8 @@ export default defineConfig({
   entry: {
     "index": "src/index.ts",
     bin: "src/bin.ts",
+    // `pnpm demo` at the repository root runs dist/demo.js.
+    demo: "src/demo.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
@@ -11,6 +13,8 @@ export default defineConfig({
   clean: true,
   target: "es2022",
   splitting: false,
+  // import.meta.url in the CommonJS build (the demo finds its sample relative to itself).
+  shims: true,
   // tsup keeps dependencies and peers external but bundles optional dependencies: naudiodon2 (a
   // native addon, loaded lazily for playback) must stay a runtime import.
   external: ["naudiodon2"],
