@@ -16,7 +16,7 @@ import { createStreamEncoder } from "../src/streaming/stream-encoder.js";
 import type { CodeBlock, StreamFrame } from "../src/streaming/stream-types.js";
 import { StreamingCodec } from "../src/streaming/streaming-codec.js";
 import { loadGoldenFixture } from "./support/fixtures.js";
-import { joinPlanar, maxAbsDiffRange, readWavFixture, seededRandom } from "./support/streaming-support.js";
+import { joinPlanar, maxAbsDiffRange, readWavFixture, rms, seededRandom } from "./support/streaming-support.js";
 
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.wasm.wasmPaths = `${path.dirname(createRequire(import.meta.url).resolve("onnxruntime-web"))}/`;
@@ -102,7 +102,8 @@ describe.each(RUNTIMES)("tiny24 frame-exact streaming on %s", (rtName, runtime) 
     await codec?.release();
   });
 
-  const cases = INPUTS.flatMap(([name, audio], i) => [1.5, 6, 24].map((bw) => [name, bw, audio, i] as const));
+  // every bandwidth class once per runtime: 1.5 and 24 kbps on the fixture input, 6 and 12 kbps on the WAV portion
+  const cases = INPUTS.flatMap(([name, audio], i) => (i === 0 ? [1.5, 24] : [6, 12]).map((bw) => [name, bw, audio, i] as const));
   test.each(cases)("%s at %f kbps: random pushes give the offline codes; decoding them frame by frame gives offline decode", async (name, bw, audio, i) => {
     const encoder = await createStreamEncoder(codec, { bandwidthKbps: bw });
     const frames = await streamEncode(encoder, audio, 1000 * bw + i);
@@ -165,14 +166,15 @@ describe.each(RUNTIMES)("tiny24 frame-exact streaming on %s", (rtName, runtime) 
       expect(out[0]!.length).toBe(audio.length);
       expect(maxAbsDiffRange(out, reference, 0, gap[0]! * HOP)).toBeLessThanOrEqual(DECODE_TOLERANCE); // untouched before the gap
       const concealed = maxAbsDiffRange(out, reference, gap[0]! * HOP, end * HOP);
+      const first8 = maxAbsDiffRange(out, reference, end * HOP, (end + 8) * HOP);
       const after8 = maxAbsDiffRange(out, reference, (end + 8) * HOP, (end + 20) * HOP);
       const after20 = maxAbsDiffRange(out, reference, (end + 20) * HOP);
       expect(concealed).toBeGreaterThan(1e-3); // the gap is really concealed, not decoded
       expect(after8).toBeLessThanOrEqual(2e-2); // measured ~3e-3 (the kernel-7 first convolution forgets the substitute after 7 frames)
       expect(after20).toBeLessThanOrEqual(1e-3); // measured ~2e-4 (LSTM memory)
-      report.push(`${gap.length} missing: ${after8.toExponential(1)} at +8..20 frames, ${after20.toExponential(1)} after +20`);
+      report.push(`${gap.length} missing: concealed frames ${concealed.toExponential(1)}, ${first8.toExponential(1)} at +0..8 frames, ${after8.toExponential(1)} at +8..20, ${after20.toExponential(1)} after +20`);
     }
-    measured.push(`${rtName} concealment (signal RMS 0.34): ${report.join("; ")}`);
+    measured.push(`${rtName} concealment (max abs error against offline decode; signal RMS ${rms(reference).toFixed(2)}): ${report.join("; ")}`);
   });
 
   test("missing frames before the first one and during the startup are concealed with a zero embedding and keep the length", async () => {
@@ -186,7 +188,7 @@ describe.each(RUNTIMES)("tiny24 frame-exact streaming on %s", (rtName, runtime) 
   });
 
   test("streams shorter than the startup are encoded and decoded as offline", async () => {
-    for (const length of [1, 319, 320, 1000, 6 * HOP + 5]) {
+    for (const length of [1, 1000, 6 * HOP + 5]) {
       const audio = f.input[0]!.subarray(3000, 3000 + length);
       const encoder = await createStreamEncoder(codec, { bandwidthKbps: 6 });
       const frames = await streamEncode(encoder, audio, length);
