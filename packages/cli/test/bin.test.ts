@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { version } from "../package.json";
@@ -89,6 +89,28 @@ describe("the encstream bin", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`^error: ${text.replaceAll("/", "\\/")}: `, "m"));
     expect((await readdir(dir)).filter((n) => n.startsWith(".notes.wav") || n === "notes.wav")).toEqual([]);
+  });
+
+  test("Ctrl-C during encode: exit 130, no output file and no temporary file", async () => {
+    const work = join(dir, "interrupted");
+    await mkdir(work);
+    const out = join(work, "speech.ecdc");
+    const child = spawn(process.execPath, [bin, "encode", "--model", TINY24_DIR, "--cache-dir", cacheDir, TEST_24K_WAV, out], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.setEncoding("utf8").on("data", (text: string) => {
+        stderr += text;
+        // Stop it mid-work: once the model is loaded and the audio is being read.
+        if (/encode: reading .*test_24k\.wav/.test(stderr) && child.exitCode === null) child.kill("SIGINT");
+      });
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      child.on("close", (exit) => {
+        clearTimeout(timer);
+        resolve(exit);
+      });
+    });
+    expect(code, stderr).toBe(130);
+    expect(await readdir(work)).toEqual([]);
   });
 
   test("decode without a cached model says which pull to run", async () => {
