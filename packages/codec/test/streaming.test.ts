@@ -264,5 +264,10 @@ describe("stream API misuse and bad data (onnxruntime-node)", () => {
     const results = await Promise.all([0, 1, 2, 3].map((i) => encoder.push([audio.subarray(i * 3 * HOP, (i + 1) * 3 * HOP)])));
     const frames = [...results.flat(), ...(await encoder.end())];
     expect(frames.map((fr) => [...fr.codes])).toEqual(serial.map((fr) => [...fr.codes]));
+    // one big push, encoded 2 frames per call, and pushes that arrive while it runs
+    const batched = await createStreamEncoder(codec, { bandwidthKbps: 6, maxFramesPerCall: 2 });
+    const pending = [batched.push([audio.subarray(0, 10 * HOP)]), batched.push([audio.subarray(10 * HOP, 11 * HOP + 7)]), batched.push([audio.subarray(11 * HOP + 7)])];
+    const all = [...(await Promise.all(pending)).flat(), ...(await batched.end())];
+    expect(all.map((fr) => [...fr.codes])).toEqual(serial.map((fr) => [...fr.codes]));
   });
 });

@@ -33,6 +33,8 @@ export class StreamEncoder {
 
   private readonly queue = new SerialQueue();
   private buffer: Float32Array[];
+  /** Buffered audio is `buffer[c][head, head + buffered)`. */
+  private head = 0;
   private buffered = 0;
   private states: Tensor[] | null = null;
   private framesOut = 0;
@@ -94,6 +96,7 @@ export class StreamEncoder {
 
   /** Forget the stream (buffered audio and state); the next push starts a new one. Not queued: call it between streams. */
   reset(): void {
+    this.head = 0;
     this.buffered = 0;
     this.framesOut = 0;
     this.states = this.start === "zero-state" ? zeroStates(this.internals.runtime, this.codec.encoderStates) : null;
@@ -111,15 +114,18 @@ export class StreamEncoder {
   private append(audio: readonly Float32Array[], n: number): void {
     if (n === 0) return;
     const need = this.buffered + n;
-    if (need > this.buffer[0]!.length) {
-      const size = Math.max(need, 2 * this.buffer[0]!.length);
+    if (this.head + need > this.buffer[0]!.length) {
+      // Move the unread samples to the front (an encode in flight has already copied its input), growing if needed.
+      const size = need > this.buffer[0]!.length ? Math.max(need, 2 * this.buffer[0]!.length) : this.buffer[0]!.length;
       this.buffer = this.buffer.map((ch) => {
+        if (size === ch.length) return ch.copyWithin(0, this.head, this.head + this.buffered);
         const grown = new Float32Array(size);
-        grown.set(ch.subarray(0, this.buffered));
+        grown.set(ch.subarray(this.head, this.head + this.buffered));
         return grown;
       });
+      this.head = 0;
     }
-    this.buffer.forEach((ch, c) => ch.set(audio[c]!, this.buffered));
+    this.buffer.forEach((ch, c) => ch.set(audio[c]!, this.head + this.buffered));
     this.buffered = need;
   }
 
@@ -148,7 +154,7 @@ export class StreamEncoder {
     const pair = await this.internals.encoder(this.numCodebooks);
     const channels = this.codec.channels;
     const data = new Float32Array(channels * samples);
-    this.buffer.forEach((ch, c) => data.set(ch.subarray(0, samples), c * samples));
+    this.buffer.forEach((ch, c) => data.set(ch.subarray(this.head, this.head + samples), c * samples));
     const feeds: Record<string, Tensor> = { [STREAM_GRAPH_IO.audio]: new runtime.Tensor("float32", data, [1, channels, samples]) };
     if (phase === "step") this.states!.forEach((t, i) => (feeds[stateInputName(i)] = t));
     const result = await (phase === "first" ? pair.first : pair.step).run(feeds);
@@ -162,8 +168,9 @@ export class StreamEncoder {
       const lengthSamples = Math.min(this.hopSamples, samples - j * this.hopSamples);
       out.push({ index: this.framesOut++, codes: frame, numCodebooks: k, numFrames: 1, lengthSamples });
     }
-    for (const ch of this.buffer) ch.copyWithin(0, samples, this.buffered);
+    this.head += samples;
     this.buffered -= samples;
+    if (this.buffered === 0) this.head = 0;
   }
 }
 
