@@ -1,6 +1,6 @@
-// Runs the first ```typescript block of the README's "## Streaming" section as a module that
-// imports "@encstream/codec" and "@encstream/codec/node" by name (vitest.config.ts maps them to
-// the sources) on the tiny 24 kHz test model, and checks that it prints the ```text block after it.
+// Runs the first ```typescript block of the README's "## Streaming" section on the tiny 24 kHz
+// test model, its imports of "@encstream/codec" and "@encstream/codec/node" pointed at the
+// sources, and checks that it prints the ```text block after it.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -28,7 +28,14 @@ test("the README's streaming example runs on the tiny model and prints what the 
   process.env.ENCSTREAM_CACHE_DIR = path.join(dir, "cache");
   const file = path.join(dir, "example.mts");
   // The example names the published model's folder; here it runs on the tiny model of the same architecture.
-  await writeFile(file, code.replace('"./encodec_24khz"', JSON.stringify(fixturePath("tiny24"))));
+  const source = (entry: string) => JSON.stringify(path.join(packageDir, "src", entry));
+  await writeFile(
+    file,
+    code
+      .replace('"./encodec_24khz"', JSON.stringify(fixturePath("tiny24")))
+      .replaceAll('from "@encstream/codec/node"', `from ${source("node.ts")}`)
+      .replaceAll('from "@encstream/codec"', `from ${source("index.ts")}`),
+  );
   const lines: string[] = [];
   vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
     lines.push(format(...args));
