@@ -113,6 +113,10 @@ async function sendWith(
     const address = await resolveHost(options.ip);
     const destination = `${address.includes(":") ? `[${address}]` : address}:${options.port}`;
     let refused = false;
+    const noteRefused = (why: string) => {
+      if (!refused) log(`${destination} does not answer (${why}: nothing listens there now); sending anyway`);
+      refused = true;
+    };
     let udp: UdpSender;
     try {
       udp = await UdpSender.open({
@@ -121,9 +125,9 @@ async function sendWith(
         ...(options.bind !== undefined ? { bindAddress: options.bind } : {}),
         pacing: "real-time",
         onError: (error) => {
-          // ECONNREFUSED: nothing listens at the destination (yet); UDP goes on regardless.
-          if (!refused) log(`${destination} does not answer (${error.systemCode ?? error.code}); sending anyway`);
-          refused = true;
+          // Reported by the socket on its own (ECONNREFUSED after an ICMP "port unreachable"):
+          // nothing listens at the destination (yet); UDP goes on regardless.
+          noteRefused(error.systemCode ?? error.code);
         },
       });
     } catch (error) {
@@ -164,6 +168,7 @@ async function sendWith(
         lmCoder,
         signal,
         onStart: hooks.onStart,
+        onRefused: () => noteRefused("ECONNREFUSED"),
         onUnitSent: (unit) => {
           units++;
           firstSentMs ??= unit.sentAtMs;

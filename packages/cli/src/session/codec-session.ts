@@ -1,5 +1,15 @@
-import { parseEncodecConfig, payloadModelKindOf, type LmWeights, type PayloadModelKind, type StreamingCodec } from "@encstream/codec";
-import { loadModelFiles, loadStreamingCodec } from "@encstream/codec/node";
+import { join } from "node:path";
+import {
+  parseEncodecConfig,
+  payloadModelKindOf,
+  StreamingCodec,
+  type EncodecConfig,
+  type LmWeights,
+  type PayloadModelKind,
+  type TensorMap,
+} from "@encstream/codec";
+import { defaultCacheDir, FileGraphCache, loadModelFiles, nodeSessionOptions } from "@encstream/codec/node";
+import * as ort from "onnxruntime-node";
 import { CliError } from "../errors.js";
 import { resolveModel, type ModelLoadProgress, type ResolvedModel } from "../model-loader.js";
 import type { ModelRef } from "../model-ref.js";
@@ -98,9 +108,25 @@ async function buildStreaming(resolved: ResolvedModel, cacheDir: string | undefi
   try {
     const files = await loadModelFiles(resolved.source.dir);
     const config = parseEncodecConfig(files.hfConfig, files.configSource ?? files.source);
-    return await loadStreamingCodec({ config, tensors: files.tensors }, cacheDir !== undefined ? { cacheDir } : {});
+    return await createNodeStreamingCodec(config, files.tensors, cacheDir);
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError("bad-model", `${resolved.source.dir}: cannot build the streaming codec (${(error as Error).message})`, { cause: error });
   }
+}
+
+/**
+ * `loadStreamingCodec` of `@encstream/codec/node`, built from the core entry: the codec's `./node`
+ * bundle carries its own copy of `StreamingCodec`, whose encoders and decoders (made by the core
+ * entry's `createStreamEncoder`/`createStreamDecoder`) do not recognise it. Same sessions
+ * (single-threaded, non-spinning) and the same on-disk graph cache.
+ */
+export function createNodeStreamingCodec(config: EncodecConfig, tensors: TensorMap, cacheDir: string | undefined): Promise<StreamingCodec> {
+  return StreamingCodec.create({
+    config,
+    tensors,
+    runtime: ort,
+    sessionOptions: nodeSessionOptions(),
+    graphCache: new FileGraphCache(join(cacheDir ?? defaultCacheDir(), "graphs")),
+  });
 }

@@ -1,6 +1,6 @@
 import { encodePayload, type PayloadLmCoder, type PayloadModelKind } from "@encstream/codec";
 import { splitIntoFragments } from "@encstream/packet";
-import type { UdpSender } from "@encstream/transport-udp";
+import { isTransportError, type UdpSender } from "@encstream/transport-udp";
 import { END_OF_STREAM_REPEATS, END_OF_STREAM_REPEAT_INTERVAL_MS } from "./constants.js";
 import { makeFragId, randomStreamId } from "./frag-id.js";
 import type { EncodedUnit, FrameEncoder } from "./frame-encoder.js";
@@ -73,6 +73,12 @@ export interface SenderSessionOptions {
   readonly onUnitSent?: ((unit: SentUnit) => void) | undefined;
   /** Called once when the capture clock starts (after the warm-up), with its origin (`performance.now()` ms). @default undefined */
   readonly onStart?: ((captureOriginMs: number) => void) | undefined;
+  /**
+   * Called when the kernel refuses datagrams with ECONNREFUSED (nothing listens at the
+   * destination: an ICMP "port unreachable" came back). The stream goes on; those datagrams are
+   * lost, as on a network. @default undefined
+   */
+  readonly onRefused?: (() => void) | undefined;
 }
 
 /** What {@link runSenderSession} did. */
@@ -89,6 +95,8 @@ export interface SenderSessionSummary {
   readonly samples: number;
   /** Whether the input ended (false when stopped by the signal). */
   readonly completed: boolean;
+  /** Sends the kernel refused (ECONNREFUSED: no receiver listening at the time). */
+  readonly refused: number;
   /** From the first unit sent to the last, ms. */
   readonly elapsedMs: number;
 }
@@ -112,6 +120,17 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
   let firstSentMs: number | undefined;
   let lastSentMs = 0;
   let last: { unit: EncodedUnit; datagrams: Uint8Array[] } | undefined;
+  let refused = 0;
+  /** UDP does not need a listener: a refused send is a lost datagram, not the end of the stream. */
+  const tolerateRefusal = async (send: Promise<void>): Promise<void> => {
+    try {
+      await send;
+    } catch (error) {
+      if (!isTransportError(error) || error.systemCode !== "ECONNREFUSED") throw error;
+      refused++;
+      options.onRefused?.();
+    }
+  };
   const stepMs = (encoder.stepSamples / sampleRateHz) * 1000;
 
   const payloadOf = (unit: EncodedUnit, endOfStream: boolean): Uint8Array =>
@@ -138,7 +157,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
       const datagrams = splitIntoFragments(payload, { seq: unit.seq, fragId: makeFragId(streamId, counter++), hasOverlap: unit.hasOverlap, mtuBytes });
       // Units that come out together (the stream encoder's startup) leave together; the last of
       // a batch moves the schedule on by one step, when the next unit's audio is due.
-      await udp.sendFrame(datagrams, i === batch.length - 1 ? stepMs : 0);
+      await tolerateRefusal(udp.sendFrame(datagrams, i === batch.length - 1 ? stepMs : 0));
       const sentAtMs = performance.now();
       firstSentMs ??= sentAtMs;
       lastSentMs = sentAtMs;
@@ -197,7 +216,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
   if (end !== undefined) {
     for (let i = 0; i < END_OF_STREAM_REPEATS; i++) {
       await sleepUntil(performance.now() + END_OF_STREAM_REPEAT_INTERVAL_MS);
-      for (const datagram of end.datagrams) await udp.send(datagram);
+      for (const datagram of end.datagrams) await tolerateRefusal(udp.send(datagram));
     }
   }
   const stats = udp.stats;
@@ -208,6 +227,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
     bytes: stats.bytesSent,
     samples,
     completed,
+    refused,
     elapsedMs: firstSentMs === undefined ? 0 : lastSentMs - firstSentMs,
   };
 
@@ -217,7 +237,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
     const { unit } = last;
     const payload = payloadOf(unit, true);
     const datagrams = splitIntoFragments(payload, { seq: unit.seq, fragId: makeFragId(streamId, counter++), hasOverlap: unit.hasOverlap, mtuBytes });
-    for (const datagram of datagrams) await udp.send(datagram);
+    for (const datagram of datagrams) await tolerateRefusal(udp.send(datagram));
     last = { unit, datagrams };
   }
 }

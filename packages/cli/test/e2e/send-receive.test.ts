@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import { loadEncodec, loadStreamingCodec } from "@encstream/codec/node";
+import { loadEncodec } from "@encstream/codec/node";
 import type { EncodecModel, StreamingCodec } from "@encstream/codec";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { readWavFile } from "../../src/audio/wav-input.js";
 import { makeTempDir } from "../helpers.js";
-import { CliProcess, parseReceiveSummary, startReceiver } from "./support/cli-process.js";
-import { SPEECH_24K, SPEECH_48K, TINY24_DIR, TINY48_DIR, writeInputWav } from "./support/fixtures.js";
+import { CliProcess, cleanupCli, parseReceiveSummary, prepareCli, startReceiver } from "./support/cli-process.js";
+import { SPEECH_24K, SPEECH_48K, TINY24_DIR, TINY48_DIR, loadStreaming, writeInputWav } from "./support/fixtures.js";
 import { decodeStream, encodeChunks, encodeStream, firstDifference, joinChunks } from "./support/reference.js";
 
 /*
@@ -24,6 +24,7 @@ let input24: string;
 let input48: string;
 
 beforeAll(async () => {
+  await prepareCli();
   dir = await makeTempDir("e2e");
   cache = join(dir, "cache");
   input24 = join(dir, "in24.wav"); // 48 kHz stereo speech: the 24 kHz sender resamples and downmixes it
@@ -32,10 +33,11 @@ beforeAll(async () => {
   await writeInputWav(input48, SPEECH_48K, 1.6, 2);
   model24 = await loadEncodec(TINY24_DIR, { cacheDir: cache });
   model48 = await loadEncodec(TINY48_DIR, { cacheDir: cache });
-  streaming24 = await loadStreamingCodec(TINY24_DIR, { cacheDir: cache });
+  streaming24 = await loadStreaming(TINY24_DIR, cache);
 });
 
 afterAll(async () => {
+  await cleanupCli();
   await Promise.all([model24?.release(), model48?.release(), streaming24?.release()]);
 });
 
@@ -44,7 +46,7 @@ async function stream(name: string, model: string, input: string, sendArgs: stri
   const output = join(dir, `${name}.wav`);
   const common = ["--model", model, "--cache-dir", cache];
   const { receiver, port } = await startReceiver([...common, "--output", output, "--sample-format", "f32", "--stats", "--timeout", "15", ...receiveArgs]);
-  const sender = new CliProcess(["send", ...common, "--input", input, "--port", String(port), ...sendArgs]);
+  const sender = await CliProcess.start(["send", ...common, "--input", input, "--port", String(port), ...sendArgs]);
   const [sendCode, receiveCode] = await Promise.all([sender.finish(), receiver.finish()]);
   expect(sendCode, sender.stderr).toBe(0);
   expect(receiveCode, receiver.stderr).toBe(0);

@@ -1,17 +1,33 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildCli } from "../../build-cli.js";
 
-const BIN = fileURLToPath(new URL("../../../dist/bin.js", import.meta.url));
 const ENTRY = fileURLToPath(new URL("./cli-entry.ts", import.meta.url));
 
+let built: Promise<string> | undefined;
+
 /**
- * How the tests start `encstream`: the built `dist/bin.js` once it runs the send and receive
- * commands, else a small tsx entry that runs the command line with `runSend`/`runReceive`.
+ * How the tests start `encstream`: `bin.js` built from the current sources (as shipped, once per
+ * test file), or with ENCSTREAM_E2E_ENTRY=tsx a tsx entry that runs the command line with
+ * `runSend`/`runReceive` straight from the sources.
  */
-function commandLine(args: readonly string[]): string[] {
-  const built = existsSync(BIN) && /runReceive/.test(readFileSync(BIN, "utf8")) && process.env.ENCSTREAM_E2E_ENTRY !== "tsx";
-  return built ? [BIN, ...args] : ["--import", "tsx", ENTRY, ...args];
+async function commandLine(args: readonly string[]): Promise<string[]> {
+  if (process.env.ENCSTREAM_E2E_ENTRY === "tsx") return ["--import", "tsx", ENTRY, ...args];
+  built ??= buildCli();
+  return [join(await built, "bin.js"), ...args];
+}
+
+/** Builds the command (see {@link commandLine}); call it in `beforeAll` so no test pays for the build. */
+export async function prepareCli(): Promise<void> {
+  await commandLine([]);
+}
+
+/** Removes what {@link prepareCli} built; call it in `afterAll`. */
+export async function cleanupCli(): Promise<void> {
+  if (built !== undefined) await rm(await built, { recursive: true, force: true });
+  built = undefined;
 }
 
 /** A running `encstream` process with its output collected. */
@@ -22,8 +38,8 @@ export class CliProcess {
   readonly #child: ChildProcess;
   readonly #watchers: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
 
-  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    this.#child = spawn(process.execPath, commandLine(args), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  private constructor(child: ChildProcess) {
+    this.#child = child;
     this.#child.stdout!.setEncoding("utf8").on("data", (text: string) => (this.stdout += text));
     this.#child.stderr!.setEncoding("utf8").on("data", (text: string) => {
       this.stderr += text;
@@ -35,7 +51,13 @@ export class CliProcess {
         }
       }
     });
-    this.exited = new Promise((resolve) => this.#child.on("exit", (code) => resolve(code)));
+    this.exited = new Promise((resolve) => this.#child.on("exit", (code, signal) => resolve(code ?? (signal === null ? null : 128 + signalNumber(signal)))));
+  }
+
+  /** Starts `encstream <args>` with `env` added to this process's environment. */
+  static async start(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliProcess> {
+    const child = spawn(process.execPath, await commandLine(args), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    return new CliProcess(child);
   }
 
   /** Resolves with the first match of `pattern` in stderr; rejects after `timeoutMs` or when the process exits first. */
@@ -70,7 +92,7 @@ export class CliProcess {
 
 /** Starts `encstream receive ... --port 0` and resolves with the process and the port it bound. */
 export async function startReceiver(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ receiver: CliProcess; port: number }> {
-  const receiver = new CliProcess(["receive", "--bind", "127.0.0.1", "--port", "0", ...args], env);
+  const receiver = await CliProcess.start(["receive", "--bind", "127.0.0.1", "--port", "0", ...args], env);
   const match = await receiver.waitForStderr(/listening on [^\s]*:(\d+)/);
   return { receiver, port: Number(match[1]) };
 }
@@ -89,4 +111,8 @@ export function parseReceiveSummary(stderr: string): Record<string, number> {
   const samples = text.match(/\((\d+) samples at/);
   if (samples) figures.samples = Number(samples[1]);
   return figures;
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : signal === "SIGKILL" ? 9 : 0;
 }

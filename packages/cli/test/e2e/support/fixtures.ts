@@ -1,7 +1,10 @@
 import { join } from "node:path";
+import { parseEncodecConfig, type StreamingCodec } from "@encstream/codec";
+import { loadModelFiles } from "@encstream/codec/node";
 import { fileURLToPath } from "node:url";
 import { readWavFile } from "../../../src/audio/wav-input.js";
 import { WavFileWriter } from "../../../src/audio/wav-writer.js";
+import { createNodeStreamingCodec } from "../../../src/session/codec-session.js";
 
 const CODEC_FIXTURES = fileURLToPath(new URL("../../../../codec/test/fixtures/", import.meta.url));
 
@@ -24,4 +27,10 @@ export async function writeInputWav(path: string, source: string, seconds: numbe
   const writer = await WavFileWriter.create(path, { sampleRateHz: wav.sampleRateHz, channels: wav.audio.length });
   await writer.write(wav.audio.map((channel) => channel.slice(from, from + frames)));
   await writer.close();
+}
+
+/** The frame-exact streaming codec of a model folder, built as `receive` builds it (see createNodeStreamingCodec). */
+export async function loadStreaming(dir: string, cacheDir: string): Promise<StreamingCodec> {
+  const files = await loadModelFiles(dir);
+  return createNodeStreamingCodec(parseEncodecConfig(files.hfConfig, files.source), files.tensors, cacheDir);
 }

@@ -1,0 +1,50 @@
+import { execFileSync } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { makeTempDir } from "../helpers.js";
+import { CliProcess, cleanupCli, prepareCli, startReceiver } from "./support/cli-process.js";
+import { SPEECH_24K, TINY24_DIR, writeInputWav } from "./support/fixtures.js";
+
+/* `receive --play` through PortAudio (naudiodon2) on ALSA's null device, as a real process. */
+
+function alsaMissingReason(): string | undefined {
+  if (process.platform !== "linux") return `ALSA's null device exists on Linux only (this is ${process.platform})`;
+  try {
+    const cache = execFileSync("/sbin/ldconfig", ["-p"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return cache.includes("libasound.so.2") ? undefined : "libasound2 is not installed";
+  } catch {
+    return "ldconfig is not available to look for libasound2";
+  }
+}
+
+const skipReason = alsaMissingReason();
+if (skipReason !== undefined) console.warn(`receive --play test skipped: ${skipReason}`);
+
+let dir: string;
+let nullConfig: string;
+
+beforeAll(async () => {
+  await prepareCli();
+  dir = await makeTempDir("e2e-play");
+  nullConfig = join(dir, "asound-null.conf");
+  await writeFile(nullConfig, '</usr/share/alsa/alsa.conf>\npcm.!default { type plug slave.pcm "null" }\n');
+});
+
+afterAll(cleanupCli);
+
+describe.skipIf(skipReason !== undefined)("receive --play", () => {
+  test("plays a stream on ALSA's null device, then waits for another until --timeout seconds of silence", async () => {
+    const input = join(dir, "in.wav");
+    await writeInputWav(input, SPEECH_24K, 1);
+    const common = ["--model", TINY24_DIR, "--cache-dir", join(dir, "cache")];
+    const env = { ALSA_CONFIG_PATH: nullConfig };
+    // Playing, the receiver waits for further streams: --timeout ends it.
+    const { receiver, port } = await startReceiver([...common, "--play", "--timeout", "3", "--stream", "--stats"], env);
+    const sender = await CliProcess.start(["send", ...common, "--input", input, "--port", String(port), "--stream", "--no-lm"]);
+    expect(await sender.finish(), sender.stderr + receiver.stderr + receiver.stdout).toBe(0);
+    expect(await receiver.finish(), receiver.stderr + receiver.stdout).toBe(0);
+    expect(receiver.stdout).toMatch(/received 1\.00 s \(played\): 75 frames, 0\.0 % lost/);
+    expect(receiver.stderr).toMatch(/audio 1\.000 s \(24000 samples at 24000 Hz\), 1 stream\(s\)/);
+  });
+});
