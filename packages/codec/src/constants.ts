@@ -4,5 +4,5 @@ export const NORMALIZE_EPSILON = 1e-8;
 /** Largest number of samples per channel that one offline segment may have (about 10 minutes at 48 kHz); bounds allocations. */
 export const MAX_SEGMENT_SAMPLES = 30_000_000;
 
-/** Offline segments of equal length encoded or decoded together in one batch (bounds memory: 8 s of 48 kHz stereo). */
-export const MAX_BATCH_SEGMENTS = 8;
+/** Offline segments of equal length encoded or decoded together in one batch (bounds memory: 4 s of 48 kHz stereo). */
+export const MAX_BATCH_SEGMENTS = 4;

@@ -24,10 +24,12 @@ beforeAll(async () => {
     const body = readFileSync(fixturePath(`tiny48/${m[2]}`));
     res.writeHead(200, { "content-length": body.length }).end(body);
   });
+  server.keepAliveTimeout = 60_000; // the wasm loads between requests can outlast the 5 s default
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
 

@@ -59,11 +59,19 @@ async function fetchBytes(doFetch: typeof fetch, url: URL, maxBytes: number, opt
   let res: Response;
   try {
     res = await doFetch(url);
-  } catch (cause) {
-    throw new CodecError("download-failed", `${url}: request failed`, { cause });
+  } catch {
+    // One retry: a kept-alive connection the server closed meanwhile fails the first attempt.
+    try {
+      res = await doFetch(url);
+    } catch (cause) {
+      throw new CodecError("download-failed", `${url}: request failed`, { cause });
+    }
   }
-  if (optional && res.status === 404) return null;
-  if (!res.ok) throw new CodecError("download-failed", `${url}: HTTP ${res.status}`);
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    if (optional && res.status === 404) return null;
+    throw new CodecError("download-failed", `${url}: HTTP ${res.status}`);
+  }
   const declared = Number(res.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw new CodecError("bad-file", `${url}: ${declared} bytes is over the ${maxBytes}-byte limit`);
   const bytes = new Uint8Array(await res.arrayBuffer());
