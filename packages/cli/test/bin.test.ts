@@ -97,11 +97,15 @@ describe("the encstream bin", () => {
     const out = join(work, "speech.ecdc");
     const child = spawn(process.execPath, [bin, "encode", "--model", TINY24_DIR, "--cache-dir", cacheDir, TEST_24K_WAV, out], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
+    let interrupted = false;
     const code = await new Promise<number | null>((resolve) => {
       child.stderr.setEncoding("utf8").on("data", (text: string) => {
         stderr += text;
-        // Stop it mid-work: once the model is loaded and the audio is being read.
-        if (/encode: reading .*test_24k\.wav/.test(stderr) && child.exitCode === null) child.kill("SIGINT");
+        // One Ctrl-C mid-work: once the model is loaded and the audio is being read.
+        if (!interrupted && /encode: reading .*test_24k\.wav/.test(stderr)) {
+          interrupted = true;
+          child.kill("SIGINT");
+        }
       });
       const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
       child.on("close", (exit) => {
