@@ -149,7 +149,7 @@ describe("ArithmeticEncoder / ArithmeticDecoder against the reference coder", ()
         expect(bytes).toEqual(reference);
         expect(decode(bytes, c).symbols).toEqual(c.symbols);
       }),
-      { numRuns: 60, seed: 7 },
+      { numRuns: 30, seed: 7 },
     );
   });
 

@@ -31,5 +31,5 @@ export const LM_MAX_DIM = 4096;
 export const LM_MAX_LAYERS = 64;
 /** Upper bound on the number of codebooks accepted from a weights file. */
 export const LM_MAX_CODEBOOKS = 64;
-/** Upper bound on the attention context accepted, in frames. */
-export const LM_MAX_PAST_CONTEXT_FRAMES = 1 << 16;
+/** Upper bound on the attention context accepted, in frames (the published models use 262 and 525). */
+export const LM_MAX_PAST_CONTEXT_FRAMES = 4096;

@@ -122,7 +122,7 @@ describe("encodeCodesWithLm / decodeCodesWithLm", () => {
           expect(decodeCodesWithLm(bytes, LM[tiny]!, K, F)).toEqual(codes);
         },
       ),
-      { numRuns: 40, seed: 3 },
+      { numRuns: 25, seed: 3 },
     );
   });
 

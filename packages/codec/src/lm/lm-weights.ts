@@ -168,7 +168,7 @@ export function loadLmWeights(tensors: TensorMap, options: LoadLmWeightsOptions 
   }
   const dim = emb0.dims[1]!;
   const cardinality = emb0.dims[0]! - 1;
-  if (dim < 2 || dim > LM_MAX_DIM || dim % 2 !== 0) throw new CodecError("unsupported", `${source}: model width ${dim} must be even and in [2, ${LM_MAX_DIM}]`);
+  if (dim < 4 || dim > LM_MAX_DIM || dim % 2 !== 0) throw new CodecError("unsupported", `${source}: model width ${dim} must be even and in [4, ${LM_MAX_DIM}]`);
   if (cardinality < 2 || cardinality > 65536) throw new CodecError("unsupported", `${source}: codebook size ${cardinality} must be in [2, 65536]`);
 
   const numLayers = countIndexed(tensors, /^transformer\.layers\.(\d+)\./, LM_MAX_LAYERS, "layers", source);
