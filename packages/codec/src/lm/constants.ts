@@ -33,3 +33,6 @@ export const LM_MAX_LAYERS = 64;
 export const LM_MAX_CODEBOOKS = 64;
 /** Upper bound on the attention context accepted, in frames (the published models use 262 and 525). */
 export const LM_MAX_PAST_CONTEXT_FRAMES = 4096;
+
+/** Most frames one call codes; bounds the allocation made from a caller's or a file's count. */
+export const LM_MAX_FRAMES = 1 << 22;

@@ -2,7 +2,8 @@ import { CodecError, isCodecError } from "../errors.js";
 import { ArithmeticDecoder, ArithmeticEncoder } from "./arithmetic-coder.js";
 import { BitReader, BitWriter } from "./bit-io.js";
 import { crc16OfCodes } from "./internal/crc16.js";
-import { checkCodeMatrix, LM_MAX_FRAMES, pullFrames, pushFrames } from "./lm-coding.js";
+import { LM_MAX_FRAMES } from "./constants.js";
+import { checkCodeMatrix, pullFrames, pushFrames } from "./internal/code-frames.js";
 import type { LmWeights } from "./lm-weights.js";
 import { StreamingLm } from "./streaming-lm.js";
 

@@ -3,12 +3,12 @@ import * as dm from "./internal/det-math.js";
 import * as kn from "./internal/kernels.js";
 import { MatVecBank, type MatrixSpec } from "./internal/simd-matvec.js";
 import { AttentionCache } from "./internal/simd-attention.js";
+import type { LmWeights } from "./lm-weights.js";
 
 // Module-local copies of hot imported functions and constants (one lookup, not one per call).
 const { detCos, detGelu, detPow10000, detSin, detExp } = dm;
 const { layerNorm, softmax } = kn;
 const EPS = LM_LAYER_NORM_EPS;
-import type { LmWeights } from "./lm-weights.js";
 
 /**
  * The EnCodec language model run one frame at a time, with its streaming state (a key/value
@@ -16,11 +16,14 @@ import type { LmWeights } from "./lm-weights.js";
  * embedding). Each {@link StreamingLm.step} takes the previous frame's codes and returns, for
  * each of the first `numCodebooks` codebooks, a probability distribution over the next code.
  *
- * Deterministic: only IEEE-754 basic operations in a fixed order and the functions of
- * `internal/det-math.ts` are used, so every JavaScript engine produces bit-identical
- * probabilities for the same weights and inputs (see the README, "Language model").
+ * Deterministic: only correctly rounded IEEE-754 operations in a fixed, written-down order (the
+ * matrix products and attention in WebAssembly SIMD kernels or their bit-identical JavaScript
+ * twins) and the functions of `internal/det-math.ts`, so every JavaScript engine produces the
+ * same probabilities, bit for bit, for the same weights and inputs (see the README, "Language
+ * model").
  *
- * Not thread-safe; one instance per coder. Buffers are preallocated at construction.
+ * Not thread-safe; one instance per coder. Buffers are preallocated at construction (the
+ * model's matrices are copied once per loaded model into WebAssembly memory, where available).
  */
 export class StreamingLm {
   /** Codebooks this instance predicts (the first `numCodebooks` of the model). */
@@ -36,7 +39,7 @@ export class StreamingLm {
   private readonly invFreq: Float64Array;
   /** Per layer: ring of `past + 1` key/value slots (transposed), scratch vectors, kernels. */
   private readonly att: AttentionCache;
-  /** Number of valid cache rows (same for all layers) and the row the next write goes to. */
+  /** Valid past slots (the same for all layers), the slot of the current frame, frames since reset. */
   private cached = 0;
   private head = 0;
   private frame = 0;
