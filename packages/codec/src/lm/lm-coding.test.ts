@@ -161,6 +161,21 @@ describe("encodeCodesWithLm / decodeCodesWithLm", () => {
     expect(detected).toBe(true);
   });
 
+  test("property: arbitrary bytes decode to codes or a CodecError, never another error", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 48 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 6 }), (bytes, K, F) => {
+        try {
+          const codes = decodeCodesWithLm(bytes, LM.tiny48!, K, F);
+          expect(codes.length).toBe(K * F);
+          expect(codes.every((c) => c < 1024)).toBe(true);
+        } catch (e) {
+          expect(isCodecError(e), String(e)).toBe(true);
+        }
+      }),
+      { numRuns: 150, seed: 5 },
+    );
+  });
+
   test("misuse is a RangeError naming the parameter", () => {
     expect(() => encodeCodesWithLm([1, 2, 3], LM.tiny24!, 2)).toThrow(/^codes must hold numCodebooks/);
     expect(() => encodeCodesWithLm([1, 1024], LM.tiny24!, 2)).toThrow(/^codes\[1\] must be an integer in \[0, 1024\)/);

@@ -136,6 +136,23 @@ describe("LmStreamEncoder / LmStreamDecoder", () => {
     expect(dec.decode(payloads[20]!, 1).kind).toBe("decoded");
   });
 
+  test("property: arbitrary payloads decode, wait for a keyframe, or throw a CodecError", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 24 }), { maxLength: 8 }), (payloads) => {
+        const dec = new LmStreamDecoder(LM48, 4);
+        for (const p of payloads) {
+          try {
+            const r = dec.decode(p, 2);
+            if (r.kind === "decoded") expect(r.codes.length).toBe(8);
+          } catch (e) {
+            expect(isCodecError(e), String(e)).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 100, seed: 9 },
+    );
+  });
+
   test("requestKeyframe() makes the next payload a keyframe", () => {
     const enc = new LmStreamEncoder(LM24, 2, { keyframeIntervalFrames: 100 });
     const c = Uint16Array.of(1, 2);
