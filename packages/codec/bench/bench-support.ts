@@ -1,45 +1,12 @@
-// Helpers for bench/run.ts: a WAV reader, seeded random weights for a config, a safetensors writer.
-import { readFileSync } from "node:fs";
+// Helpers for bench/run.ts: seeded random weights for a config, a safetensors writer (the WAV reader is test/support/wav.ts).
+import { mulberry32 } from "../src/internal/mulberry32.js";
 import { describeArchitecture } from "../src/model/architecture.js";
 import type { EncodecConfig } from "../src/config.js";
 import type { RawTensor, TensorMap } from "../src/weights/raw-tensor.js";
 
-/** Read a 16-bit PCM WAV file as planar float32 (int16 / 32768). */
-export function readWav16(file: string): { sampleRateHz: number; channels: Float32Array[] } {
-  const b = readFileSync(file);
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (b.toString("latin1", 0, 4) !== "RIFF" || b.toString("latin1", 8, 12) !== "WAVE") throw new Error(`${file}: not a WAV file`);
-  let pos = 12;
-  let channels = 0;
-  let rate = 0;
-  while (pos + 8 <= b.length) {
-    const id = b.toString("latin1", pos, pos + 4);
-    const size = v.getUint32(pos + 4, true);
-    if (id === "fmt ") {
-      if (v.getUint16(pos + 8, true) !== 1 || v.getUint16(pos + 22, true) !== 16) throw new Error(`${file}: not 16-bit PCM`);
-      channels = v.getUint16(pos + 10, true);
-      rate = v.getUint32(pos + 12, true);
-    } else if (id === "data") {
-      const frames = Math.floor(Math.min(size, b.length - pos - 8) / (2 * channels));
-      const out = Array.from({ length: channels }, () => new Float32Array(frames));
-      for (let i = 0; i < frames; i++) for (let c = 0; c < channels; c++) out[c]![i] = v.getInt16(pos + 8 + 2 * (i * channels + c), true) / 32768;
-      return { sampleRateHz: rate, channels: out };
-    }
-    pos += 8 + size + (size & 1);
-  }
-  throw new Error(`${file}: no data chunk`);
-}
-
-/** A small seeded PRNG (mulberry32) with a normal sampler. */
+/** A seeded uniform PRNG (mulberry32) with a normal sampler. */
 export function rng(seed: number): { uniform: () => number; normal: () => number } {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
   return { uniform, normal };
 }

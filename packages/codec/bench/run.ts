@@ -20,7 +20,8 @@ import type { OrtRuntime, OrtSessionOptions } from "../src/runtime/ort-types.js"
 import { loadEncodec, nodeSessionOptions } from "../src/node/encodec-node.js";
 import { FileGraphCache } from "../src/node/file-graph-cache.js";
 import { readSafetensors } from "../src/weights/safetensors.js";
-import { randomWeights, readWav16, sampleCodebooks, writeSafetensors } from "./bench-support.js";
+import { readWav16 } from "../test/support/wav.js";
+import { randomWeights, sampleCodebooks, writeSafetensors } from "./bench-support.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);

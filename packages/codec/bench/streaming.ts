@@ -30,7 +30,8 @@ import { StreamingCodec } from "../src/streaming/streaming-codec.js";
 import type { TensorMap } from "../src/weights/raw-tensor.js";
 import { loadGoldenFixture } from "../test/support/fixtures.js";
 import { joinPlanar, snrDb } from "../test/support/streaming-support.js";
-import { randomWeights, readWav16, sampleCodebooks } from "./bench-support.js";
+import { readWav16 } from "../test/support/wav.js";
+import { randomWeights, sampleCodebooks } from "./bench-support.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);

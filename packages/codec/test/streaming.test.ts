@@ -16,7 +16,8 @@ import { createStreamEncoder } from "../src/streaming/stream-encoder.js";
 import type { CodeBlock, StreamFrame } from "../src/streaming/stream-types.js";
 import { StreamingCodec } from "../src/streaming/streaming-codec.js";
 import { loadGoldenFixture } from "./support/fixtures.js";
-import { joinPlanar, maxAbsDiffRange, readWavFixture, rms, seededRandom } from "./support/streaming-support.js";
+import { mulberry32 } from "../src/internal/mulberry32.js";
+import { joinPlanar, maxAbsDiffRange, readWavFixture, rms } from "./support/streaming-support.js";
 
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.wasm.wasmPaths = `${path.dirname(createRequire(import.meta.url).resolve("onnxruntime-web"))}/`;
@@ -43,7 +44,7 @@ afterAll(() => console.log(`streaming measurements:\n${measured.join("\n")}`));
 
 /** Push `audio` in seeded random pieces (0 to ~3000 samples, many tiny) and end the stream. */
 async function streamEncode(encoder: Awaited<ReturnType<typeof createStreamEncoder>>, audio: Float32Array, seed: number): Promise<StreamFrame[]> {
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const frames: StreamFrame[] = [];
   for (let pos = 0; pos < audio.length; ) {
     const r = rnd();
@@ -116,7 +117,7 @@ describe.each(RUNTIMES)("tiny24 frame-exact streaming on %s", (rtName, runtime) 
     expect(same).toBeGreaterThanOrEqual(codesBound(bw));
 
     // decode the streamed codes in blocks of 1–4 frames; compare with offline decode of the same codes
-    const rnd = seededRandom(7 + i);
+    const rnd = mulberry32(7 + i);
     const blocks: CodeBlock[] = [];
     for (let j = 0; j < frames.length; ) {
       const n = Math.min(frames.length - j, 1 + Math.floor(rnd() * 4));

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { AC_EXHAUSTED, AC_NO_SYMBOL, ArithmeticDecoder, ArithmeticEncoder } from "./arithmetic-coder.js";
 import { BitReader, BitWriter } from "./bit-io.js";
-import { mulberry32 } from "./internal/random-lm.js";
+import { mulberry32 } from "../internal/mulberry32.js";
 import { buildQuantizedCdf } from "./quantized-cdf.js";
 
 const RANGE = 2 ** 24;

@@ -5,7 +5,8 @@ import { describe, expect, test } from "vitest";
 import { isCodecError } from "../errors.js";
 import { readSafetensors } from "../weights/safetensors.js";
 import { crc16 } from "./internal/crc16.js";
-import { markovCodes, mulberry32 } from "./internal/random-lm.js";
+import { mulberry32 } from "../internal/mulberry32.js";
+import { markovCodes } from "./internal/random-lm.js";
 import { loadLmWeights } from "./lm-weights.js";
 import { LmStreamDecoder, LmStreamEncoder, type LmStreamOptions } from "./lm-stream.js";
 

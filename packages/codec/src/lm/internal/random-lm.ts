@@ -1,3 +1,4 @@
+import { mulberry32 } from "../../internal/mulberry32.js";
 import type { RawTensor, TensorMap } from "../../weights/raw-tensor.js";
 
 /** Shape of a language model to generate. */
@@ -11,18 +12,6 @@ export interface RandomLmShape {
 
 /** The published models' shape: dim 200, 5 layers, hidden 800, 32 codebooks of 1024. */
 export const FULL_SIZE_LM: RandomLmShape = { dim: 200, numLayers: 5, hiddenDim: 800, numCodebooks: 32, cardinality: 1024 };
-
-/** Small deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Seeded random LM tensors with the `LMModel` state-dict names, initialized like PyTorch's

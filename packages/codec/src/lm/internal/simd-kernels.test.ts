@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { mulberry32 } from "./random-lm.js";
+import { mulberry32 } from "../../internal/mulberry32.js";
 import { AttentionCache, attentionScoresJs, attentionValuesJs } from "./simd-attention.js";
 import { MatVecBank, matVecF32Js } from "./simd-matvec.js";
 
