@@ -1,7 +1,7 @@
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { parseEncodecConfig, type EncodecConfig } from "../config.js";
-import { EncodecModel } from "../runtime/encodec-model.js";
+import { EncodecModel, type EncodecModelOptions } from "../runtime/encodec-model.js";
 import type { OrtSessionOptions } from "../runtime/ort-types.js";
 import type { DeriveConfigHints } from "../weights/derive-config.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
@@ -64,6 +64,18 @@ export function nodeSessionOptions(options: LoadEncodecOptions = {}): OrtSession
  * @throws RangeError / TypeError for bad options
  */
 export async function loadEncodec(spec: EncodecModelSpec, options: LoadEncodecOptions = {}): Promise<EncodecModel> {
+  return EncodecModel.create(await nodeCreateOptions(spec, options));
+}
+
+/**
+ * The creation options for `spec` on `onnxruntime-node` shared by {@link loadEncodec} and
+ * `loadStreamingCodec`: config and weights read (or taken from `spec`), the file graph cache
+ * under `<cacheDir>/graphs` unless `cacheGraphs` is false, {@link nodeSessionOptions} and the
+ * preload bandwidths. Internal (not re-exported from the package).
+ *
+ * @throws CodecError from reading the files; TypeError for a bad `spec`; RangeError / TypeError for bad options
+ */
+export async function nodeCreateOptions(spec: EncodecModelSpec, options: LoadEncodecOptions): Promise<EncodecModelOptions> {
   let config: EncodecConfig;
   let tensors: TensorMap;
   if (typeof spec === "string") {
@@ -78,12 +90,12 @@ export async function loadEncodec(spec: EncodecModelSpec, options: LoadEncodecOp
   }
   const cacheGraphs = options.cacheGraphs ?? true;
   const graphCache = cacheGraphs ? new FileGraphCache(path.join(options.cacheDir ?? defaultCacheDir(), "graphs")) : undefined;
-  return EncodecModel.create({
+  return {
     config,
     tensors,
     runtime: ort,
     sessionOptions: nodeSessionOptions(options),
     ...(graphCache ? { graphCache } : {}),
     ...(options.preloadBandwidthsKbps ? { preloadBandwidthsKbps: options.preloadBandwidthsKbps } : {}),
-  });
+  };
 }
