@@ -1,18 +1,15 @@
 // Runs the example of the README's "Language model" section (its first ```js block) as a module,
 // with its "@encstream/codec" import pointed at the sources, on the tiny 24 kHz test LM, and
 // checks that it prints the ```text block that follows it.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { format } from "node:util";
-import { afterEach, expect, test, vi } from "vitest";
+import { expect, test } from "vitest";
+import { packageDir, runExampleModule } from "../../test/support/readme-example.js";
 
-const packageDir = fileURLToPath(new URL("../..", import.meta.url));
 const readme = await readFile(path.join(packageDir, "README.md"), "utf8");
 const section = readme.slice(readme.indexOf("## Language model"));
 const match = /```js\n([\s\S]*?)```[\s\S]*?```text\n([\s\S]*?)```/.exec(section);
-
-afterEach(() => vi.restoreAllMocks());
 
 test("the README's language-model example runs on the tiny LM and prints what the README shows", async () => {
   expect(readme).toContain("## Language model");
@@ -20,20 +17,11 @@ test("the README's language-model example runs on the tiny LM and prints what th
   const [, code, expected] = match as unknown as [string, string, string];
   expect(code).toContain('from "@encstream/codec"');
   expect(code).toContain('"./encodec_lm_24khz-1608e3c0.th"');
-  await mkdir(path.join(packageDir, ".tmp"), { recursive: true });
-  const dir = await mkdtemp(path.join(packageDir, ".tmp", "readme-lm-"));
-  const file = path.join(dir, "example.mts");
   const tinyLm = fileURLToPath(new URL("../../test/fixtures/tiny24/lm.th", import.meta.url));
   const index = pathToFileURL(fileURLToPath(new URL("../index.ts", import.meta.url))).href;
-  await writeFile(file, code.replace('"./encodec_lm_24khz-1608e3c0.th"', JSON.stringify(tinyLm)).replace('from "@encstream/codec"', `from ${JSON.stringify(index)}`));
-  const lines: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-    lines.push(format(...args));
-  });
-  try {
-    await import(/* @vite-ignore */ pathToFileURL(file).href);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-  expect(lines.join("\n")).toBe(expected.trimEnd());
+  const printed = await runExampleModule(
+    code.replace('"./encodec_lm_24khz-1608e3c0.th"', JSON.stringify(tinyLm)).replace('from "@encstream/codec"', `from ${JSON.stringify(index)}`),
+    { tmpPrefix: "readme-lm-" },
+  );
+  expect(printed).toBe(expected.trimEnd());
 });
