@@ -140,6 +140,7 @@ interface StreamFormat {
 
 interface JitterTotals {
   late: number;
+  discarded: number;
   duplicate: number;
   tooFarAhead: number;
   lost: number;
@@ -208,7 +209,7 @@ export class ReceiverSession {
   readonly #waker = new Waker();
   readonly #capacity: number;
   readonly #ended = new Set<number>();
-  readonly #finishedTotals: JitterTotals = { late: 0, duplicate: 0, tooFarAhead: 0, lost: 0, underruns: 0, resyncs: 0 };
+  readonly #finishedTotals: JitterTotals = { late: 0, discarded: 0, duplicate: 0, tooFarAhead: 0, lost: 0, underruns: 0, resyncs: 0 };
   readonly #window: { atMs: number; bytes: number }[] = [];
   #current: IncomingStream | undefined;
   #candidate: { id: number; messages: { message: ReassembledMessage; header: PayloadHeader; arrivalMs: number }[]; restart: boolean } | undefined;
@@ -250,7 +251,9 @@ export class ReceiverSession {
       expired: reasm.expired,
       played: this.#played + (cur?.played ?? 0),
       concealed,
-      lost: t.lost + (j.lost ?? 0) + this.#fillsLost + (cur?.fillsLost ?? 0),
+      // Units the buffer discarded (they arrived, but fell out of its window while it prefilled)
+      // are concealed by the gap fills; they were not lost on the way.
+      lost: t.lost + (j.lost ?? 0) + this.#fillsLost + (cur?.fillsLost ?? 0) - t.discarded - (j.discarded ?? 0),
       late: t.late + (j.late ?? 0),
       undecodable: this.#undecodable + (cur?.undecodable ?? 0),
       tooFarAhead: t.tooFarAhead + (j.tooFarAhead ?? 0),
@@ -477,11 +480,25 @@ export class ReceiverSession {
       }
       stream.nextTickMs += stream.unitMs;
       await this.#play(stream, popped);
+      // Catch up: a gapless run longer than the prefill (the stream encoder's startup frames
+      // come out together; a stall on the path releases a burst) is played down to the prefill
+      // at once, so the delay returns to the buffer's instead of keeping the burst's.
+      while (!stream.done && this.#excess(stream)) {
+        const next = stream.jitter.pop({ draining });
+        if (next.kind === "empty") break;
+        await this.#play(stream, next);
+      }
       if (stream.done) {
         await this.#endStream(stream);
         if (this.#options.exitOnEnd ?? true) return "end";
       }
     }
+  }
+
+  /** True when the buffer holds more units than the prefill, with no hole among them. */
+  #excess(stream: IncomingStream): boolean {
+    const { heldFrames, depthFrames } = stream.jitter.stats;
+    return heldFrames > this.#options.bufferFrames && heldFrames === depthFrames;
   }
 
   /** Decodes or conceals one popped unit (filling any gap before it) and writes its audio. */
@@ -566,6 +583,7 @@ export class ReceiverSession {
       const j = stream.jitter.stats;
       const t = this.#finishedTotals;
       t.late += j.late;
+      t.discarded += j.discarded;
       t.duplicate += j.duplicate;
       t.tooFarAhead += j.tooFarAhead;
       t.lost += j.lost;

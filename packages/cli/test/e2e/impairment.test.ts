@@ -62,7 +62,7 @@ async function impairedRun(name: string, seed: number, sendArgs: string[], recei
   }
 }
 
-describe("send → 20 % loss, reordering, duplication, jitter → receive", () => {
+describe.concurrent("send → 20 % loss, reordering, duplication, jitter → receive", () => {
   test("--stream: exact length, arrived frames decode bit-identically, stats agree with the relay", async () => {
     const audio = (await readWavFile(input, { sampleRateHz: 24_000, channels: 1 })).audio;
     const length = audio[0]!.length;

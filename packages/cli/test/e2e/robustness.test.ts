@@ -75,7 +75,7 @@ function junkDatagrams(seed: number, count: number): Uint8Array[] {
   return out;
 }
 
-describe("a stream survives the outside world", () => {
+describe.concurrent("a stream survives the outside world", () => {
   test("junk datagrams (random bytes, wrong lengths, huge total_length, bad payloads) are counted, dropped, and change nothing", async () => {
     const output = join(dir, "junk.wav");
     const { receiver, port } = await startReceiver([...common(), "--stream", "--output", output, "--sample-format", "f32", "--stats", "--timeout", "10", "--buffer-size", "16"]);

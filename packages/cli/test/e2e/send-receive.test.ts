@@ -53,7 +53,7 @@ async function stream(name: string, model: string, input: string, sendArgs: stri
   return { receiver, sender, wav: await readWavFile(output), summary: parseReceiveSummary(receiver.stderr) };
 }
 
-describe("send → receive over loopback, no loss", () => {
+describe.concurrent("send → receive over loopback, no loss", () => {
   test("24 kHz chunked: bit-identical to the offline chunk/encode/decode/overlap-add, input length, no concealment", async () => {
     const { wav, summary, receiver } = await stream("chunked24", TINY24_DIR, input24, ["--no-lm", "--bandwidth", "6", "--overlap", "25"], ["--buffer-size", "2"]);
     const audio = (await readWavFile(input24, { sampleRateHz: 24_000, channels: 1 })).audio;
@@ -68,7 +68,7 @@ describe("send → receive over loopback, no loss", () => {
   });
 
   test("24 kHz --stream: bit-identical to the frame-by-frame streaming decode of the same frames", async () => {
-    const { wav, summary } = await stream("stream24", TINY24_DIR, input24, ["--stream", "--no-lm", "--bandwidth", "12"], ["--stream", "--buffer-size", "4"]);
+    const { wav, summary } = await stream("stream24", TINY24_DIR, input24, ["--stream", "--no-lm", "--bandwidth", "12"], ["--stream", "--buffer-size", "16"]);
     const audio = (await readWavFile(input24, { sampleRateHz: 24_000, channels: 1 })).audio;
     const frames = await encodeStream(streaming24, audio, 12);
     const reference = await decodeStream(streaming24, frames, { length: audio[0]!.length });

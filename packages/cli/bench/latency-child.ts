@@ -1,0 +1,52 @@
+/**
+ * One side of bench/latency.ts, in its own process (so its CPU time is its own):
+ *   tsx bench/latency-child.ts receive|send <encstream arguments...>
+ * runs runReceive / runSend with hooks that record when each unit's audio was complete at the
+ * sender (its capture time) and when every block of audio was handed to the output (receiver), as
+ * epoch milliseconds
+ * (performance.timeOrigin + performance.now(), comparable across processes on one machine), and
+ * the process's CPU time while streaming. Prints `PORT <n>` once listening (receiver) and a final
+ * `RESULT <json>` line on stdout.
+ */
+import { Writable } from "node:stream";
+import { runReceive } from "../src/commands/receive.js";
+import { runSend } from "../src/commands/send.js";
+import { parseCommandLine } from "../src/options.js";
+
+const epoch = (ms: number) => performance.timeOrigin + ms;
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
+const [role, ...args] = process.argv.slice(2);
+const parsed = parseCommandLine([role as string, ...args]);
+const io = { stdout: quiet, stderr: process.stderr, signal: new AbortController().signal };
+
+if (parsed.command === "receive") {
+  const blocks: [number, number, number][] = [];
+  let cpuAtStart = 0;
+  const result = await runReceive(parsed.options, io, {
+    onListening: (_address, port) => {
+      cpuAtStart = cpuMs();
+      process.stdout.write(`PORT ${port}\n`);
+    },
+    onPlayed: (b) => blocks.push([b.startSample, b.samples, epoch(b.atMs)]),
+  });
+  const s = result.stats;
+  process.stdout.write(
+    `RESULT ${JSON.stringify({ blocks, cpuMs: cpuMs() - cpuAtStart, unitMs: s.unitMs, underruns: s.underruns, concealed: s.concealed, late: s.late, samples: s.samplesOut })}\n`,
+  );
+} else if (parsed.command === "send") {
+  let cpuAtStart = 0;
+  const units: [number, number, number][] = [];
+  const result = await runSend(parsed.options, io, {
+    onStart: () => {
+      cpuAtStart = cpuMs();
+    },
+    onUnitSent: (u) => units.push([u.startSample, u.endSample, epoch(u.capturedAtMs)]),
+  });
+  process.stdout.write(`RESULT ${JSON.stringify({ units, cpuMs: cpuMs() - cpuAtStart, durationS: result.durationS })}\n`);
+} else {
+  throw new Error(`latency-child: expected receive or send, got ${String(role)}`);
+}

@@ -1,0 +1,218 @@
+/**
+ * End-to-end latency of `encstream send` → loopback UDP → `encstream receive`: for every unit
+ * (a 320-sample frame with --stream, a chunk otherwise), the time from its capture at the sender
+ * (when its last sample was in: the sender releases its input at real time, as a microphone
+ * would) to its playout at the receiver (when the output first holds all of it but the overlap
+ * the next chunk crossfades), as median and p99, at --buffer-size 1, 4 and 16.
+ *
+ * Beside it, from the same run: the theoretical buffer delay (--buffer-size P × the unit's
+ * duration, the jitter buffer's prefill) and the ratio measured / theoretical; what the median
+ * adds to the (P − 1) units the first unit waits for the prefill's last (codec and scheduling
+ * time); and the CPU time of each side while streaming, as a share of the audio's duration
+ * (100 % = one core busy the whole time).
+ *
+ * Models: the tiny 24 kHz test model and the full-size encodec_24khz architecture with seeded
+ * random weights (written once to a temporary folder), each with --stream and with 250 ms
+ * chunks. Sender and receiver run as separate processes (tsx), so the CPU figures are per side.
+ *
+ * Run: npx tsx bench/latency.ts [--quick] [--no-full]
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describeArchitecture, parseEncodecConfig, publishedHfConfig } from "@encstream/codec";
+import { readWavFile } from "../src/audio/wav-input.js";
+import { WavFileWriter } from "../src/audio/wav-writer.js";
+
+const CHILD = fileURLToPath(new URL("./latency-child.ts", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("../../codec/test/fixtures/", import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const SECONDS = quick ? 3 : 8;
+const BUFFERS = [1, 4, 16];
+
+interface Side {
+  stdout: string;
+  stderr: string;
+  exited: Promise<number | null>;
+  line: (prefix: string) => Promise<string>;
+}
+
+function startChild(argv: string[]): Side {
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+  const side: Side = {
+    stdout: "",
+    stderr: "",
+    exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
+    line: (prefix) =>
+      new Promise((resolve, reject) => {
+        const look = () => {
+          const found = side.stdout.split("\n").find((l) => l.startsWith(prefix));
+          if (found !== undefined) {
+            resolve(found.slice(prefix.length));
+            return true;
+          }
+          return false;
+        };
+        if (look()) return;
+        child.stdout.on("data", () => look());
+        void side.exited.then(() => look() || reject(new Error(`child exited without ${prefix}\n${side.stderr.slice(-3000)}`)));
+      }),
+  };
+  child.stdout.setEncoding("utf8").on("data", (t: string) => (side.stdout += t));
+  child.stderr.setEncoding("utf8").on("data", (t: string) => (side.stderr += t));
+  return side;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+interface Run {
+  readonly name: string;
+  readonly model: string;
+  readonly framing: string[];
+  readonly sampleRateHz: number;
+  /** Samples of a unit the next one crossfades (chunked), so its output waits for the next unit. */
+  readonly overlapSamples: number;
+}
+
+async function measure(run: Run, buffer: number, input: string, cache: string) {
+  const common = ["--model", run.model, "--cache-dir", cache, "--no-lm", "--bandwidth", "6", ...run.framing];
+  const receiver = startChild(["receive", ...common, "--bind", "127.0.0.1", "--port", "0", "--output", join(cache, "..", "out.wav"), "--buffer-size", String(buffer), "--timeout", "30"]);
+  const port = Number(await receiver.line("PORT "));
+  const sender = startChild(["send", ...common, "--input", input, "--port", String(port)]);
+  const [s, r] = await Promise.all([sender.line("RESULT "), receiver.line("RESULT ")]);
+  await Promise.all([sender.exited, receiver.exited]);
+  const sent = JSON.parse(s) as { units: [number, number, number][]; cpuMs: number; durationS: number };
+  const got = JSON.parse(r) as { blocks: [number, number, number][]; cpuMs: number; unitMs: number; underruns: number; concealed: number; late: number };
+  // A unit is played by the first block that takes the output past it (less the overlap the next
+  // chunk crossfades; the last unit's tail comes with the final flush).
+  const total = Math.max(...sent.units.map(([, end]) => end));
+  const latencies: number[] = [];
+  let b = 0;
+  let outEnd = 0;
+  for (const [, end, capturedAtMs] of [...sent.units].sort((x, y) => x[1] - y[1])) {
+    const need = end === total ? end : end - run.overlapSamples;
+    while (b < got.blocks.length && outEnd < need) {
+      outEnd = got.blocks[b]![0] + got.blocks[b]![1];
+      b++;
+    }
+    if (outEnd < need) break;
+    latencies.push(got.blocks[b - 1]![2] - capturedAtMs);
+  }
+  latencies.sort((x, y) => x - y);
+  const theoretical = buffer * got.unitMs;
+  const median = quantile(latencies, 0.5);
+  return {
+    median,
+    p99: quantile(latencies, 0.99),
+    theoretical,
+    ratio: median / theoretical,
+    // The first unit plays when the prefill's last one arrives, (P − 1) units later: the rest is codec and scheduling.
+    excess: median - (buffer - 1) * got.unitMs,
+    senderCpu: (100 * sent.cpuMs) / (sent.durationS * 1000),
+    receiverCpu: (100 * got.cpuMs) / (sent.durationS * 1000),
+    underruns: got.underruns,
+    concealed: got.concealed,
+    late: got.late,
+    units: latencies.length,
+  };
+}
+
+/** The full-size encodec_24khz architecture with seeded random weights, as a model folder. */
+async function writeFullSizeModel(dir: string): Promise<void> {
+  if (existsSync(join(dir, "model.safetensors"))) return;
+  await mkdir(dir, { recursive: true });
+  const json = publishedHfConfig("encodec_24khz");
+  const arch = describeArchitecture(parseEncodecConfig(json));
+  let state = 12_345;
+  const uniform = () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state / 4_294_967_296;
+  };
+  const header: Record<string, unknown> = {};
+  const blobs: Float32Array[] = [];
+  let offset = 0;
+  const fanIn = (dims: readonly number[]) => (dims.length >= 3 ? (dims[1] as number) * (dims[2] as number) : (dims[1] ?? dims[0] ?? 1));
+  const vNorms = new Map<string, Float32Array>();
+  const ordered = arch.tensors.filter((t) => t.role === "parameter").sort((a, b) => (a.name.endsWith("weight_g") ? 1 : 0) - (b.name.endsWith("weight_g") ? 1 : 0));
+  for (const t of ordered) {
+    const n = t.dims.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    if (t.name.endsWith(".weight_g")) {
+      data.set(vNorms.get(t.name.replace(/_g$/, "_v")) ?? new Float32Array(n).fill(1));
+    } else if (t.name.endsWith("codebook.embed")) {
+      for (let i = 0; i < n; i++) data[i] = 2 * uniform() - 1;
+    } else if (t.name.endsWith(".norm.weight")) {
+      data.fill(1);
+    } else if (!t.name.endsWith(".norm.bias")) {
+      const bound = 1 / Math.sqrt(t.name.includes(".lstm.") ? (t.dims[0] as number) / 4 : fanIn(t.dims));
+      for (let i = 0; i < n; i++) data[i] = (2 * uniform() - 1) * bound;
+      if (t.name.endsWith(".weight_v")) {
+        const rows = t.dims[0] as number;
+        const per = n / rows;
+        const norms = new Float32Array(rows);
+        for (let r = 0; r < rows; r++) norms[r] = Math.hypot(...data.subarray(r * per, (r + 1) * per));
+        vNorms.set(t.name, norms);
+      }
+    }
+    header[t.name] = { dtype: "F32", shape: t.dims, data_offsets: [offset, offset + data.byteLength] };
+    offset += data.byteLength;
+    blobs.push(data);
+  }
+  let text = JSON.stringify(header);
+  text += " ".repeat((8 - (text.length % 8)) % 8);
+  const head = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + head.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  let at = 8 + head.length;
+  for (const blob of blobs) {
+    out.set(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength), at);
+    at += blob.byteLength;
+  }
+  await writeFile(join(dir, "model.safetensors"), out);
+  await writeFile(join(dir, "config.json"), JSON.stringify(json, null, 2));
+}
+
+const work = await mkdtemp(join(tmpdir(), "encstream-latency-"));
+try {
+  const cache = join(work, "cache");
+  const input = join(work, "in.wav");
+  const speech = await readWavFile(join(FIXTURES, "audio", "test_24k.wav"));
+  const writer = await WavFileWriter.create(input, { sampleRateHz: 24_000, channels: 1 });
+  await writer.write(speech.audio.map((channel) => channel.slice(24_000, 24_000 * (1 + SECONDS))));
+  await writer.close();
+
+  const runs: Run[] = [
+    { name: "tiny 24 kHz, --stream (13.3 ms frames)", model: join(FIXTURES, "tiny24"), framing: ["--stream"], sampleRateHz: 24_000, overlapSamples: 0 },
+    { name: "tiny 24 kHz, chunked (250 ms, hop 187.5 ms)", model: join(FIXTURES, "tiny24"), framing: ["--overlap", "25"], sampleRateHz: 24_000, overlapSamples: 1500 },
+  ];
+  if (!args.includes("--no-full")) {
+    const full = join(tmpdir(), "encstream-bench-encodec24-random");
+    await writeFullSizeModel(full);
+    runs.push(
+      { name: "full-size 24 kHz (random weights), chunked (250 ms, hop 187.5 ms)", model: full, framing: ["--overlap", "25"], sampleRateHz: 24_000, overlapSamples: 1500 },
+      { name: "full-size 24 kHz (random weights), --stream", model: full, framing: ["--stream"], sampleRateHz: 24_000, overlapSamples: 0 },
+    );
+  }
+  console.log(`latency from capture (sender) to output (receiver), ${SECONDS} s of speech at 6 kbps, no LM, loopback; CPU = share of one core over the audio's duration`);
+  for (const run of runs) {
+    console.log(`\n${run.name}`);
+    for (const buffer of BUFFERS) {
+      const m = await measure(run, buffer, input, cache);
+      console.log(
+        `  --buffer-size ${String(buffer).padStart(2)}: median ${m.median.toFixed(1).padStart(7)} ms  p99 ${m.p99.toFixed(1).padStart(7)} ms  ` +
+          `buffer delay ${m.theoretical.toFixed(1).padStart(7)} ms  ratio ${m.ratio.toFixed(2)}  over (P-1) units ${m.excess.toFixed(1).padStart(6)} ms  ` +
+          `CPU sender ${m.senderCpu.toFixed(0).padStart(3)} %  receiver ${m.receiverCpu.toFixed(0).padStart(3)} %  ` +
+          `(${m.units} units, ${m.underruns} underruns, ${m.concealed} concealed, ${m.late} late)`,
+      );
+    }
+  }
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
