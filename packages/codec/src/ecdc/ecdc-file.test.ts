@@ -1,25 +1,14 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { CodecError, isCodecError } from "../errors.js";
+import { CodecError } from "../errors.js";
 import { readSafetensors } from "../weights/safetensors.js";
 import { readEcdc, writeEcdc, type EcdcFile } from "./ecdc-file.js";
 import { encodeEcdcHeader, parseEcdcHeader } from "./ecdc-header.js";
 import { ECDC_MODEL_LAYOUTS, planSegments } from "./segments.js";
+import { codecError } from "../../test/support/codec-error.js";
+import { fixtureBytes } from "../../test/support/fixtures.js";
 
-const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
-const vectors = { tiny24: readSafetensors(fixture("tiny24/vectors.safetensors")), tiny48: readSafetensors(fixture("tiny48/vectors.safetensors")) };
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(isCodecError(e), String(e)).toBe(true);
-    return e as CodecError;
-  }
-  throw new Error("expected a CodecError");
-}
+const vectors = { tiny24: readSafetensors(fixtureBytes("tiny24/vectors.safetensors")), tiny48: readSafetensors(fixtureBytes("tiny48/vectors.safetensors")) };
 
 /** The header of a 24 kHz file of 36000 samples at 8 codebooks, byte for byte as the reference writes it. */
 const HEADER_24K = Uint8Array.of(
@@ -34,7 +23,7 @@ describe("readEcdc / writeEcdc golden files", () => {
     ["tiny24", 1, 8],
     ["tiny48", 3, 4],
   ] as const)("%s bw6_nolm.ecdc decodes to codes_bw6_0_seg* (and scales) exactly and re-encodes to the same bytes", (tiny, segments, nc) => {
-    const bytes = fixture(`${tiny}/bw6_nolm.ecdc`);
+    const bytes = fixtureBytes(`${tiny}/bw6_nolm.ecdc`);
     const file = readEcdc(bytes, "bw6_nolm.ecdc");
     expect(file.numCodebooks).toBe(nc);
     expect(file.segments).toHaveLength(segments);
@@ -65,7 +54,7 @@ describe("readEcdc / writeEcdc golden files", () => {
 
   test("the 24 kHz header is the reference's, byte for byte", () => {
     expect(encodeEcdcHeader({ modelName: "encodec_24khz", audioLength: 36000, numCodebooks: 8, useLm: false })).toEqual(HEADER_24K);
-    expect(fixture("tiny24/bw6_nolm.ecdc").subarray(0, HEADER_24K.length)).toEqual(HEADER_24K);
+    expect(fixtureBytes("tiny24/bw6_nolm.ecdc").subarray(0, HEADER_24K.length)).toEqual(HEADER_24K);
     expect(parseEcdcHeader(HEADER_24K)).toEqual({ metadata: { modelName: "encodec_24khz", audioLength: 36000, numCodebooks: 8, useLm: false }, bodyOffset: 66 });
   });
 
@@ -76,7 +65,7 @@ describe("readEcdc / writeEcdc golden files", () => {
   });
 
   test.each(["tiny24", "tiny48"])("%s bw6_lm.ecdc: the header parses, readEcdc refuses it as needing the LM", (tiny) => {
-    const bytes = fixture(`${tiny}/bw6_lm.ecdc`);
+    const bytes = fixtureBytes(`${tiny}/bw6_lm.ecdc`);
     const { metadata, bodyOffset } = parseEcdcHeader(bytes, "bw6_lm.ecdc");
     expect(metadata.useLm).toBe(true);
     expect(metadata.numCodebooks).toBe(tiny === "tiny24" ? 8 : 4);
@@ -88,7 +77,7 @@ describe("readEcdc / writeEcdc golden files", () => {
 });
 
 describe("readEcdc bad input", () => {
-  const good = fixture("tiny48/bw6_nolm.ecdc");
+  const good = fixtureBytes("tiny48/bw6_nolm.ecdc");
 
   test("every truncation is a CodecError (never a read past the end)", () => {
     for (let cut = 0; cut < good.length; cut++) {
@@ -190,7 +179,7 @@ describe("writeEcdc", () => {
   });
 
   test("misuse throws RangeError/TypeError naming the field", () => {
-    const file = readEcdc(fixture("tiny48/bw6_nolm.ecdc"));
+    const file = readEcdc(fixtureBytes("tiny48/bw6_nolm.ecdc"));
     expect(() => writeEcdc({ ...file, segments: file.segments.slice(1) })).toThrow(/^segments must hold 3 segments/);
     expect(() => writeEcdc({ ...file, segments: file.segments.map((s) => ({ ...s, scale: null })) })).toThrow(/^segments\[0\]\.scale must be a number/);
     expect(() => writeEcdc({ ...file, segments: file.segments.map((s) => ({ ...s, codes: s.codes.subarray(1) })) })).toThrow(/^segments\[0\]\.codes must hold 4 × 150/);

@@ -1,18 +1,17 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { CodecError } from "../errors.js";
 import { loadModelFiles } from "../node/load-model-files.js";
 import { downloadFile } from "./download-file.js";
 import { startHubTestServer, type HubTestServer } from "./hub-test-server.js";
 import { pullModel, type PullProgress } from "./pull-model.js";
+import { fixtureBytes } from "../../test/support/fixtures.js";
 
-const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
-const files = { "config.json": fixture("tiny24/config.json"), "model.safetensors": fixture("tiny24/model.safetensors"), "lm.th": fixture("tiny24/lm.th") };
+const files = { "config.json": fixtureBytes("tiny24/config.json"), "model.safetensors": fixtureBytes("tiny24/model.safetensors"), "lm.th": fixtureBytes("tiny24/lm.th") };
 const REPO = "encstream/tiny24";
 const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 

@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { isCodecError, type CodecError } from "../errors.js";
@@ -11,22 +9,13 @@ import { decodeCodesWithLm, decodeCodesWithLmAt, encodeCodesWithLm } from "./lm-
 import { loadLmWeights, type LmWeights } from "./lm-weights.js";
 import { buildQuantizedCdf } from "./quantized-cdf.js";
 import { StreamingLm } from "./streaming-lm.js";
+import { codecError } from "../../test/support/codec-error.js";
+import { fixtureBytes } from "../../test/support/fixtures.js";
 
-const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
 const LM: Record<string, LmWeights> = {
-  tiny24: loadLmWeights(readSafetensors(fixture("tiny24/lm.safetensors"))),
-  tiny48: loadLmWeights(readSafetensors(fixture("tiny48/lm.safetensors"))),
+  tiny24: loadLmWeights(readSafetensors(fixtureBytes("tiny24/lm.safetensors"))),
+  tiny48: loadLmWeights(readSafetensors(fixtureBytes("tiny48/lm.safetensors"))),
 };
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(isCodecError(e), String(e)).toBe(true);
-    return e as CodecError;
-  }
-  throw new Error("expected a CodecError");
-}
 
 /** Offset of the first coded segment of bw6_lm.ecdc: 9-byte header + JSON [+ 4-byte scale at 48 kHz]. */
 function firstSegmentOffset(file: Uint8Array, tiny: string): number {
@@ -39,10 +28,10 @@ describe("the reference's bw6_lm.ecdc (official compress with LM)", () => {
   // quantization and arithmetic decoder over the reference's bits: the decoded codes must be the
   // reference's codes exactly, and our encoder must write the same bits.
   test.each(["tiny24", "tiny48"])("%s: with the reference's probabilities, the first 12 frames decode exactly and re-encode to the same bytes", (tiny) => {
-    const file = fixture(`${tiny}/bw6_lm.ecdc`);
-    const v = readSafetensors(fixture(`${tiny}/lm_vectors.safetensors`));
+    const file = fixtureBytes(`${tiny}/bw6_lm.ecdc`);
+    const v = readSafetensors(fixtureBytes(`${tiny}/lm_vectors.safetensors`));
     const probs = v.get("probs_first_steps")!; // [12, 1024, K]
-    const ref = readSafetensors(fixture(`${tiny}/vectors.safetensors`)).get("codes_bw6_0_seg0")!;
+    const ref = readSafetensors(fixtureBytes(`${tiny}/vectors.safetensors`)).get("codes_bw6_0_seg0")!;
     const [, K, F] = ref.dims as [number, number, number];
     const start = firstSegmentOffset(file, tiny);
     const dec = new ArithmeticDecoder(new BitReader(file, start, file.length));
@@ -76,8 +65,8 @@ describe("the reference's bw6_lm.ecdc (official compress with LM)", () => {
     // See README "Language model": the reference's float32 kernels and ours differ by ~1e-6
     // relative, which moves 0.6 % of the quantized CDF's ranges by one unit. Any difference
     // desynchronizes the arithmetic decoder; this records where, so a change is noticed.
-    const file = fixture(`${tiny}/bw6_lm.ecdc`);
-    const ref = readSafetensors(fixture(`${tiny}/vectors.safetensors`)).get("codes_bw6_0_seg0")!;
+    const file = fixtureBytes(`${tiny}/bw6_lm.ecdc`);
+    const ref = readSafetensors(fixtureBytes(`${tiny}/vectors.safetensors`)).get("codes_bw6_0_seg0")!;
     const [, K, F] = ref.dims as [number, number, number];
     const { codes, bytesRead } = decodeCodesWithLmAt(file, firstSegmentOffset(file, tiny), LM[tiny]!, K, F);
     let first = -1;
@@ -87,7 +76,7 @@ describe("the reference's bw6_lm.ecdc (official compress with LM)", () => {
   });
 
   test("tiny24: decoding the whole reference body with our LM is detected (bytes left over), not returned", () => {
-    const file = fixture("tiny24/bw6_lm.ecdc");
+    const file = fixtureBytes("tiny24/bw6_lm.ecdc");
     const e = codecError(() => decodeCodesWithLm(file.subarray(firstSegmentOffset(file, "tiny24")), LM.tiny24!, 8, 113));
     expect(e.code).toBe("lm-desync");
     expect(e.message).toMatch(/61 of 1163 bytes left/);
@@ -96,7 +85,7 @@ describe("the reference's bw6_lm.ecdc (official compress with LM)", () => {
 
 describe("encodeCodesWithLm / decodeCodesWithLm", () => {
   test.each(["tiny24", "tiny48"])("%s: the reference codes round-trip exactly", (tiny) => {
-    const ref = readSafetensors(fixture(`${tiny}/vectors.safetensors`)).get("codes_bw6_0_seg0")!;
+    const ref = readSafetensors(fixtureBytes(`${tiny}/vectors.safetensors`)).get("codes_bw6_0_seg0")!;
     const [, K, F] = ref.dims as [number, number, number];
     const codes = Uint16Array.from(ref.data);
     const bytes = encodeCodesWithLm(codes, LM[tiny]!, K);
@@ -104,7 +93,7 @@ describe("encodeCodesWithLm / decodeCodesWithLm", () => {
   });
 
   test("tiny24 codes at 6 kbps cost the same 1163 bytes as the reference's file body (same model, same codes)", () => {
-    const ref = readSafetensors(fixture("tiny24/vectors.safetensors")).get("codes_bw6_0_seg0")!;
+    const ref = readSafetensors(fixtureBytes("tiny24/vectors.safetensors")).get("codes_bw6_0_seg0")!;
     expect(encodeCodesWithLm(Uint16Array.from(ref.data), LM.tiny24!, 8).length).toBe(1163);
   });
 

@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { isCodecError } from "../errors.js";
@@ -9,10 +7,10 @@ import { mulberry32 } from "../internal/mulberry32.js";
 import { markovCodes } from "./internal/random-lm.js";
 import { loadLmWeights } from "./lm-weights.js";
 import { LmStreamDecoder, LmStreamEncoder, type LmStreamOptions } from "./lm-stream.js";
+import { fixtureBytes } from "../../test/support/fixtures.js";
 
-const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
-const LM24 = loadLmWeights(readSafetensors(fixture("tiny24/lm.safetensors")));
-const LM48 = loadLmWeights(readSafetensors(fixture("tiny48/lm.safetensors")));
+const LM24 = loadLmWeights(readSafetensors(fixtureBytes("tiny24/lm.safetensors")));
+const LM48 = loadLmWeights(readSafetensors(fixtureBytes("tiny48/lm.safetensors")));
 
 /** Split codebook-major [K, F] codes into payload chunks of `per` frames. */
 function chunks(codes: Uint16Array, K: number, F: number, per: number): Uint16Array[] {

@@ -1,32 +1,20 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { isCodecError, type CodecError } from "../errors.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
 import { readSafetensors } from "../weights/safetensors.js";
 import { readTorchCheckpoint } from "../weights/torch-checkpoint.js";
 import { FULL_SIZE_LM, randomLmTensors } from "./internal/random-lm.js";
 import { loadLmWeights } from "./lm-weights.js";
+import { codecError } from "../../test/support/codec-error.js";
+import { fixtureBytes } from "../../test/support/fixtures.js";
 
-const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
-const meta = (tiny: string) => JSON.parse(new TextDecoder().decode(fixture(`${tiny}/meta.json`))) as { lm: Record<string, number> };
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(isCodecError(e), String(e)).toBe(true);
-    return e as CodecError;
-  }
-  throw new Error("expected a CodecError");
-}
+const meta = (tiny: string) => JSON.parse(new TextDecoder().decode(fixtureBytes(`${tiny}/meta.json`))) as { lm: Record<string, number> };
 
 const clone = (m: TensorMap): TensorMap => new Map([...m].map(([k, v]) => [k, { ...v, data: v.data.slice() }]));
 
 describe("loadLmWeights", () => {
   test.each(["tiny24", "tiny48"])("%s: hyper-parameters inferred from lm.safetensors match meta.json", (tiny) => {
     const want = meta(tiny).lm;
-    const w = loadLmWeights(readSafetensors(fixture(`${tiny}/lm.safetensors`)));
+    const w = loadLmWeights(readSafetensors(fixtureBytes(`${tiny}/lm.safetensors`)));
     expect(w.hyper).toEqual({
       dim: want.dim,
       numLayers: want.num_layers,
@@ -42,8 +30,8 @@ describe("loadLmWeights", () => {
   });
 
   test.each(["tiny24", "tiny48"])("%s: the original lm.th (read by readTorchCheckpoint) loads to the same weights", (tiny) => {
-    const fromSt = loadLmWeights(readSafetensors(fixture(`${tiny}/lm.safetensors`)));
-    const fromTh = loadLmWeights(readTorchCheckpoint(fixture(`${tiny}/lm.th`), "lm.th"));
+    const fromSt = loadLmWeights(readSafetensors(fixtureBytes(`${tiny}/lm.safetensors`)));
+    const fromTh = loadLmWeights(readTorchCheckpoint(fixtureBytes(`${tiny}/lm.th`), "lm.th"));
     expect(fromTh.hyper).toEqual(fromSt.hyper);
     expect(fromTh.layers[1]!.linear2Weight).toEqual(fromSt.layers[1]!.linear2Weight);
     expect(fromTh.headBiases[3]).toEqual(fromSt.headBiases[3]);
@@ -55,7 +43,7 @@ describe("loadLmWeights", () => {
   });
 
   test("options override heads and context; bad options are RangeErrors naming the option", () => {
-    const t = readSafetensors(fixture("tiny24/lm.safetensors"));
+    const t = readSafetensors(fixtureBytes("tiny24/lm.safetensors"));
     expect(loadLmWeights(t, { numHeads: 4, pastContext: 7 }).hyper).toMatchObject({ numHeads: 4, pastContext: 7 });
     expect(loadLmWeights(t, { frameRateHz: 50 }).hyper.pastContext).toBe(175);
     expect(() => loadLmWeights(t, { numHeads: 3 })).toThrow(/^options\.numHeads must divide/);
@@ -70,7 +58,7 @@ describe("loadLmWeights", () => {
   });
 
   test("a wrong shape names the tensor, the expected and the actual shape", () => {
-    const t = clone(readSafetensors(fixture("tiny24/lm.safetensors")));
+    const t = clone(readSafetensors(fixtureBytes("tiny24/lm.safetensors")));
     t.set("transformer.layers.1.linear2.weight", { dims: [16, 32], data: new Float32Array(512), sourceDtype: "F32" });
     const e = codecError(() => loadLmWeights(t, { source: "lm.safetensors" }));
     expect(e.code).toBe("shape-mismatch");
@@ -78,7 +66,7 @@ describe("loadLmWeights", () => {
   });
 
   test("missing, unexpected and non-finite tensors are CodecErrors", () => {
-    const base = readSafetensors(fixture("tiny24/lm.safetensors"));
+    const base = readSafetensors(fixtureBytes("tiny24/lm.safetensors"));
     const missing = clone(base);
     missing.delete("linears.5.bias");
     expect(codecError(() => loadLmWeights(missing)).code).toBe("missing-tensor");

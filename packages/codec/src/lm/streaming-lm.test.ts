@@ -1,14 +1,12 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { readSafetensors } from "../weights/safetensors.js";
 import { markovCodes } from "./internal/random-lm.js";
 import { loadLmWeights, type LmWeights } from "./lm-weights.js";
 import { StreamingLm } from "./streaming-lm.js";
+import { fixtureBytes } from "../../test/support/fixtures.js";
 
-const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
 const lmOf = (tiny: string, pastContext?: number): LmWeights =>
-  loadLmWeights(readSafetensors(fixture(`${tiny}/lm.safetensors`)), pastContext === undefined ? {} : { pastContext });
+  loadLmWeights(readSafetensors(fixtureBytes(`${tiny}/lm.safetensors`)), pastContext === undefined ? {} : { pastContext });
 
 /** Codes of frame t of a codebook-major [K, F] matrix. */
 const frameOf = (codes: ArrayLike<number>, K: number, F: number, t: number): number[] => Array.from({ length: K }, (_, k) => codes[k * F + t]!);
@@ -16,7 +14,7 @@ const frameOf = (codes: ArrayLike<number>, K: number, F: number, t: number): num
 describe("StreamingLm golden probabilities (lm_vectors.safetensors)", () => {
   // VECTORS-README: LM probabilities within 1e-5 of probs_first_steps.
   test.each(["tiny24", "tiny48"])("%s: 12 streamed steps within 1e-5 of the reference", (tiny) => {
-    const v = readSafetensors(fixture(`${tiny}/lm_vectors.safetensors`));
+    const v = readSafetensors(fixtureBytes(`${tiny}/lm_vectors.safetensors`));
     const codes = v.get("codes_bw6")!;
     const ref = v.get("probs_first_steps")!; // [12, 1024, K]
     const [, K, F] = codes.dims as [number, number, number];

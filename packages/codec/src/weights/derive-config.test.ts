@@ -1,16 +1,14 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { CodecError } from "../errors.js";
 import { deriveHfConfig, publishedHfConfig } from "./derive-config.js";
 import type { TensorMap } from "./raw-tensor.js";
 import { readSafetensors } from "./safetensors.js";
 import { readTorchCheckpoint } from "./torch-checkpoint.js";
+import { fixtureBytes } from "../../test/support/fixtures.js";
 
-const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
-const configOf = (model: string): unknown => JSON.parse(new TextDecoder().decode(fixture(`${model}/config.json`)));
+const configOf = (model: string): unknown => JSON.parse(new TextDecoder().decode(fixtureBytes(`${model}/config.json`)));
 
-const th = { tiny24: readTorchCheckpoint(fixture("tiny24/model.th"), "model.th"), tiny48: readTorchCheckpoint(fixture("tiny48/model.th"), "model.th") };
+const th = { tiny24: readTorchCheckpoint(fixtureBytes("tiny24/model.th"), "model.th"), tiny48: readTorchCheckpoint(fixtureBytes("tiny48/model.th"), "model.th") };
 
 describe("deriveHfConfig", () => {
   test.each(["tiny24", "tiny48"] as const)("%s model.th (original names) derives its config.json field for field", (model) => {
@@ -21,7 +19,7 @@ describe("deriveHfConfig", () => {
   });
 
   test.each(["tiny24", "tiny48"] as const)("%s model.safetensors (HF names) derives the same config", (model) => {
-    expect(deriveHfConfig(readSafetensors(fixture(`${model}/model.safetensors`)))).toEqual(configOf(model));
+    expect(deriveHfConfig(readSafetensors(fixtureBytes(`${model}/model.safetensors`)))).toEqual(configOf(model));
   });
 
   test("hints override the settings the weights cannot tell", () => {

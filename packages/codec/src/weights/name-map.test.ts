@@ -1,13 +1,11 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { CodecError } from "../errors.js";
 import { hasOriginalNames, mapOriginalName, mapOriginalToHfNames } from "./name-map.js";
 import type { TensorMap } from "./raw-tensor.js";
 import { readSafetensors } from "./safetensors.js";
 import { readTorchCheckpoint } from "./torch-checkpoint.js";
+import { fixtureBytes } from "../../test/support/fixtures.js";
 
-const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
 
 /** Bit-for-bit equality of two float32 arrays (NaN payloads and -0 included). */
 function sameBytes(a: Float32Array, b: Float32Array): boolean {
@@ -53,10 +51,10 @@ describe("mapOriginalName", () => {
 
 describe("mapOriginalToHfNames", () => {
   test.each(["tiny24", "tiny48"])("%s model.th mapped equals model.safetensors exactly (names, order, shapes, bytes)", (model) => {
-    const original = readTorchCheckpoint(fixture(`${model}/model.th`), "model.th");
+    const original = readTorchCheckpoint(fixtureBytes(`${model}/model.th`), "model.th");
     expect(hasOriginalNames(original)).toBe(true);
     const mapped = mapOriginalToHfNames(original, "model.th");
-    const hf = readSafetensors(fixture(`${model}/model.safetensors`), "model.safetensors");
+    const hf = readSafetensors(fixtureBytes(`${model}/model.safetensors`), "model.safetensors");
     expect(hasOriginalNames(hf)).toBe(false);
     expect([...mapped.keys()]).toEqual([...hf.keys()]);
     for (const [name, want] of hf) {

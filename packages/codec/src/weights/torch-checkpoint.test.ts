@@ -1,12 +1,10 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { zipSync } from "fflate";
 import { describe, expect, test } from "vitest";
 import { CodecError, isCodecError } from "../errors.js";
 import { readTorchCheckpoint } from "./torch-checkpoint.js";
+import { fixtureBytes } from "../../test/support/fixtures.js";
 
-const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../test/fixtures/${p}`, import.meta.url))));
 
 /** Writes the few pickle (protocol 2) opcodes a torch state dict uses; each method names its opcode. */
 class PickleWriter {
@@ -205,11 +203,11 @@ describe("readTorchCheckpoint", () => {
   });
 
   test("the maxBytes bound is checked before extraction", () => {
-    expectCodecError(() => readTorchCheckpoint(fixture("tiny48/model.th"), "m.th", { maxBytes: 1000 }), "bad-file", /1000-byte limit/);
+    expectCodecError(() => readTorchCheckpoint(fixtureBytes("tiny48/model.th"), "m.th", { maxBytes: 1000 }), "bad-file", /1000-byte limit/);
   });
 
   test("every truncation of a real checkpoint is a CodecError, never a crash", () => {
-    const bytes = fixture("tiny48/lm.th");
+    const bytes = fixtureBytes("tiny48/lm.th");
     fc.assert(
       fc.property(fc.integer({ min: 0, max: bytes.byteLength - 1 }), (cut) => {
         expect(() => readTorchCheckpoint(bytes.subarray(0, cut), "cut.th")).toThrow(CodecError);
@@ -219,7 +217,7 @@ describe("readTorchCheckpoint", () => {
   });
 
   test("a corrupted byte anywhere gives either a readable map or a CodecError", () => {
-    const bytes = fixture("tiny48/lm.th");
+    const bytes = fixtureBytes("tiny48/lm.th");
     fc.assert(
       fc.property(fc.integer({ min: 0, max: bytes.byteLength - 1 }), fc.integer({ min: 1, max: 255 }), (at, xor) => {
         const copy = bytes.slice();

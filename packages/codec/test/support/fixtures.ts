@@ -8,6 +8,9 @@ import type { EncodedFrame } from "../../src/runtime/encodec-model.js";
 /** Absolute path of a file under test/fixtures. */
 export const fixturePath = (p: string): string => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
 
+/** The bytes of a file under test/fixtures. */
+export const fixtureBytes = (p: string): Uint8Array => new Uint8Array(readFileSync(fixturePath(p)));
+
 /** The tiny golden models. */
 export const TINY_MODELS = ["tiny24", "tiny48"] as const;
 export type TinyModel = (typeof TINY_MODELS)[number];
