@@ -66,7 +66,7 @@ export interface ReceiveOptions extends StreamingOptions {
   readonly port: number;
   /** `--bind`: local address to listen on. @default "0.0.0.0" */
   readonly bind: string;
-  /** `--buffer-size`: jitter buffer capacity, frames. @default 16 */
+  /** `--buffer-size`: units (frames or chunks) buffered before playout starts, the jitter buffer's prefill; its capacity is max(16, 2 × this). @default 16 */
   readonly bufferFrames: number;
   /** `--output`: WAV file to write as audio arrives. @default undefined */
   readonly output: string | undefined;

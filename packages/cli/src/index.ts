@@ -56,6 +56,10 @@ export {
 export { runEncode, type EncodeResult } from "./commands/encode.js";
 export { runDecode, MAX_ECDC_FILE_BYTES, type DecodeResult } from "./commands/decode.js";
 export { runPull, DEFAULT_LM_BASE_URL, PUBLISHED_LMS, type PullResult } from "./commands/pull.js";
+export { runSend, type SendHooks, type SendResult } from "./commands/send.js";
+export { runReceive, type ReceiveHooks, type ReceiveResult } from "./commands/receive.js";
+export type { SentUnit } from "./session/sender-session.js";
+export type { PlayedBlock, ReceiverStats } from "./session/receiver-session.js";
 export type { CommandIo } from "./internal/command-io.js";
 export { mixChannels } from "./audio/channel-mix.js";
 export { Resampler, type ResamplerOptions } from "./audio/resampler.js";

@@ -150,7 +150,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
     .addOption(new Option("-p, --port <port>", "UDP port to listen on (0: any free port)").default(DEFAULT_PORT).argParser(integerIn("--port", 0, 65_535)))
     .addOption(new Option("--bind <address>", "local address to listen on (:: for IPv6)").default(DEFAULT_BIND_ADDRESS).argParser(parseAddress("--bind")))
     .addOption(
-      new Option("--buffer-size <frames>", "jitter buffer capacity, in frames")
+      new Option("--buffer-size <frames>", "units (frames or chunks) buffered before playout starts: the jitter buffer's prefill; its capacity is max(16, 2 × this)")
         .default(DEFAULT_CAPACITY_FRAMES)
         .argParser(integerIn("--buffer-size", 1, MAX_CAPACITY_FRAMES)),
     )

@@ -1,5 +1,5 @@
 import { decodePayload, parsePayloadHeader, type PayloadHeader } from "@encstream/codec";
-import { JitterBuffer, seqDiff, type JitterStats, type PopResult } from "@encstream/jitter";
+import { JitterBuffer, MAX_CAPACITY_FRAMES, seqDiff, type JitterStats, type PopResult } from "@encstream/jitter";
 import { computeOverlapSamples } from "@encstream/ola";
 import { Reassembler, type ReassembledMessage } from "@encstream/packet";
 import type { ReceivedDatagram, UdpReceiver } from "@encstream/transport-udp";
@@ -60,7 +60,7 @@ export interface ReceiverSessionOptions {
   readonly codec: CodecSession;
   /** Overlap of the chunked framing, fraction of the chunk (must match the sender's `--overlap`). */
   readonly overlapRatio: number;
-  /** Frames buffered before playout starts (`--buffer-size`); capacity is `max(16, 2 × this)`. */
+  /** Units buffered before playout starts (`--buffer-size`, 1 to 65536); the capacity is `max(16, 2 × this)`, at most 65536. */
   readonly bufferFrames: number;
   /** Where the audio goes. */
   readonly sink: AudioSink;
@@ -227,7 +227,7 @@ export class ReceiverSession {
   constructor(udp: UdpReceiver, options: ReceiverSessionOptions) {
     this.#udp = udp;
     this.#options = options;
-    this.#capacity = Math.max(MIN_JITTER_CAPACITY_FRAMES, 2 * options.bufferFrames);
+    this.#capacity = Math.min(MAX_CAPACITY_FRAMES, Math.max(MIN_JITTER_CAPACITY_FRAMES, 2 * options.bufferFrames));
     this.#lastPacketMs = performance.now();
   }
 
