@@ -211,16 +211,25 @@ export function onnxLstmWeights(weights: ReadonlyMap<string, RawTensor>, prefix:
   return { w: reorderGates(get("weight_ih"), dim, dim), r: reorderGates(get("weight_hh"), dim, dim), b };
 }
 
+/** The ONNX LSTM initializers (W, R, B; see {@link onnxLstmWeights}) of layer `layerIndex` of an SLSTM, by name. */
+export function addLstmInitializers(ctx: SeanetContext, layer: LstmLayer, layerIndex: number): { W: string; R: string; B: string } {
+  const { g } = ctx;
+  const l = layerIndex;
+  const { w, r, b } = onnxLstmWeights(ctx.weights, layer.prefix, l, layer.dim);
+  return {
+    W: g.initializer(`${layer.prefix}.lstm.W${l}`, w, [1, 4 * layer.dim, layer.dim]),
+    R: g.initializer(`${layer.prefix}.lstm.R${l}`, r, [1, 4 * layer.dim, layer.dim]),
+    B: g.initializer(`${layer.prefix}.lstm.B${l}`, b, [1, 8 * layer.dim]),
+  };
+}
+
 /** SLSTM: `[B, C, T]` → time-major, stacked LSTM layers, skip connection, back to `[B, C, T]`. */
 export function addLstm(ctx: SeanetContext, x: string, layer: LstmLayer): string {
   const { g } = ctx;
   const seq = g.op("Transpose", [x], { perm: attr.ints([2, 0, 1]) }, `${layer.prefix}.tbc`);
   let h = seq;
   for (let l = 0; l < layer.numLayers; l++) {
-    const { w, r, b } = onnxLstmWeights(ctx.weights, layer.prefix, l, layer.dim);
-    const W = g.initializer(`${layer.prefix}.lstm.W${l}`, w, [1, 4 * layer.dim, layer.dim]);
-    const R = g.initializer(`${layer.prefix}.lstm.R${l}`, r, [1, 4 * layer.dim, layer.dim]);
-    const B = g.initializer(`${layer.prefix}.lstm.B${l}`, b, [1, 8 * layer.dim]);
+    const { W, R, B } = addLstmInitializers(ctx, layer, l);
     const y = g.op("LSTM", [h, W, R, B], { hidden_size: attr.int(layer.dim), direction: attr.str("forward") }, `${layer.prefix}.lstm${l}`);
     h = g.op("Squeeze", [y, g.int64([1])], {}, `${layer.prefix}.lstm${l}.y`);
   }
@@ -228,27 +237,41 @@ export function addLstm(ctx: SeanetContext, x: string, layer: LstmLayer): string
   return g.op("Transpose", [sum], { perm: attr.ints([1, 2, 0]) }, `${layer.prefix}.out`);
 }
 
-/** A whole SEANet encoder or decoder (layers in order) applied to `x`. */
-export function addSeanet(ctx: SeanetContext, x: string, layers: readonly SeanetLayer[]): string {
+/** How each kind of SEANet layer is added to a graph: `x` in, the layer's output name out. */
+export type SeanetLayerBuilders = { readonly [K in SeanetLayer["kind"]]: (x: string, layer: Extract<SeanetLayer, { kind: K }>) => string };
+
+/** Apply `layers` in order to `x`, each with the builder of its kind (offline or streaming). */
+export function applySeanetLayers(x: string, layers: readonly SeanetLayer[], builders: SeanetLayerBuilders): string {
   let h = x;
   for (const layer of layers) {
     switch (layer.kind) {
       case "conv":
-        h = addConv1d(ctx, h, layer);
+        h = builders.conv(h, layer);
         break;
       case "conv-transpose":
-        h = addConvTranspose1d(ctx, h, layer);
+        h = builders["conv-transpose"](h, layer);
         break;
       case "resnet":
-        h = addResnet(ctx, h, layer);
+        h = builders.resnet(h, layer);
         break;
       case "lstm":
-        h = addLstm(ctx, h, layer);
+        h = builders.lstm(h, layer);
         break;
       case "elu":
-        h = addElu(ctx, h, `${layer.prefix}.elu`);
+        h = builders.elu(h, layer);
         break;
     }
   }
   return h;
+}
+
+/** A whole SEANet encoder or decoder (layers in order) applied to `x`. */
+export function addSeanet(ctx: SeanetContext, x: string, layers: readonly SeanetLayer[]): string {
+  return applySeanetLayers(x, layers, {
+    conv: (h, layer) => addConv1d(ctx, h, layer),
+    "conv-transpose": (h, layer) => addConvTranspose1d(ctx, h, layer),
+    resnet: (h, layer) => addResnet(ctx, h, layer),
+    lstm: (h, layer) => addLstm(ctx, h, layer),
+    elu: (h, layer) => addElu(ctx, h, `${layer.prefix}.elu`),
+  });
 }

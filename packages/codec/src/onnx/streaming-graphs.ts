@@ -5,7 +5,7 @@ import { CodecError } from "../errors.js";
 import { GraphBuilder, attr } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
-import { addConv1d, addConvTranspose1d, addElu, onnxLstmWeights, type SeanetContext } from "./seanet-graph.js";
+import { addConv1d, addConvTranspose1d, addElu, addLstmInitializers, applySeanetLayers, type SeanetContext } from "./seanet-graph.js";
 
 /*
  * Stateful ("streaming") versions of the causal SEANet encoder and decoder.
@@ -323,10 +323,7 @@ function streamLstm(w: StreamWalk, x: string, layer: LstmLayer): string {
     const name = `${layer.prefix}.lstm.l${l}`;
     const sh = w.state(name, "lstm-h", [1, 1, layer.dim]);
     const sc = w.state(name, "lstm-c", [1, 1, layer.dim]);
-    const { w: wi, r, b } = onnxLstmWeights(w.ctx.weights, layer.prefix, l, layer.dim);
-    const W = g.initializer(`${layer.prefix}.lstm.W${l}`, wi, [1, 4 * layer.dim, layer.dim]);
-    const R = g.initializer(`${layer.prefix}.lstm.R${l}`, r, [1, 4 * layer.dim, layer.dim]);
-    const B = g.initializer(`${layer.prefix}.lstm.B${l}`, b, [1, 8 * layer.dim]);
+    const { W, R, B } = addLstmInitializers(w.ctx, layer, l);
     const inputs = sh.input && sc.input ? [h, W, R, B, "", sh.input, sc.input] : [h, W, R, B];
     const [y, yh, yc] = g.opN("LSTM", inputs, 3, { hidden_size: attr.int(layer.dim), direction: attr.str("forward") }, `${layer.prefix}.lstm${l}`);
     sh.output(yh!);
@@ -345,27 +342,13 @@ function streamResnet(w: StreamWalk, x: string, layer: ResnetLayer): string {
 }
 
 function streamSeanet(w: StreamWalk, x: string, layers: readonly SeanetLayer[]): string {
-  let h = x;
-  for (const layer of layers) {
-    switch (layer.kind) {
-      case "conv":
-        h = streamConv(w, h, layer);
-        break;
-      case "conv-transpose":
-        h = streamConvTranspose(w, h, layer);
-        break;
-      case "resnet":
-        h = streamResnet(w, h, layer);
-        break;
-      case "lstm":
-        h = streamLstm(w, h, layer);
-        break;
-      case "elu":
-        h = addElu(w.ctx, h, `${layer.prefix}.elu`);
-        break;
-    }
-  }
-  return h;
+  return applySeanetLayers(x, layers, {
+    conv: (h, layer) => streamConv(w, h, layer),
+    "conv-transpose": (h, layer) => streamConvTranspose(w, h, layer),
+    resnet: (h, layer) => streamResnet(w, h, layer),
+    lstm: (h, layer) => streamLstm(w, h, layer),
+    elu: (h, layer) => addElu(w.ctx, h, `${layer.prefix}.elu`),
+  });
 }
 
 function finish(g: GraphBuilder, kind: string): Uint8Array {
