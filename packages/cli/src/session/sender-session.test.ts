@@ -1,0 +1,138 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parsePayloadHeader } from "@encstream/codec";
+import { decodePacket, Reassembler } from "@encstream/packet";
+import { UdpReceiver, UdpSender } from "@encstream/transport-udp";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { makeTempDir, sine } from "../../test/helpers.js";
+import { openCodecSession, type CodecSession } from "./codec-session.js";
+import { streamIdOf } from "./frag-id.js";
+import { createChunkedEncoder } from "./frame-encoder.js";
+import { runSenderSession, type AudioSource, type SentUnit } from "./sender-session.js";
+
+/* What the sender puts on the wire, captured by a real receiving socket, with the tiny 24 kHz model. */
+
+const TINY24 = fileURLToPath(new URL("../../../codec/test/fixtures/tiny24", import.meta.url));
+let codec: CodecSession;
+
+beforeAll(async () => {
+  const dir = await makeTempDir("sender-session");
+  codec = await openCodecSession({ kind: "directory", path: TINY24 }, { cacheDir: join(dir, "cache") });
+});
+
+afterAll(async () => {
+  await codec?.release();
+});
+
+/** A source handing out `samples` of a sine in pieces of `piece` samples. */
+function sineSource(samples: number, piece: number): AudioSource {
+  const audio = sine(samples, 220, 24_000);
+  let at = 0;
+  return {
+    read: async () => {
+      if (at >= samples) return null;
+      const out = [audio.slice(at, at + piece)];
+      at += piece;
+      return out;
+    },
+  };
+}
+
+async function capture(run: (udp: UdpSender) => Promise<unknown>) {
+  const receiver = await UdpReceiver.bind({ address: "127.0.0.1", port: 0 });
+  const udp = await UdpSender.open({ address: "127.0.0.1", port: receiver.port, pacing: "none" });
+  const datagrams: Uint8Array[] = [];
+  const collecting = (async () => {
+    for await (const d of receiver) datagrams.push(d.bytes);
+  })();
+  await run(udp);
+  await udp.close();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await receiver.close();
+  await collecting;
+  return datagrams;
+}
+
+describe("runSenderSession", () => {
+  test("one stream id, a counter per message, the first and last units flagged, the last repeated 3 times", async () => {
+    const encoder = createChunkedEncoder(codec.resolved.model, { chunkSamples: 2400, overlapRatio: 0.25, bandwidthKbps: 24 });
+    const sent: SentUnit[] = [];
+    let summary;
+    const datagrams = await capture(async (udp) => {
+      summary = await runSenderSession({
+        source: sineSource(10_000, 1000),
+        encoder,
+        modelKind: "24k",
+        sampleRateHz: 24_000,
+        udp,
+        liveCapture: false,
+        streamId: 0x4242,
+        onUnitSent: (u) => sent.push(u),
+      });
+    });
+    // 10 000 samples in 2400-sample chunks every 1800: starts 0, 1800, …, 7200 (5 chunks), the last 2800 long.
+    expect(sent.map((u) => [u.seq, u.startSample, u.endSample, u.endOfStream])).toEqual([
+      [0, 0, 2400, false],
+      [1, 1800, 4200, false],
+      [2, 3600, 6000, false],
+      [3, 5400, 7800, false],
+      [4, 7200, 9600, false],
+      [5, 9000, 10_000, true],
+    ]);
+    expect(summary).toMatchObject({ streamId: 0x4242, units: 6, samples: 10_000, completed: true, refused: 0 });
+    const packets = datagrams.map((d) => decodePacket(d));
+    expect(new Set(packets.map((p) => streamIdOf(p.header.fragId)))).toEqual(new Set([0x4242]));
+    expect(new Set(packets.map((p) => p.header.fragId & 0xffff))).toEqual(new Set([0, 1, 2, 3, 4, 5]));
+    const perUnit = sent.map((u) => u.datagrams);
+    expect(perUnit.slice(0, 5).every((n) => n === 2)).toBe(true); // 24 kbps chunks of 8 frames: 329 bytes
+    expect(datagrams.length).toBe(perUnit.reduce((a, b) => a + b, 0) + 3 * perUnit[5]!);
+    const reassembler = new Reassembler();
+    const headers = datagrams.flatMap((d) => {
+      const r = reassembler.push(d);
+      return r.status === "complete" ? [{ seq: r.message.seq, overlap: r.message.hasOverlap, ...parsePayloadHeader(r.message.payload) }] : [];
+    });
+    expect(headers.map((h) => [h.seq, h.overlap, h.firstOfStream, h.endOfStream, h.lengthSamples])).toEqual([
+      [0, false, true, false, 2400],
+      [1, true, false, false, 2400],
+      [2, true, false, false, 2400],
+      [3, true, false, false, 2400],
+      [4, true, false, false, 2400],
+      [5, true, false, true, 1000],
+    ]);
+    expect(reassembler.stats.duplicate).toBe(3 * perUnit[5]!);
+  });
+
+  test("stopped at a unit boundary, the last unit is sent again with the end flag as a new message", async () => {
+    const encoder = createChunkedEncoder(codec.resolved.model, { chunkSamples: 2400, overlapRatio: 0.25, bandwidthKbps: 6 });
+    const stop = new AbortController();
+    const sent: SentUnit[] = [];
+    const datagrams = await capture((udp) =>
+      runSenderSession({
+        source: sineSource(24_000, 600),
+        encoder,
+        modelKind: "24k",
+        sampleRateHz: 24_000,
+        udp,
+        signal: stop.signal,
+        onUnitSent: (u) => {
+          sent.push(u);
+          if (u.seq === 2) stop.abort();
+        },
+      }),
+    );
+    expect(sent.map((u) => u.seq)).toEqual([0, 1, 2]);
+    const packets = datagrams.map((d) => decodePacket(d));
+    // Units 0–2, then unit 2 again as message 3 with the end flag, then 3 copies of that message.
+    expect(packets.map((p) => [p.header.seqNum, p.header.fragId & 0xffff])).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [2, 3],
+      [2, 3],
+      [2, 3],
+      [2, 3],
+    ]);
+    const last = parsePayloadHeader(packets[3]!.payload);
+    expect([last.endOfStream, last.lengthSamples]).toEqual([true, 2400]);
+  });
+});
