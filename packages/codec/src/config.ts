@@ -260,6 +260,17 @@ export function numQuantizersForBandwidth(config: EncodecConfig, bandwidthKbps: 
   return Math.max(1, Math.floor((bandwidthKbps * 1000) / (bitsPerCode(config) * frameRateHz(config))));
 }
 
+/**
+ * Check that `bandwidthKbps` is one of the model's target bandwidths (shared by the offline and
+ * streaming codecs; not part of the package API).
+ * @throws RangeError naming `name` otherwise
+ */
+export function checkBandwidth(config: EncodecConfig, bandwidthKbps: number, name: string): void {
+  if (typeof bandwidthKbps !== "number" || !config.targetBandwidthsKbps.includes(bandwidthKbps)) {
+    throw new RangeError(`${name} must be one of ${config.targetBandwidthsKbps.join(", ")} kbps for this model, got ${String(bandwidthKbps)}`);
+  }
+}
+
 /** Offline segment length in samples (`int(chunk_length_s × rate)`), or null when the model encodes the input as one segment. */
 export function segmentLengthSamples(config: EncodecConfig): number | null {
   return config.chunkLengthS === null ? null : Math.floor(config.chunkLengthS * config.sampleRateHz);

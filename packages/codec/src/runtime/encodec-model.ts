@@ -2,6 +2,7 @@ import {
   frameRateHz,
   hopLengthSamples,
   numQuantizers,
+  checkBandwidth,
   numQuantizersForBandwidth,
   segmentLengthSamples,
   segmentStrideSamples,
@@ -13,7 +14,7 @@ import { prepareWeights, type PreparedWeights } from "../model/prepare-weights.j
 import { buildDecodeGraph, buildEncoderGraph, buildQuantizerEncodeGraph, GRAPH_IO } from "../onnx/encodec-graphs.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
 import { interleavePlanar, linearOverlapAdd, segmentOffsets, segmentScale } from "./audio-segments.js";
-import { graphCacheKey, hashModel, type GraphCache } from "./graph-cache.js";
+import { createGraphOpener, hashModel, type GraphCache } from "./graph-cache.js";
 import type { Tensor } from "onnxruntime-common";
 import type { OrtRuntime, OrtSession, OrtSessionOptions } from "./ort-types.js";
 
@@ -158,29 +159,7 @@ export class EncodecModel {
     const modelHash = cache ? await hashModel(config, prepared.tensors) : null;
     const stats = { built: 0, fromCache: 0, buildMs: 0 };
     const weights = () => prepared;
-    const buildAndStore = async (key: string | null, build: () => Uint8Array): Promise<Uint8Array> => {
-      const t0 = now();
-      const bytes = build();
-      stats.buildMs += now() - t0;
-      stats.built++;
-      if (cache && key) await cache.write(key, bytes);
-      return bytes;
-    };
-    // A cached graph that ONNX Runtime cannot open (truncated, corrupted) is rebuilt and replaced.
-    const openGraph = async (name: string, build: () => Uint8Array): Promise<OrtSession> => {
-      const key = modelHash !== null ? graphCacheKey(modelHash, name) : null;
-      const hit = cache && key ? await cache.read(key) : undefined;
-      if (hit) {
-        try {
-          const session = await runtime.InferenceSession.create(hit, sessionOptions);
-          stats.fromCache++;
-          return session;
-        } catch {
-          // fall through to a rebuild
-        }
-      }
-      return runtime.InferenceSession.create(await buildAndStore(key, build), sessionOptions);
-    };
+    const openGraph = createGraphOpener({ runtime, sessionOptions, cache, modelHash, stats });
     const encoder = await openGraph("encoder", () => buildEncoderGraph(weights()));
     let decoder: OrtSession;
     try {
@@ -418,14 +397,4 @@ function batchesOfEqualLength<T>(items: readonly T[], key: (item: T) => unknown)
     else out.push([item]);
   }
   return out;
-}
-
-function now(): number {
-  return typeof performance !== "undefined" ? performance.now() : Date.now();
-}
-
-function checkBandwidth(config: EncodecConfig, bandwidthKbps: number, name: string): void {
-  if (typeof bandwidthKbps !== "number" || !config.targetBandwidthsKbps.includes(bandwidthKbps)) {
-    throw new RangeError(`${name} must be one of ${config.targetBandwidthsKbps.join(", ")} kbps for this model, got ${String(bandwidthKbps)}`);
-  }
 }

@@ -1,6 +1,7 @@
 import { encodecConfigToJson, type EncodecConfig } from "../config.js";
 import { GRAPH_BUILDER_VERSION } from "../onnx/encodec-graphs.js";
 import type { RawTensor } from "../weights/raw-tensor.js";
+import type { OrtRuntime, OrtSession, OrtSessionOptions } from "./ort-types.js";
 
 /**
  * Storage for built ONNX graphs, keyed by {@link graphCacheKey}. `@encstream/codec/node` provides a
@@ -48,4 +49,61 @@ export async function hashModel(config: EncodecConfig, tensors: ReadonlyMap<stri
 /** Cache key of one graph of a model: `encodec-<first 32 hex digits of the model hash>-<graph name>`. */
 export function graphCacheKey(modelHash: string, graphName: string): string {
   return `encodec-${modelHash.slice(0, 32)}-${graphName}`;
+}
+
+/** Counters a graph opener adds to: graphs built, graphs read from the cache, milliseconds spent building. */
+export interface GraphOpenStats {
+  built: number;
+  fromCache: number;
+  buildMs: number;
+}
+
+/** Options of {@link createGraphOpener}. */
+export interface GraphOpenerOptions {
+  readonly runtime: OrtRuntime;
+  readonly sessionOptions: OrtSessionOptions;
+  /** Where graphs are looked up and stored; undefined: every graph is built. */
+  readonly cache: GraphCache | undefined;
+  /** {@link hashModel} of the model, or null (no caching: Web Crypto unavailable or no cache). */
+  readonly modelHash: string | null;
+  /** Put before each graph name in its cache key. @default "" */
+  readonly keyPrefix?: string;
+  /** Counters to update. @default undefined (none kept) */
+  readonly stats?: GraphOpenStats;
+}
+
+/**
+ * `openGraph(name, build)`: an inference session for graph `name`, opened from the cache (key
+ * {@link graphCacheKey} of `keyPrefix + name`) when it holds the graph, otherwise built with
+ * `build()`, stored in the cache and opened. A cached graph that ONNX Runtime cannot open
+ * (truncated, corrupted) is rebuilt and replaced.
+ */
+export function createGraphOpener(options: GraphOpenerOptions): (name: string, build: () => Uint8Array) => Promise<OrtSession> {
+  const { runtime, sessionOptions, cache, modelHash, stats } = options;
+  const keyPrefix = options.keyPrefix ?? "";
+  return async (name, build) => {
+    const key = modelHash !== null ? graphCacheKey(modelHash, `${keyPrefix}${name}`) : null;
+    const hit = cache && key ? await cache.read(key) : undefined;
+    if (hit) {
+      try {
+        const session = await runtime.InferenceSession.create(hit, sessionOptions);
+        if (stats) stats.fromCache++;
+        return session;
+      } catch {
+        // fall through to a rebuild
+      }
+    }
+    const t0 = now();
+    const bytes = build();
+    if (stats) {
+      stats.buildMs += now() - t0;
+      stats.built++;
+    }
+    if (cache && key) await cache.write(key, bytes);
+    return runtime.InferenceSession.create(bytes, sessionOptions);
+  };
+}
+
+function now(): number {
+  return typeof performance !== "undefined" ? performance.now() : Date.now();
 }

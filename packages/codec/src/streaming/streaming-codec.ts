@@ -1,4 +1,4 @@
-import { frameRateHz, hopLengthSamples, numQuantizers, numQuantizersForBandwidth, type EncodecConfig } from "../config.js";
+import { checkBandwidth, frameRateHz, hopLengthSamples, numQuantizers, numQuantizersForBandwidth, type EncodecConfig } from "../config.js";
 import { prepareWeights, type PreparedWeights } from "../model/prepare-weights.js";
 import {
   buildStreamDecoderGraph,
@@ -9,7 +9,7 @@ import {
   type StreamGraphPhase,
   type StreamStateSpec,
 } from "../onnx/streaming-graphs.js";
-import { graphCacheKey, hashModel, type GraphCache } from "../runtime/graph-cache.js";
+import { createGraphOpener, hashModel, type GraphCache } from "../runtime/graph-cache.js";
 import type { OrtRuntime, OrtSession, OrtSessionOptions } from "../runtime/ort-types.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
 import { setCodecInternals, type GraphPair } from "./internal/codec-internals.js";
@@ -114,20 +114,7 @@ export class StreamingCodec {
     describeStreamStates(prepared.architecture, "encoder"); // throws `unsupported` before any building
     const cache = options.graphCache;
     const modelHash = cache ? await hashModel(config, prepared.tensors) : null;
-    const openGraph = async (name: string, build: () => Uint8Array): Promise<OrtSession> => {
-      const key = modelHash !== null ? graphCacheKey(modelHash, `stream${STREAMING_GRAPH_VERSION}-${name}`) : null;
-      const hit = cache && key ? await cache.read(key) : undefined;
-      if (hit) {
-        try {
-          return await runtime.InferenceSession.create(hit, sessionOptions);
-        } catch {
-          // an unreadable cached graph is rebuilt and replaced
-        }
-      }
-      const bytes = build();
-      if (cache && key) await cache.write(key, bytes);
-      return runtime.InferenceSession.create(bytes, sessionOptions);
-    };
+    const openGraph = createGraphOpener({ runtime, sessionOptions, cache, modelHash, keyPrefix: `stream${STREAMING_GRAPH_VERSION}-` });
     const first = await openGraph("decoder-first", () => buildStreamDecoderGraph(prepared, "first"));
     let step: OrtSession;
     try {
@@ -184,11 +171,5 @@ export class StreamingCodec {
       if (pair) sessions.push(pair.first, pair.step);
     }
     await Promise.all(sessions.map((s) => s.release()));
-  }
-}
-
-function checkBandwidth(config: EncodecConfig, bandwidthKbps: number, name: string): void {
-  if (typeof bandwidthKbps !== "number" || !config.targetBandwidthsKbps.includes(bandwidthKbps)) {
-    throw new RangeError(`${name} must be one of ${config.targetBandwidthsKbps.join(", ")} kbps for this model, got ${String(bandwidthKbps)}`);
   }
 }
