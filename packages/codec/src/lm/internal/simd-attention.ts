@@ -14,7 +14,7 @@
  * with p zero beyond `count` (so padding adds exact zeros). The softmax between the two is done
  * by the caller in JavaScript.
  */
-import { ADD, F32, GE_U, I32, MUL, SIMD, V128, f32x4add, f32x4mul, get, i32c, name, section, set, uleb, v128load, wasmSimdDisabled } from "./wasm-asm.js";
+import { ADD, compileWasmOnce, F32, GE_U, I32, MUL, SIMD, V128, f32x4add, f32x4mul, get, i32c, name, section, set, uleb, v128load } from "./wasm-asm.js";
 import { hsum } from "./simd-matvec.js";
 
 /** score[h * capPad + j] for j < count4, JavaScript version of the canonical order. */
@@ -137,21 +137,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function compiledModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  try {
-    if (typeof WebAssembly === "object" && !wasmSimdDisabled()) {
-      const bytes = moduleBytes();
-      if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
-    }
-  } catch {
-    compiled = null;
-  }
-  return compiled;
-}
+const compiledModule = compileWasmOnce(moduleBytes);
 
 /**
  * Per-model-instance attention state: the transposed key/value caches of every layer and the

@@ -38,7 +38,7 @@ export function matVecF32Js(w: Float32Array, wOff: number, bias: Float32Array, b
 // (func (export "matvec") (param $w $b $rows $cols $x $out i32)   ;; byte offsets; rows, cols % 4 == 0
 //   four rows at a time, four f32x4 accumulators, x loaded once per 4 columns)
 
-import { ADD, F32ADD, GE_U, I32, MUL, V128, f32x4add, f32x4mul, get, i32c, lane, name, section, set, SIMD, uleb, v128load, wasmSimdDisabled } from "./wasm-asm.js";
+import { ADD, compileWasmOnce, F32ADD, GE_U, I32, MUL, V128, f32x4add, f32x4mul, get, i32c, lane, name, section, set, SIMD, uleb, v128load } from "./wasm-asm.js";
 
 // Parameters 0..5: w, b, rows, cols, x, out. Locals: 6 r, 7 j, 8 rowBytes, 9..12 w0..w3 (i32),
 // 13..16 a0..a3 (v128), 17 xv (v128).
@@ -101,21 +101,7 @@ export interface WasmMatVec {
   readonly matvec: (w: number, b: number, rows: number, cols: number, x: number, out: number) => void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function compiledModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  try {
-    if (typeof WebAssembly === "object" && !wasmSimdDisabled()) {
-      const bytes = moduleBytes();
-      if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
-    }
-  } catch {
-    compiled = null;
-  }
-  return compiled;
-}
+const compiledModule = compileWasmOnce(moduleBytes);
 
 /**
  * Instantiate the SIMD kernel over a fresh memory of at least `bytes` bytes, or return `null`

@@ -56,3 +56,25 @@ export function wasmSimdDisabled(): boolean {
   const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
   return g.process?.env?.ENCSTREAM_LM_NO_WASM === "1";
 }
+
+/**
+ * A getter for the module of `moduleBytes()`, compiled on its first call and kept: null (also
+ * kept) where WebAssembly is absent, SIMD is disabled ({@link wasmSimdDisabled}), the bytes do not
+ * validate (no SIMD support) or compiling throws.
+ */
+export function compileWasmOnce(moduleBytes: () => Uint8Array<ArrayBuffer>): () => WebAssembly.Module | null {
+  let compiled: WebAssembly.Module | null | undefined;
+  return () => {
+    if (compiled !== undefined) return compiled;
+    compiled = null;
+    try {
+      if (typeof WebAssembly === "object" && !wasmSimdDisabled()) {
+        const bytes = moduleBytes();
+        if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+      }
+    } catch {
+      compiled = null;
+    }
+    return compiled;
+  };
+}
