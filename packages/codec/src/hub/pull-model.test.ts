@@ -4,12 +4,12 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { CodecError } from "../errors.js";
 import { loadModelFiles } from "../node/load-model-files.js";
 import { downloadFile } from "./download-file.js";
 import { startHubTestServer, type HubTestServer } from "./hub-test-server.js";
 import { pullModel, type PullProgress } from "./pull-model.js";
 import { fixtureBytes } from "../../test/support/fixtures.js";
+import { codecRejection } from "../../test/support/codec-error.js";
 
 const files = { "config.json": fixtureBytes("tiny24/config.json"), "model.safetensors": fixtureBytes("tiny24/model.safetensors"), "lm.th": fixtureBytes("tiny24/lm.th") };
 const REPO = "encstream/tiny24";
@@ -34,15 +34,6 @@ afterEach(async () => {
 
 const modelPath = (file: string): string => path.join(cacheDir, "encstream--tiny24", "main", file);
 const sameBytes = async (file: string, want: Uint8Array): Promise<boolean> => sha256(new Uint8Array(await readFile(file))) === sha256(want);
-
-async function rejection(p: Promise<unknown>): Promise<CodecError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CodecError);
-  return e as CodecError;
-}
 
 describe("pullModel", () => {
   test("downloads config.json and model.safetensors through the Hub's redirect, with monotonic progress", async () => {
@@ -72,7 +63,7 @@ describe("pullModel", () => {
 
   test("a dropped connection leaves a .part; the next pull resumes it with a Range request, byte-identical", async () => {
     hub.faults.drop = { afterBytes: 1_000_000, count: 1 };
-    const e = await rejection(pullModel(REPO, { baseUrl: hub.baseUrl, cacheDir, retries: 0 }));
+    const e = await codecRejection(pullModel(REPO, { baseUrl: hub.baseUrl, cacheDir, retries: 0 }));
     expect(e.code).toBe("download-failed");
     expect(e.message).toMatch(/connection lost/);
     expect(existsSync(modelPath("model.safetensors"))).toBe(false);
@@ -112,32 +103,32 @@ describe("pullModel", () => {
 
   test("a checksum mismatch is a CodecError and leaves nothing at the final path", async () => {
     hub.faults.wrongSha = "0".repeat(64);
-    const e = await rejection(pullModel(REPO, { baseUrl: hub.baseUrl, cacheDir }));
+    const e = await codecRejection(pullModel(REPO, { baseUrl: hub.baseUrl, cacheDir }));
     expect(e.code).toBe("checksum-mismatch");
     expect(e.message).toContain(sha256(files["model.safetensors"]));
     expect(existsSync(modelPath("model.safetensors"))).toBe(false);
     expect(existsSync(`${modelPath("model.safetensors")}.part`)).toBe(false);
     // The caller's own expectation is checked too.
     delete hub.faults.wrongSha;
-    const mine = await rejection(pullModel(REPO, { baseUrl: hub.baseUrl, cacheDir, files: ["lm.th"], sha256: { "lm.th": "deadbeef" } }));
+    const mine = await codecRejection(pullModel(REPO, { baseUrl: hub.baseUrl, cacheDir, files: ["lm.th"], sha256: { "lm.th": "deadbeef" } }));
     expect(mine.code).toBe("checksum-mismatch");
     expect(mine.message).toMatch(/deadbeef given by the caller/);
   });
 
   test("a size that does not match the announced one fails", async () => {
     hub.faults.wrongSize = files["model.safetensors"].length + 10;
-    const e = await rejection(pullModel(REPO, { baseUrl: hub.baseUrl, cacheDir, retries: 0 }));
+    const e = await codecRejection(pullModel(REPO, { baseUrl: hub.baseUrl, cacheDir, retries: 0 }));
     expect(e.code).toBe("download-failed");
     expect(e.message).toMatch(/x-linked-size/);
     expect(existsSync(modelPath("model.safetensors"))).toBe(false);
   });
 
   test("a missing file is a clear 404 error", async () => {
-    const e = await rejection(pullModel(REPO, { baseUrl: hub.baseUrl, cacheDir, files: ["nope.bin"] }));
+    const e = await codecRejection(pullModel(REPO, { baseUrl: hub.baseUrl, cacheDir, files: ["nope.bin"] }));
     expect(e.code).toBe("download-failed");
     expect(e.message).toBe(`${hub.baseUrl}/${REPO}/resolve/main/nope.bin: HTTP 404 Not Found`);
     expect(existsSync(modelPath("nope.bin"))).toBe(false);
-    const other = await rejection(pullModel("someone/else", { baseUrl: hub.baseUrl, cacheDir }));
+    const other = await codecRejection(pullModel("someone/else", { baseUrl: hub.baseUrl, cacheDir }));
     expect(other.message).toMatch(/404/);
   });
 
@@ -189,7 +180,7 @@ describe("downloadFile", () => {
   });
 
   test("a refused connection is a download-failed CodecError", async () => {
-    const e = await rejection(downloadFile("http://127.0.0.1:1/x", path.join(cacheDir, "x"), { retries: 0 }));
+    const e = await codecRejection(downloadFile("http://127.0.0.1:1/x", path.join(cacheDir, "x"), { retries: 0 }));
     expect(e.code).toBe("download-failed");
     expect(e.message).toMatch(/^http:\/\/127\.0\.0\.1:1\/x: request failed/);
   });

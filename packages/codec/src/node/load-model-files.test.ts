@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { CodecError } from "../errors.js";
 import { loadModelFiles } from "./load-model-files.js";
+import { codecRejection } from "../../test/support/codec-error.js";
 
 const fixtures = fileURLToPath(new URL("../../test/fixtures/", import.meta.url));
 const fx = (p: string): string => path.join(fixtures, p);
@@ -25,15 +25,6 @@ async function folder(name: string, files: Record<string, string>): Promise<stri
   await mkdir(dir, { recursive: true });
   for (const [target, from] of Object.entries(files)) await copyFile(fx(from), path.join(dir, target));
   return dir;
-}
-
-async function codecError(p: Promise<unknown>): Promise<CodecError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CodecError);
-  return e as CodecError;
 }
 
 describe("loadModelFiles", () => {
@@ -70,16 +61,16 @@ describe("loadModelFiles", () => {
 
   test("a missing path, an empty folder and ambiguous checkpoints are CodecErrors naming the path", async () => {
     const missing = path.join(tmp, "nope");
-    expect((await codecError(loadModelFiles(missing))).message).toContain(missing);
+    expect((await codecRejection(loadModelFiles(missing))).message).toContain(missing);
     const empty = await folder("empty", {});
-    expect((await codecError(loadModelFiles(empty))).message).toMatch(/no model\.safetensors, model\.th/);
+    expect((await codecRejection(loadModelFiles(empty))).message).toMatch(/no model\.safetensors, model\.th/);
     const two = await folder("two", { "a.th": "tiny24/model.th", "b.th": "tiny24/model.th" });
-    expect((await codecError(loadModelFiles(two))).message).toMatch(/several checkpoints \(a\.th, b\.th\)/);
+    expect((await codecRejection(loadModelFiles(two))).message).toMatch(/several checkpoints \(a\.th, b\.th\)/);
   });
 
   test("a config.json that does not match the weights is a shape-mismatch naming both files", async () => {
     const dir = await folder("mismatch", { "config.json": "tiny48/config.json", "model.safetensors": "tiny24/model.safetensors" });
-    const e = await codecError(loadModelFiles(dir));
+    const e = await codecRejection(loadModelFiles(dir));
     expect(e.code).toBe("shape-mismatch");
     expect(e.message).toContain(path.join(dir, "config.json"));
     expect(e.message).toContain(path.join(dir, "model.safetensors"));
@@ -95,11 +86,11 @@ describe("loadModelFiles", () => {
   test("a config.json asking for more codebooks than the weights hold, or invalid, is refused", async () => {
     const dir = await folder("codebooks", { "model.safetensors": "tiny24/model.safetensors" });
     await writeFile(path.join(dir, "config.json"), JSON.stringify({ ...((await configOf("tiny24")) as object), target_bandwidths: [1.5, 48] }));
-    const e = await codecError(loadModelFiles(dir));
+    const e = await codecRejection(loadModelFiles(dir));
     expect(e.code).toBe("shape-mismatch");
     expect(e.message).toMatch(/target_bandwidths need 64 codebooks, the weights have 32/);
     await writeFile(path.join(dir, "config.json"), JSON.stringify({ num_filters: "four" }));
-    const bad = await codecError(loadModelFiles(dir));
+    const bad = await codecRejection(loadModelFiles(dir));
     expect(bad.code).toBe("bad-config");
     expect(bad.message).toContain(path.join(dir, "config.json"));
   });
@@ -108,22 +99,22 @@ describe("loadModelFiles", () => {
     const dir = await folder("corrupt", { "model.safetensors": "tiny24/model.safetensors", "config.json": "tiny24/config.json" });
     const weights = path.join(dir, "model.safetensors");
     await writeFile(weights, (await readFile(weights)).subarray(0, 5000));
-    const e = await codecError(loadModelFiles(dir));
+    const e = await codecRejection(loadModelFiles(dir));
     expect(e.message).toContain(weights);
 
     await writeFile(path.join(dir, "config.json"), "{ not json");
     await copyFile(fx("tiny24/model.safetensors"), weights);
-    const c = await codecError(loadModelFiles(dir));
+    const c = await codecRejection(loadModelFiles(dir));
     expect(c.code).toBe("bad-config");
     expect(c.message).toContain(path.join(dir, "config.json"));
 
     const th = path.join(tmp, "cut.th");
     await writeFile(th, (await readFile(fx("tiny24/model.th"))).subarray(0, 100_000));
-    expect((await codecError(loadModelFiles(th))).message).toContain(th);
+    expect((await codecRejection(loadModelFiles(th))).message).toContain(th);
   });
 
   test("maxBytes bounds the weights file before reading", async () => {
-    const e = await codecError(loadModelFiles(fx("tiny24/model.safetensors"), { maxBytes: 1024 }));
+    const e = await codecRejection(loadModelFiles(fx("tiny24/model.safetensors"), { maxBytes: 1024 }));
     expect(e.message).toMatch(/over the 1024-byte limit/);
   });
 });
