@@ -20,7 +20,8 @@ function weight(ctx: SeanetContext, name: string): RawTensor {
   return t;
 }
 
-function init(ctx: SeanetContext, name: string, dims?: readonly number[]): string {
+/** Add prepared weight `name` as an initializer (with `dims`, default its own shape) and return its name. @throws Error when the prepared weights lack it */
+export function weightInitializer(ctx: SeanetContext, name: string, dims?: readonly number[]): string {
   const t = weight(ctx, name);
   return ctx.g.initializer(name, t.data, dims ?? t.dims);
 }
@@ -89,18 +90,16 @@ export function addSconvPad(ctx: SeanetContext, x: string, kernelEff: number, st
  * LayerNormalization with full-size [C, T] scale takes a less accurate path).
  */
 function addTimeGroupNorm(ctx: SeanetContext, x: string, prefix: string, channels: number): string {
-  const w = init(ctx, `${prefix}.norm.weight`, [channels, 1]);
-  const b = init(ctx, `${prefix}.norm.bias`, [channels, 1]);
+  const w = weightInitializer(ctx, `${prefix}.norm.weight`, [channels, 1]);
+  const b = weightInitializer(ctx, `${prefix}.norm.bias`, [channels, 1]);
   return ctx.g.op("LayerNormalization", [x, w, b], { axis: attr.int(1), epsilon: attr.float(GROUP_NORM_EPS) }, `${prefix}.gn`);
 }
 
-/** SConv1d: EnCodec padding, Conv (weight norm already folded), optional time GroupNorm. */
-export function addConv1d(ctx: SeanetContext, x: string, layer: ConvLayer): string {
-  const kernelEff = (layer.kernelSize - 1) * layer.dilation + 1;
-  const padded = addSconvPad(ctx, x, kernelEff, layer.stride);
-  const y = ctx.g.op(
+/** The Conv node of an SConv1d on an input already padded (no padding of its own), weight and bias from the prepared weights. */
+export function addConvOp(ctx: SeanetContext, padded: string, layer: ConvLayer): string {
+  return ctx.g.op(
     "Conv",
-    [padded, init(ctx, `${layer.prefix}.conv.weight`), init(ctx, `${layer.prefix}.conv.bias`)],
+    [padded, weightInitializer(ctx, `${layer.prefix}.conv.weight`), weightInitializer(ctx, `${layer.prefix}.conv.bias`)],
     {
       kernel_shape: attr.ints([layer.kernelSize]),
       strides: attr.ints([layer.stride]),
@@ -110,6 +109,13 @@ export function addConv1d(ctx: SeanetContext, x: string, layer: ConvLayer): stri
     },
     `${layer.prefix}.conv`,
   );
+}
+
+/** SConv1d: EnCodec padding, Conv (weight norm already folded), optional time GroupNorm. */
+export function addConv1d(ctx: SeanetContext, x: string, layer: ConvLayer): string {
+  const kernelEff = (layer.kernelSize - 1) * layer.dilation + 1;
+  const padded = addSconvPad(ctx, x, kernelEff, layer.stride);
+  const y = addConvOp(ctx, padded, layer);
   return ctx.config.normType === "time_group_norm" ? addTimeGroupNorm(ctx, y, layer.prefix, layer.outChannels) : y;
 }
 
@@ -139,7 +145,7 @@ export function addConvTranspose1d(ctx: SeanetContext, x: string, layer: ConvTra
   if (k % s !== 0) {
     const y = g.op(
       "ConvTranspose",
-      [x, init(ctx, `${prefix}.conv.weight`), init(ctx, `${prefix}.conv.bias`)],
+      [x, weightInitializer(ctx, `${prefix}.conv.weight`), weightInitializer(ctx, `${prefix}.conv.bias`)],
       { kernel_shape: attr.ints([k]), strides: attr.ints([s]), pads: attr.ints(grouped ? [0, 0] : [left, right]), group: attr.int(1) },
       `${prefix}.convtr`,
     );

@@ -5,7 +5,7 @@ import { CodecError } from "../errors.js";
 import { GraphBuilder, attr } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
-import { addConv1d, addConvTranspose1d, addElu, addLstmInitializers, applySeanetLayers, type SeanetContext } from "./seanet-graph.js";
+import { addConv1d, addConvOp, addConvTranspose1d, addElu, addLstmInitializers, applySeanetLayers, weightInitializer, type SeanetContext } from "./seanet-graph.js";
 
 /*
  * Stateful ("streaming") versions of the causal SEANet encoder and decoder.
@@ -195,12 +195,6 @@ class StreamWalk {
   }
 }
 
-function weightInit(ctx: SeanetContext, name: string, dims?: readonly number[]): string {
-  const t = ctx.weights.get(name);
-  if (!t) throw new Error(`graph builder: prepared weights lack ${name}`);
-  return ctx.g.initializer(name, t.data, dims ?? t.dims);
-}
-
 const lastSamples = (g: GraphBuilder, x: string, n: number, hint: string) =>
   g.op("Slice", [x, g.int64([-n]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([2])], {}, hint);
 
@@ -229,18 +223,7 @@ function streamConv(w: StreamWalk, x: string, layer: ConvLayer): string {
     const pads = g.op("Concat", [g.int64([0, 0, 0, 0, 0]), extra], { axis: attr.int(0) }, `${layer.prefix}.pads`);
     xin = g.op("Pad", [xin, pads], { mode: attr.str(w.ctx.config.padMode === "replicate" ? "edge" : w.ctx.config.padMode) }, `${layer.prefix}.end_pad`);
   }
-  return g.op(
-    "Conv",
-    [xin, weightInit(w.ctx, `${layer.prefix}.conv.weight`), weightInit(w.ctx, `${layer.prefix}.conv.bias`)],
-    {
-      kernel_shape: attr.ints([layer.kernelSize]),
-      strides: attr.ints([layer.stride]),
-      dilations: attr.ints([layer.dilation]),
-      pads: attr.ints([0, 0]),
-      group: attr.int(1),
-    },
-    `${layer.prefix}.conv`,
-  );
+  return addConvOp(w.ctx, xin, layer);
 }
 
 /** Polyphase weights of a transposed convolution with k = m·s: `[cout·s, cin, m]`, output phase j of frame t = `Σ_u P[c·s + j, :, u] · x[t − (m − 1) + u]`. */
@@ -298,7 +281,7 @@ function streamConvTranspose(w: StreamWalk, x: string, layer: ConvTransposeLayer
   const st = t > 0 ? w.state(prefix, "convtr-tail", [1, cout, t]) : null;
   let y = g.op(
     "ConvTranspose",
-    [x, weightInit(w.ctx, `${prefix}.conv.weight`)],
+    [x, weightInitializer(w.ctx, `${prefix}.conv.weight`)],
     { kernel_shape: attr.ints([k]), strides: attr.ints([s]), pads: attr.ints([0, 0]), group: attr.int(1) },
     `${prefix}.convtr_full`,
   ); // [1, C, L·stride + t], no bias
@@ -311,7 +294,7 @@ function streamConvTranspose(w: StreamWalk, x: string, layer: ConvTransposeLayer
     st.output(lastSamples(g, y, t, `${prefix}.tail_out`));
     y = g.op("Slice", [y, g.int64([0]), g.int64([-t]), g.int64([2])], {}, `${prefix}.head`);
   }
-  return g.op("Add", [y, weightInit(w.ctx, `${prefix}.conv.bias`, [cout, 1])], {}, `${prefix}.convtr`);
+  return g.op("Add", [y, weightInitializer(w.ctx, `${prefix}.conv.bias`, [cout, 1])], {}, `${prefix}.convtr`);
 }
 
 /** SLSTM with carried h and c: `[1, C, T]` → `[1, C, T]`. */
