@@ -1,4 +1,4 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "tsup";
@@ -13,6 +13,7 @@ const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
  * only the dependencies).
  */
 export async function buildCli(): Promise<string> {
+  await mkdir(join(PACKAGE_DIR, ".tmp"), { recursive: true });
   const outDir = await mkdtemp(join(PACKAGE_DIR, ".tmp", "test-build-"));
   await build({
     config: false,
