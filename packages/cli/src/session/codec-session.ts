@@ -1,15 +1,13 @@
-import { join } from "node:path";
 import {
   parseEncodecConfig,
   payloadModelKindOf,
-  StreamingCodec,
   type EncodecConfig,
   type LmWeights,
   type PayloadModelKind,
+  type StreamingCodec,
   type TensorMap,
 } from "@encstream/codec";
-import { defaultCacheDir, FileGraphCache, loadModelFiles, nodeSessionOptions } from "@encstream/codec/node";
-import * as ort from "onnxruntime-node";
+import { loadModelFiles, loadStreamingCodec } from "@encstream/codec/node";
 import { CliError } from "../errors.js";
 import { resolveModel, type ModelLoadProgress, type ResolvedModel } from "../model-loader.js";
 import type { ModelRef } from "../model-ref.js";
@@ -116,17 +114,9 @@ async function buildStreaming(resolved: ResolvedModel, cacheDir: string | undefi
 }
 
 /**
- * `loadStreamingCodec` of `@encstream/codec/node`, built from the core entry: the codec's `./node`
- * bundle carries its own copy of `StreamingCodec`, whose encoders and decoders (made by the core
- * entry's `createStreamEncoder`/`createStreamDecoder`) do not recognise it. Same sessions
- * (single-threaded, non-spinning) and the same on-disk graph cache.
+ * The frame-exact streaming codec of a model, as `loadStreamingCodec` of `@encstream/codec/node`
+ * builds it: single-threaded, non-spinning sessions and the on-disk graph cache under `cacheDir`.
  */
 export function createNodeStreamingCodec(config: EncodecConfig, tensors: TensorMap, cacheDir: string | undefined): Promise<StreamingCodec> {
-  return StreamingCodec.create({
-    config,
-    tensors,
-    runtime: ort,
-    sessionOptions: nodeSessionOptions(),
-    graphCache: new FileGraphCache(join(cacheDir ?? defaultCacheDir(), "graphs")),
-  });
+  return loadStreamingCodec({ config, tensors }, cacheDir === undefined ? {} : { cacheDir });
 }
