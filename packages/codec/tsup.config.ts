@@ -5,6 +5,8 @@ export default defineConfig({
     "index": "src/index.ts",
     "node": "src/node.ts",
     "web": "src/web.ts",
+    // The worker thread of the ./node entry's worker codecs, found beside the bundle at run time.
+    "codec-worker": "src/worker/codec-worker.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
@@ -12,4 +14,6 @@ export default defineConfig({
   clean: true,
   target: "es2022",
   splitting: true,
+  // import.meta.url in the CommonJS build (the worker codecs locate codec-worker.js with it).
+  shims: true,
 });

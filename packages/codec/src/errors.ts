@@ -11,7 +11,9 @@ export type CodecErrorCode =
   | "download-failed"
   | "checksum-mismatch"
   | "lm-unavailable"
-  | "lm-desync";
+  | "lm-desync"
+  /** A codec worker thread (`@encstream/codec/node` worker codecs) failed, exited or was closed. */
+  | "worker-failed";
 
 /**
  * The one error class for bad data given to `@encstream/codec` (weights, config, `.ecdc` files,

@@ -108,6 +108,8 @@ export type { StreamDecoderOptions } from "./streaming/stream-decoder.js";
 export type { CodeBlock, StreamFrame, StreamStart } from "./streaming/stream-types.js";
 export { concatCodeBlocks } from "./streaming/code-blocks.js";
 export { encodeChunk, decodeChunk } from "./streaming/chunk-codec.js";
+export { createChunkCoder } from "./streaming/codec-interfaces.js";
+export type { StreamEncoderLike, StreamDecoderLike, ChunkCoder } from "./streaming/codec-interfaces.js";
 export type { EncodedChunk } from "./streaming/chunk-codec.js";
 export {
   DEFAULT_MAX_FRAMES_PER_CALL,

@@ -15,3 +15,12 @@ export { downloadFile } from "./hub/download-file.js";
 export type { DownloadFileOptions, DownloadProgress, DownloadResult } from "./hub/download-file.js";
 // streaming
 export { loadStreamingCodec } from "./streaming/node/load-streaming-codec.js";
+// workers
+export { createWorkerStreamEncoder, WorkerStreamEncoder } from "./worker/worker-stream-encoder.js";
+export type { WorkerStreamEncoderOptions } from "./worker/worker-stream-encoder.js";
+export { createWorkerStreamDecoder, WorkerStreamDecoder } from "./worker/worker-stream-decoder.js";
+export type { WorkerStreamDecoderOptions } from "./worker/worker-stream-decoder.js";
+export { createWorkerChunkCoder, WorkerChunkCoder } from "./worker/worker-chunk-coder.js";
+export type { WorkerChunkCoderOptions } from "./worker/worker-chunk-coder.js";
+export type { WorkerThreadOptions } from "./worker/worker-client.js";
+export { DEFAULT_MAX_QUEUED_CALLS, MAX_QUEUED_CALLS } from "./worker/constants.js";

@@ -1,8 +1,9 @@
 import type { Tensor } from "onnxruntime-common";
-import { CodecError } from "../errors.js";
 import { STREAM_GRAPH_IO, stateInputName, stateOutputName } from "../onnx/streaming-graphs.js";
-import { DEFAULT_CONCEAL_FADE_FRAMES, MAX_MISSING_FRAMES_PER_CALL, MAX_STREAM_BLOCK_FRAMES } from "./constants.js";
+import type { StreamDecoderLike } from "./codec-interfaces.js";
+import { DEFAULT_CONCEAL_FADE_FRAMES, MAX_MISSING_FRAMES_PER_CALL } from "./constants.js";
 import { codecInternals, SerialQueue, zeroStates, type CodecInternals } from "./internal/codec-internals.js";
+import { checkCodeBlock } from "./internal/checks.js";
 import { checkMaxFramesPerCall, checkStart } from "./internal/options.js";
 import type { StreamingCodec } from "./streaming-codec.js";
 import type { CodeBlock, StreamStart } from "./stream-types.js";
@@ -34,7 +35,7 @@ interface PendingFrame {
  * the offline `decode` of the same codes. Missing frames are concealed ({@link pushMissing}) so
  * the output keeps exactly one hop per frame. Calls are queued: each runs after the previous one.
  */
-export class StreamDecoder {
+export class StreamDecoder implements StreamDecoderLike {
   /** Samples per frame (320). */
   readonly hopSamples: number;
   /** Frames gathered before the first output ("exact": the codec's `decoderStartupFrames`; "zero-state": 1). */
@@ -162,25 +163,8 @@ export class StreamDecoder {
   }
 
   private checkBlock(block: CodeBlock): number {
-    if (typeof block !== "object" || block === null) throw new TypeError("block must be a CodeBlock { codes, numCodebooks, numFrames, lengthSamples? }");
-    const { codes, numCodebooks: k, numFrames: f } = block;
-    if (!(codes instanceof Uint16Array)) throw new TypeError("block.codes must be a Uint16Array");
-    const nq = this.codec.numQuantizers;
-    if (!Number.isInteger(k) || k < 1 || k > nq) throw new RangeError(`block.numCodebooks must be an integer in [1, ${nq}], got ${k}`);
-    if (this.numCodebooks_ !== null && k !== this.numCodebooks_) {
-      throw new RangeError(`block.numCodebooks must stay ${this.numCodebooks_} within a stream, got ${k} (call reset() to start a new stream)`);
-    }
-    if (!Number.isInteger(f) || f < 1 || f > MAX_STREAM_BLOCK_FRAMES) throw new RangeError(`block.numFrames must be an integer in [1, ${MAX_STREAM_BLOCK_FRAMES}], got ${f}`);
-    if (codes.length !== k * f) throw new RangeError(`block.codes must hold numCodebooks × numFrames = ${k * f} codes, got ${codes.length}`);
-    const len = block.lengthSamples;
-    if (len !== undefined && (!Number.isInteger(len) || len < 1 || len > f * this.hopSamples)) {
-      throw new RangeError(`block.lengthSamples must be an integer in [1, ${f * this.hopSamples}], got ${len}`);
-    }
-    const size = this.codec.codebookSize;
-    for (let i = 0; i < codes.length; i++) {
-      if (codes[i]! >= size) throw new CodecError("corrupt", `code ${codes[i]} at index ${i} is not below the codebook size ${size}`);
-    }
-    return f;
+    const { numQuantizers, codebookSize } = this.codec;
+    return checkCodeBlock(block, { numQuantizers, codebookSize, hopSamples: this.hopSamples, streamCodebooks: this.numCodebooks_ });
   }
 
   private async drain(final: boolean): Promise<Float32Array[]> {

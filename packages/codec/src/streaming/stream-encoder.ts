@@ -1,7 +1,8 @@
 import type { Tensor } from "onnxruntime-common";
 import { STREAM_GRAPH_IO, stateInputName, stateOutputName } from "../onnx/streaming-graphs.js";
-import { MAX_STREAM_PUSH_SAMPLES } from "./constants.js";
+import type { StreamEncoderLike } from "./codec-interfaces.js";
 import { codecInternals, SerialQueue, zeroStates, type CodecInternals } from "./internal/codec-internals.js";
+import { checkStreamAudio } from "./internal/checks.js";
 import { checkMaxFramesPerCall, checkStart } from "./internal/options.js";
 import type { StreamingCodec } from "./streaming-codec.js";
 import type { StreamFrame, StreamStart } from "./stream-types.js";
@@ -23,7 +24,7 @@ export interface StreamEncoderOptions {
  * calls. The codes equal the offline `encode` of the whole stream (see the README's Streaming
  * section for the measured agreement). Calls are queued: each runs after the previous finished.
  */
-export class StreamEncoder {
+export class StreamEncoder implements StreamEncoderLike {
   /** Codebooks per frame at this bandwidth. */
   readonly numCodebooks: number;
   /** Samples per frame (320). */
@@ -103,12 +104,7 @@ export class StreamEncoder {
   }
 
   private checkAudio(audio: readonly Float32Array[]): number {
-    if (!Array.isArray(audio) || !audio.every((ch) => ch instanceof Float32Array)) throw new TypeError("audio must be an array of Float32Array (one per channel)");
-    if (audio.length !== this.codec.channels) throw new RangeError(`audio must have ${this.codec.channels} channel(s), got ${audio.length}`);
-    const n = audio[0]!.length;
-    if (!audio.every((ch) => ch.length === n)) throw new RangeError(`audio channels must have equal lengths, got ${audio.map((c) => c.length).join(", ")}`);
-    if (n > MAX_STREAM_PUSH_SAMPLES) throw new RangeError(`audio must hold at most ${MAX_STREAM_PUSH_SAMPLES} samples per channel per push, got ${n}`);
-    return n;
+    return checkStreamAudio(audio, this.codec.channels);
   }
 
   private append(audio: readonly Float32Array[], n: number): void {
