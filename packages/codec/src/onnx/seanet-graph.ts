@@ -139,8 +139,6 @@ export function addConvTranspose1d(ctx: SeanetContext, x: string, layer: ConvTra
   const grouped = ctx.config.normType === "time_group_norm";
   const trim = (v: string) => (total === 0 ? v : g.op("Slice", [v, g.int64([left]), g.int64([right > 0 ? -right : Number.MAX_SAFE_INTEGER]), g.int64([2])], {}, `${prefix}.trimmed`));
   const norm = (v: string) => (grouped ? addTimeGroupNorm(ctx, v, prefix, cout) : v);
-  const w = weight(ctx, `${prefix}.conv.weight`).data; // [cin, cout, k]
-  const bias = weight(ctx, `${prefix}.conv.bias`).data;
 
   if (k % s !== 0) {
     const y = g.op(
@@ -153,34 +151,67 @@ export function addConvTranspose1d(ctx: SeanetContext, x: string, layer: ConvTra
   }
 
   const m = k / s;
-  const phases = new Float32Array(cout * s * cin * m); // [cout·s, cin, m]
-  for (let c = 0; c < cout; c++) {
-    for (let j = 0; j < s; j++) {
-      for (let ci = 0; ci < cin; ci++) {
-        const dst = ((c * s + j) * cin + ci) * m;
-        for (let u = 0; u < m; u++) phases[dst + u] = w[(ci * cout + c) * k + j + (m - 1 - u) * s]!;
-      }
-    }
-  }
-  const phaseBias = new Float32Array(cout * s);
-  for (let c = 0; c < cout; c++) phaseBias.fill(bias[c]!, c * s, (c + 1) * s);
   // The full output has T + m − 1 frames of s samples. A causal trim of exactly the last m − 1
   // frames without a norm in between is the same as not computing them.
   const dropTail = !grouped && left === 0 && right === (m - 1) * s;
-  const y = g.op(
-    "Conv",
-    [x, g.initializer(`${prefix}.conv.phases`, phases, [cout * s, cin, m]), g.initializer(`${prefix}.conv.phase_bias`, phaseBias, [cout * s])],
-    { kernel_shape: attr.ints([m]), strides: attr.ints([1]), dilations: attr.ints([1]), pads: attr.ints([m - 1, dropTail ? 0 : m - 1]), group: attr.int(1) },
-    `${prefix}.convtr_phases`,
-  ); // [B, cout·s, T']
-  const split = g.op("Reshape", [y, g.int64([0, cout, s, -1])], {}, `${prefix}.phases4d`);
-  const interleaved = g.op("Reshape", [g.op("Transpose", [split], { perm: attr.ints([0, 1, 3, 2]) }), g.int64([0, cout, -1])], {}, `${prefix}.convtr`);
+  const interleaved = addPolyphaseConv(ctx, x, layer, [m - 1, dropTail ? 0 : m - 1]);
   return dropTail ? interleaved : trim(norm(interleaved));
 }
 
-/** ELU with α = 1. */
+/**
+ * Polyphase weights of a transposed convolution with k = m·s, phase-major: `[s·cout, cin, m]`,
+ * channel `j·cout + c` is output phase j of channel c, and output phase j of frame t is
+ * `Σ_u P[j·cout + c, :, u] · x[t − (m − 1) + u]`.
+ */
+export function polyphaseWeights(w: Float32Array, cin: number, cout: number, k: number, s: number): Float32Array {
+  const m = k / s;
+  const out = new Float32Array(cout * s * cin * m);
+  for (let j = 0; j < s; j++) {
+    for (let c = 0; c < cout; c++) {
+      for (let ci = 0; ci < cin; ci++) {
+        const dst = ((j * cout + c) * cin + ci) * m;
+        for (let u = 0; u < m; u++) out[dst + u] = w[(ci * cout + c) * k + j + (m - 1 - u) * s]!;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A transposed convolution with kernel k = m·s as a polyphase convolution: a plain Conv with
+ * kernel m and time padding `pads` producing s·cout phase-major channels `[B, s·cout, T']`, then
+ * interleaved into `[B, cout, T'·s]` by one batched 2-D transpose (`[B, s, cout·T']` →
+ * `[B, cout·T', s]`), which ONNX Runtime runs as a single copy rather than one per channel.
+ */
+export function addPolyphaseConv(ctx: SeanetContext, x: string, layer: ConvTransposeLayer, pads: readonly [number, number]): string {
+  const { g } = ctx;
+  const { kernelSize: k, stride: s, inChannels: cin, outChannels: cout, prefix } = layer;
+  const m = k / s;
+  const w = weight(ctx, `${prefix}.conv.weight`).data; // [cin, cout, k]
+  const bias = weight(ctx, `${prefix}.conv.bias`).data;
+  const phaseBias = new Float32Array(cout * s);
+  for (let j = 0; j < s; j++) phaseBias.set(bias.subarray(0, cout), j * cout);
+  const y = g.op(
+    "Conv",
+    [x, g.initializer(`${prefix}.conv.phases`, polyphaseWeights(w, cin, cout, k, s), [cout * s, cin, m]), g.initializer(`${prefix}.conv.phase_bias`, phaseBias, [cout * s])],
+    { kernel_shape: attr.ints([m]), strides: attr.ints([1]), dilations: attr.ints([1]), pads: attr.ints(pads), group: attr.int(1) },
+    `${prefix}.convtr_phases`,
+  ); // [B, s·cout, T']
+  const byPhase = g.op("Reshape", [y, g.int64([0, s, -1])], {}, `${prefix}.phases3d`);
+  const interleaved = g.op("Transpose", [byPhase], { perm: attr.ints([0, 2, 1]) }, `${prefix}.interleaved`);
+  return g.op("Reshape", [interleaved, g.int64([0, cout, -1])], {}, `${prefix}.convtr`);
+}
+
+/**
+ * ELU with α = 1, as `Max(x, Exp(Min(x, 0)) − 1)`: equal to ELU for every x (x > 0 gives
+ * Max(x, 0) = x; x ≤ 0 gives eˣ − 1 ≥ x), and faster on ONNX Runtime's CPU provider, whose
+ * vectorized Exp, Min, Max and Sub beat its scalar Elu kernel (bench/graph-ab.ts).
+ */
 export function addElu(ctx: SeanetContext, x: string, hint = "elu"): string {
-  return ctx.g.op("Elu", [x], { alpha: attr.float(1) }, hint);
+  const { g } = ctx;
+  const zero = g.float32([0]);
+  const expm1 = g.op("Sub", [g.op("Exp", [g.op("Min", [x, zero], {}, `${hint}.neg`)], {}, `${hint}.exp`), g.float32([1])], {}, `${hint}.expm1`);
+  return g.op("Max", [x, expm1], {}, hint);
 }
 
 /** Residual block: `shortcut(x) + convN(elu(… conv1(elu(x))))`. */

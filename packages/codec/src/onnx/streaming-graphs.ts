@@ -5,7 +5,7 @@ import { CodecError } from "../errors.js";
 import { GraphBuilder, attr } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
-import { addConv1d, addConvOp, addConvTranspose1d, addElu, addLstmInitializers, applySeanetLayers, weightInitializer, type SeanetContext } from "./seanet-graph.js";
+import { addConv1d, addConvOp, addConvTranspose1d, addElu, addLstmInitializers, addPolyphaseConv, applySeanetLayers, weightInitializer, type SeanetContext } from "./seanet-graph.js";
 
 /*
  * Stateful ("streaming") versions of the causal SEANet encoder and decoder.
@@ -30,7 +30,7 @@ import { addConv1d, addConvOp, addConvTranspose1d, addElu, addLstmInitializers, 
  */
 
 /** Bumped whenever a streaming graph's output changes (it is part of the cache names). */
-export const STREAMING_GRAPH_VERSION = "1";
+export const STREAMING_GRAPH_VERSION = "2";
 
 /** Which graph of a side: the first call (offline start) or every later call. */
 export type StreamGraphPhase = "first" | "step";
@@ -226,21 +226,6 @@ function streamConv(w: StreamWalk, x: string, layer: ConvLayer): string {
   return addConvOp(w.ctx, xin, layer);
 }
 
-/** Polyphase weights of a transposed convolution with k = m·s: `[cout·s, cin, m]`, output phase j of frame t = `Σ_u P[c·s + j, :, u] · x[t − (m − 1) + u]`. */
-function polyphaseWeights(w: Float32Array, cin: number, cout: number, k: number, s: number): Float32Array {
-  const m = k / s;
-  const out = new Float32Array(cout * s * cin * m);
-  for (let c = 0; c < cout; c++) {
-    for (let j = 0; j < s; j++) {
-      for (let ci = 0; ci < cin; ci++) {
-        const dst = ((c * s + j) * cin + ci) * m;
-        for (let u = 0; u < m; u++) out[dst + u] = w[(ci * cout + c) * k + j + (m - 1 - u) * s]!;
-      }
-    }
-  }
-  return out;
-}
-
 /**
  * Causal SConvTranspose1d (trim_right_ratio 1: all padding trimmed on the right). With k = m·s
  * (always in EnCodec) it is a polyphase convolution: a kernel-m Conv over the input producing
@@ -263,19 +248,7 @@ function streamConvTranspose(w: StreamWalk, x: string, layer: ConvTransposeLayer
       xin = g.op("Concat", [st.input!, x], { axis: attr.int(2) }, `${prefix}.with_ctx`);
       st.output(lastSamples(g, xin, m - 1, `${prefix}.ctx_out`));
     }
-    const weights = w.ctx.weights.get(`${prefix}.conv.weight`);
-    const bias = w.ctx.weights.get(`${prefix}.conv.bias`);
-    if (!weights || !bias) throw new Error(`graph builder: prepared weights lack ${prefix}.conv.weight / .bias`);
-    const phaseBias = new Float32Array(cout * s);
-    for (let c = 0; c < cout; c++) phaseBias.fill(bias.data[c]!, c * s, (c + 1) * s);
-    const y = g.op(
-      "Conv",
-      [xin, g.initializer(`${prefix}.conv.phases`, polyphaseWeights(weights.data, cin, cout, k, s), [cout * s, cin, m]), g.initializer(`${prefix}.conv.phase_bias`, phaseBias, [cout * s])],
-      { kernel_shape: attr.ints([m]), strides: attr.ints([1]), dilations: attr.ints([1]), pads: attr.ints([0, 0]), group: attr.int(1) },
-      `${prefix}.convtr_phases`,
-    ); // [1, cout·s, T]
-    const split = g.op("Reshape", [y, g.int64([0, cout, s, -1])], {}, `${prefix}.phases4d`);
-    return g.op("Reshape", [g.op("Transpose", [split], { perm: attr.ints([0, 1, 3, 2]) }), g.int64([0, cout, -1])], {}, `${prefix}.convtr`);
+    return addPolyphaseConv(w.ctx, xin, layer, [0, 0]);
   }
   const t = k - s;
   const st = t > 0 ? w.state(prefix, "convtr-tail", [1, cout, t]) : null;
