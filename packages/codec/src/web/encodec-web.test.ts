@@ -5,6 +5,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fixturePath, loadGoldenFixture, maxAbsDiff, planar, referenceFrame, vector } from "../../test/support/fixtures.js";
+import * as ortWasm from "onnxruntime-web/wasm";
+import { CacheStorageGraphCache } from "./cache-storage-graph-cache.js";
 import { loadEncodec } from "./encodec-web.js";
 
 const wasmPaths = `${path.dirname(createRequire(import.meta.url).resolve("onnxruntime-web"))}/`;
@@ -52,6 +54,24 @@ describe("loadEncodec (web)", () => {
   test("from .th bytes (original names) with the config object", async () => {
     const config = JSON.parse(readFileSync(fixturePath("tiny48/config.json"), "utf8")) as unknown;
     await check(await loadEncodec({ weights: new Uint8Array(readFileSync(fixturePath("tiny48/model.th"))), config }, { numThreads: 1, wasmPaths }));
+  });
+  test("a relative URL against baseUrl, on a runtime module the app passes", async () => {
+    await check(await loadEncodec({ url: "tiny48" }, { baseUrl: `${base}/`, runtime: ortWasm, numThreads: 1, wasmPaths, graphCache: false }));
+  });
+  test("a relative URL with no base to resolve it against is a TypeError", async () => {
+    await expect(loadEncodec({ url: "models/tiny48/" }, { wasmPaths })).rejects.toThrow(/relative.*baseUrl/);
+  });
+  test("bad runtime options", async () => {
+    await expect(loadEncodec({ url: `${base}/tiny48` }, { flavour: "webgl" as never })).rejects.toThrow(RangeError);
+    await expect(loadEncodec({ url: `${base}/tiny48` }, { runtime: {} as never })).rejects.toThrow(TypeError);
+    await expect(loadEncodec({ url: `${base}/tiny48` }, { numThreads: -1 })).rejects.toThrow(RangeError);
+  });
+  test("CacheStorageGraphCache without the Cache API misses and drops writes, never throws", async () => {
+    const cache = new CacheStorageGraphCache();
+    expect(cache.available).toBe(false);
+    await cache.write("k", new Uint8Array([1, 2, 3]));
+    expect(await cache.read("k")).toBeUndefined();
+    expect(() => new CacheStorageGraphCache({ maxEntryBytes: 0 })).toThrow(RangeError);
   });
   test("errors", async () => {
     await expect(loadEncodec({ url: `${base}/missing` }, { wasmPaths })).rejects.toMatchObject({ code: "download-failed" });

@@ -1,138 +1,63 @@
-import * as ort from "onnxruntime-web";
-import { parseEncodecConfig, type EncodecConfig } from "../config.js";
-import { CodecError } from "../errors.js";
 import { EncodecModel } from "../runtime/encodec-model.js";
 import type { GraphCache } from "../runtime/graph-cache.js";
 import type { OrtSessionOptions } from "../runtime/ort-types.js";
-import { deriveHfConfig, type DeriveConfigHints } from "../weights/derive-config.js";
-import { hasOriginalNames, mapOriginalToHfNames } from "../weights/name-map.js";
-import type { TensorMap } from "../weights/raw-tensor.js";
-import { readSafetensors } from "../weights/safetensors.js";
-import { readTorchCheckpoint } from "../weights/torch-checkpoint.js";
+import { StreamingCodec } from "../streaming/streaming-codec.js";
+import { CacheStorageGraphCache } from "./cache-storage-graph-cache.js";
+import { readWebSource, type WebModelSource, type WebSourceOptions } from "./web-source.js";
+import { resolveWebRuntime, type WebRuntimeOptions } from "./web-runtime.js";
 
-/**
- * What to load in a browser (or any WebAssembly host):
- * - `{ config, tensors }`: a config (parsed or the raw `config.json` object) and weights;
- * - `{ weights, config? }`: the bytes of a `.safetensors` or `.th` file (original names are
- *   mapped); without `config`, it is derived from the weights;
- * - `{ url }`: a folder URL in the Hugging Face layout (`config.json` + `model.safetensors`).
- */
-export type WebModelSource =
-  | { readonly config: EncodecConfig | unknown; readonly tensors: TensorMap }
-  | { readonly weights: Uint8Array | ArrayBuffer; readonly config?: EncodecConfig | unknown }
-  | { readonly url: string | URL };
-
-/** Options of the web {@link loadEncodec}. */
-export interface LoadEncodecWebOptions {
+/** Options of the web {@link loadEncodec} and {@link loadStreamingCodec}. */
+export interface LoadEncodecWebOptions extends WebRuntimeOptions, WebSourceOptions {
   /** Session options (e.g. `executionProviders: ["wasm"]`). @default {} */
   readonly sessionOptions?: OrtSessionOptions;
-  /** Storage for built graphs (IndexedDB, Cache API, ...). @default undefined (always build) */
-  readonly graphCache?: GraphCache;
-  /** Bandwidths whose quantizer graphs are opened during loading. @default [] */
+  /**
+   * Storage for built graphs; `false` for none. @default a {@link CacheStorageGraphCache} (the
+   * browser's Cache API) where `caches` exists, else none
+   */
+  readonly graphCache?: GraphCache | false;
+  /** Bandwidths whose graphs are opened during loading (quantizer graphs; streaming: encoder graphs). @default [] */
   readonly preloadBandwidthsKbps?: readonly number[];
-  /** Sets `ort.env.wasm.numThreads` when given. @default undefined (the runtime's choice) */
-  readonly numThreads?: number;
-  /** Sets `ort.env.wasm.wasmPaths` (where the `.wasm` files are served) when given. @default undefined */
-  readonly wasmPaths?: string;
-  /** The fetch used for `{ url }`. @default globalThis.fetch */
-  readonly fetch?: typeof fetch;
-  /** Largest weights file accepted, bytes. @default 536870912 (512 MiB) */
-  readonly maxWeightsBytes?: number;
-  /** Settings for a config derived from the weights. @default {} */
-  readonly hints?: DeriveConfigHints;
 }
 
-const DEFAULT_MAX_WEIGHTS_BYTES = 512 * 1024 * 1024;
-const MAX_CONFIG_BYTES = 1024 * 1024;
-
-function isParsedConfig(value: unknown): value is EncodecConfig {
-  return typeof value === "object" && value !== null && "sampleRateHz" in value && "upsamplingRatios" in value;
+function graphCacheOf(options: LoadEncodecWebOptions): GraphCache | undefined {
+  if (options.graphCache === false) return undefined;
+  if (options.graphCache !== undefined) return options.graphCache;
+  return (globalThis as { caches?: unknown }).caches !== undefined ? new CacheStorageGraphCache() : undefined;
 }
 
-function readWeights(bytes: Uint8Array, source: string, maxBytes: number): TensorMap {
-  const zip = bytes.byteLength >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-  const read = zip ? readTorchCheckpoint(bytes, source, { maxBytes }) : readSafetensors(bytes, source);
-  return hasOriginalNames(read) ? mapOriginalToHfNames(read, source) : read;
-}
-
-async function fetchBytes(doFetch: typeof fetch, url: URL, maxBytes: number, optional: boolean): Promise<Uint8Array | null> {
-  let res: Response;
-  try {
-    res = await doFetch(url);
-  } catch {
-    // One retry: a kept-alive connection the server closed meanwhile fails the first attempt.
-    try {
-      res = await doFetch(url);
-    } catch (cause) {
-      throw new CodecError("download-failed", `${url}: request failed`, { cause });
-    }
-  }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => undefined);
-    if (optional && res.status === 404) return null;
-    throw new CodecError("download-failed", `${url}: HTTP ${res.status}`);
-  }
-  const declared = Number(res.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw new CodecError("bad-file", `${url}: ${declared} bytes is over the ${maxBytes}-byte limit`);
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  if (bytes.byteLength > maxBytes) throw new CodecError("bad-file", `${url}: ${bytes.byteLength} bytes is over the ${maxBytes}-byte limit`);
-  return bytes;
-}
-
-function parseConfigBytes(bytes: Uint8Array, source: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (cause) {
-    throw new CodecError("bad-config", `${source}: not valid UTF-8 JSON`, { cause });
-  }
+async function createOptions(source: WebModelSource, options: LoadEncodecWebOptions) {
+  const runtime = await resolveWebRuntime(options);
+  const { config, tensors } = await readWebSource(source, options);
+  const graphCache = graphCacheOf(options);
+  return {
+    config,
+    tensors,
+    runtime,
+    sessionOptions: options.sessionOptions ?? {},
+    ...(graphCache ? { graphCache } : {}),
+    ...(options.preloadBandwidthsKbps ? { preloadBandwidthsKbps: options.preloadBandwidthsKbps } : {}),
+  };
 }
 
 /**
  * Load an EnCodec model on `onnxruntime-web` (WebAssembly by default). The same core as the Node
- * entry; sources are bytes or URLs instead of paths.
+ * entry; sources are bytes or URLs instead of paths, built graphs go to the browser's Cache API.
  *
  * @throws CodecError for unreadable weights or config, failed downloads, weights that do not fit the config
  * @throws TypeError / RangeError for a bad source or options
  */
 export async function loadEncodec(source: WebModelSource, options: LoadEncodecWebOptions = {}): Promise<EncodecModel> {
-  const maxBytes = options.maxWeightsBytes ?? DEFAULT_MAX_WEIGHTS_BYTES;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new RangeError(`maxWeightsBytes must be a positive integer, got ${maxBytes}`);
-  if (options.numThreads !== undefined) {
-    if (!Number.isInteger(options.numThreads) || options.numThreads < 0) throw new RangeError(`numThreads must be a non-negative integer, got ${options.numThreads}`);
-    ort.env.wasm.numThreads = options.numThreads;
-  }
-  if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
+  return EncodecModel.create(await createOptions(source, options));
+}
 
-  let rawConfig: unknown;
-  let tensors: TensorMap;
-  if (typeof source !== "object" || source === null) throw new TypeError("source must be { config, tensors }, { weights, config? } or { url }");
-  if ("tensors" in source && source.tensors instanceof Map) {
-    rawConfig = source.config;
-    tensors = source.tensors;
-  } else if ("weights" in source && (source.weights instanceof Uint8Array || source.weights instanceof ArrayBuffer)) {
-    const bytes = source.weights instanceof Uint8Array ? source.weights : new Uint8Array(source.weights);
-    if (bytes.byteLength > maxBytes) throw new CodecError("bad-file", `weights: ${bytes.byteLength} bytes is over the ${maxBytes}-byte limit`);
-    tensors = readWeights(bytes, "weights", maxBytes);
-    rawConfig = source.config ?? deriveHfConfig(tensors, options.hints ?? {}, "weights");
-  } else if ("url" in source && (typeof source.url === "string" || source.url instanceof URL)) {
-    const doFetch = options.fetch ?? globalThis.fetch;
-    if (typeof doFetch !== "function") throw new TypeError("options.fetch is required where globalThis.fetch is missing");
-    const base = new URL(source.url.toString().replace(/\/?$/, "/"));
-    const configUrl = new URL("config.json", base);
-    const weightsUrl = new URL("model.safetensors", base);
-    const [configBytes, weightBytes] = await Promise.all([fetchBytes(doFetch, configUrl, MAX_CONFIG_BYTES, true), fetchBytes(doFetch, weightsUrl, maxBytes, false)]);
-    tensors = readWeights(weightBytes!, weightsUrl.href, maxBytes);
-    rawConfig = configBytes ? parseConfigBytes(configBytes, configUrl.href) : deriveHfConfig(tensors, options.hints ?? {}, weightsUrl.href);
-  } else {
-    throw new TypeError("source must be { config, tensors }, { weights, config? } or { url }");
-  }
-  const config = isParsedConfig(rawConfig) ? rawConfig : parseEncodecConfig(rawConfig);
-  return EncodecModel.create({
-    config,
-    tensors,
-    runtime: ort,
-    sessionOptions: options.sessionOptions ?? {},
-    ...(options.graphCache ? { graphCache: options.graphCache } : {}),
-    ...(options.preloadBandwidthsKbps ? { preloadBandwidthsKbps: options.preloadBandwidthsKbps } : {}),
-  });
+/**
+ * Load a causal EnCodec model (24 kHz) for frame-by-frame streaming on `onnxruntime-web`: the
+ * same sources and options as {@link loadEncodec}.
+ *
+ * @throws CodecError `unsupported` for a non-causal model (48 kHz: use chunked streaming with
+ *   `loadEncodec`), or from reading and checking the weights
+ * @throws TypeError / RangeError for a bad source or options
+ */
+export async function loadStreamingCodec(source: WebModelSource, options: LoadEncodecWebOptions = {}): Promise<StreamingCodec> {
+  return StreamingCodec.create(await createOptions(source, options));
 }
