@@ -16,10 +16,10 @@ export type { DownloadFileOptions, DownloadProgress, DownloadResult } from "./hu
 // streaming
 export { loadStreamingCodec } from "./streaming/node/load-streaming-codec.js";
 // workers
-export { createWorkerStreamEncoder, WorkerStreamEncoder } from "./worker/worker-stream-encoder.js";
-export type { WorkerStreamEncoderOptions } from "./worker/worker-stream-encoder.js";
-export { createWorkerStreamDecoder, WorkerStreamDecoder } from "./worker/worker-stream-decoder.js";
-export type { WorkerStreamDecoderOptions } from "./worker/worker-stream-decoder.js";
+export { WorkerStreamingCodec, createWorkerStreamEncoder, createWorkerStreamDecoder } from "./worker/worker-streaming-codec.js";
+export type { WorkerStreamingCodecOptions, WorkerStreamEncoderOptions, WorkerStreamDecoderOptions } from "./worker/worker-streaming-codec.js";
+export { WorkerStreamEncoder } from "./worker/worker-stream-encoder.js";
+export { WorkerStreamDecoder } from "./worker/worker-stream-decoder.js";
 export { createWorkerChunkCoder, WorkerChunkCoder } from "./worker/worker-chunk-coder.js";
 export type { WorkerChunkCoderOptions } from "./worker/worker-chunk-coder.js";
 export type { WorkerThreadOptions } from "./worker/worker-client.js";

@@ -1,29 +1,29 @@
 // The worker thread of @encstream/codec/node's worker codecs: loads the model given in
-// `workerData`, then runs one stream encoder, one stream decoder or one chunk coder on the
-// requests of its parent, one at a time and in order, and replies with transferred buffers.
+// `workerData` (a streaming codec, or an offline model for chunks), then serves its parent's
+// requests one at a time, in order, replying with transferred buffers.
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { loadEncodec } from "../node/encodec-node.js";
-import type { EncodecModel } from "../runtime/encodec-model.js";
 import { decodeChunk, encodeChunk } from "../streaming/chunk-codec.js";
 import { SerialQueue } from "../streaming/internal/codec-internals.js";
 import { loadStreamingCodec } from "../streaming/node/load-streaming-codec.js";
-import { createStreamDecoder, type StreamDecoder } from "../streaming/stream-decoder.js";
-import { createStreamEncoder, type StreamEncoder } from "../streaming/stream-encoder.js";
+import { createStreamDecoder, StreamDecoder } from "../streaming/stream-decoder.js";
+import { createStreamEncoder, StreamEncoder } from "../streaming/stream-encoder.js";
 import type { StreamFrame } from "../streaming/stream-types.js";
-import type { StreamingCodec } from "../streaming/streaming-codec.js";
-import { buffersOf, serializeError, type PackedFrames, type WorkerInit, type WorkerReady, type WorkerRequest } from "./worker-protocol.js";
+import { buffersOf, serializeError, type PackedFrames, type StreamHandle, type WorkerInit, type WorkerReady, type WorkerRequest } from "./worker-protocol.js";
 
 const port = parentPort;
-if (port === null) throw new Error("codec-worker.js runs as a worker thread (see createWorkerStreamEncoder)");
+if (port === null) throw new Error("codec-worker.js runs as a worker thread (see WorkerStreamingCodec.create)");
 const init = workerData as WorkerInit;
+
+type Reply = { value: unknown; transfer: ArrayBuffer[] };
 
 interface Loaded {
   readonly ready: WorkerReady;
-  readonly handle: (request: WorkerRequest) => Promise<{ value: unknown; transfer: ArrayBuffer[] }>;
+  readonly handle: (request: WorkerRequest) => Promise<Reply>;
   readonly release: () => Promise<void>;
 }
 
-function packFrames(frames: readonly StreamFrame[], numCodebooks: number): { value: PackedFrames; transfer: ArrayBuffer[] } {
+function packFrames(frames: readonly StreamFrame[], numCodebooks: number): Reply {
   const codes = new Uint16Array(frames.length * numCodebooks);
   const indices = new Int32Array(frames.length);
   const lengths = new Int32Array(frames.length);
@@ -32,112 +32,130 @@ function packFrames(frames: readonly StreamFrame[], numCodebooks: number): { val
     indices[j] = f.index;
     lengths[j] = f.lengthSamples;
   });
-  return { value: { codes, indices, lengths, numCodebooks }, transfer: [codes.buffer, indices.buffer, lengths.buffer] };
+  const value: PackedFrames = { codes, indices, lengths, numCodebooks };
+  return { value, transfer: [codes.buffer, indices.buffer, lengths.buffer] };
 }
 
-function audioReply(audio: Float32Array[]): { value: Float32Array[]; transfer: ArrayBuffer[] } {
+function audioReply(audio: Float32Array[]): Reply {
   // Arrays that are views of a larger buffer are copied so that only their own samples travel.
   const owned = audio.map((ch) => (ch.byteOffset === 0 && ch.byteLength === ch.buffer.byteLength ? ch : ch.slice()));
   return { value: owned, transfer: buffersOf(owned) };
 }
 
+const done = (value: unknown = null): Reply => ({ value, transfer: [] });
+
 function unexpected(op: string): never {
-  throw new TypeError(`codec worker (${init.role.kind}): unexpected request ${op}`);
+  throw new TypeError(`codec worker (${init.role}): unexpected request ${op}`);
 }
 
-function streamReady(codec: StreamingCodec, startupFrames: number, numCodebooks: number): WorkerReady {
+async function loadChunkCoder(): Promise<Loaded> {
+  const model = await loadEncodec(init.spec, init.load);
   return {
-    config: codec.config,
-    sampleRateHz: codec.sampleRateHz,
-    channels: codec.channels,
-    hopSamples: codec.hopLengthSamples,
-    numQuantizers: codec.numQuantizers,
-    codebookSize: codec.codebookSize,
-    bandwidthsKbps: [...codec.bandwidthsKbps],
-    normalize: codec.config.normalize,
-    startupFrames,
-    numCodebooks,
+    ready: {
+      config: model.config,
+      sampleRateHz: model.sampleRateHz,
+      channels: model.channels,
+      hopSamples: model.hopLengthSamples,
+      numQuantizers: model.numQuantizers,
+      codebookSize: model.codebookSize,
+      bandwidthsKbps: [...model.bandwidthsKbps],
+      normalize: model.config.normalize,
+      encoderStartupFrames: 0,
+      decoderStartupFrames: 0,
+    },
+    handle: async (r) => {
+      if (r.op === "chunk-encode") {
+        const chunk = await encodeChunk(model, r.audio, { bandwidthKbps: r.bandwidthKbps });
+        return { value: chunk, transfer: buffersOf([chunk.codes]) };
+      }
+      if (r.op === "chunk-decode") {
+        const { codes, numCodebooks, numFrames, lengthSamples, scale } = r;
+        return audioReply(await decodeChunk(model, { codes, numCodebooks, numFrames, lengthSamples, scale }));
+      }
+      return unexpected(r.op);
+    },
+    release: () => model.release(),
   };
 }
 
-async function load(): Promise<Loaded> {
-  const role = init.role;
-  if (role.kind === "chunk-coder") {
-    const model: EncodecModel = await loadEncodec(init.spec, init.load);
-    return {
-      ready: {
-        config: model.config,
-        sampleRateHz: model.sampleRateHz,
-        channels: model.channels,
-        hopSamples: model.hopLengthSamples,
-        numQuantizers: model.numQuantizers,
-        codebookSize: model.codebookSize,
-        bandwidthsKbps: [...model.bandwidthsKbps],
-        normalize: model.config.normalize,
-        startupFrames: 0,
-        numCodebooks: 0,
-      },
-      handle: async (r) => {
-        if (r.op === "chunk-encode") {
-          const chunk = await encodeChunk(model, r.audio, { bandwidthKbps: r.bandwidthKbps });
-          return { value: chunk, transfer: [chunk.codes.buffer as ArrayBuffer] };
-        }
-        if (r.op === "chunk-decode") {
-          const { codes, numCodebooks, numFrames, lengthSamples, scale } = r;
-          return audioReply(await decodeChunk(model, { codes, numCodebooks, numFrames, lengthSamples, scale }));
-        }
-        return unexpected(r.op);
-      },
-      release: () => model.release(),
-    };
-  }
+async function loadStreaming(): Promise<Loaded> {
   const codec = await loadStreamingCodec(init.spec, init.load);
-  try {
-    if (role.kind === "stream-encoder") {
-      const encoder: StreamEncoder = await createStreamEncoder(codec, role);
-      const k = encoder.numCodebooks;
-      return {
-        ready: streamReady(codec, encoder.startupFrames, k),
-        handle: async (r) => {
-          if (r.op === "encoder-push") return packFrames(await encoder.push(r.audio), k);
-          if (r.op === "encoder-end") return packFrames(await encoder.end(), k);
-          if (r.op === "reset") {
-            encoder.reset();
-            return { value: null, transfer: [] };
-          }
-          return unexpected(r.op);
-        },
-        release: () => codec.release(),
-      };
-    }
-    const decoder: StreamDecoder = createStreamDecoder(codec, role);
-    return {
-      ready: streamReady(codec, decoder.startupFrames, 0),
-      handle: async (r) => {
-        if (r.op === "decoder-push") {
+  const objects = new Map<number, StreamEncoder | StreamDecoder>();
+  let nextTarget = 1;
+  const add = (object: StreamEncoder | StreamDecoder, numCodebooks: number): Reply => {
+    const target = nextTarget++;
+    objects.set(target, object);
+    const handle: StreamHandle = { target, startupFrames: object.startupFrames, numCodebooks };
+    return done(handle);
+  };
+  const encoderOf = (target: number): StreamEncoder => {
+    const o = objects.get(target);
+    if (!(o instanceof StreamEncoder)) throw new TypeError(`codec worker: no stream encoder ${target} (disposed?)`);
+    return o;
+  };
+  const decoderOf = (target: number): StreamDecoder => {
+    const o = objects.get(target);
+    if (!(o instanceof StreamDecoder)) throw new TypeError(`codec worker: no stream decoder ${target} (disposed?)`);
+    return o;
+  };
+  return {
+    ready: {
+      config: codec.config,
+      sampleRateHz: codec.sampleRateHz,
+      channels: codec.channels,
+      hopSamples: codec.hopLengthSamples,
+      numQuantizers: codec.numQuantizers,
+      codebookSize: codec.codebookSize,
+      bandwidthsKbps: [...codec.bandwidthsKbps],
+      normalize: codec.config.normalize,
+      encoderStartupFrames: codec.encoderStartupFrames,
+      decoderStartupFrames: codec.decoderStartupFrames,
+    },
+    handle: async (r) => {
+      switch (r.op) {
+        case "create-encoder": {
+          const encoder = await createStreamEncoder(codec, { bandwidthKbps: r.bandwidthKbps, start: r.start, maxFramesPerCall: r.maxFramesPerCall });
+          return add(encoder, encoder.numCodebooks);
+        }
+        case "create-decoder":
+          return add(createStreamDecoder(codec, { start: r.start, maxFramesPerCall: r.maxFramesPerCall, concealFadeFrames: r.concealFadeFrames }), 0);
+        case "dispose":
+          objects.delete(r.target);
+          return done();
+        case "reset": {
+          const o = objects.get(r.target);
+          o?.reset();
+          return done();
+        }
+        case "encoder-push": {
+          const encoder = encoderOf(r.target);
+          return packFrames(await encoder.push(r.audio), encoder.numCodebooks);
+        }
+        case "encoder-end": {
+          const encoder = encoderOf(r.target);
+          return packFrames(await encoder.end(), encoder.numCodebooks);
+        }
+        case "decoder-push": {
           const { codes, numCodebooks, numFrames, lengthSamples } = r;
-          return audioReply(await decoder.push(lengthSamples === undefined ? { codes, numCodebooks, numFrames } : { codes, numCodebooks, numFrames, lengthSamples }));
+          const block = lengthSamples === undefined ? { codes, numCodebooks, numFrames } : { codes, numCodebooks, numFrames, lengthSamples };
+          return audioReply(await decoderOf(r.target).push(block));
         }
-        if (r.op === "decoder-missing") return audioReply(await decoder.pushMissing(r.count));
-        if (r.op === "decoder-end") return audioReply(await decoder.end());
-        if (r.op === "reset") {
-          decoder.reset();
-          return { value: null, transfer: [] };
-        }
-        return unexpected(r.op);
-      },
-      release: () => codec.release(),
-    };
-  } catch (error) {
-    await codec.release();
-    throw error;
-  }
+        case "decoder-missing":
+          return audioReply(await decoderOf(r.target).pushMissing(r.count));
+        case "decoder-end":
+          return audioReply(await decoderOf(r.target).end());
+        default:
+          return unexpected(r.op);
+      }
+    },
+    release: () => codec.release(),
+  };
 }
 
 async function main(channel: MessagePort): Promise<void> {
   let loaded: Loaded;
   try {
-    loaded = await load();
+    loaded = init.role === "chunk-coder" ? await loadChunkCoder() : await loadStreaming();
   } catch (error) {
     channel.postMessage({ initError: { id: 0, ok: false, error: serializeError(error) } });
     channel.close();

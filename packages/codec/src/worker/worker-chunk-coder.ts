@@ -3,9 +3,8 @@ import type { EncodecModelSpec, LoadEncodecOptions } from "../node/encodec-node.
 import type { EncodeOptions } from "../runtime/encodec-model.js";
 import type { EncodedChunk } from "../streaming/chunk-codec.js";
 import type { ChunkCoder } from "../streaming/codec-interfaces.js";
-import { WorkerClient, type WorkerThreadOptions } from "./worker-client.js";
+import { loaderOptions, WorkerClient, type WorkerThreadOptions } from "./worker-client.js";
 import { buffersOf, ownedCopies, type WorkerReady } from "./worker-protocol.js";
-import { loaderOptions } from "./worker-stream-encoder.js";
 
 /** Options of {@link createWorkerChunkCoder}: the node loader's and the worker's. */
 export interface WorkerChunkCoderOptions extends LoadEncodecOptions, WorkerThreadOptions {}
@@ -77,7 +76,7 @@ export class WorkerChunkCoder implements ChunkCoder {
  * @throws CodecError from loading the model, or `worker-failed`; RangeError / TypeError for bad options
  */
 export async function createWorkerChunkCoder(spec: EncodecModelSpec, options: WorkerChunkCoderOptions = {}): Promise<WorkerChunkCoder> {
-  const client = new WorkerClient({ role: { kind: "chunk-coder" }, spec, load: loaderOptions(options) }, options);
+  const client = new WorkerClient({ role: "chunk-coder", spec, load: loaderOptions(options) }, options);
   try {
     return new WorkerChunkCoder(client, await client.ready);
   } catch (error) {

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CodecError } from "../errors.js";
+import type { LoadEncodecOptions } from "../node/encodec-node.js";
 import { DEFAULT_MAX_QUEUED_CALLS, MAX_QUEUED_CALLS, WORKER_CLOSE_TIMEOUT_MS } from "./constants.js";
 import { deserializeError, type WorkerInit, type WorkerReady, type WorkerReply, type WorkerRequest } from "./worker-protocol.js";
 
@@ -137,3 +138,19 @@ export class WorkerClient {
     return this.closing;
   }
 }
+
+/** The node loader's options out of a worker codec's (what crosses to the worker). */
+export function loaderOptions(options: LoadEncodecOptions): LoadEncodecOptions {
+  const keys = ["cacheDir", "cacheGraphs", "executionProviders", "intraOpNumThreads", "allowSpinning", "sessionOptions", "preloadBandwidthsKbps", "hints"] as const;
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (options[key] !== undefined) out[key] = options[key];
+  return out as LoadEncodecOptions;
+}
+
+/**
+ * Disposes a stream object in its worker once its proxy is garbage-collected (a session that
+ * drops an encoder or decoder without closing it leaks nothing in the worker).
+ */
+export const disposeOnCollect = new FinalizationRegistry<{ client: WorkerClient; target: number }>(({ client, target }) => {
+  client.call({ op: "dispose", target }).catch(() => undefined);
+});

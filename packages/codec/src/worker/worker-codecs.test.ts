@@ -18,8 +18,9 @@ import { createStreamEncoder } from "../streaming/stream-encoder.js";
 import type { StreamFrame } from "../streaming/stream-types.js";
 import type { StreamingCodec } from "../streaming/streaming-codec.js";
 import { createWorkerChunkCoder } from "./worker-chunk-coder.js";
-import { createWorkerStreamDecoder, type WorkerStreamDecoder } from "./worker-stream-decoder.js";
-import { createWorkerStreamEncoder, type WorkerStreamEncoder } from "./worker-stream-encoder.js";
+import type { WorkerStreamDecoder } from "./worker-stream-decoder.js";
+import type { WorkerStreamEncoder } from "./worker-stream-encoder.js";
+import { createWorkerStreamDecoder, createWorkerStreamEncoder, WorkerStreamingCodec } from "./worker-streaming-codec.js";
 
 const tiny24 = loadGoldenFixture("tiny24");
 const NO_CACHE = { cacheGraphs: false } as const;
@@ -129,6 +130,47 @@ describe("worker stream encoder and decoder (tiny24)", () => {
     const tiny48 = await createWorkerStreamDecoder(fixturePath("tiny48"), NO_CACHE).catch((e: unknown) => e);
     expect(isCodecError(tiny48) && tiny48.code).toBe("unsupported");
   });
+});
+
+test("one WorkerStreamingCodec: interleaved encoders and decoders keep their own state; released means released", async () => {
+  const [local, shared] = await Promise.all([
+    loadStreamingCodec({ config: tiny24.config, tensors: tiny24.tensors }, NO_CACHE),
+    WorkerStreamingCodec.create(fixturePath("tiny24"), NO_CACHE),
+  ]);
+  try {
+    expect([shared.sampleRateHz, shared.encoderStartupFrames, shared.decoderStartupFrames, shared.numQuantizersForBandwidth(12)]).toEqual([
+      local.sampleRateHz,
+      local.encoderStartupFrames,
+      local.decoderStartupFrames,
+      local.numQuantizersForBandwidth(12),
+    ]);
+    await expect(shared.createStreamEncoder({ bandwidthKbps: 5 })).rejects.toThrow(RangeError);
+    const audio = [tiny24.input[0]!.subarray(0, 9600), tiny24.input[0]!.subarray(20_000, 29_600)];
+    const [a, b] = await Promise.all([shared.createStreamEncoder({ bandwidthKbps: 6 }), shared.createStreamEncoder({ bandwidthKbps: 12 })]);
+    const [da, db] = await Promise.all([shared.createStreamDecoder(), shared.createStreamDecoder({ concealFadeFrames: 2 })]);
+    const wantCodes = await Promise.all([6, 12].map(async (bw, i) => {
+      const e = await createStreamEncoder(local, { bandwidthKbps: bw });
+      return [...(await e.push([audio[i]!.subarray(0, 4800)])), ...(await e.push([audio[i]!.subarray(4800)])), ...(await e.end())];
+    }));
+    const got: StreamFrame[][] = [[], []];
+    for (const at of [0, 4800]) {
+      const [fa, fb] = await Promise.all([a.push([audio[0]!.subarray(at, at + 4800)]), b.push([audio[1]!.subarray(at, at + 4800)])]);
+      got[0]!.push(...fa);
+      got[1]!.push(...fb);
+    }
+    got[0]!.push(...(await a.end()));
+    got[1]!.push(...(await b.end()));
+    expect(got).toEqual(wantCodes);
+    const wantAudio = [await decodeWithLosses(createStreamDecoder(local), wantCodes[0]!), await decodeWithLosses(createStreamDecoder(local, { concealFadeFrames: 2 }), wantCodes[1]!)];
+    const gotAudio = await Promise.all([decodeWithLosses(da, got[0]!), decodeWithLosses(db, got[1]!)]);
+    gotAudio.forEach((x, i) => expect(Buffer.from(x.buffer).equals(Buffer.from(wantAudio[i]!.buffer))).toBe(true));
+    await a.close();
+    await expect(a.push([audio[0]!])).rejects.toThrow(/no stream encoder/);
+  } finally {
+    await Promise.all([local.release(), shared.release()]);
+  }
+  const error = await shared.createStreamDecoder().catch((e: unknown) => e);
+  expect(isCodecError(error) && error.code).toBe("worker-failed");
 });
 
 describe.each(["tiny24", "tiny48"] as const)("worker chunk coder (%s)", (name) => {

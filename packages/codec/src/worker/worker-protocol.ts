@@ -4,11 +4,8 @@ import type { EncodecConfig } from "../config.js";
 import type { StreamStart } from "../streaming/stream-types.js";
 import { CodecError, isCodecError } from "../errors.js";
 
-/** What the worker loads and runs: one role a worker. */
-export type WorkerRole =
-  | { readonly kind: "stream-encoder"; readonly bandwidthKbps: number; readonly start: StreamStart; readonly maxFramesPerCall: number }
-  | { readonly kind: "stream-decoder"; readonly start: StreamStart; readonly maxFramesPerCall: number; readonly concealFadeFrames: number }
-  | { readonly kind: "chunk-coder" };
+/** What the worker loads: a streaming codec (any number of stream encoders and decoders) or an offline model (chunks). */
+export type WorkerRole = "streaming" | "chunk-coder";
 
 /** `workerData` of a codec worker. */
 export interface WorkerInit {
@@ -29,20 +26,31 @@ export interface WorkerReady {
   readonly codebookSize: number;
   readonly bandwidthsKbps: readonly number[];
   readonly normalize: boolean;
-  /** Stream roles: frames gathered before the first output; 0 for the chunk coder. */
+  /** Streaming: frames an "exact" encoder / decoder gathers before its first output; 0 for the chunk coder. */
+  readonly encoderStartupFrames: number;
+  readonly decoderStartupFrames: number;
+}
+
+/** What the worker reports for a stream encoder or decoder it made. */
+export interface StreamHandle {
+  /** The object's id in the worker (the `target` of its requests). */
+  readonly target: number;
   readonly startupFrames: number;
-  /** Stream encoder: codebooks per frame; 0 otherwise. */
+  /** Encoder: codebooks per frame; decoder: 0. */
   readonly numCodebooks: number;
 }
 
-/** A request to the worker: `id` pairs it with its reply. Audio travels as one planar array per channel. */
+/** A request to the worker: `id` pairs it with its reply; `target` names a stream encoder or decoder. Audio travels as one array per channel. */
 export type WorkerRequest =
-  | { readonly id: number; readonly op: "encoder-push"; readonly audio: Float32Array[] }
-  | { readonly id: number; readonly op: "encoder-end" }
-  | { readonly id: number; readonly op: "decoder-push"; readonly codes: Uint16Array; readonly numCodebooks: number; readonly numFrames: number; readonly lengthSamples: number | undefined }
-  | { readonly id: number; readonly op: "decoder-missing"; readonly count: number }
-  | { readonly id: number; readonly op: "decoder-end" }
-  | { readonly id: number; readonly op: "reset" }
+  | { readonly id: number; readonly op: "create-encoder"; readonly bandwidthKbps: number; readonly start: StreamStart; readonly maxFramesPerCall: number }
+  | { readonly id: number; readonly op: "create-decoder"; readonly start: StreamStart; readonly maxFramesPerCall: number; readonly concealFadeFrames: number }
+  | { readonly id: number; readonly op: "dispose"; readonly target: number }
+  | { readonly id: number; readonly op: "encoder-push"; readonly target: number; readonly audio: Float32Array[] }
+  | { readonly id: number; readonly op: "encoder-end"; readonly target: number }
+  | { readonly id: number; readonly op: "decoder-push"; readonly target: number; readonly codes: Uint16Array; readonly numCodebooks: number; readonly numFrames: number; readonly lengthSamples: number | undefined }
+  | { readonly id: number; readonly op: "decoder-missing"; readonly target: number; readonly count: number }
+  | { readonly id: number; readonly op: "decoder-end"; readonly target: number }
+  | { readonly id: number; readonly op: "reset"; readonly target: number }
   | { readonly id: number; readonly op: "chunk-encode"; readonly audio: Float32Array[]; readonly bandwidthKbps: number }
   | { readonly id: number; readonly op: "chunk-decode"; readonly codes: Uint16Array; readonly numCodebooks: number; readonly numFrames: number; readonly lengthSamples: number; readonly scale: number | null }
   | { readonly id: number; readonly op: "close" };

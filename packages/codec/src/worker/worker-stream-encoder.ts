@@ -1,22 +1,15 @@
-import type { EncodecModelSpec, LoadEncodecOptions } from "../node/encodec-node.js";
 import type { StreamEncoderLike } from "../streaming/codec-interfaces.js";
 import { checkStreamAudio } from "../streaming/internal/checks.js";
-import { checkMaxFramesPerCall, checkStart } from "../streaming/internal/options.js";
-import type { StreamEncoderOptions } from "../streaming/stream-encoder.js";
 import type { StreamFrame, StreamStart } from "../streaming/stream-types.js";
-import { WorkerClient, type WorkerThreadOptions } from "./worker-client.js";
-import { buffersOf, ownedCopies, type PackedFrames, type WorkerReady } from "./worker-protocol.js";
-
-/** Options of {@link createWorkerStreamEncoder}: the stream encoder's, the node loader's and the worker's. */
-export interface WorkerStreamEncoderOptions extends StreamEncoderOptions, LoadEncodecOptions, WorkerThreadOptions {}
+import { disposeOnCollect, type WorkerClient } from "./worker-client.js";
+import { buffersOf, ownedCopies, type PackedFrames, type StreamHandle, type WorkerReady } from "./worker-protocol.js";
 
 /**
- * A frame-by-frame stream encoder whose model runs in a worker thread of its own, so the calling
- * thread never waits for inference: the same interface and the same codes as `StreamEncoder`
- * (same graphs, same calls). Audio goes to the worker in buffers of its own (transferred, the
- * caller's arrays stay untouched); codes come back transferred. Calls run in order; at most
- * `maxQueuedCalls` may be in flight. The thread does not keep the process alive while idle;
- * {@link close} releases it.
+ * A frame-by-frame stream encoder whose model runs in a worker thread, so the calling thread
+ * never waits for inference: the same interface and the same codes as `StreamEncoder` (same
+ * graphs, same calls). Audio goes to the worker in buffers of its own (transferred; the caller's
+ * arrays stay untouched); codes come back transferred. Calls run in order. Made by
+ * `WorkerStreamingCodec.createStreamEncoder` or `createWorkerStreamEncoder`.
  */
 export class WorkerStreamEncoder implements StreamEncoderLike {
   /** Codebooks per frame at this bandwidth. */
@@ -27,25 +20,26 @@ export class WorkerStreamEncoder implements StreamEncoderLike {
   readonly startupFrames: number;
   /** Audio channels the model takes. */
   readonly channels: number;
-  /** Sample rate of the model, Hz. */
-  readonly sampleRateHz: number;
   private frames = 0;
   private buffered = 0;
   /** Bumped by every reset, so replies of an earlier stream do not count in this one. */
   private epoch = 0;
+  private closed = false;
 
-  /** @internal use {@link createWorkerStreamEncoder} */
+  /** @internal made by `WorkerStreamingCodec.createStreamEncoder` */
   constructor(
     private readonly client: WorkerClient,
+    private readonly handle: StreamHandle,
     ready: WorkerReady,
     readonly bandwidthKbps: number,
     readonly start: StreamStart,
+    private readonly onClose: (() => Promise<void>) | null,
   ) {
-    this.numCodebooks = ready.numCodebooks;
+    this.numCodebooks = handle.numCodebooks;
     this.hopSamples = ready.hopSamples;
-    this.startupFrames = ready.startupFrames;
+    this.startupFrames = handle.startupFrames;
     this.channels = ready.channels;
-    this.sampleRateHz = ready.sampleRateHz;
+    disposeOnCollect.register(this, { client, target: handle.target }, this);
   }
 
   /** Frames emitted so far in this stream (counted as their replies arrive). */
@@ -59,7 +53,8 @@ export class WorkerStreamEncoder implements StreamEncoderLike {
   }
 
   /**
-   * Append audio and encode every whole frame that is ready, as `StreamEncoder.push`.
+   * Append audio and encode every whole frame that is ready (all of them in one ONNX Runtime
+   * call, up to `maxFramesPerCall`), as `StreamEncoder.push`.
    *
    * @param audio planar channels at the model's rate; copied, not retained
    * @throws TypeError / RangeError for audio of the wrong shape (nothing is sent then)
@@ -69,7 +64,7 @@ export class WorkerStreamEncoder implements StreamEncoderLike {
     const n = checkStreamAudio(audio, this.channels);
     const copies = ownedCopies(audio);
     const epoch = this.epoch;
-    const sent = this.client.call<PackedFrames>({ op: "encoder-push", audio: copies }, buffersOf(copies)).then((p) => this.unpack(p, epoch));
+    const sent = this.client.call<PackedFrames>({ op: "encoder-push", target: this.handle.target, audio: copies }, buffersOf(copies)).then((p) => this.unpack(p, epoch));
     this.buffered += n;
     return sent;
   }
@@ -77,7 +72,7 @@ export class WorkerStreamEncoder implements StreamEncoderLike {
   /** End the stream (as `StreamEncoder.end`): the remaining frames, then a fresh stream. */
   end(): Promise<StreamFrame[]> {
     const epoch = this.epoch;
-    return this.client.call<PackedFrames>({ op: "encoder-end" }).then((p) => {
+    return this.client.call<PackedFrames>({ op: "encoder-end", target: this.handle.target }).then((p) => {
       const frames = this.unpack(p, epoch);
       if (epoch === this.epoch) this.clear();
       return frames;
@@ -87,12 +82,19 @@ export class WorkerStreamEncoder implements StreamEncoderLike {
   /** Forget the stream (here and, in order after the calls in flight, in the worker). Call it between streams. */
   reset(): void {
     this.clear();
-    this.client.call({ op: "reset" }).catch(() => undefined); // a dead worker rejects the next push
+    this.client.call({ op: "reset", target: this.handle.target }).catch(() => undefined); // a dead worker rejects the next push
   }
 
-  /** Release the worker's sessions and end its thread; later calls reject with CodecError `worker-failed`. */
-  close(): Promise<void> {
-    return this.client.close();
+  /**
+   * Free the encoder in its worker (from `createWorkerStreamEncoder`: end the worker too, after
+   * the calls in flight). Later calls reject.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    disposeOnCollect.unregister(this);
+    if (this.onClose !== null) return this.onClose();
+    await this.client.call({ op: "dispose", target: this.handle.target }).catch(() => undefined);
   }
 
   private clear(): void {
@@ -113,32 +115,4 @@ export class WorkerStreamEncoder implements StreamEncoderLike {
     }
     return frames;
   }
-}
-
-/**
- * Start a worker thread that loads `spec` (a model path, or `{ config, tensors }`, cloned into
- * the worker) with the node loader's options (single-threaded, non-spinning sessions and the
- * on-disk graph cache by default) and runs one stream encoder; resolves once it is ready.
- *
- * @throws CodecError from loading the model (`bad-file`, `unsupported` for a non-causal model, ...) or `worker-failed`
- * @throws RangeError for an unsupported bandwidth or an out-of-range option
- */
-export async function createWorkerStreamEncoder(spec: EncodecModelSpec, options: WorkerStreamEncoderOptions): Promise<WorkerStreamEncoder> {
-  const start = checkStart(options?.start);
-  const maxFramesPerCall = checkMaxFramesPerCall(options?.maxFramesPerCall);
-  const client = new WorkerClient({ role: { kind: "stream-encoder", bandwidthKbps: options.bandwidthKbps, start, maxFramesPerCall }, spec, load: loaderOptions(options) }, options);
-  try {
-    return new WorkerStreamEncoder(client, await client.ready, options.bandwidthKbps, start);
-  } catch (error) {
-    await client.close();
-    throw error;
-  }
-}
-
-/** The node loader's options out of a worker codec's (what crosses to the worker). */
-export function loaderOptions(options: LoadEncodecOptions): LoadEncodecOptions {
-  const keys = ["cacheDir", "cacheGraphs", "executionProviders", "intraOpNumThreads", "allowSpinning", "sessionOptions", "preloadBandwidthsKbps", "hints"] as const;
-  const out: Record<string, unknown> = {};
-  for (const key of keys) if (options[key] !== undefined) out[key] = options[key];
-  return out as LoadEncodecOptions;
 }
