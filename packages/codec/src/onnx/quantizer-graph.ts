@@ -47,18 +47,22 @@ export function addRvqEncode(g: GraphBuilder, emb: string, weights: ReadonlyMap<
 /**
  * Residual vector quantization, decode side: the sum of each layer's codeword. `codes` is
  * `[B, K, F]` int64 with any K up to `numQuantizers` (known only at run time): all codebooks
- * sit in one `[nq·N, D]` table and layer k's codes are offset by k·N. Returns `[B, D, F]`.
+ * sit in one `[nq·N + 1, D]` table and layer k's codes are offset by k·N. A code ≥ N (the
+ * absent-codebook sentinel N, written by the runtime where a frame carries fewer codebooks than
+ * the batch's K: per-frame bitrate) picks the table's last row, all zeros, so it adds nothing and
+ * a frame's sum is exactly that of its own codebooks. Returns `[B, D, F]`.
  */
 export function addRvqDecode(g: GraphBuilder, codes: string, weights: ReadonlyMap<string, RawTensor>, numQuantizers: number): string {
   const first = codebook(weights, 0);
   const [n, d] = [first.dims[0]!, first.dims[1]!];
-  const table = new Float32Array(numQuantizers * n * d);
+  const table = new Float32Array((numQuantizers * n + 1) * d); // the last row stays 0
   for (let i = 0; i < numQuantizers; i++) table.set(codebook(weights, i).data, i * n * d);
   const offsetsAll = g.int64(Array.from({ length: numQuantizers }, (_, i) => i * n));
   const k = g.op("Shape", [codes], { start: attr.int(1), end: attr.int(2) }, "num_codebooks");
   const offsets = g.op("Reshape", [g.op("Slice", [offsetsAll, g.int64([0]), k, g.int64([0])]), g.int64([1, -1, 1])], {}, "code_offsets");
-  const idx = g.op("Add", [codes, offsets], {}, "table_idx");
-  const vectors = g.op("Gather", [g.initializer("rvq.table", table, [numQuantizers * n, d]), idx], { axis: attr.int(0) }, "codewords"); // [B, K, F, D]
+  const present = g.op("Less", [codes, g.int64([n])], {}, "code_present");
+  const idx = g.op("Where", [present, g.op("Add", [codes, offsets]), g.int64([numQuantizers * n])], {}, "table_idx");
+  const vectors = g.op("Gather", [g.initializer("rvq.table", table, [numQuantizers * n + 1, d]), idx], { axis: attr.int(0) }, "codewords"); // [B, K, F, D]
   const sum = g.op("ReduceSum", [vectors, g.int64([1])], { keepdims: attr.int(0) }, "quantized"); // [B, F, D]
   return g.op("Transpose", [sum], { perm: attr.ints([0, 2, 1]) }, "embeddings");
 }

@@ -30,7 +30,7 @@ import { addConv1d, addConvOp, addConvTranspose1d, addElu, addLstmInitializers, 
  */
 
 /** Bumped whenever a streaming graph's output changes (it is part of the cache names). */
-export const STREAMING_GRAPH_VERSION = "2";
+export const STREAMING_GRAPH_VERSION = "3";
 
 /** Which graph of a side: the first call (offline start) or every later call. */
 export type StreamGraphPhase = "first" | "step";

@@ -10,6 +10,7 @@ import {
 } from "../config.js";
 import { MAX_BATCH_SEGMENTS, MAX_SEGMENT_SAMPLES } from "../constants.js";
 import { CodecError } from "../errors.js";
+import { checkFrameCodebooks, findBadCode, writeCodeIds } from "../internal/frame-codebooks.js";
 import { prepareWeights, type PreparedWeights } from "../model/prepare-weights.js";
 import { buildDecodeGraph, buildEncoderGraph, buildQuantizerEncodeGraph, GRAPH_IO } from "../onnx/encodec-graphs.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
@@ -25,10 +26,16 @@ export interface EncodedFrame {
    * each below the model's `codebookSize`. Owned by the caller.
    */
   readonly codes: Uint16Array;
-  /** K: codebooks used (set by the bandwidth). */
+  /** K: codebooks used (set by the bandwidth); with `frameCodebooks`, the most any frame uses. */
   readonly numCodebooks: number;
   /** F: latent frames (`ceil(samples / hop)`). */
   readonly numFrames: number;
+  /**
+   * Per-frame bitrate: frame `f` uses only its first `frameCodebooks[f]` codebooks (each in
+   * [1, numCodebooks]; the codes of the other rows are ignored). Decoding sums exactly the codewords
+   * of each frame's own codebooks. Null or absent: every frame uses `numCodebooks`. @default null
+   */
+  readonly frameCodebooks?: Uint8Array | null;
   /** The segment's scale for normalizing models (48 kHz): decoded audio is multiplied by it. Null otherwise. */
   readonly scale: number | null;
 }
@@ -291,18 +298,16 @@ export class EncodecModel {
     if (frame.scale !== null && !(typeof frame.scale === "number" && Number.isFinite(frame.scale))) {
       throw new TypeError(`${name}.scale must be a finite number or null, got ${String(frame.scale)}`);
     }
-    for (let i = 0; i < codes.length; i++) {
-      if (codes[i]! >= this.codebookSize) throw new CodecError("corrupt", `${name}: code ${codes[i]} at index ${i} is not below the codebook size ${this.codebookSize}`);
-    }
+    checkFrameCodebooks(`${name}.frameCodebooks`, frame.frameCodebooks, k, f);
+    const bad = findBadCode(codes, k, f, frame.frameCodebooks, this.codebookSize);
+    if (bad >= 0) throw new CodecError("corrupt", `${name}: code ${codes[bad]} at index ${bad} is not below the codebook size ${this.codebookSize}`);
   }
 
   /** Decode B checked frames of equal shape in one batch; each output scaled by its frame's scale. */
   private async decodeBatch(frames: readonly EncodedFrame[]): Promise<Float32Array[][]> {
     const { numCodebooks: k, numFrames: f } = frames[0]!;
     const ids = new BigInt64Array(frames.length * k * f);
-    frames.forEach((fr, b) => {
-      for (let i = 0; i < fr.codes.length; i++) ids[b * k * f + i] = BigInt(fr.codes[i]!);
-    });
+    frames.forEach((fr, b) => writeCodeIds(ids, b * k * f, fr.codes, k, f, fr.frameCodebooks, this.codebookSize));
     const out = await this.decoder.run({ [GRAPH_IO.codes]: new this.runtime.Tensor("int64", ids, [frames.length, k, f]) });
     const audio = out[GRAPH_IO.audio]!;
     const data = audio.data as Float32Array;

@@ -20,7 +20,7 @@ export interface StreamDecoderOptions {
 
 /** A frame waiting to be decoded. */
 interface PendingFrame {
-  /** K codes, or null for "zero embedding" (a loss before any frame was received, or a long loss). */
+  /** The frame's own K codes (K may differ from frame to frame), or null for "zero embedding" (a loss before any frame was received, or a long loss). */
   readonly codes: Uint16Array | null;
   /** Output gain ramp over the frame (linear, from → to). */
   readonly fadeFrom: number;
@@ -68,7 +68,7 @@ export class StreamDecoder implements StreamDecoderLike {
     this.reset();
   }
 
-  /** Codebooks per frame of the current stream (set by its first block), or null before it. */
+  /** Codebooks per frame of the last block pushed (the most of its frames), or null before the first. */
   get numCodebooks(): number | null {
     return this.numCodebooks_;
   }
@@ -86,11 +86,13 @@ export class StreamDecoder implements StreamDecoderLike {
   /**
    * Decode a block of codes (one frame or more).
    *
-   * @param block codes of consecutive frames; `lengthSamples` below `numFrames × hop` trims the block's end (the last frames of a stream)
+   * @param block codes of consecutive frames; `lengthSamples` below `numFrames × hop` trims the
+   *   block's end (the last frames of a stream). K may change from block to block and, with
+   *   `frameCodebooks`, from frame to frame: each frame is decoded from exactly its own codebooks.
    * @returns planar audio made final by this block: `lengthSamples` samples per channel once the
    *   stream has started, more when it releases the startup frames, none while gathering them. Owned by the caller.
    * @throws CodecError `corrupt` for a code not below the codebook size
-   * @throws TypeError / RangeError for a malformed block or a `numCodebooks` that differs from the stream's (call {@link reset} for a new stream)
+   * @throws TypeError / RangeError for a malformed block
    */
   push(block: CodeBlock): Promise<Float32Array[]> {
     const frames = this.checkBlock(block);
@@ -98,9 +100,10 @@ export class StreamDecoder implements StreamDecoderLike {
     const { codes, numCodebooks: k, numFrames: f } = block;
     const hop = this.hopSamples;
     const length = block.lengthSamples ?? f * hop;
+    const table = block.frameCodebooks ?? null;
     for (let j = 0; j < frames; j++) {
-      const c = new Uint16Array(k);
-      for (let q = 0; q < k; q++) c[q] = codes[q * f + j]!;
+      const c = new Uint16Array(table ? table[j]! : k);
+      for (let q = 0; q < c.length; q++) c[q] = codes[q * f + j]!;
       this.pending.push({ codes: c, fadeFrom: this.level, fadeTo: 1, keep: Math.max(0, Math.min(hop, length - j * hop)) });
       this.level = 1;
       this.lastCodes = c;
@@ -164,7 +167,7 @@ export class StreamDecoder implements StreamDecoderLike {
 
   private checkBlock(block: CodeBlock): number {
     const { numQuantizers, codebookSize } = this.codec;
-    return checkCodeBlock(block, { numQuantizers, codebookSize, hopSamples: this.hopSamples, streamCodebooks: this.numCodebooks_ });
+    return checkCodeBlock(block, { numQuantizers, codebookSize, hopSamples: this.hopSamples, });
   }
 
   private async drain(final: boolean): Promise<Float32Array[]> {
@@ -198,13 +201,17 @@ export class StreamDecoder implements StreamDecoderLike {
   private async run(phase: "first" | "step", n: number): Promise<Float32Array[]> {
     const { runtime } = this.internals;
     const frames = this.pending.slice(0, n);
-    const k = this.numCodebooks_ ?? 1;
+    // K of the call: the most any of its frames has; a frame with fewer codebooks gets the
+    // absent-codebook sentinel (the codebook size) in the other rows, which the graph's RVQ
+    // decode maps to a zero vector, so every frame sums exactly its own codewords
+    const k = frames.reduce((m, fr) => Math.max(m, fr.codes?.length ?? 1), 1);
+    const absent = BigInt(this.codec.codebookSize);
     const ids = new BigInt64Array(k * n);
     const gain = new Float32Array(n);
     frames.forEach((fr, j) => {
       if (fr.codes === null) return;
       gain[j] = 1;
-      for (let q = 0; q < k; q++) ids[q * n + j] = BigInt(fr.codes[q]!);
+      for (let q = 0; q < k; q++) ids[q * n + j] = q < fr.codes.length ? BigInt(fr.codes[q]!) : absent;
     });
     const feeds: Record<string, Tensor> = {
       [STREAM_GRAPH_IO.codes]: new runtime.Tensor("int64", ids, [1, k, n]),

@@ -16,10 +16,15 @@ export type StreamStart = "exact" | "zero-state";
 export interface CodeBlock {
   /** Codebook-major codes: codebook `k` of frame `f` at `codes[k * numFrames + f]`, each below the model's codebook size. Not retained. */
   readonly codes: Uint16Array;
-  /** K, codebooks per frame; constant within a stream. */
+  /** K, codebooks per frame (with `frameCodebooks`, the most any frame of the block uses); may change from block to block. */
   readonly numCodebooks: number;
   /** F, frames in the block. */
   readonly numFrames: number;
+  /**
+   * Per-frame bitrate: frame `f` uses only its first `frameCodebooks[f]` codebooks, each count in
+   * [1, numCodebooks]; the codes of the other rows are ignored. @default null (every frame uses numCodebooks)
+   */
+  readonly frameCodebooks?: Uint8Array | null;
   /**
    * Samples of audio the block carries, at most `numFrames × hop`: fewer only at the end of a
    * stream, where the decoder trims the block's last samples. @default numFrames × hop

@@ -69,8 +69,8 @@ async function loadChunkCoder(): Promise<Loaded> {
         return { value: chunk, transfer: buffersOf([chunk.codes]) };
       }
       if (r.op === "chunk-decode") {
-        const { codes, numCodebooks, numFrames, lengthSamples, scale } = r;
-        return audioReply(await decodeChunk(model, { codes, numCodebooks, numFrames, lengthSamples, scale }));
+        const { codes, numCodebooks, numFrames, lengthSamples, scale, frameCodebooks } = r;
+        return audioReply(await decodeChunk(model, { codes, numCodebooks, numFrames, lengthSamples, scale, frameCodebooks }));
       }
       return unexpected(r.op);
     },
@@ -136,8 +136,8 @@ async function loadStreaming(): Promise<Loaded> {
           return packFrames(await encoder.end(), encoder.numCodebooks);
         }
         case "decoder-push": {
-          const { codes, numCodebooks, numFrames, lengthSamples } = r;
-          const block = lengthSamples === undefined ? { codes, numCodebooks, numFrames } : { codes, numCodebooks, numFrames, lengthSamples };
+          const { codes, numCodebooks, numFrames, lengthSamples, frameCodebooks } = r;
+          const block = lengthSamples === undefined ? { codes, numCodebooks, numFrames, frameCodebooks } : { codes, numCodebooks, numFrames, lengthSamples, frameCodebooks };
           return audioReply(await decoderOf(r.target).push(block));
         }
         case "decoder-missing":

@@ -60,7 +60,8 @@ export class WorkerChunkCoder implements ChunkCoder {
     }
     const codes = chunk.codes.slice();
     const { numCodebooks, numFrames, lengthSamples, scale } = chunk;
-    return this.client.call<Float32Array[]>({ op: "chunk-decode", codes, numCodebooks, numFrames, lengthSamples, scale }, [codes.buffer]);
+    const frameCodebooks = chunk.frameCodebooks ? chunk.frameCodebooks.slice() : null;
+    return this.client.call<Float32Array[]>({ op: "chunk-decode", codes, numCodebooks, numFrames, lengthSamples, scale, frameCodebooks }, [codes.buffer]);
   }
 
   /** Release the worker's sessions and end its thread; later calls reject with CodecError `worker-failed`. */

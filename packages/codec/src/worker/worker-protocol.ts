@@ -47,12 +47,12 @@ export type WorkerRequest =
   | { readonly id: number; readonly op: "dispose"; readonly target: number }
   | { readonly id: number; readonly op: "encoder-push"; readonly target: number; readonly audio: Float32Array[] }
   | { readonly id: number; readonly op: "encoder-end"; readonly target: number }
-  | { readonly id: number; readonly op: "decoder-push"; readonly target: number; readonly codes: Uint16Array; readonly numCodebooks: number; readonly numFrames: number; readonly lengthSamples: number | undefined }
+  | { readonly id: number; readonly op: "decoder-push"; readonly target: number; readonly codes: Uint16Array; readonly numCodebooks: number; readonly numFrames: number; readonly lengthSamples: number | undefined; readonly frameCodebooks: Uint8Array | null }
   | { readonly id: number; readonly op: "decoder-missing"; readonly target: number; readonly count: number }
   | { readonly id: number; readonly op: "decoder-end"; readonly target: number }
   | { readonly id: number; readonly op: "reset"; readonly target: number }
   | { readonly id: number; readonly op: "chunk-encode"; readonly audio: Float32Array[]; readonly bandwidthKbps: number }
-  | { readonly id: number; readonly op: "chunk-decode"; readonly codes: Uint16Array; readonly numCodebooks: number; readonly numFrames: number; readonly lengthSamples: number; readonly scale: number | null }
+  | { readonly id: number; readonly op: "chunk-decode"; readonly codes: Uint16Array; readonly numCodebooks: number; readonly numFrames: number; readonly lengthSamples: number; readonly scale: number | null; readonly frameCodebooks: Uint8Array | null }
   | { readonly id: number; readonly op: "close" };
 
 /** Encoded frames, packed: frame `j`'s codes at `codes[j * numCodebooks, (j + 1) * numCodebooks)`. */

@@ -41,7 +41,7 @@ export class WorkerStreamDecoder implements StreamDecoderLike {
     disposeOnCollect.register(this, { client, target: handle.target }, this);
   }
 
-  /** Codebooks per frame of the current stream, or null before its first block. */
+  /** Codebooks per frame of the last block pushed, or null before the first. */
   get numCodebooks(): number | null {
     return this.k;
   }
@@ -60,12 +60,13 @@ export class WorkerStreamDecoder implements StreamDecoderLike {
    */
   push(block: CodeBlock): Promise<Float32Array[]> {
     const { numQuantizers, codebookSize, hopSamples } = this.ready;
-    const frames = checkCodeBlock(block, { numQuantizers, codebookSize, hopSamples, streamCodebooks: this.k });
+    const frames = checkCodeBlock(block, { numQuantizers, codebookSize, hopSamples });
     this.k = block.numCodebooks;
     this.framesIn += frames;
     const codes = block.codes.slice();
+    const frameCodebooks = block.frameCodebooks ? block.frameCodebooks.slice() : null;
     const { numCodebooks, numFrames, lengthSamples } = block;
-    return this.client.call<Float32Array[]>({ op: "decoder-push", target: this.handle.target, codes, numCodebooks, numFrames, lengthSamples }, [codes.buffer]);
+    return this.client.call<Float32Array[]>({ op: "decoder-push", target: this.handle.target, codes, numCodebooks, numFrames, lengthSamples, frameCodebooks }, [codes.buffer]);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { CodecError } from "../../errors.js";
+import { checkFrameCodebooks, findBadCode } from "../../internal/frame-codebooks.js";
 import { MAX_STREAM_BLOCK_FRAMES, MAX_STREAM_PUSH_SAMPLES } from "../constants.js";
 import type { CodeBlock } from "../stream-types.js";
 
@@ -25,8 +26,6 @@ export interface CodeBlockLimits {
   readonly codebookSize: number;
   /** Samples per frame. */
   readonly hopSamples: number;
-  /** Codebooks of the stream so far, or null before its first block. */
-  readonly streamCodebooks: number | null;
 }
 
 /**
@@ -34,7 +33,7 @@ export interface CodeBlockLimits {
  *
  * @returns the block's frame count
  * @throws CodecError `corrupt` for a code not below the codebook size
- * @throws TypeError / RangeError for a malformed block or a codebook count that differs from the stream's
+ * @throws TypeError / RangeError for a malformed block (K may change from block to block, and per frame with `frameCodebooks`)
  */
 export function checkCodeBlock(block: CodeBlock, limits: CodeBlockLimits): number {
   if (typeof block !== "object" || block === null) throw new TypeError("block must be a CodeBlock { codes, numCodebooks, numFrames, lengthSamples? }");
@@ -42,18 +41,15 @@ export function checkCodeBlock(block: CodeBlock, limits: CodeBlockLimits): numbe
   if (!(codes instanceof Uint16Array)) throw new TypeError("block.codes must be a Uint16Array");
   const nq = limits.numQuantizers;
   if (!Number.isInteger(k) || k < 1 || k > nq) throw new RangeError(`block.numCodebooks must be an integer in [1, ${nq}], got ${k}`);
-  if (limits.streamCodebooks !== null && k !== limits.streamCodebooks) {
-    throw new RangeError(`block.numCodebooks must stay ${limits.streamCodebooks} within a stream, got ${k} (call reset() to start a new stream)`);
-  }
   if (!Number.isInteger(f) || f < 1 || f > MAX_STREAM_BLOCK_FRAMES) throw new RangeError(`block.numFrames must be an integer in [1, ${MAX_STREAM_BLOCK_FRAMES}], got ${f}`);
   if (codes.length !== k * f) throw new RangeError(`block.codes must hold numCodebooks × numFrames = ${k * f} codes, got ${codes.length}`);
   const len = block.lengthSamples;
   if (len !== undefined && (!Number.isInteger(len) || len < 1 || len > f * limits.hopSamples)) {
     throw new RangeError(`block.lengthSamples must be an integer in [1, ${f * limits.hopSamples}], got ${len}`);
   }
+  checkFrameCodebooks("block.frameCodebooks", block.frameCodebooks, k, f);
   const size = limits.codebookSize;
-  for (let i = 0; i < codes.length; i++) {
-    if (codes[i]! >= size) throw new CodecError("corrupt", `code ${codes[i]} at index ${i} is not below the codebook size ${size}`);
-  }
+  const bad = findBadCode(codes, k, f, block.frameCodebooks, size);
+  if (bad >= 0) throw new CodecError("corrupt", `code ${codes[bad]} at index ${bad} is not below the codebook size ${size}`);
   return f;
 }
