@@ -131,9 +131,29 @@ export {
 } from "./onnx/streaming-graphs.js";
 export type { StreamGraphPhase, StreamSide, StreamStateKind, StreamStateSpec } from "./onnx/streaming-graphs.js";
 export { encodePayload, decodePayload, parsePayloadHeader, payloadModelKindOf } from "./payload/frame-payload.js";
-export type { FramePayload, PayloadHeader, DecodedPayload, PayloadLmCoder, PayloadCodingOptions, PayloadModelKind, PayloadMode } from "./payload/frame-payload.js";
+export type {
+  FramePayload,
+  PayloadHeader,
+  DecodedPayload,
+  PayloadLmCoder,
+  PayloadCodingOptions,
+  PayloadModelKind,
+  PayloadMode,
+  PayloadVersion,
+} from "./payload/frame-payload.js";
+export type { PayloadRedundancy, RedundantUnit, DecodedRedundancy, DecodedRedundantUnit, PayloadExtension } from "./payload/payload-extensions.js";
 export {
   PAYLOAD_VERSION,
+  PAYLOAD_VERSIONS,
+  PAYLOAD_V2_FIXED_HEADER_BYTES,
+  PAYLOAD_OVERLAP_BYTES,
+  MAX_PAYLOAD_OVERLAP_SAMPLES,
+  MAX_PAYLOAD_EXTENSIONS,
+  MAX_PAYLOAD_EXTENSION_BYTES,
+  MAX_REDUNDANT_UNITS,
+  MIN_COMFORT_NOISE_DB,
+  PAYLOAD_EXTENSION_TYPES,
+  PAYLOAD_CRITICAL_EXTENSION_TYPE,
   PAYLOAD_FLAGS,
   PAYLOAD_RESERVED_FLAGS,
   PAYLOAD_FIXED_HEADER_BYTES,

@@ -52,9 +52,9 @@ const CHUNK_48K = Uint8Array.of(
   0x01, // code 4 at bits 30-39
 );
 
-describe("byte layout", () => {
+describe("version 1 byte layout (written with version: 1, still read)", () => {
   test("a 24 kHz stream frame", () => {
-    const payload: FramePayload = { modelKind: "24k", mode: "stream", numCodebooks: 2, numFrames: 1, codes: Uint16Array.of(0x3ff, 0x001), firstOfStream: true };
+    const payload: FramePayload = { version: 1, modelKind: "24k", mode: "stream", numCodebooks: 2, numFrames: 1, codes: Uint16Array.of(0x3ff, 0x001), firstOfStream: true };
     expect(encodePayload(payload)).toEqual(STREAM_24K);
     expect(decodePayload(STREAM_24K)).toEqual({
       version: 1,
@@ -67,6 +67,13 @@ describe("byte layout", () => {
       lmCoded: false,
       firstOfStream: true,
       endOfStream: false,
+      frameCodebooks: null,
+      timestampSamples: null,
+      overlapSamples: null,
+      trackId: 0,
+      redundancy: null,
+      comfortNoiseDb: null,
+      extensions: [],
       bandwidthKbps: 1.5,
       bodyOffset: 5,
       codes: Uint16Array.of(0x3ff, 0x001),
@@ -74,7 +81,7 @@ describe("byte layout", () => {
   });
 
   test("a 48 kHz chunk with length and scale", () => {
-    const payload: FramePayload = { modelKind: "48k", mode: "chunked", numCodebooks: 2, numFrames: 2, codes: Uint16Array.of(1, 2, 3, 4), lengthSamples: 500, scale: 0.5, endOfStream: true };
+    const payload: FramePayload = { version: 1, modelKind: "48k", mode: "chunked", numCodebooks: 2, numFrames: 2, codes: Uint16Array.of(1, 2, 3, 4), lengthSamples: 500, scale: 0.5, endOfStream: true };
     expect(encodePayload(payload)).toEqual(CHUNK_48K);
     const d = decodePayload(CHUNK_48K);
     expect([d.modelKind, d.mode, d.lengthSamples, d.scale, d.endOfStream, d.bandwidthKbps, d.bodyOffset]).toEqual(["48k", "chunked", 500, 0.5, true, 3, 13]);
@@ -86,8 +93,8 @@ describe("byte layout", () => {
     [6, 8, 15],
     [12, 16, 25],
     [24, 32, 45],
-  ])("wire budget: a 24 kHz stream frame at %f kbps (K = %i) takes %i bytes", (bw, k, bytes) => {
-    const p = encodePayload({ modelKind: "24k", mode: "stream", numCodebooks: k, numFrames: 1, codes: new Uint16Array(k) });
+  ])("wire budget: a version 1 24 kHz stream frame at %f kbps (K = %i) takes %i bytes", (bw, k, bytes) => {
+    const p = encodePayload({ version: 1, modelKind: "24k", mode: "stream", numCodebooks: k, numFrames: 1, codes: new Uint16Array(k) });
     expect(p.length).toBe(bytes);
     expect(parsePayloadHeader(p).bandwidthKbps).toBe(bw);
   });
@@ -96,7 +103,7 @@ describe("byte layout", () => {
 describe("bad payloads are refused with CodecError", () => {
   test.each([
     ["empty", new Uint8Array(0), "truncated"],
-    ["version 2", Uint8Array.of(0x02, ...STREAM_24K.subarray(1)), "unsupported"],
+    ["version 3", Uint8Array.of(0x03, ...STREAM_24K.subarray(1)), "unsupported"],
     ["version 0", Uint8Array.of(0x00, ...STREAM_24K.subarray(1)), "unsupported"],
     ["reserved flag 0x40", Uint8Array.of(0x01, 0x50, ...STREAM_24K.subarray(2)), "unsupported"],
     ["48 kHz stream mode", Uint8Array.of(0x01, 0x01, 0x02, 0x00, 0x01, 0x3f, 0, 0, 0, 0xff, 0x07, 0x00), "unsupported"],
@@ -135,7 +142,7 @@ describe("bad payloads are refused with CodecError", () => {
 });
 
 describe("encodePayload misuse", () => {
-  const base: FramePayload = { modelKind: "24k", mode: "stream", numCodebooks: 2, numFrames: 1, codes: new Uint16Array(2) };
+  const base: FramePayload = { version: 1, modelKind: "24k", mode: "stream", numCodebooks: 2, numFrames: 1, codes: new Uint16Array(2) };
   test.each([
     [{ modelKind: "32k" }, /^modelKind/],
     [{ mode: "live" }, /^mode/],
@@ -150,6 +157,10 @@ describe("encodePayload misuse", () => {
     [{ scale: 0.5 }, /^scale must be null/],
     [{ modelKind: "48k", mode: "chunked" }, /^scale must be a finite number/],
     [{ modelKind: "48k", mode: "chunked", scale: 1e39 }, /^scale must be a finite number/],
+    [{ version: 3 }, /^version must be 1 or 2/],
+    [{ timestampSamples: 5 }, /^version must be 2 for/],
+    [{ trackId: 1 }, /^version must be 2 for/],
+    [{ numCodebooks: 2, frameCodebooks: Uint8Array.of(1) }, /^numCodebooks must equal the largest/],
   ] as const)("%o", (change, message) => {
     expect(() => encodePayload({ ...base, ...(change as Partial<FramePayload>) })).toThrow(message);
   });
@@ -178,6 +189,7 @@ const arbPayload: fc.Arbitrary<FramePayload> = fc
     let s = seed >>> 0;
     const codes = Uint16Array.from({ length: numCodebooks * f }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) % 1024);
     return {
+      version: 1,
       modelKind: kind,
       mode: kind === "48k" || chunked ? "chunked" : "stream",
       numCodebooks,
@@ -190,7 +202,7 @@ const arbPayload: fc.Arbitrary<FramePayload> = fc
     } satisfies FramePayload;
   });
 
-describe("properties (fast-check, seeded)", () => {
+describe("version 1 properties (fast-check, seeded)", () => {
   test("decode(encode(p)) = p, with the expected size", () => {
     fc.assert(
       fc.property(arbPayload, (p) => {
@@ -241,7 +253,7 @@ describe("properties (fast-check, seeded)", () => {
 describe("LM-coded payloads (tiny24 language model)", () => {
   const lm = loadLmWeights(readSafetensors(readFileSync(new URL("../../test/fixtures/tiny24/lm.safetensors", import.meta.url))));
   const codes = Uint16Array.from({ length: 8 * 3 }, (_, i) => (i * 137 + 11) % 1024);
-  const payload: FramePayload = { modelKind: "24k", mode: "stream", numCodebooks: 8, numFrames: 3, codes };
+  const payload: FramePayload = { version: 1, modelKind: "24k", mode: "stream", numCodebooks: 8, numFrames: 3, codes };
 
   test("independent payloads: encodeCodesWithLm / decodeCodesWithLm round trip, flag set", () => {
     const coder: PayloadLmCoder = { encode: (c, k) => encodeCodesWithLm(c, lm, k), decode: (b, k, f) => decodeCodesWithLm(b, lm, k, f) };
