@@ -99,6 +99,33 @@ describe("worker stream encoder and decoder (tiny24)", () => {
     expect(Buffer.from(gotAudio.buffer).equals(Buffer.from(wantAudio.buffer))).toBe(true);
   });
 
+  test("K changing per frame (blocks with a per-frame K table) decodes as on the calling thread, bit for bit", async () => {
+    const rand = mulberry32(3);
+    const f = 24;
+    const table = Uint8Array.from({ length: f }, () => 1 + Math.floor(rand() * 8));
+    table[0] = 8;
+    const codes = Uint16Array.from({ length: 8 * f }, () => Math.floor(rand() * 1024));
+    const blocks = [0, 10, 17].map((at, i, all) => {
+      const end = all[i + 1] ?? f;
+      const n = end - at;
+      const sub = new Uint16Array(8 * n);
+      for (let q = 0; q < 8; q++) sub.set(codes.subarray(q * f + at, q * f + end), q * n);
+      return { codes: sub, numCodebooks: 8, numFrames: n, frameCodebooks: table.slice(at, end) };
+    });
+    const local = createStreamDecoder(codec);
+    const want: Float32Array[] = [];
+    const got: Float32Array[] = [];
+    for (const b of blocks) {
+      want.push(...(await local.push(b)));
+      got.push(...(await decoder.push(b)));
+    }
+    want.push(...(await local.end()));
+    got.push(...(await decoder.end()));
+    const join = (parts: Float32Array[]) => Float32Array.from(parts.flatMap((p) => [...p]));
+    expect(join(got).length).toBe(f * 320);
+    expect(Buffer.from(join(got).buffer).equals(Buffer.from(join(want).buffer))).toBe(true);
+  });
+
   test("several frames in one push: one call codes them all, as on the calling thread", async () => {
     const audio = tiny24.input[0]!.subarray(0, 320 * 20);
     const local = await createStreamEncoder(codec, { bandwidthKbps: 6 });
