@@ -13,8 +13,10 @@ import { CodecError } from "../errors.js";
 import { checkFrameCodebooks, findBadCode, writeCodeIds } from "../internal/frame-codebooks.js";
 import { prepareWeights, type PreparedWeights } from "../model/prepare-weights.js";
 import { buildDecodeGraph, buildEncoderGraph, buildQuantizerEncodeGraph, GRAPH_IO } from "../onnx/encodec-graphs.js";
+import { StreamingCodec } from "../streaming/streaming-codec.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
-import { interleavePlanar, linearOverlapAdd, segmentOffsets, segmentScale } from "./audio-segments.js";
+import { interleavePlanar, segmentOffsets, segmentScale } from "./audio-segments.js";
+import { OfflineDecoder, OfflineEncoder, usesBlocks, type OfflineCodeBlock, type OfflineEngine } from "./offline-coder.js";
 import { createGraphOpener, hashModel, type GraphCache } from "./graph-cache.js";
 import type { Tensor } from "onnxruntime-common";
 import type { OrtRuntime, OrtSession, OrtSessionOptions } from "./ort-types.js";
@@ -128,6 +130,9 @@ export class EncodecModel {
   private readonly quantizers = new Map<number, Promise<OrtSession>>();
   private stats_: { built: number; fromCache: number; buildMs: number };
   private released = false;
+  /** Opens the stateful streaming graphs (causal single-segment models only), once. */
+  private openStreaming: (() => Promise<StreamingCodec>) | null = null;
+  private streaming: Promise<StreamingCodec> | null = null;
 
   private constructor(
     private readonly runtime: OrtRuntime,
@@ -177,6 +182,15 @@ export class EncodecModel {
     }
     const model = new EncodecModel(runtime, openGraph, encoder, decoder, config, stats);
     model.buildQuantizer = (nq) => buildQuantizerEncodeGraph(weights(), nq);
+    if (config.useCausalConv && segmentLengthSamples(config) === null) {
+      // Long inputs are coded block by block with the streaming graphs (built from the raw weights on first use).
+      let tensors: TensorMap | null = options.tensors;
+      model.openStreaming = () => {
+        const create = StreamingCodec.create({ config, tensors: tensors!, runtime, sessionOptions, ...(cache ? { graphCache: cache } : {}) });
+        tensors = null;
+        return create;
+      };
+    }
     try {
       for (const bw of options.preloadBandwidthsKbps ?? []) await model.quantizerFor(numQuantizersForBandwidth(config, bw));
     } catch (e) {
@@ -285,14 +299,15 @@ export class EncodecModel {
     return (await this.encodeBatch([audio], n, nq))[0]!;
   }
 
-  private checkFrame(frame: EncodedFrame, name: string): void {
+  private checkFrame(frame: EncodedFrame, name: string, lengthSamples?: number): void {
     const { codes, numCodebooks: k, numFrames: f } = frame ?? ({} as EncodedFrame);
     if (!(codes instanceof Uint16Array)) throw new TypeError(`${name}.codes must be a Uint16Array`);
     if (!Number.isInteger(k) || k < 1 || k > this.numQuantizers) {
       throw new RangeError(`${name}.numCodebooks must be an integer in [1, ${this.numQuantizers}], got ${k}`);
     }
-    if (!Number.isInteger(f) || f < 1 || f * this.hopLengthSamples > MAX_SEGMENT_SAMPLES) {
-      throw new RangeError(`${name}.numFrames must be a positive integer up to ${Math.floor(MAX_SEGMENT_SAMPLES / this.hopLengthSamples)}, got ${f}`);
+    const maxSamples = lengthSamples !== undefined && usesBlocks(this.engine(), lengthSamples) ? lengthSamples + this.hopLengthSamples : MAX_SEGMENT_SAMPLES;
+    if (!Number.isInteger(f) || f < 1 || f * this.hopLengthSamples > maxSamples) {
+      throw new RangeError(`${name}.numFrames must be a positive integer up to ${Math.floor(maxSamples / this.hopLengthSamples)}, got ${f}`);
     }
     if (codes.length !== k * f) throw new RangeError(`${name}.codes must hold numCodebooks × numFrames = ${k * f} codes, got ${codes.length}`);
     if (frame.scale !== null && !(typeof frame.scale === "number" && Number.isFinite(frame.scale))) {
@@ -304,7 +319,7 @@ export class EncodecModel {
   }
 
   /** Decode B checked frames of equal shape in one batch; each output scaled by its frame's scale. */
-  private async decodeBatch(frames: readonly EncodedFrame[]): Promise<Float32Array[][]> {
+  private async decodeBatch(frames: ReadonlyArray<Omit<EncodedFrame, "codes"> & { readonly codes: Uint16Array }>): Promise<Float32Array[][]> {
     const { numCodebooks: k, numFrames: f } = frames[0]!;
     const ids = new BigInt64Array(frames.length * k * f);
     frames.forEach((fr, b) => writeCodeIds(ids, b * k * f, fr.codes, k, f, fr.frameCodebooks, this.codebookSize));
@@ -339,27 +354,35 @@ export class EncodecModel {
    * Encode audio offline as the reference `EncodecModel.encode` does: one segment for models
    * without `chunk_length_s` (24 kHz), else segments of `segmentLengthSamples` every
    * `segmentStrideSamples` (48 kHz: 1 s every 0.99 s), each normalized with its own scale.
-   * Equally long segments run as one batch (up to {@link MAX_BATCH_SEGMENTS}), which gives the
-   * same codes as one by one, faster.
+   * Equally long segments run as one batch (up to {@link MAX_BATCH_SEGMENTS}). The single
+   * segment of a causal model longer than `OFFLINE_BLOCK_FRAMES` frames (10 s at 24 kHz) is
+   * computed block by block with the stateful streaming graphs, so any length fits in bounded
+   * memory; this is the same computation as {@link createOfflineEncoder}, so both give the
+   * same codes bit for bit.
    *
    * @param audio planar channels at the model's sample rate, values nominally in [-1, 1]; not retained
    * @throws RangeError listing the supported bandwidths / channel count on misuse
    */
   async encode(audio: readonly Float32Array[], options: EncodeOptions): Promise<EncodedAudio> {
     this.assertLive();
-    const nq = this.numQuantizersForBandwidth(options?.bandwidthKbps);
+    this.numQuantizersForBandwidth(options?.bandwidthKbps);
     const n = this.checkAudio(audio, "audio", Number.MAX_SAFE_INTEGER);
-    const segLen = this.segmentLengthSamples ?? n;
-    if (segLen > MAX_SEGMENT_SAMPLES) throw new RangeError(`audio must hold at most ${MAX_SEGMENT_SAMPLES} samples per channel for this model (one segment), got ${n}`);
-    const segments = segmentOffsets(n, this.segmentStrideSamples).map((offset) => audio.map((ch) => ch.subarray(offset, Math.min(n, offset + segLen))));
+    const encoder = this.createOfflineEncoder({ bandwidthKbps: options.bandwidthKbps, lengthSamples: n });
+    const blocks = [...(await encoder.push(audio)), ...(await encoder.end())];
     const frames: EncodedFrame[] = [];
-    for (const batch of batchesOfEqualLength(segments, (s) => s[0]!.length)) frames.push(...(await this.encodeBatch(batch, batch[0]![0]!.length, nq)));
+    for (const block of blocks) {
+      const last = frames[frames.length - 1];
+      if (last !== undefined && frames.length - 1 === block.segment) frames[frames.length - 1] = appendFrames(last, block);
+      else frames.push({ codes: block.codes, numCodebooks: block.numCodebooks, numFrames: block.numFrames, scale: block.scale });
+    }
     return { frames, lengthSamples: n, bandwidthKbps: options.bandwidthKbps, sampleRateHz: this.sampleRateHz, channels: this.channels };
   }
 
   /**
    * Decode an offline encoding as the reference `decode` + trim: each segment decoded and scaled,
-   * segments joined by the reference's linear overlap-add, trimmed to `lengthSamples`.
+   * segments joined by the reference's linear overlap-add, trimmed to `lengthSamples`. A causal
+   * model's single segment longer than `OFFLINE_BLOCK_FRAMES` frames is decoded block by block
+   * with the stateful graphs (as {@link createOfflineDecoder} does, with the same result).
    *
    * @returns planar audio of `encoded.lengthSamples` samples per channel, owned by the caller
    * @throws CodecError `corrupt` when the number of frames does not match `lengthSamples`, or for a code ≥ codebookSize
@@ -373,33 +396,101 @@ export class EncodecModel {
     if (frames.length !== expected) {
       throw new CodecError("corrupt", `encoded audio of ${lengthSamples} samples needs ${expected} segment(s), got ${frames.length}`);
     }
-    frames.forEach((fr, i) => this.checkFrame(fr, `encoded.frames[${i}]`));
-    const decoded: Float32Array[][] = [];
-    for (const batch of batchesOfEqualLength(frames, (fr) => `${fr.numCodebooks}x${fr.numFrames}`)) decoded.push(...(await this.decodeBatch(batch)));
-    const joined = this.segmentStrideSamples === null ? decoded[0]! : linearOverlapAdd(decoded, this.segmentStrideSamples);
-    if (joined[0]!.length < lengthSamples) {
-      throw new CodecError("corrupt", `decoded ${joined[0]!.length} samples, fewer than the encoded length ${lengthSamples}`);
+    frames.forEach((fr, i) => this.checkFrame(fr, `encoded.frames[${i}]`, lengthSamples));
+    const decoder = this.createOfflineDecoder({ numCodebooks: frames[0]!.numCodebooks, lengthSamples });
+    const parts: Float32Array[][] = [];
+    for (const [segment, fr] of frames.entries()) parts.push(await decoder.push({ segment, ...fr }));
+    parts.push(await decoder.end());
+    const out = Array.from({ length: this.channels }, () => new Float32Array(lengthSamples));
+    let at = 0;
+    for (const p of parts) {
+      out.forEach((ch, c) => ch.set(p[c]!, at));
+      at += p[0]!.length;
     }
-    return joined.map((ch) => (ch.length === lengthSamples ? ch : ch.slice(0, lengthSamples)));
+    if (at !== lengthSamples) throw new CodecError("corrupt", `decoded ${at} samples, the encoded length is ${lengthSamples}`);
+    return out;
+  }
+
+  /**
+   * An encoder of one input of `lengthSamples` samples fed in pieces of any size, holding only a
+   * block or a few segments (see {@link OfflineEncoder}); its codes equal {@link encode}'s.
+   *
+   * @throws RangeError for an unsupported bandwidth or a `lengthSamples` that is not a positive integer
+   *   (or over `MAX_SEGMENT_SAMPLES` for a model that can only code its one segment at once)
+   */
+  createOfflineEncoder(options: EncodeOptions & { readonly lengthSamples: number }): OfflineEncoder {
+    this.assertLive();
+    const nq = this.numQuantizersForBandwidth(options?.bandwidthKbps);
+    const n = this.checkLength(options.lengthSamples);
+    return new OfflineEncoder(this.engine(), options.bandwidthKbps, nq, n, usesBlocks(this.engine(), n));
+  }
+
+  /**
+   * A decoder of one encoding of `lengthSamples` samples fed block by block (see
+   * {@link OfflineDecoder}); its audio equals {@link decode}'s.
+   *
+   * @throws RangeError for a codebook count or length out of range
+   */
+  createOfflineDecoder(options: { readonly numCodebooks: number; readonly lengthSamples: number }): OfflineDecoder {
+    this.assertLive();
+    const k = options?.numCodebooks;
+    if (!Number.isInteger(k) || k < 1 || k > this.numQuantizers) throw new RangeError(`numCodebooks must be an integer in [1, ${this.numQuantizers}], got ${k}`);
+    const n = this.checkLength(options.lengthSamples);
+    return new OfflineDecoder(this.engine(), k, n, usesBlocks(this.engine(), n), (block, name) =>
+      this.checkFrame({ codes: block.codes, numCodebooks: block.numCodebooks, numFrames: block.numFrames, scale: block.scale }, name, n),
+    );
+  }
+
+  private checkLength(lengthSamples: number): number {
+    if (!Number.isSafeInteger(lengthSamples) || lengthSamples < 1) throw new RangeError(`lengthSamples must be a positive integer, got ${lengthSamples}`);
+    const oneSegment = this.segmentLengthSamples === null && !usesBlocks(this.engine(), lengthSamples);
+    if (oneSegment && lengthSamples > MAX_SEGMENT_SAMPLES) {
+      throw new RangeError(`lengthSamples must be at most ${MAX_SEGMENT_SAMPLES} for this model (one segment, not causal), got ${lengthSamples}`);
+    }
+    return lengthSamples;
+  }
+
+  private engine_: OfflineEngine | null = null;
+
+  private engine(): OfflineEngine {
+    this.engine_ ??= {
+      channels: this.channels,
+      hopSamples: this.hopLengthSamples,
+      segmentSamples: this.segmentLengthSamples,
+      strideSamples: this.segmentStrideSamples,
+      maxBatch: MAX_BATCH_SEGMENTS,
+      blockable: this.openStreaming !== null,
+      encodeBatch: (segments, n, nq) => this.encodeBatch(segments, n, nq),
+      decodeBatch: (frames) => this.decodeBatch(frames),
+      streamingCodec: () => {
+        this.assertLive();
+        this.streaming ??= this.openStreaming!();
+        return this.streaming;
+      },
+    };
+    return this.engine_;
   }
 
   /** Release the inference sessions (native memory). The model cannot be used afterwards. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    const streaming = this.streaming;
     const sessions = [this.encoder, this.decoder];
     for (const s of this.quantizers.values()) sessions.push(await s.catch(() => null as never));
     await Promise.all(sessions.filter(Boolean).map((s) => s.release()));
+    if (streaming) await (await streaming.catch(() => null))?.release();
   }
 }
 
-/** Runs of consecutive items with the same key, each at most {@link MAX_BATCH_SEGMENTS} long. */
-function batchesOfEqualLength<T>(items: readonly T[], key: (item: T) => unknown): T[][] {
-  const out: T[][] = [];
-  for (const item of items) {
-    const last = out[out.length - 1];
-    if (last && last.length < MAX_BATCH_SEGMENTS && key(last[0]!) === key(item)) last.push(item);
-    else out.push([item]);
+/** `frame` followed by the frames of `block` (codebook-major codes joined frame-wise). */
+function appendFrames(frame: EncodedFrame, block: OfflineCodeBlock): EncodedFrame {
+  const k = frame.numCodebooks;
+  const f = frame.numFrames + block.numFrames;
+  const codes = new Uint16Array(k * f);
+  for (let q = 0; q < k; q++) {
+    codes.set(frame.codes.subarray(q * frame.numFrames, (q + 1) * frame.numFrames), q * f);
+    codes.set(block.codes.subarray(q * block.numFrames, (q + 1) * block.numFrames), q * f + frame.numFrames);
   }
-  return out;
+  return { codes, numCodebooks: k, numFrames: f, scale: frame.scale };
 }
