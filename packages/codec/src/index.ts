@@ -58,8 +58,11 @@ export type {
 export { hashModel, graphCacheKey } from "./runtime/graph-cache.js";
 export type { GraphCache } from "./runtime/graph-cache.js";
 export { linearOverlapAdd } from "./runtime/audio-segments.js";
+export { StreamingOverlapAdd } from "./runtime/streaming-overlap-add.js";
+export { OfflineEncoder, OfflineDecoder } from "./runtime/offline-coder.js";
+export type { OfflineCodeBlock } from "./runtime/offline-coder.js";
 export type { OrtRuntime, OrtSessionOptions, OrtSession } from "./runtime/ort-types.js";
-export { NORMALIZE_EPSILON, MAX_SEGMENT_SAMPLES, MAX_BATCH_SEGMENTS } from "./constants.js";
+export { NORMALIZE_EPSILON, MAX_SEGMENT_SAMPLES, MAX_BATCH_SEGMENTS, OFFLINE_BLOCK_FRAMES } from "./constants.js";
 
 // ---- Exports of the other workstreams (file formats, language model) go below this line. ----
 // formats
@@ -96,6 +99,8 @@ export { LM_TOTAL_RANGE_BITS, LM_MIN_RANGE, LM_ROUNDOFF } from "./lm/constants.j
 export { LmStreamEncoder, LmStreamDecoder } from "./lm/lm-stream.js";
 export type { LmStreamOptions, LmStreamDecodeResult } from "./lm/lm-stream.js";
 export { readEcdcWithLm, writeEcdcWithLm } from "./ecdc/ecdc-lm.js";
+export { EcdcStreamWriter, EcdcStreamReader } from "./ecdc/ecdc-stream.js";
+export type { EcdcStreamOptions, EcdcStreamBlock } from "./ecdc/ecdc-stream.js";
 export type { EcdcLmFile, ReadEcdcWithLmOptions } from "./ecdc/ecdc-lm.js";
 
 // streaming

@@ -1,6 +1,6 @@
 import { LM_TOTAL_RANGE } from "./constants.js";
 import { pow2 } from "./internal/det-math.js";
-import type { BitReader, BitWriter } from "./bit-io.js";
+import type { BitSource, BitWriter } from "./bit-io.js";
 
 // Module-local copies: imported bindings can cost a property lookup per use in some loaders.
 const RANGE = LM_TOTAL_RANGE;
@@ -128,7 +128,7 @@ export class ArithmeticDecoder {
   private hi = -0.5;
   private cur = -0.5;
 
-  constructor(private readonly input: BitReader) {}
+  constructor(private readonly input: BitSource) {}
 
   /**
    * Decode one symbol with the same CDF the encoder used (`n` entries).

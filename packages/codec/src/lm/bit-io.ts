@@ -51,6 +51,16 @@ export class BitWriter {
     return this.len;
   }
 
+  /**
+   * The whole bytes written since the last call (a pending partial byte stays pending), removed
+   * from the writer: for writing long output piece by piece in bounded memory.
+   */
+  takeBytes(): Uint8Array {
+    const out = this.buf.slice(0, this.len);
+    this.len = 0;
+    return out;
+  }
+
   /** A copy of the bytes written so far. */
   toBytes(): Uint8Array {
     return this.buf.slice(0, this.len);
@@ -63,8 +73,14 @@ export class BitWriter {
   }
 }
 
+/** Where an arithmetic decoder takes its bits from. */
+export interface BitSource {
+  /** Next bit (0 or 1), or -1 when no more bits are available. */
+  pull(): number;
+}
+
 /** LSB-first bit reader over `bytes[start, end)`; never reads outside that window. */
-export class BitReader {
+export class BitReader implements BitSource {
   private pos: number;
   private cur = 0;
   private nbits = 0;
