@@ -24,9 +24,12 @@ export interface ModelOptions {
 export interface CodingOptions extends ModelOptions {
   /** `--bandwidth`, kbps (must be one the model supports). @default 12 */
   readonly bandwidthKbps: BandwidthKbps;
-  /** False with `--no-lm`: frames carry packed codes instead of LM arithmetic coding. @default true */
+  /**
+   * LM arithmetic coding instead of packed codes. send/receive: on unless `--no-lm`; encode: off
+   * unless `--lm` or `--lm-weights PATH` (as the reference's tool). @default true (send, receive), false (encode)
+   */
   readonly useLm: boolean;
-  /** `--lm`: language-model weights to use instead of the model's own. @default undefined */
+  /** `--lm PATH` (send, receive) or `--lm-weights PATH` (encode): language-model weights to use instead of the model's own. @default undefined */
   readonly lmPath: string | undefined;
 }
 

@@ -8,7 +8,7 @@
  * - `"unsupported"`: a well-formed WAV in an encoding this package does not read (A-law, ADPCM,
  *   12-bit PCM, RF64...).
  * - `"too-large"`: audio that does not fit a WAV file (over 4 GiB of data), or an input file over
- *   the size this package reads (`MAX_WAV_FILE_BYTES`, `MAX_ECDC_FILE_BYTES`, encode's length).
+ *   the size this package reads (`MAX_WAV_FILE_BYTES`; for `.ecdc` files, more bytes than their codes can take).
  * - `"io"`: the operating system refused a file operation (missing file, permissions, disk full).
  * - `"playback-unavailable"`: the optional audio backend (naudiodon2/PortAudio) cannot be loaded.
  * - `"playback-failed"`: the audio device refused to open or to play.

@@ -54,7 +54,7 @@ export {
   type ResolveModelOptions,
 } from "./model-loader.js";
 export { runEncode, type EncodeResult } from "./commands/encode.js";
-export { runDecode, MAX_ECDC_FILE_BYTES, type DecodeResult } from "./commands/decode.js";
+export { runDecode, type DecodeResult } from "./commands/decode.js";
 export { runPull, DEFAULT_LM_BASE_URL, PUBLISHED_LMS, type PullResult } from "./commands/pull.js";
 export { runSend, type SendHooks, type SendResult } from "./commands/send.js";
 export { runReceive, type ReceiveHooks, type ReceiveResult } from "./commands/receive.js";

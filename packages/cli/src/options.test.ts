@@ -153,7 +153,10 @@ describe("good command lines", () => {
       ["encode", "-m", "48khz", "-b", "6", "--no-lm", "in.wav", "out.ecdc"],
       { input: "in.wav", output: "out.ecdc", model: preset48, bandwidthKbps: 6, useLm: false },
     ],
-    ["encode with options after the files", ["encode", "in.wav", "out.ecdc", "-b", "3"], { input: "in.wav", output: "out.ecdc", bandwidthKbps: 3, model: preset24, useLm: true }],
+    ["encode with options after the files", ["encode", "in.wav", "out.ecdc", "-b", "3"], { input: "in.wav", output: "out.ecdc", bandwidthKbps: 3, model: preset24, useLm: false }],
+    ["encode --lm: LM coding is opt-in, as in the reference's tool", ["encode", "--lm", "in.wav", "out.ecdc"], { input: "in.wav", output: "out.ecdc", useLm: true, lmPath: undefined }],
+    ["encode --lm-weights PATH implies --lm", ["encode", "in.wav", "out.ecdc", "--lm-weights", "w/lm.th"], { useLm: true, lmPath: "w/lm.th" }],
+    ["encode --lm --no-lm: the last wins", ["encode", "--lm", "--no-lm", "in.wav", "out.ecdc"], { useLm: false }],
     [
       "decode with the model from the file",
       ["decode", "in.ecdc", "out.wav"],

@@ -182,9 +182,9 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
   const encode = subcommand("encode", "encode a WAV file into an .ecdc file")
     .argument("<input>", "WAV file to encode (any rate, bit depth and channel count)", parsePath("<input>"))
     .argument("<output>", ".ecdc file to write", parsePath("<output>"));
-  addCodingOptions(encode);
+  addCodingOptions(encode, "opt-in");
   encode.action((input: string, outputPath: string, raw: RawOptions) =>
-    handlers.encode({ ...codingOptions(raw, encode), input, output: outputPath }),
+    handlers.encode({ ...codingOptions(raw, encode, "opt-in"), input, output: outputPath }),
   );
 
   const decode = subcommand("decode", "decode an .ecdc file into a WAV file")
@@ -234,7 +234,13 @@ function cacheDirOption(): Option {
   return new Option("--cache-dir <dir>", `where models and built graphs are kept (default: ${CACHE_DIR_DEFAULT})`).argParser(parsePath("--cache-dir"));
 }
 
-function addCodingOptions(command: Command): void {
+/**
+ * The model, bandwidth, LM and cache options. `lm`: `"default-on"` (send, receive: LM coding
+ * unless `--no-lm`; `--lm PATH` names the weights) or `"opt-in"` (encode, as the reference's
+ * tool: packed codes unless `--lm`; `--lm-weights PATH` names the weights and implies `--lm`;
+ * `--no-lm` is accepted and wins when given after them).
+ */
+function addCodingOptions(command: Command, lm: "default-on" | "opt-in" = "default-on"): void {
   command
     .addOption(
       new Option("-m, --model <model>", "24khz, 48khz, a Hugging Face repo id (owner/name) or a model directory")
@@ -246,9 +252,21 @@ function addCodingOptions(command: Command): void {
         .default(DEFAULT_BANDWIDTH_KBPS)
         .argParser(parseBandwidth),
     )
-    .addOption(new Option("--lm <path>", "language-model weights to entropy-code with (default: the model's own)").argParser(parsePath("--lm")))
-    .addOption(new Option("--no-lm", "use packed codes instead of LM arithmetic coding (default: the LM is used; the last of --lm/--no-lm wins)"))
+    .addOption(
+      lm === "opt-in"
+        ? new Option("--lm", "entropy-code the codes with the language model (default: packed codes, as the reference's encodec tool)")
+        : new Option("--lm <path>", "language-model weights to entropy-code with (default: the model's own)").argParser(parsePath("--lm")),
+    )
+    .addOption(
+      new Option(
+        "--no-lm",
+        lm === "opt-in" ? "packed codes, no LM coding (default: so; accepted for scripts that pass it, and wins over an earlier --lm)" : "use packed codes instead of LM arithmetic coding (default: the LM is used; the last of --lm/--no-lm wins)",
+      ),
+    )
     .addOption(cacheDirOption());
+  if (lm === "opt-in") {
+    command.addOption(new Option("--lm-weights <path>", "language-model weights for --lm (default: the model's own); implies --lm").argParser(parsePath("--lm-weights")));
+  }
 }
 
 function addStreamingOptions(command: Command): void {
@@ -264,7 +282,7 @@ function addStreamingOptions(command: Command): void {
 }
 
 /** The coding options, checking the bandwidth against a preset model's. */
-function codingOptions(raw: RawOptions, command: Command): CodingOptions {
+function codingOptions(raw: RawOptions, command: Command, lm: "default-on" | "opt-in" = "default-on"): CodingOptions {
   const model = raw.model as ModelRef;
   const bandwidthKbps = raw.bandwidth as BandwidthKbps;
   if (model.kind === "preset" && !model.preset.bandwidthsKbps.includes(bandwidthKbps)) {
@@ -276,8 +294,8 @@ function codingOptions(raw: RawOptions, command: Command): CodingOptions {
   return {
     model,
     bandwidthKbps,
-    useLm: raw.lm !== false,
-    lmPath: typeof raw.lm === "string" ? raw.lm : undefined,
+    useLm: lm === "opt-in" ? raw.lm === true || (raw.lm !== false && typeof raw.lmWeights === "string") : raw.lm !== false,
+    lmPath: lm === "opt-in" ? (typeof raw.lmWeights === "string" ? raw.lmWeights : undefined) : typeof raw.lm === "string" ? raw.lm : undefined,
     cacheDir: raw.cacheDir as string | undefined,
   };
 }

@@ -1,10 +1,13 @@
-import { MAX_SEGMENT_SAMPLES, writeEcdc, writeEcdcWithLm, type EcdcSegment, type EncodedAudio } from "@encstream/codec";
+import { open } from "node:fs/promises";
+import { EcdcStreamWriter, MAX_ECDC_AUDIO_SAMPLES } from "@encstream/codec";
 import type { EncodeOptions } from "../command-options.js";
 import { CliError } from "../errors.js";
 import { WavInput } from "../audio/wav-input.js";
-import { writeFileAtomically } from "../internal/atomic-file.js";
+import { checkOutputPath, writeAtomically } from "../internal/atomic-file.js";
+import { CodingProgress } from "../internal/coding-progress.js";
 import { processIo, secondsSince, type CommandIo } from "../internal/command-io.js";
-import { resolveModel, type ResolvedModel } from "../model-loader.js";
+import { describeIoError } from "../internal/io-error.js";
+import { resolveModel } from "../model-loader.js";
 
 /** What {@link runEncode} did. */
 export interface EncodeResult {
@@ -24,19 +27,24 @@ export interface EncodeResult {
 
 /**
  * `encstream encode IN.wav OUT.ecdc`: reads a WAV of any rate, bit depth and channel count,
- * resamples and mixes it to the model's format, encodes it offline exactly as the reference
- * `encodec.compress` does, and writes the reference `.ecdc` file (LM-coded unless `--no-lm`).
- * The file is written to a temporary name beside `OUT` and renamed at the end, so `OUT` is never
- * left half-written. Progress goes to `io.stderr`, a summary line to `io.stdout`.
+ * resamples and mixes it to the model's format, encodes it offline exactly as the codec's
+ * `EncodecModel.encode` does (the reference `encodec.compress`), and writes the reference `.ecdc`
+ * file, packed codes unless `--lm` asks for LM coding. Everything is streamed: the WAV is read
+ * piece by piece, the codec works block by block (`createOfflineEncoder`) and the file is written
+ * as the codes come, so memory stays flat for any length. `OUT` is checked before any work (not
+ * the input, folder writable), written under a temporary name beside it and renamed at the end,
+ * so it is never left half-written. A progress bar (plain lines off a terminal) goes to
+ * `io.stderr`, a summary line to `io.stdout`.
  *
  * @throws CliError naming the file: the input's (`"io"`, `"not-wav"`, `"corrupt"`,
  *   `"truncated"`, `"unsupported"`, `"too-large"`), the model's (`"model-not-found"`,
  *   `"bad-model"`, `"lm-unavailable"` when the LM is asked for and none is found), `"usage"` for
- *   a bandwidth the model lacks, `"io"` when `OUT` cannot be written.
+ *   a bandwidth the model lacks or an `OUT` that is the input, `"io"` when `OUT` cannot be written.
  */
 export async function runEncode(options: EncodeOptions, io: CommandIo = processIo()): Promise<EncodeResult> {
   const log = (line: string): void => void io.stderr.write(`encode: ${line}\n`);
   const started = performance.now();
+  await checkOutputPath(options.output, options.input);
   const resolved = await resolveModel(options.model, {
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.lmPath !== undefined ? { lmPath: options.lmPath } : {}),
@@ -53,25 +61,75 @@ export async function runEncode(options: EncodeOptions, io: CommandIo = processI
     }
     const lm = options.useLm ? await resolved.loadLm() : null;
     io.signal?.throwIfAborted();
-    const audio = await readModelAudio(options.input, resolved, log);
-    io.signal?.throwIfAborted();
-
-    log(`encoding ${(audio[0]!.length / model.sampleRateHz).toFixed(1)} s at ${options.bandwidthKbps} kbps`);
-    const encodeStarted = performance.now();
-    const encoded = await model.encode(audio, { bandwidthKbps: options.bandwidthKbps });
-    log(`encoded in ${secondsSince(encodeStarted)}${lm ? "; entropy coding with the language model" : ""}`);
-    io.signal?.throwIfAborted();
-    const bytes = toEcdcBytes(encoded, resolved, lm);
-    await writeFileAtomically(options.output, bytes);
-    const numCodebooks = encoded.frames[0]?.numCodebooks ?? 0;
+    const input = await WavInput.open(options.input, { sampleRateHz: model.sampleRateHz, channels: model.channels });
+    let bytes = 0;
+    let numCodebooks = 0;
+    try {
+      const total = input.frameCount;
+      if (total === 0) throw new CliError("unsupported", `${options.input}: the WAV file holds no audio`);
+      if (total > MAX_ECDC_AUDIO_SAMPLES) {
+        throw new CliError("too-large", `${options.input}: ${input.durationS.toFixed(0)} s is more than an .ecdc file can hold (${MAX_ECDC_AUDIO_SAMPLES} samples)`);
+      }
+      const conversion =
+        input.sourceRateHz !== input.sampleRateHz || input.sourceChannels !== input.channels
+          ? `, converted from ${input.sourceRateHz} Hz ${input.sourceChannels} ch to ${input.sampleRateHz} Hz ${input.channels} ch`
+          : "";
+      log(`reading ${options.input} (${input.sourceFormat}${conversion})`);
+      log(`encoding ${(total / model.sampleRateHz).toFixed(1)} s at ${options.bandwidthKbps} kbps${lm ? ", entropy coding with the language model" : ""}`);
+      const encoder = model.createOfflineEncoder({ bandwidthKbps: options.bandwidthKbps, lengthSamples: total });
+      numCodebooks = encoder.numCodebooks;
+      const writer = new EcdcStreamWriter({ modelName: resolved.ecdcModelName, audioLength: total, numCodebooks }, { layout: resolved.ecdcLayout, lm });
+      const progress = new CodingProgress(io.stderr, lm ? "encode (LM)" : "encode", total / model.sampleRateHz);
+      try {
+        bytes = await writeAtomically(options.output, async (temp) => {
+          const file = await open(temp, "wx").catch((error: unknown) => {
+            throw new CliError("io", describeIoError(options.output, "cannot write", error), { cause: error });
+          });
+          let written = 0;
+          const put = async (chunk: Uint8Array): Promise<void> => {
+            if (chunk.byteLength === 0) return;
+            try {
+              await file.write(chunk);
+            } catch (error) {
+              throw new CliError("io", describeIoError(options.output, "cannot write", error), { cause: error });
+            }
+            written += chunk.byteLength;
+          };
+          try {
+            await put(writer.header());
+            let pushed = 0;
+            for (let piece = await input.read(); piece !== null; piece = await input.read()) {
+              io.signal?.throwIfAborted();
+              const take = Math.min(piece[0]!.length, total - pushed);
+              if (take <= 0) continue;
+              for (const block of await encoder.push(take === piece[0]!.length ? piece : piece.map((c) => c.subarray(0, take)))) await put(writer.write(block));
+              pushed += take;
+              progress.update(pushed / model.sampleRateHz);
+            }
+            // The resampler's output may fall short of frameCount by a sample: pad with silence.
+            if (pushed < total) for (const block of await encoder.push(Array.from({ length: model.channels }, () => new Float32Array(total - pushed)))) await put(writer.write(block));
+            for (const block of await encoder.end()) await put(writer.write(block));
+            await put(writer.finish());
+            progress.update(total / model.sampleRateHz);
+          } finally {
+            await file.close();
+          }
+          return written;
+        });
+      } finally {
+        progress.stop();
+      }
+    } finally {
+      await input.close();
+    }
     io.stdout.write(
-      `wrote ${options.output}: ${bytes.byteLength} bytes, ${(encoded.lengthSamples / model.sampleRateHz).toFixed(2)} s, ` +
+      `wrote ${options.output}: ${bytes} bytes, ${(input.frameCount / model.sampleRateHz).toFixed(2)} s, ` +
         `${options.bandwidthKbps} kbps, ${lm ? "LM-coded" : "no LM"} (${secondsSince(started)})\n`,
     );
     return {
       output: options.output,
-      bytes: bytes.byteLength,
-      audioLength: encoded.lengthSamples,
+      bytes,
+      audioLength: input.frameCount,
       sampleRateHz: model.sampleRateHz,
       numCodebooks,
       useLm: lm !== null,
@@ -79,48 +137,4 @@ export async function runEncode(options: EncodeOptions, io: CommandIo = processI
   } finally {
     await resolved.release();
   }
-}
-
-/** Reads `path` at the model's rate and channel count, refusing empty or over-long audio. */
-async function readModelAudio(path: string, resolved: ResolvedModel, log: (line: string) => void): Promise<Float32Array[]> {
-  const { model } = resolved;
-  const input = await WavInput.open(path, { sampleRateHz: model.sampleRateHz, channels: model.channels });
-  try {
-    if (input.frameCount === 0) throw new CliError("unsupported", `${path}: the WAV file holds no audio`);
-    if (input.frameCount > MAX_SEGMENT_SAMPLES) {
-      const minutes = (MAX_SEGMENT_SAMPLES / model.sampleRateHz / 60).toFixed(1);
-      throw new CliError(
-        "too-large",
-        `${path}: ${input.durationS.toFixed(0)} s is longer than encode handles at once (${minutes} min at ${model.sampleRateHz} Hz); cut it, or stream it with send`,
-      );
-    }
-    const conversion =
-      input.sourceRateHz !== input.sampleRateHz || input.sourceChannels !== input.channels
-        ? `, converted from ${input.sourceRateHz} Hz ${input.sourceChannels} ch to ${input.sampleRateHz} Hz ${input.channels} ch`
-        : "";
-    log(`reading ${path} (${input.sourceFormat}${conversion})`);
-    const audio = Array.from({ length: input.channels }, () => new Float32Array(input.frameCount));
-    let at = 0;
-    for (let piece = await input.read(); piece !== null; piece = await input.read()) {
-      const frames = Math.min(piece[0]!.length, input.frameCount - at);
-      piece.forEach((channel, c) => audio[c]!.set(channel.subarray(0, frames), at));
-      at += frames;
-    }
-    return at === input.frameCount ? audio : audio.map((channel) => channel.slice(0, at));
-  } finally {
-    await input.close();
-  }
-}
-
-/** The reference `.ecdc` bytes for `encoded` (one segment per encoded frame). */
-function toEcdcBytes(encoded: EncodedAudio, resolved: ResolvedModel, lm: Awaited<ReturnType<ResolvedModel["loadLm"]>> | null): Uint8Array {
-  const segments: EcdcSegment[] = encoded.frames.map((frame) => ({ codes: frame.codes, scale: frame.scale }));
-  const file = {
-    modelName: resolved.ecdcModelName,
-    audioLength: encoded.lengthSamples,
-    numCodebooks: encoded.frames[0]?.numCodebooks ?? 0,
-    segments,
-  };
-  const layout = { layout: resolved.ecdcLayout };
-  return lm === null ? writeEcdc({ ...file, useLm: false }, layout) : writeEcdcWithLm(file, lm, layout);
 }

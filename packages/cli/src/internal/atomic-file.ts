@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { access, constants, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { CliError } from "../errors.js";
 import { describeIoError } from "./io-error.js";
@@ -65,4 +65,24 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array): Prom
       throw new CliError("io", describeIoError(path, "cannot write", error), { cause: error });
     }
   });
+}
+
+/**
+ * Checks, before any work, that `output` can be written and is not `input`: its folder exists
+ * and is writable, it is not a folder, and it is not the input file (by path or, when both
+ * exist, by device and inode).
+ *
+ * @throws CliError `"usage"` when `output` is the input; `"io"` naming `output` otherwise
+ */
+export async function checkOutputPath(output: string, input: string): Promise<void> {
+  const target = resolve(output);
+  const [outInfo, inInfo] = await Promise.all([stat(target).catch(() => null), stat(resolve(input)).catch(() => null)]);
+  const sameFile = target === resolve(input) || (outInfo !== null && inInfo !== null && outInfo.dev === inInfo.dev && outInfo.ino === inInfo.ino);
+  if (sameFile) throw new CliError("usage", `${output} is the input file; give another output path (the input is left as it is)`);
+  if (outInfo?.isDirectory()) throw new CliError("io", describeIoError(output, "cannot write", Object.assign(new Error("is a directory"), { code: "EISDIR" })));
+  try {
+    await access(dirname(target), constants.W_OK);
+  } catch (error) {
+    throw new CliError("io", describeIoError(output, "cannot write", error), { cause: error });
+  }
 }
