@@ -8,8 +8,9 @@
  *   fragment size fixed by earlier fragments of the same message).
  * - `"too-large"`: `total_length` above the receiver's configured maximum.
  * - `"inconsistent"`: the fields disagree with earlier fragments of the same `frag_id`.
+ * - `"bad-key"`: a key file or `ENCSTREAM_KEY` value that is not in the key format.
  */
-export type PacketErrorCode = "truncated" | "bad-field" | "bad-length" | "too-large" | "inconsistent";
+export type PacketErrorCode = "truncated" | "bad-field" | "bad-length" | "too-large" | "inconsistent" | "bad-key";
 
 /**
  * The one error class for bad wire data given to `@encstream/packet`. Misuse of the API (a

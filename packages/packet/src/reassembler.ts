@@ -101,7 +101,7 @@ interface PendingMessage {
 
 const ACCEPTED: PushResult = Object.freeze({ status: "accepted" });
 const DUPLICATE: PushResult = Object.freeze({ status: "duplicate" });
-const MALFORMED: Readonly<Record<PacketErrorCode, PushResult>> = Object.freeze({
+const MALFORMED: Readonly<Record<Exclude<PacketErrorCode, "bad-key">, PushResult>> = Object.freeze({
   truncated: Object.freeze({ status: "malformed", reason: "truncated" }),
   "bad-field": Object.freeze({ status: "malformed", reason: "bad-field" }),
   "bad-length": Object.freeze({ status: "malformed", reason: "bad-length" }),
@@ -267,7 +267,7 @@ export class Reassembler {
     };
   }
 
-  #drop(reason: PacketErrorCode): PushResult {
+  #drop(reason: Exclude<PacketErrorCode, "bad-key">): PushResult {
     this.#malformed++;
     return MALFORMED[reason];
   }

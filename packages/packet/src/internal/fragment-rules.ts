@@ -1,7 +1,7 @@
 import type { PacketErrorCode } from "../errors.js";
 
 /** A rule a datagram breaks: the {@link PacketErrorCode} and a message naming the field first. */
-export type Problem = readonly [code: PacketErrorCode, message: string];
+export type Problem = readonly [code: Exclude<PacketErrorCode, "bad-key">, message: string];
 
 /**
  * The rules one datagram must meet on its own, whichever side checks them (the encoder, to

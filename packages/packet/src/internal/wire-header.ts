@@ -47,8 +47,10 @@ export function writeHeader(
  * Reads and checks the header of one datagram without throwing: the header, or the first rule
  * the datagram breaks (its payload is `bytes.subarray(HEADER_BYTES)`, already checked against
  * the header). Shared by `decodePacket` (which throws) and the `Reassembler` (which counts a drop).
+ * `payloadBytes` is the payload's length when it is not what follows the header (a sealed
+ * datagram's plaintext length).
  */
-export function parseHeader(bytes: Uint8Array): PacketHeader | Problem {
+export function parseHeader(bytes: Uint8Array, payloadBytes = bytes.length - HEADER_BYTES): PacketHeader | Problem {
   if (bytes.length < HEADER_BYTES) {
     return ["truncated", `datagram must be at least ${HEADER_BYTES} bytes, got ${bytes.length}`];
   }
@@ -57,7 +59,7 @@ export function parseHeader(bytes: Uint8Array): PacketHeader | Problem {
   const totalLength = readU32BE(bytes, TOTAL_LENGTH_OFFSET);
   const totalFrags = readU32BE(bytes, TOTAL_FRAGS_OFFSET);
   const fragIndex = readU32BE(bytes, FRAG_INDEX_OFFSET);
-  const problem = findFragmentProblem(totalLength, totalFrags, fragIndex, bytes.length - HEADER_BYTES);
+  const problem = findFragmentProblem(totalLength, totalFrags, fragIndex, payloadBytes);
   if (problem !== undefined) return problem;
   return {
     seqNum: readU32BE(bytes, SEQ_NUM_OFFSET),
