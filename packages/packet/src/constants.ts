@@ -54,3 +54,9 @@ export const DEFAULT_MAX_TRACKED_SALTS = 16;
 
 /** Default number of forgotten run salts a `DatagramOpener` still refuses (replays of old runs). */
 export const DEFAULT_RETIRED_SALTS = 4_096;
+
+/** Default number of incomplete messages one named source may hold in the `Reassembler`. */
+export const DEFAULT_MAX_PENDING_PER_SOURCE = 16;
+
+/** Default half-width, in sequence numbers, of the `Reassembler`'s window around the expected seq. */
+export const DEFAULT_NEAR_SEQ_WINDOW = 256;

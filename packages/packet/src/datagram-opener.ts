@@ -10,7 +10,7 @@ import {
 import type { StreamKey } from "./key-file.js";
 import { checkInteger } from "./internal/check-integer.js";
 import { checkKey } from "./internal/check-key.js";
-import { RecentStrings } from "./internal/salt-set.js";
+import { RecentKeys } from "./internal/recent-ids.js";
 import {
   CIPHERTEXT_OFFSET,
   COUNTER_OFFSET,
@@ -107,7 +107,7 @@ export class DatagramOpener {
   readonly #windowSize: number;
   readonly #maxSalts: number;
   readonly #windows = new Map<string, ReplayWindow>();
-  readonly #retired: RecentStrings;
+  readonly #retired: RecentKeys<string>;
   #opened = 0;
   #malformed = 0;
   #unknownKey = 0;
@@ -119,7 +119,7 @@ export class DatagramOpener {
     this.#ciphers = ciphers;
     this.#windowSize = windowSize;
     this.#maxSalts = maxSalts;
-    this.#retired = new RecentStrings(retired);
+    this.#retired = new RecentKeys<string>(retired);
     new ReplayWindow(windowSize); // checks the size now rather than at the first datagram
   }
 

@@ -112,7 +112,7 @@ describe("fuzz (seeded)", () => {
     });
     const bound = MAX_PENDING_MESSAGES * 2 * MAX_MESSAGE_BYTES;
     const failures: string[] = [];
-    const outcomes: Record<PushResult["status"], number> = { complete: 0, accepted: 0, duplicate: 0, malformed: 0 };
+    const outcomes: Record<PushResult["status"], number> = { complete: 0, accepted: 0, duplicate: 0, malformed: 0, refused: 0 };
     const reasons = new Map<PacketErrorCode, number>();
     const decodeCodes = new Map<PacketErrorCode, number>();
     let decoded = 0;
@@ -169,7 +169,9 @@ describe("fuzz (seeded)", () => {
       malformed: outcomes.malformed,
     });
     // Not vacuous: every path was taken.
-    for (const count of Object.values(outcomes)) expect(count).toBeGreaterThan(100);
+    // (No source and no expected seq here, so nothing is ever refused.)
+    expect(outcomes.refused).toBe(0);
+    for (const [status, count] of Object.entries(outcomes)) if (status !== "refused") expect(count).toBeGreaterThan(100);
     for (const code of ["truncated", "bad-field", "bad-length", "too-large", "inconsistent"] as const) {
       expect(reasons.get(code) ?? 0, code).toBeGreaterThan(100);
     }

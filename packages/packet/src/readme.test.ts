@@ -35,6 +35,6 @@ test("the README example runs and prints the output its comments show", async ()
     [[220, 220, 132]],
     [{ seqNum: 42, totalLength: 500, hasOverlap: true, fragId: 7, totalFrags: 3, fragIndex: 2 }],
     [42, true],
-    [{ received: 4, completed: 1, duplicate: 1, malformed: 0, expired: 0 }],
+    [{ received: 4, completed: 1, duplicate: 1, malformed: 0, expired: 0, refused: 0 }],
   ]);
 });

@@ -43,7 +43,7 @@ describe("Reassembler: delivery", () => {
     const reassembler = new Reassembler();
     const statuses = order.map((i) => reassembler.push(datagrams[i]!, 0).status);
     expect(statuses).toEqual(["accepted", "accepted", "accepted", "complete"]);
-    expect(reassembler.stats).toEqual({ received: 4, completed: 1, duplicate: 0, malformed: 0, expired: 0 });
+    expect(reassembler.stats).toEqual({ received: 4, completed: 1, duplicate: 0, malformed: 0, expired: 0, refused: 0 });
     expect(reassembler.heldBytes).toBe(0);
   });
 
@@ -144,7 +144,7 @@ describe("Reassembler: malformed datagrams are dropped and counted", () => {
   ])("%s is dropped as %s", (_name, reason, bytes) => {
     const reassembler = new Reassembler({ maxMessageBytes: 1_000 });
     expect(reassembler.push(bytes, 0)).toEqual({ status: "malformed", reason });
-    expect(reassembler.stats).toEqual({ received: 1, completed: 0, duplicate: 0, malformed: 1, expired: 0 });
+    expect(reassembler.stats).toEqual({ received: 1, completed: 0, duplicate: 0, malformed: 1, expired: 0, refused: 0 });
     expect(reassembler.heldBytes).toBe(0);
   });
 
@@ -324,6 +324,7 @@ describe("Reassembler properties (seeded)", () => {
           duplicate: arrivals.length - distinctPushed,
           malformed: 0,
           expired: 0,
+          refused: 0,
         });
         expect(reassembler.heldMessages).toBe(incomplete);
         expect(reassembler.expire(1e12)).toBe(incomplete);

@@ -1,6 +1,8 @@
 import {
   DEFAULT_COMPLETED_HISTORY,
   DEFAULT_MAX_AGE_MS,
+  DEFAULT_MAX_PENDING_PER_SOURCE,
+  DEFAULT_NEAR_SEQ_WINDOW,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_PENDING_MESSAGES,
   HEADER_BYTES,
@@ -9,7 +11,7 @@ import {
 import type { PacketErrorCode } from "./errors.js";
 import { checkInteger } from "./internal/check-integer.js";
 import { expectedFragmentBytes, strideOf } from "./internal/fragment-stride.js";
-import { RecentIds } from "./internal/recent-ids.js";
+import { RecentKeys } from "./internal/recent-ids.js";
 import { isProblem, parseHeader } from "./internal/wire-header.js";
 
 /** Options of {@link Reassembler}. */
@@ -40,6 +42,19 @@ export interface ReassemblerOptions {
    */
   readonly completedHistory?: number;
   /**
+   * Most incomplete messages one source (the `source` given to `push`) may hold; starting one
+   * more evicts that source's own least wanted message, never another source's. Pushes that
+   * name no source are not budgeted (only `maxPendingMessages` bounds them).
+   * @default 16 (`DEFAULT_MAX_PENDING_PER_SOURCE`), at most `maxPendingMessages`
+   */
+  readonly maxPendingPerSource?: number;
+  /**
+   * Half-width, in sequence numbers, of the window around the expected sequence number (see
+   * {@link Reassembler.expectSeq}) whose messages are kept over others when room is short.
+   * @default 256 (`DEFAULT_NEAR_SEQ_WINDOW`)
+   */
+  readonly nearSeqWindow?: number;
+  /**
    * The clock, in milliseconds, used when `push`/`expire` get no `nowMs`; non-decreasing.
    * @default () => performance.now()
    */
@@ -63,12 +78,15 @@ export interface ReassembledMessage {
  * - `"complete"`: it completed a message, given in `message`;
  * - `"accepted"`: a new fragment of a message still incomplete was stored;
  * - `"duplicate"`: a fragment already stored, or of a recently completed message; ignored;
+ * - `"refused"`: the first fragment of a new message, not stored: no room for a message this
+ *   little wanted (see `expectSeq` and `maxPendingPerSource`);
  * - `"malformed"`: dropped, for the {@link PacketErrorCode} in `reason`.
  */
 export type PushResult =
   | { readonly status: "complete"; readonly message: ReassembledMessage }
   | { readonly status: "accepted" }
   | { readonly status: "duplicate" }
+  | { readonly status: "refused" }
   | { readonly status: "malformed"; readonly reason: PacketErrorCode };
 
 /** Counters since the Reassembler was made. */
@@ -83,9 +101,16 @@ export interface ReassemblerStats {
   readonly malformed: number;
   /** Incomplete messages dropped, by age or evicted to make room. */
   readonly expired: number;
+  /**
+   * New messages not started because every slot held a message more wanted (nearer the
+   * expected sequence, or of a source within its budget).
+   */
+  readonly refused: number;
 }
 
 interface PendingMessage {
+  /** The `source` given to `push`, or undefined. */
+  readonly source: string | undefined;
   readonly seq: number;
   readonly hasOverlap: boolean;
   readonly totalLength: number;
@@ -101,6 +126,7 @@ interface PendingMessage {
 
 const ACCEPTED: PushResult = Object.freeze({ status: "accepted" });
 const DUPLICATE: PushResult = Object.freeze({ status: "duplicate" });
+const REFUSED: PushResult = Object.freeze({ status: "refused" });
 const MALFORMED: Readonly<Record<Exclude<PacketErrorCode, "bad-key">, PushResult>> = Object.freeze({
   truncated: Object.freeze({ status: "malformed", reason: "truncated" }),
   "bad-field": Object.freeze({ status: "malformed", reason: "bad-field" }),
@@ -123,8 +149,15 @@ export class Reassembler {
   readonly #maxPendingMessages: number;
   readonly #maxAgeMs: number;
   readonly #clock: () => number;
-  readonly #pending = new Map<number, PendingMessage>();
-  readonly #completedIds: RecentIds;
+  readonly #maxPerSource: number;
+  readonly #nearSeqWindow: number;
+  /** By message key: the frag_id, or source + frag_id when a source is named. */
+  readonly #pending = new Map<MessageKey, PendingMessage>();
+  /** Incomplete messages held per named source. */
+  readonly #perSource = new Map<string, number>();
+  readonly #completedIds: RecentKeys<MessageKey>;
+  #expectedSeq: number | undefined;
+  #refused = 0;
   #heldBytes = 0;
   #received = 0;
   #completed = 0;
@@ -139,11 +172,15 @@ export class Reassembler {
       maxPendingMessages = DEFAULT_MAX_PENDING_MESSAGES,
       maxAgeMs = DEFAULT_MAX_AGE_MS,
       completedHistory = DEFAULT_COMPLETED_HISTORY,
+      maxPendingPerSource = Math.min(DEFAULT_MAX_PENDING_PER_SOURCE, options.maxPendingMessages ?? DEFAULT_MAX_PENDING_MESSAGES),
+      nearSeqWindow = DEFAULT_NEAR_SEQ_WINDOW,
       clock = () => performance.now(),
     } = options;
     checkInteger("maxMessageBytes", maxMessageBytes, 1, MAX_UINT32);
     checkInteger("maxPendingMessages", maxPendingMessages, 1, 1_000_000);
     checkInteger("completedHistory", completedHistory, 0, 1_000_000);
+    checkInteger("maxPendingPerSource", maxPendingPerSource, 1, maxPendingMessages);
+    checkInteger("nearSeqWindow", nearSeqWindow, 0, 0x7fff_ffff);
     if (typeof maxAgeMs !== "number" || !(maxAgeMs > 0)) {
       throw new RangeError(`maxAgeMs must be a number above 0, got ${String(maxAgeMs)}`);
     }
@@ -152,7 +189,22 @@ export class Reassembler {
     this.#maxPendingMessages = maxPendingMessages;
     this.#maxAgeMs = maxAgeMs;
     this.#clock = clock;
-    this.#completedIds = new RecentIds(completedHistory);
+    this.#maxPerSource = maxPendingPerSource;
+    this.#nearSeqWindow = nearSeqWindow;
+    this.#completedIds = new RecentKeys<MessageKey>(completedHistory);
+  }
+
+  /**
+   * Tells the reassembler which sequence number the caller expects next (its playout
+   * position), or `undefined` for none. When every slot is taken, messages within
+   * `nearSeqWindow` of it are kept over messages farther away, so partial messages with
+   * made-up sequence numbers cannot push out the real ones.
+   *
+   * @throws RangeError if `seq` is neither undefined nor a uint32.
+   */
+  expectSeq(seq: number | undefined): void {
+    if (seq !== undefined) checkInteger("seq", seq, 0, MAX_UINT32);
+    this.#expectedSeq = seq;
   }
 
   /**
@@ -160,11 +212,16 @@ export class Reassembler {
    * read during the call and not kept (its bytes are copied), so the caller may reuse it.
    *
    * @param nowMs the time in milliseconds; defaults to the clock option.
+   * @param source where the datagram came from (an address and port, say). Messages are then
+   *   joined only from fragments of the same source and budgeted per source
+   *   (`maxPendingPerSource`), so no source can evict or complete another's messages.
    * @returns what happened; a completed message's payload is the caller's.
-   * @throws TypeError if `datagram` is not a Uint8Array (never for bad contents).
+   * @throws TypeError if `datagram` is not a Uint8Array or `source` not a string (never for
+   *   bad contents).
    */
-  push(datagram: Uint8Array, nowMs: number = this.#clock()): PushResult {
+  push(datagram: Uint8Array, nowMs: number = this.#clock(), source?: string): PushResult {
     if (!(datagram instanceof Uint8Array)) throw new TypeError("datagram must be a Uint8Array");
+    if (source !== undefined && typeof source !== "string") throw new TypeError("source must be a string");
     this.#received++;
     this.expire(nowMs);
 
@@ -172,12 +229,13 @@ export class Reassembler {
     if (isProblem(header)) return this.#drop(header[0]);
     const { fragId, totalLength, totalFrags, fragIndex } = header;
     if (totalLength > this.#maxMessageBytes) return this.#drop("too-large");
-    if (this.#completedIds.has(fragId)) {
+    const key: MessageKey = source === undefined ? fragId : `${source}\u0000${fragId}`;
+    if (this.#completedIds.has(key)) {
       this.#duplicate++;
       return DUPLICATE;
     }
     const payloadBytes = datagram.length - HEADER_BYTES;
-    let entry = this.#pending.get(fragId);
+    let entry = this.#pending.get(key);
     if (entry !== undefined) {
       if (
         entry.totalLength !== totalLength ||
@@ -196,12 +254,16 @@ export class Reassembler {
       }
     } else if (totalFrags === 1) {
       // Per-datagram rules already hold the payload to exactly totalLength bytes.
-      return this.#complete(fragId, header.seqNum, header.hasOverlap, datagram.slice(HEADER_BYTES));
+      return this.#complete(key, fragId, header.seqNum, header.hasOverlap, datagram.slice(HEADER_BYTES));
     } else {
       const stride = strideOf(totalLength, totalFrags, fragIndex, payloadBytes);
       if (stride === 0) return this.#drop("bad-length");
-      if (this.#pending.size >= this.#maxPendingMessages) this.#evictOldest();
+      if (!this.#makeRoom(source, header.seqNum)) {
+        this.#refused++;
+        return REFUSED;
+      }
       entry = {
+        source,
         seq: header.seqNum,
         hasOverlap: header.hasOverlap,
         totalLength,
@@ -212,7 +274,8 @@ export class Reassembler {
         received: 0,
         firstSeenMs: nowMs,
       };
-      this.#pending.set(fragId, entry);
+      this.#pending.set(key, entry);
+      if (source !== undefined) this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
       this.#heldBytes += totalLength + totalFrags;
     }
 
@@ -220,8 +283,8 @@ export class Reassembler {
     entry.have[fragIndex] = 1;
     entry.received++;
     if (entry.received < totalFrags) return ACCEPTED;
-    this.#forget(fragId, entry);
-    return this.#complete(fragId, entry.seq, entry.hasOverlap, entry.buffer);
+    this.#forget(key, entry);
+    return this.#complete(key, fragId, entry.seq, entry.hasOverlap, entry.buffer);
   }
 
   /**
@@ -234,9 +297,9 @@ export class Reassembler {
     if (this.#pending.size === 0) return 0;
     let dropped = 0;
     // Insertion order is arrival order, so the oldest come first.
-    for (const [fragId, entry] of this.#pending) {
+    for (const [key, entry] of this.#pending) {
       if (nowMs - entry.firstSeenMs < this.#maxAgeMs) break;
-      this.#forget(fragId, entry);
+      this.#forget(key, entry);
       dropped++;
     }
     this.#expired += dropped;
@@ -264,6 +327,7 @@ export class Reassembler {
       duplicate: this.#duplicate,
       malformed: this.#malformed,
       expired: this.#expired,
+      refused: this.#refused,
     };
   }
 
@@ -272,22 +336,62 @@ export class Reassembler {
     return MALFORMED[reason];
   }
 
-  #complete(fragId: number, seq: number, hasOverlap: boolean, payload: Uint8Array): PushResult {
-    this.#completedIds.add(fragId);
+  #complete(key: MessageKey, fragId: number, seq: number, hasOverlap: boolean, payload: Uint8Array): PushResult {
+    this.#completedIds.add(key);
     this.#completed++;
     return { status: "complete", message: { seq, hasOverlap, fragId, payload } };
   }
 
-  #evictOldest(): void {
-    for (const [fragId, entry] of this.#pending) {
-      this.#forget(fragId, entry);
-      this.#expired++;
-      return;
+  /**
+   * Frees a slot for a new message of `source` at `seq`, evicting the least wanted message
+   * (counted as expired); false when the newcomer is itself the least wanted (refused).
+   *
+   * A source over its budget competes only with its own messages, so it can never evict
+   * another's. Otherwise the least wanted message is the oldest of those outside the window
+   * around the expected sequence (when one is set), else the oldest of all; a newcomer outside
+   * that window is refused when every message held is inside it.
+   */
+  #makeRoom(source: string | undefined, seq: number): boolean {
+    const overBudget = source !== undefined && (this.#perSource.get(source) ?? 0) >= this.#maxPerSource;
+    if (!overBudget && this.#pending.size < this.#maxPendingMessages) return true;
+    let victimKey: MessageKey | undefined;
+    let victim: PendingMessage | undefined;
+    // Insertion order is age order: the first match of the worst kind is the oldest of it.
+    for (const [key, entry] of this.#pending) {
+      if (overBudget && entry.source !== source) continue;
+      if (this.#isFar(entry.seq)) {
+        victimKey = key;
+        victim = entry;
+        break;
+      }
+      if (victim === undefined) {
+        victimKey = key;
+        victim = entry;
+      }
     }
+    if (victim === undefined || victimKey === undefined) return false;
+    if (!overBudget && this.#isFar(seq) && !this.#isFar(victim.seq)) return false;
+    this.#forget(victimKey, victim);
+    this.#expired++;
+    return true;
   }
 
-  #forget(fragId: number, entry: PendingMessage): void {
-    this.#pending.delete(fragId);
+  /** Whether `seq` lies outside the window around the expected sequence (false when none is set). */
+  #isFar(seq: number): boolean {
+    const expected = this.#expectedSeq;
+    return expected !== undefined && Math.abs((seq - expected) | 0) > this.#nearSeqWindow;
+  }
+
+  #forget(key: MessageKey, entry: PendingMessage): void {
+    this.#pending.delete(key);
+    if (entry.source !== undefined) {
+      const left = (this.#perSource.get(entry.source) ?? 1) - 1;
+      if (left === 0) this.#perSource.delete(entry.source);
+      else this.#perSource.set(entry.source, left);
+    }
     this.#heldBytes -= entry.totalLength + entry.totalFrags;
   }
 }
+
+/** A message's identity: its frag_id, or source + NUL + frag_id when the source is named. */
+type MessageKey = number | string;

@@ -1,27 +1,27 @@
 /**
- * A bounded memory of the last `capacity` uint32 ids added: a ring of ids plus a set for the
+ * A bounded memory of the last `capacity` keys added: a ring of keys plus a set for the
  * lookup. Adding past the capacity forgets the oldest. Capacity 0 remembers nothing.
  */
-export class RecentIds {
-  readonly #ring: Uint32Array;
-  readonly #set = new Set<number>();
+export class RecentKeys<K> {
+  readonly #ring: (K | undefined)[];
+  readonly #set = new Set<K>();
   #next = 0;
 
   constructor(capacity: number) {
-    this.#ring = new Uint32Array(capacity);
+    this.#ring = new Array<K | undefined>(capacity).fill(undefined);
   }
 
-  has(id: number): boolean {
-    return this.#set.has(id);
+  has(key: K): boolean {
+    return this.#set.has(key);
   }
 
-  /** Remembers `id`; the caller adds only ids not already remembered. */
-  add(id: number): void {
+  /** Remembers `key` (nothing if it is remembered already). */
+  add(key: K): void {
     const capacity = this.#ring.length;
-    if (capacity === 0) return;
-    if (this.#set.size === capacity) this.#set.delete(this.#ring[this.#next]!);
-    this.#ring[this.#next] = id;
-    this.#set.add(id);
+    if (capacity === 0 || this.#set.has(key)) return;
+    if (this.#set.size === capacity) this.#set.delete(this.#ring[this.#next] as K);
+    this.#ring[this.#next] = key;
+    this.#set.add(key);
     this.#next = this.#next + 1 === capacity ? 0 : this.#next + 1;
   }
 }
