@@ -18,3 +18,12 @@ export const DEFAULT_MULTICAST_TTL_HOPS = 1;
 
 /** Largest multicast time-to-live / hop limit in hops. */
 export const MAX_MULTICAST_TTL_HOPS = 255;
+
+/**
+ * Default size in bytes a {@link UdpReceiver} asks for its kernel receive buffer (`SO_RCVBUF`):
+ * 4 MiB, room for about 20 000 small datagrams, so bursts and floods are absorbed instead of
+ * dropped by the kernel. Linux caps the request at `net.core.rmem_max` (often 208 KiB; raise it
+ * with `sysctl -w net.core.rmem_max=4194304`); read back what was granted from
+ * `UdpReceiver.receiveBufferBytes`.
+ */
+export const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;

@@ -1,6 +1,7 @@
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_QUEUE_DATAGRAMS,
+  DEFAULT_RECEIVE_BUFFER_BYTES,
   DEFAULT_MULTICAST_TTL_HOPS,
   MAX_MULTICAST_TTL_HOPS,
   MAX_UDP_PAYLOAD_IPV4_BYTES,
@@ -27,3 +28,4 @@ export {
   type UdpReceiverOptions,
   type UdpReceiverStats,
 } from "./udp-receiver.js";
+export { createNodeAead } from "./node-aead.js";

@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { performance } from "node:perf_hooks";
-import { decodePacket, isPacketError, PacketError, type PacketHeader } from "@encstream/packet";
-import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_QUEUE_DATAGRAMS } from "./constants.js";
+import { decodePacket, decodeSealedHeader, HEADER_BYTES, isPacketError, PacketError, type PacketHeader } from "@encstream/packet";
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_QUEUE_DATAGRAMS, DEFAULT_RECEIVE_BUFFER_BYTES } from "./constants.js";
 import { TransportError } from "./errors.js";
 import { BoundedQueue, type OverflowPolicy } from "./internal/bounded-queue.js";
 import {
@@ -24,7 +24,10 @@ import { wrapSystemError } from "./internal/system-error.js";
 export interface ReceivedDatagram {
   /** The decoded header. */
   readonly header: PacketHeader;
-  /** The payload: a view into `bytes` (no copy). */
+  /**
+   * The payload: a view into `bytes` (no copy). For a sealed datagram (option `sealed`), the
+   * sealed part: security header, ciphertext and tag.
+   */
   readonly payload: Uint8Array;
   /** The whole datagram. It is the caller's: the receiver never reuses or changes it. */
   readonly bytes: Uint8Array;
@@ -69,10 +72,20 @@ export interface UdpReceiverOptions {
    */
   reuseAddr?: boolean;
   /**
-   * Size in bytes of the kernel's receive buffer (`SO_RCVBUF`; the kernel may cap or double it).
-   * @default the kernel's default
+   * Size in bytes asked for the kernel's receive buffer (`SO_RCVBUF`); the kernel may cap it
+   * (Linux: at `net.core.rmem_max`) or double it. The size granted is
+   * {@link UdpReceiver.receiveBufferBytes}. Large, so that a burst or a flood of junk is held
+   * until it is read instead of pushing real datagrams out.
+   * @default 4194304 (`DEFAULT_RECEIVE_BUFFER_BYTES`, 4 MiB)
    */
   receiveBufferBytes?: number;
+  /**
+   * The datagrams are sealed (`DatagramSealer` of `@encstream/packet`): their header is checked
+   * with `decodeSealedHeader` instead of `decodePacket`, and `payload` is the sealed part. The
+   * receiver authenticates nothing; open them with a `DatagramOpener`.
+   * @default false
+   */
+  sealed?: boolean;
   /**
    * Most datagrams held for the async iterator, 1–1 048 576. A reader slower than the network
    * never makes the queue grow past this; what it loses is counted in `stats.dropped`.
@@ -157,6 +170,7 @@ export class UdpReceiver implements AsyncIterable<ReceivedDatagram> {
   private readonly queue: BoundedQueue<ReceivedDatagram>;
   private readonly clock: ClockMs;
   private readonly maxMessageBytes: number;
+  private readonly sealed: boolean;
   private readonly onDatagram: ((datagram: ReceivedDatagram) => void) | undefined;
   private readonly onMalformed: UdpReceiverOptions["onMalformed"];
   private readonly onError: ((error: TransportError) => void) | undefined;
@@ -181,6 +195,7 @@ export class UdpReceiver implements AsyncIterable<ReceivedDatagram> {
       maxQueue: number;
       overflow: OverflowPolicy;
       maxMessageBytes: number;
+      sealed: boolean;
       clock: ClockMs;
       onDatagram: UdpReceiverOptions["onDatagram"];
       onMalformed: UdpReceiverOptions["onMalformed"];
@@ -193,6 +208,7 @@ export class UdpReceiver implements AsyncIterable<ReceivedDatagram> {
     this.queue = new BoundedQueue(config.maxQueue, config.overflow);
     this.clock = config.clock;
     this.maxMessageBytes = config.maxMessageBytes;
+    this.sealed = config.sealed;
     this.onDatagram = config.onDatagram;
     this.onMalformed = config.onMalformed;
     this.onError = config.onError;
@@ -235,10 +251,14 @@ export class UdpReceiver implements AsyncIterable<ReceivedDatagram> {
       );
     }
     const reuseAddr = checkBoolean("reuseAddr", options.reuseAddr, false);
-    const receiveBufferBytes =
-      options.receiveBufferBytes === undefined
-        ? undefined
-        : checkInteger("receiveBufferBytes", options.receiveBufferBytes, 1, 2 ** 31 - 1, 0);
+    const receiveBufferBytes = checkInteger(
+      "receiveBufferBytes",
+      options.receiveBufferBytes,
+      1,
+      2 ** 31 - 1,
+      DEFAULT_RECEIVE_BUFFER_BYTES,
+    );
+    const sealed = checkBoolean("sealed", options.sealed, false);
     const maxQueue = checkInteger("maxQueue", options.maxQueue, 1, 1 << 20, DEFAULT_MAX_QUEUE_DATAGRAMS);
     const overflow = options.overflow ?? "drop-oldest";
     if (overflow !== "drop-oldest" && overflow !== "drop-newest") {
@@ -264,7 +284,7 @@ export class UdpReceiver implements AsyncIterable<ReceivedDatagram> {
     const socket = createSocket({
       type: family === "ipv4" ? "udp4" : "udp6",
       reuseAddr,
-      ...(receiveBufferBytes === undefined ? {} : { recvBufferSize: receiveBufferBytes }),
+      recvBufferSize: receiveBufferBytes,
     });
     try {
       await bindSocket(socket, port, options.address ?? anyAddress(family));
@@ -290,6 +310,7 @@ export class UdpReceiver implements AsyncIterable<ReceivedDatagram> {
       maxQueue,
       overflow,
       maxMessageBytes,
+      sealed,
       clock,
       onDatagram,
       onMalformed,
@@ -313,6 +334,19 @@ export class UdpReceiver implements AsyncIterable<ReceivedDatagram> {
   /** The local port the socket is bound to (the ephemeral one picked for `port: 0`). */
   get port(): number {
     return this.boundPort;
+  }
+
+  /**
+   * Size in bytes of the kernel receive buffer the socket got (`SO_RCVBUF` as the kernel
+   * reports it: Linux doubles the request and caps it at twice `net.core.rmem_max`), or 0 once
+   * closed.
+   */
+  get receiveBufferBytes(): number {
+    try {
+      return this.socket.getRecvBufferSize();
+    } catch {
+      return 0;
+    }
   }
 
   /** Whether {@link UdpReceiver.close} was called (or `signal` aborted, or the socket failed). */
@@ -366,9 +400,9 @@ export class UdpReceiver implements AsyncIterable<ReceivedDatagram> {
     this.counters.bytesReceived += message.length;
     // A plain Uint8Array view of Node's Buffer: same memory, no copy, no Buffer API leak.
     const bytes = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
-    let decoded;
+    let decoded: { header: PacketHeader; payload: Uint8Array };
     try {
-      decoded = decodePacket(bytes);
+      decoded = this.sealed ? { header: decodeSealedHeader(bytes), payload: bytes.subarray(HEADER_BYTES) } : decodePacket(bytes);
       if (decoded.header.totalLength > this.maxMessageBytes) {
         throw new PacketError(
           "too-large",
