@@ -2,6 +2,7 @@ import { NameRegistry, Parser } from "pickleparser";
 import { CodecError } from "../errors.js";
 import { bytesToFloat32 } from "../internal/dtype.js";
 import type { RawTensor, TensorDtype } from "./raw-tensor.js";
+import { MAX_WEIGHT_ELEMENTS, MAX_WEIGHT_TENSORS } from "./limits.js";
 
 /** Bytes per element of each storage dtype. */
 const ITEM_BYTES: Record<TensorDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
@@ -85,6 +86,8 @@ type AnyFn = (...args: never[]) => unknown;
 export function unpickleTorch(pickle: Uint8Array, storages: ReadonlyMap<string, Uint8Array>, source: string): unknown {
   const where = `${source}: data.pkl`;
   const refs = new Map<string, StorageRef>();
+  // Tensors rebuilt so far: strided views can make many large tensors of one small storage.
+  const budget = { tensors: 0, elements: 0 };
 
   const registry = new (class extends NameRegistry {
     override onMissingName(module: string, name: string): never {
@@ -97,7 +100,7 @@ export function unpickleTorch(pickle: Uint8Array, storages: ReadonlyMap<string, 
   registry.register("collections", "OrderedDict", function OrderedDict() {
     return new PickledDict();
   });
-  registry.register("torch._utils", "_rebuild_tensor_v2", (...args: unknown[]) => rebuildTensor(args, where));
+  registry.register("torch._utils", "_rebuild_tensor_v2", (...args: unknown[]) => rebuildTensor(args, where, budget));
   registry.register("torch._utils", "_rebuild_parameter", (data: unknown) => {
     if (!(data instanceof TorchTensor)) throw new CodecError("corrupt", `${where}: _rebuild_parameter without a tensor`);
     return data;
@@ -154,7 +157,7 @@ export function unpickleTorch(pickle: Uint8Array, storages: ReadonlyMap<string, 
 }
 
 /** `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`. */
-function rebuildTensor(args: unknown[], where: string): TorchTensor {
+function rebuildTensor(args: unknown[], where: string, budget: { tensors: number; elements: number }): TorchTensor {
   if (args.length < 6 || args.length > 7) throw new CodecError("corrupt", `${where}: _rebuild_tensor_v2 called with ${args.length} arguments`);
   const [storage, offset, size, stride] = args;
   if (!(storage instanceof StorageRef)) throw new CodecError("corrupt", `${where}: _rebuild_tensor_v2 without a storage`);
@@ -175,6 +178,12 @@ function rebuildTensor(args: unknown[], where: string): TorchTensor {
     count *= dims[i]!;
     if (count > MAX_TENSOR_ELEMENTS) throw new CodecError("corrupt", `${where}: ${name} [${dims.join(", ")}] has more than ${MAX_TENSOR_ELEMENTS} elements`);
     lastIndex += (dims[i]! - 1) * strides[i]!;
+  }
+  budget.tensors++;
+  budget.elements += count;
+  if (budget.tensors > MAX_WEIGHT_TENSORS) throw new CodecError("bad-file", `${where}: more than ${MAX_WEIGHT_TENSORS} tensors, beyond any EnCodec model`);
+  if (budget.elements > MAX_WEIGHT_ELEMENTS) {
+    throw new CodecError("bad-file", `${where}: tensors add up to more than ${MAX_WEIGHT_ELEMENTS} elements, beyond any EnCodec model`);
   }
   if (count === 0) return new TorchTensor(dims, new Float32Array(0), storage.dtype);
   if (lastIndex >= storage.numel) {

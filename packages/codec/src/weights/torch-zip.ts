@@ -1,5 +1,13 @@
 import { unzipSync, type UnzipFileInfo } from "fflate";
 import { CodecError } from "../errors.js";
+import {
+  INFLATE_SLACK_BYTES,
+  MAX_ELEMENT_BYTES,
+  MAX_INFLATE_RATIO,
+  MAX_PICKLE_BYTES,
+  MAX_WEIGHT_ELEMENTS,
+  MAX_ZIP_ENTRIES,
+} from "./limits.js";
 
 /**
  * The parts of a `torch.save` zip archive (PyTorch ≥ 1.6 format) that the reader needs.
@@ -28,8 +36,13 @@ const PICKLE_PROTO_OPCODE = 0x80;
 /**
  * Open a `torch.save` zip archive: find its prefix, extract the pickle and the storages.
  *
+ * Before anything is inflated, the sizes the zip declares are held to `maxBytes` and to what an
+ * EnCodec checkpoint can need (see `limits.ts`): entry count, `data.pkl` size, storage bytes
+ * (`MAX_WEIGHT_ELEMENTS` of the widest dtype), and the inflation ratio of deflated entries.
+ *
  * @param maxBytes bound on the summed uncompressed size of the extracted entries
- * @throws CodecError `bad-file` (not a zip, no single `data.pkl`, entries over `maxBytes`),
+ * @throws CodecError `bad-file` (not a zip, no single `data.pkl`, too many entries, entries
+ *   over `maxBytes` or the architecture's bounds, a zip bomb),
  *   `unsupported` (legacy format, big-endian storages, unknown compression), `truncated`, `corrupt`
  */
 export function openTorchArchive(bytes: Uint8Array, source: string, maxBytes: number): TorchArchive {
@@ -50,6 +63,9 @@ export function openTorchArchive(bytes: Uint8Array, source: string, maxBytes: nu
     names.push(info);
     return false;
   });
+  if (names.length > MAX_ZIP_ENTRIES) {
+    throw new CodecError("bad-file", `${source}: the zip lists ${names.length} entries, more than a checkpoint's ${MAX_ZIP_ENTRIES}`);
+  }
   const pkl = names.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
   if (pkl.length !== 1) {
     throw new CodecError("bad-file", `${source}: expected exactly one <prefix>/data.pkl entry in the zip, found ${pkl.length}`);
@@ -60,6 +76,9 @@ export function openTorchArchive(bytes: Uint8Array, source: string, maxBytes: nu
     name === `${prefix}/data.pkl` || name === `${prefix}/byteorder` || (name.startsWith(dataDir) && name.length > dataDir.length && !name.slice(dataDir.length).includes("/"));
 
   let total = 0;
+  let storageBytes = 0;
+  let deflatedIn = 0;
+  let deflatedOut = 0;
   const sizes = new Map<string, number>();
   for (const e of names) {
     if (!wanted(e.name)) continue;
@@ -75,6 +94,26 @@ export function openTorchArchive(bytes: Uint8Array, source: string, maxBytes: nu
     total += e.originalSize;
     if (total > maxBytes) {
       throw new CodecError("bad-file", `${source}: checkpoint entries add up to more than the ${maxBytes}-byte limit`);
+    }
+    if (e.name === `${prefix}/data.pkl` && e.originalSize > MAX_PICKLE_BYTES) {
+      throw new CodecError("bad-file", `${source}: ${e.name} is ${e.originalSize} bytes, more than a state dict's ${MAX_PICKLE_BYTES}`);
+    }
+    if (e.name.startsWith(dataDir)) storageBytes += e.originalSize;
+    if (storageBytes > MAX_WEIGHT_ELEMENTS * MAX_ELEMENT_BYTES) {
+      throw new CodecError(
+        "bad-file",
+        `${source}: tensor storages add up to more than ${MAX_WEIGHT_ELEMENTS * MAX_ELEMENT_BYTES} bytes, beyond any EnCodec model (${MAX_WEIGHT_ELEMENTS} elements)`,
+      );
+    }
+    if (e.compression === 8) {
+      deflatedIn += e.size;
+      deflatedOut += e.originalSize;
+      if (deflatedOut > deflatedIn * MAX_INFLATE_RATIO + INFLATE_SLACK_BYTES) {
+        throw new CodecError(
+          "bad-file",
+          `${source}: deflated entries would inflate from ${deflatedIn} to ${deflatedOut} bytes (more than ${MAX_INFLATE_RATIO}×): a zip bomb, not a checkpoint`,
+        );
+      }
     }
     sizes.set(e.name, e.originalSize);
   }
