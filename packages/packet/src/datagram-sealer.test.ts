@@ -5,7 +5,8 @@ import { DatagramOpener, type OpenResult } from "./datagram-opener.js";
 import { DatagramSealer, sealedLength } from "./datagram-sealer.js";
 import { splitIntoFragments } from "./fragmenter.js";
 import type { StreamKey } from "./key-file.js";
-import { encodePacket } from "./packet-header.js";
+import { decodeSealedHeader, encodePacket } from "./packet-header.js";
+import { isPacketError } from "./errors.js";
 
 const KEY: StreamKey = { keyId: 7, key: Uint8Array.from({ length: 32 }, (_, i) => i) };
 const OTHER: StreamKey = { keyId: 7, key: Uint8Array.from({ length: 32 }, (_, i) => 255 - i) };
@@ -46,6 +47,22 @@ describe("DatagramSealer / DatagramOpener", () => {
     expect(sealed).toEqual(SEALED_FIXTURE);
     expect(sealed.length).toBe(sealedLength(PLAIN.length));
     expect(sealedLength(24)).toBe(24 + SECURE_OVERHEAD_BYTES);
+  });
+
+  test("decodeSealedHeader reads the clear header of a sealed datagram and checks it", () => {
+    expect(decodeSealedHeader(SEALED_FIXTURE)).toEqual({ seqNum: 7, totalLength: 3, hasOverlap: true, fragId: 0xdeadbeef, totalFrags: 1, fragIndex: 0 });
+    const codeOf = (bytes: Uint8Array) => {
+      try {
+        decodeSealedHeader(bytes);
+      } catch (error) {
+        return isPacketError(error) ? error.code : "other";
+      }
+      return "none";
+    };
+    expect(codeOf(SEALED_FIXTURE.subarray(0, 53))).toBe("truncated");
+    expect(codeOf(Uint8Array.of(...SEALED_FIXTURE.subarray(0, 24), 2, ...SEALED_FIXTURE.subarray(25)))).toBe("bad-field");
+    expect(codeOf(Uint8Array.of(...SEALED_FIXTURE, 0))).toBe("bad-length");
+    expect(codeOf(PLAIN)).toBe("truncated");
   });
 
   test("open gives back the seed datagram, key id, salt and counter", async () => {

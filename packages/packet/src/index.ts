@@ -43,6 +43,7 @@ export { ReplayWindow, type ReplayVerdict } from "./replay-window.js";
 export { PacketError, isPacketError, type PacketErrorCode } from "./errors.js";
 export {
   decodePacket,
+  decodeSealedHeader,
   encodeInto,
   encodePacket,
   encodedLength,

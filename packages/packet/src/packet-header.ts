@@ -1,4 +1,5 @@
-import { HEADER_BYTES, MAX_UINT32 } from "./constants.js";
+import { HEADER_BYTES, MAX_UINT32, SECURE_FORMAT_VERSION, SECURE_OVERHEAD_BYTES } from "./constants.js";
+import { MIN_SEALED_BYTES, VERSION_OFFSET } from "./internal/secure-header.js";
 import { PacketError } from "./errors.js";
 import { checkInteger } from "./internal/check-integer.js";
 import { findFragmentProblem } from "./internal/fragment-rules.js";
@@ -137,4 +138,26 @@ function checkHeader(header: PacketHeader, payloadBytes: number): void {
   if (problem === undefined) return;
   // "bad-field" messages name a header field, "bad-length" ones name the payload.
   throw new RangeError(problem[0] === "bad-field" ? `header.${problem[1]}` : problem[1]);
+}
+
+/**
+ * Reads and checks the seed header of a sealed datagram (see `DatagramSealer`): the header
+ * rules hold for the plaintext length, `datagram.length − 54`, and byte 24 is the format
+ * version. Authenticates nothing: use a `DatagramOpener` for that.
+ *
+ * @throws PacketError `"truncated"` under 54 bytes, `"bad-field"` for another version or a bad
+ *   header field, `"bad-length"` as {@link decodePacket} for the plaintext length.
+ * @throws TypeError if `bytes` is not a Uint8Array.
+ */
+export function decodeSealedHeader(bytes: Uint8Array): PacketHeader {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError("bytes must be a Uint8Array");
+  if (bytes.length < MIN_SEALED_BYTES) {
+    throw new PacketError("truncated", `sealed datagram must be at least ${MIN_SEALED_BYTES} bytes, got ${bytes.length}`);
+  }
+  if (bytes[VERSION_OFFSET] !== SECURE_FORMAT_VERSION) {
+    throw new PacketError("bad-field", `version must be ${SECURE_FORMAT_VERSION}, got ${bytes[VERSION_OFFSET]}`);
+  }
+  const header = parseHeader(bytes, bytes.length - HEADER_BYTES - SECURE_OVERHEAD_BYTES);
+  if (isProblem(header)) throw new PacketError(header[0], header[1]);
+  return header;
 }
