@@ -51,3 +51,6 @@ export const MAX_WAV_FILE_BYTES = 2 ** 32 + 8;
 
 /** Bytes at the start of a WAV file searched for the `data` chunk (headers and metadata before it). */
 export const MAX_WAV_HEADER_BYTES = 4 * 1024 * 1024;
+
+/** How often the live `--stats` line and the progress line are refreshed, milliseconds. */
+export const STATS_INTERVAL_MS = 1_000;

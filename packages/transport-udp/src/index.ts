@@ -29,3 +29,11 @@ export {
   type UdpReceiverStats,
 } from "./udp-receiver.js";
 export { createNodeAead } from "./node-aead.js";
+export {
+  UdpTransport,
+  type UdpEndpoint,
+  type UdpSendOutcome,
+  type UdpTransportDatagram,
+  type UdpTransportOptions,
+  type UdpTransportStats,
+} from "./udp-transport.js";

@@ -1,15 +1,22 @@
-import { isTransportError, UdpReceiver } from "@encstream/transport-udp";
+import {
+  createChunkedDecoder,
+  createFrameStreamDecoder,
+  defaultChunkMsOf,
+  ReceiverSession,
+  type AudioSink,
+  type PlayedBlock,
+  type ReceiverStats,
+} from "@encstream/session";
+import { isTransportError, UdpTransport } from "@encstream/transport-udp";
 import { openPlayback, probePlayback, type Playback } from "../audio/playback.js";
 import { WavFileWriter } from "../audio/wav-writer.js";
 import type { ReceiveOptions } from "../command-options.js";
+import { STATS_INTERVAL_MS } from "../constants.js";
 import { CliError } from "../errors.js";
 import { isTty, processIo, type CommandIo } from "../internal/command-io.js";
 import { onInterrupt } from "../interrupt.js";
-import { MODEL_PRESETS } from "../model-ref.js";
 import { openCodecSession, type CodecSession } from "../session/codec-session.js";
-import { STATS_INTERVAL_MS } from "../session/constants.js";
-import { createChunkedDecoder, createFrameStreamDecoder } from "../session/frame-decoder.js";
-import { ReceiverSession, type AudioSink, type PlayedBlock, type ReceiverStats } from "../session/receiver-session.js";
+import { asCliError } from "../session/session-errors.js";
 import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
 
 /** What {@link runReceive} did. */
@@ -94,11 +101,11 @@ async function receiveWith(
       ? undefined
       : await WavFileWriter.create(options.output, { sampleRateHz: codec.sampleRateHz, channels: codec.channels, sampleFormat: options.sampleFormat });
   let playback: Playback | undefined;
-  let udp: UdpReceiver | undefined;
+  let udp: UdpTransport | undefined;
   try {
     if (options.play) playback = await openPlayback({ sampleRateHz: codec.sampleRateHz, channels: codec.channels });
     try {
-      udp = await UdpReceiver.bind({ address: options.bind, port: options.port });
+      udp = await UdpTransport.open({ address: options.bind, port: options.port });
     } catch (error) {
       if (isTransportError(error)) throw new CliError("io", `cannot listen on ${options.bind}:${options.port}: ${error.message}`, { cause: error });
       throw error;
@@ -126,6 +133,8 @@ async function receiveWith(
     let stats: ReceiverStats;
     try {
       stats = await session.run();
+    } catch (error) {
+      throw asCliError(error, codec);
     } finally {
       if (timer !== undefined) {
         clearInterval(timer);
@@ -157,11 +166,10 @@ async function warmUp(codec: CodecSession, options: ReceiveOptions, log: (line: 
     : model.numQuantizersForBandwidth(model.bandwidthsKbps[0] as number);
   if (options.framing === "stream" && codec.causal) {
     log("preparing the frame-exact streaming decoder");
-    await createFrameStreamDecoder(await codec.streaming()).warmUp(numCodebooks);
+    await (await createFrameStreamDecoder(codec)).warmUp(numCodebooks);
   } else {
-    const preset = Object.values(MODEL_PRESETS).find((p) => p.sampleRateHz === codec.sampleRateHz);
-    const chunkSamples = Math.round(((preset?.defaultChunkMs ?? 250) * codec.sampleRateHz) / 1000);
-    await createChunkedDecoder(model, { chunkSamples, overlapRatio: options.overlapRatio }).warmUp(numCodebooks);
+    const chunkSamples = Math.round((defaultChunkMsOf(codec.modelKind) * codec.sampleRateHz) / 1000);
+    await createChunkedDecoder(codec, { chunkSamples, overlapRatio: options.overlapRatio }).warmUp(numCodebooks);
   }
   if (options.useLm) await codec.lm().catch(() => null);
 }

@@ -1,18 +1,24 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { isTransportError, UdpSender } from "@encstream/transport-udp";
+import {
+  createChunkedEncoder,
+  createFrameStreamEncoder,
+  createLmPayloadEncoder,
+  defaultChunkMsOf,
+  runSenderSession,
+  type FrameEncoder,
+  type SentUnit,
+} from "@encstream/session";
+import { isTransportError, UdpTransport } from "@encstream/transport-udp";
 import { WavInput } from "../audio/wav-input.js";
 import type { SendOptions } from "../command-options.js";
+import { STATS_INTERVAL_MS } from "../constants.js";
 import { CliError } from "../errors.js";
 import { processIo, secondsSince, type CommandIo } from "../internal/command-io.js";
 import { onInterrupt } from "../interrupt.js";
-import { MODEL_PRESETS } from "../model-ref.js";
 import { openCodecSession, type CodecSession } from "../session/codec-session.js";
-import { STATS_INTERVAL_MS } from "../session/constants.js";
-import { createChunkedEncoder, createFrameStreamEncoder, type FrameEncoder } from "../session/frame-encoder.js";
-import { createLmPayloadEncoder } from "../session/payload-lm.js";
 import { SendProgress } from "../session/send-progress.js";
-import { runSenderSession, type SentUnit } from "../session/sender-session.js";
+import { asCliError } from "../session/session-errors.js";
 import { formatSendFigures } from "../session/stats-format.js";
 
 /** Most EnCodec frames one payload carries (the payload's 16-bit frame count allows 1024). */
@@ -117,13 +123,11 @@ async function sendWith(
       if (!refused) log(`${destination} does not answer (${why}: nothing listens there now); sending anyway`);
       refused = true;
     };
-    let udp: UdpSender;
+    let udp: UdpTransport;
     try {
-      udp = await UdpSender.open({
-        address,
-        port: options.port,
-        ...(options.bind !== undefined ? { bindAddress: options.bind } : {}),
-        pacing: "real-time",
+      udp = await UdpTransport.open({
+        remote: { address, port: options.port },
+        ...(options.bind !== undefined ? { address: options.bind } : {}),
         onError: (error) => {
           // Reported by the socket on its own (ECONNREFUSED after an ICMP "port unreachable"):
           // nothing listens at the destination (yet); UDP goes on regardless.
@@ -145,6 +149,7 @@ async function sendWith(
     let units = 0;
     let sentSamples = 0;
     let firstSentMs: number | undefined;
+    let behindMs = 0;
     const figures = () =>
       options.stats
         ? formatSendFigures({
@@ -152,7 +157,7 @@ async function sendWith(
             datagrams: udp.stats.datagramsSent,
             bytes: udp.stats.bytesSent,
             elapsedMs: firstSentMs === undefined ? 0 : performance.now() - firstSentMs,
-            behindMs: udp.stats.behindScheduleMs,
+            behindMs,
           })
         : "";
     const timer = setInterval(() => progress.update(sentSamples / codec.sampleRateHz, figures()), STATS_INTERVAL_MS);
@@ -163,7 +168,7 @@ async function sendWith(
         encoder,
         modelKind: codec.modelKind,
         sampleRateHz: codec.sampleRateHz,
-        udp,
+        transport: udp,
         mtuBytes: options.mtuBytes,
         lmCoder,
         signal,
@@ -173,11 +178,12 @@ async function sendWith(
           units++;
           firstSentMs ??= unit.sentAtMs;
           sentSamples = Math.max(sentSamples, unit.endSample);
+          behindMs = unit.behindScheduleMs;
           hooks.onUnitSent?.(unit);
         },
       });
     } catch (error) {
-      throw asTransportCliError(error, destination);
+      throw asTransportCliError(asCliError(error, codec), destination);
     } finally {
       clearInterval(timer);
       progress.update(sentSamples / codec.sampleRateHz, figures());
@@ -189,7 +195,7 @@ async function sendWith(
     if (options.stats) {
       log(
         `summary: ${summary.units} frames, ${summary.datagrams} datagrams, ${summary.bytes} bytes, ${kbps.toFixed(1)} kbps on the wire, ` +
-          `at most ${udp.stats.maxBehindScheduleMs.toFixed(1)} ms behind schedule`,
+          `at most ${summary.maxBehindScheduleMs.toFixed(1)} ms behind schedule`,
       );
     }
     io.stdout.write(
@@ -221,10 +227,9 @@ async function createEncoder(codec: CodecSession, options: SendOptions): Promise
         `--stream needs a causal model (the 24 kHz one); this ${codec.sampleRateHz / 1000} kHz model is not causal, so it streams in chunks: leave out --stream`,
       );
     }
-    return createFrameStreamEncoder(await codec.streaming(), options.bandwidthKbps);
+    return createFrameStreamEncoder(codec, options.bandwidthKbps);
   }
-  const preset = Object.values(MODEL_PRESETS).find((p) => p.sampleRateHz === codec.sampleRateHz);
-  const chunkMs = options.chunkMs ?? preset?.defaultChunkMs ?? 250;
+  const chunkMs = options.chunkMs ?? defaultChunkMsOf(codec.modelKind);
   const chunkSamples = Math.round((chunkMs * codec.sampleRateHz) / 1000);
   const maxSamples = Math.min(model.segmentLengthSamples ?? Number.POSITIVE_INFINITY, MAX_CHUNK_FRAMES * model.hopLengthSamples);
   if (chunkSamples > maxSamples) {
@@ -234,7 +239,7 @@ async function createEncoder(codec: CodecSession, options: SendOptions): Promise
         (model.segmentLengthSamples !== null ? " (one segment of its encoder's loudness normalisation)" : ""),
     );
   }
-  return createChunkedEncoder(model, { chunkSamples, overlapRatio: options.overlapRatio, bandwidthKbps: options.bandwidthKbps });
+  return createChunkedEncoder(codec, { chunkSamples, overlapRatio: options.overlapRatio, bandwidthKbps: options.bandwidthKbps });
 }
 
 /** An IP literal for `host` (resolved when it is a name). */

@@ -2,12 +2,11 @@ import {
   parseEncodecConfig,
   payloadModelKindOf,
   type EncodecConfig,
-  type LmWeights,
-  type PayloadModelKind,
   type StreamingCodec,
   type TensorMap,
 } from "@encstream/codec";
 import { loadModelFiles, loadStreamingCodec } from "@encstream/codec/node";
+import { createSessionCodec, type SessionCodec } from "@encstream/session";
 import { CliError } from "../errors.js";
 import { resolveModel, type ModelLoadProgress, type ResolvedModel } from "../model-loader.js";
 import type { ModelRef } from "../model-ref.js";
@@ -23,31 +22,19 @@ export interface CodecSessionOptions {
 }
 
 /**
- * A loaded model with what the streaming commands need of it: the offline model (chunked mode),
- * the frame-exact streaming codec (stream mode, built on first use) and the language model
- * (read on first use).
+ * A loaded model with what the streaming commands need of it: the `SessionCodec` the send and
+ * receive sessions of `@encstream/session` take (the offline model for chunked mode, the
+ * frame-exact streaming codec built on first use, the language model read on first use), and
+ * the resolved model behind it.
  */
-export interface CodecSession {
+export interface CodecSession extends SessionCodec {
   /** The resolved model (offline `EncodecModel`, config, source, LM file). */
   readonly resolved: ResolvedModel;
-  /** The payload's name for the model: `"24k"` (24 kHz mono) or `"48k"` (48 kHz stereo). */
-  readonly modelKind: PayloadModelKind;
-  /** Model rate, Hz. */
-  readonly sampleRateHz: number;
-  /** Model channels. */
-  readonly channels: number;
-  /** True for a causal model (frame-exact `--stream` mode possible). */
-  readonly causal: boolean;
   /**
    * The frame-exact streaming codec (built, or read from the graph cache, on the first call).
    * @throws CliError `"usage"` for a non-causal model (48 kHz), `"bad-model"` when it cannot be built
    */
   streaming(): Promise<StreamingCodec>;
-  /**
-   * The language model, or null when none is found beside the weights (and no `--lm` was given).
-   * @throws CliError `"bad-model"` / `"lm-unavailable"` for a file that cannot be read
-   */
-  lm(): Promise<LmWeights | null>;
   /** Frees every inference session. */
   release(): Promise<void>;
 }
@@ -66,29 +53,28 @@ export async function openCodecSession(ref: ModelRef, options: CodecSessionOptio
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
   });
   const { config } = resolved;
-  let modelKind: PayloadModelKind;
   try {
-    modelKind = payloadModelKindOf(config);
+    payloadModelKindOf(config);
   } catch (error) {
     await resolved.release();
     throw new CliError("unsupported", `${resolved.source.dir}: ${(error as Error).message}`, { cause: error });
   }
   let streaming: Promise<StreamingCodec> | undefined;
-  let lm: Promise<LmWeights | null> | undefined;
+  const streamingCodec = (): Promise<StreamingCodec> => {
+    streaming ??= buildStreaming(resolved, options.cacheDir);
+    return streaming;
+  };
+  // `lm()` of the session codec: null when none is found beside the weights (and no `--lm`);
+  // CliError "bad-model" / "lm-unavailable" for a file that cannot be read.
+  const codec = createSessionCodec({
+    model: resolved.model,
+    streaming: streamingCodec,
+    lm: () => (resolved.lmPath === null ? Promise.resolve(null) : resolved.loadLm()),
+  });
   return {
+    ...codec,
     resolved,
-    modelKind,
-    sampleRateHz: config.sampleRateHz,
-    channels: config.audioChannels,
-    causal: config.useCausalConv,
-    streaming: () => {
-      streaming ??= buildStreaming(resolved, options.cacheDir);
-      return streaming;
-    },
-    lm: () => {
-      lm ??= resolved.lmPath === null ? Promise.resolve(null) : resolved.loadLm();
-      return lm;
-    },
+    streaming: streamingCodec,
     release: async () => {
       const codec = await streaming?.catch(() => undefined);
       await Promise.all([codec?.release(), resolved.release()]);

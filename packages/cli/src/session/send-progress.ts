@@ -1,6 +1,6 @@
 import { SingleBar } from "cli-progress";
 import { isTty } from "../internal/command-io.js";
-import { STATS_INTERVAL_MS } from "./constants.js";
+import { STATS_INTERVAL_MS } from "../constants.js";
 
 /**
  * The progress of `send`: a cli-progress bar redrawn in place on a terminal's stderr, plain lines

@@ -1,4 +1,4 @@
-import type { ReceiverStats } from "./receiver-session.js";
+import type { ReceiverStats } from "@encstream/session";
 
 /*
  * The text of `--stats`. The summary's wording is stable (the end-to-end tests read it): each

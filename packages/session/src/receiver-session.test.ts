@@ -1,36 +1,29 @@
-import { createSocket, type Socket } from "node:dgram";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { encodePayload, type PayloadMode, type PayloadModelKind } from "@encstream/codec";
 import { splitIntoFragments } from "@encstream/packet";
-import { UdpReceiver } from "@encstream/transport-udp";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { makeTempDir, seededRandom } from "../../test/helpers.js";
-import { isCliError } from "../errors.js";
-import { openCodecSession, type CodecSession } from "./codec-session.js";
+import { makeTempDir, openTinyCodec, seededRandom } from "../test/support/tiny-codec.js";
+import { isSessionError } from "./errors.js";
 import { makeFragId } from "./frag-id.js";
+import { createMemoryTransportPair, type MemoryTransport } from "./memory-transport.js";
 import { ReceiverSession, type ReceiverSessionOptions } from "./receiver-session.js";
 
 /*
- * The receiver's stream logic with hand-made streams of frame payloads on a real loopback socket
- * and the tiny 24 kHz model: gaps concealed in place, exact lengths, restarts, bad messages.
- * (test/e2e drives the whole command against a real sender.)
+ * The receiver's stream logic with hand-made streams of frame payloads over the in-memory
+ * transport and the tiny 24 kHz model: gaps concealed in place, exact lengths, restarts, bad
+ * messages. (The CLI's test/e2e drives the whole command over real UDP against a real sender.)
  */
 
-const TINY24 = fileURLToPath(new URL("../../../codec/test/fixtures/tiny24", import.meta.url));
 const FRAME_MS = 320 / 24;
 
-let codec: CodecSession;
-let client: Socket;
+let codec: Awaited<ReturnType<typeof openTinyCodec>>;
 
 beforeAll(async () => {
   const dir = await makeTempDir("receiver-session");
-  codec = await openCodecSession({ kind: "directory", path: TINY24 }, { cacheDir: join(dir, "cache") });
-  client = createSocket("udp4");
+  codec = await openTinyCodec("tiny24", join(dir, "cache"));
 });
 
 afterAll(async () => {
-  client?.close();
   await codec?.release();
 });
 
@@ -64,18 +57,18 @@ function datagramsOf(spec: FrameSpec): Uint8Array[] {
   return splitIntoFragments(payload, { seq: spec.seq, fragId: makeFragId(spec.streamId, spec.seq) });
 }
 
-async function send(port: number, datagrams: readonly Uint8Array[]): Promise<void> {
-  for (const d of datagrams) await new Promise<void>((resolve, reject) => client.send(d, port, "127.0.0.1", (e) => (e ? reject(e) : resolve())));
+async function send(client: MemoryTransport, datagrams: readonly Uint8Array[]): Promise<void> {
+  for (const d of datagrams) await client.send([d]);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A session on a fresh socket, its audio collected; `play` sends the stream(s) to it. */
-async function receive(options: Partial<ReceiverSessionOptions>, play: (port: number) => Promise<void>) {
-  const udp = await UdpReceiver.bind({ address: "127.0.0.1", port: 0 });
+/** A session on a fresh transport pair, its audio collected; `play` sends the stream(s) to it from the other side. */
+async function receive(options: Partial<ReceiverSessionOptions>, play: (client: MemoryTransport) => Promise<void>) {
+  const [client, server] = createMemoryTransportPair();
   const audio: Float32Array[] = [];
   const log: string[] = [];
-  const session = new ReceiverSession(udp, {
+  const session = new ReceiverSession(server, {
     codec,
     overlapRatio: 0.25,
     bufferFrames: 2,
@@ -85,7 +78,7 @@ async function receive(options: Partial<ReceiverSessionOptions>, play: (port: nu
     ...options,
   });
   const running = session.run();
-  await play(udp.port);
+  await play(client);
   const stats = await running;
   return { stats, samples: audio.reduce((n, a) => n + a.length, 0), log };
 }
@@ -93,9 +86,9 @@ async function receive(options: Partial<ReceiverSessionOptions>, play: (port: nu
 describe("ReceiverSession", () => {
   test("lost frames (the first ones too) are concealed in place; the end-of-stream length is exact", async () => {
     const lost = new Set([0, 3, 4]);
-    const { stats, samples } = await receive({}, async (port) => {
+    const { stats, samples } = await receive({}, async (client) => {
       for (let seq = 0; seq < 20; seq++) {
-        if (!lost.has(seq)) await send(port, datagramsOf({ seq, streamId: 7, end: seq === 19, lengthSamples: seq === 19 ? 100 : 320 }));
+        if (!lost.has(seq)) await send(client, datagramsOf({ seq, streamId: 7, end: seq === 19, lengthSamples: seq === 19 ? 100 : 320 }));
         await sleep(FRAME_MS);
       }
     });
@@ -104,14 +97,14 @@ describe("ReceiverSession", () => {
   });
 
   test("frames the jitter buffer skips after an underrun are concealed, so the output keeps its timing", async () => {
-    const { stats, samples } = await receive({}, async (port) => {
+    const { stats, samples } = await receive({}, async (client) => {
       for (let seq = 0; seq < 6; seq++) {
-        await send(port, datagramsOf({ seq, streamId: 8 }));
+        await send(client, datagramsOf({ seq, streamId: 8 }));
         await sleep(FRAME_MS);
       }
       await sleep(200); // frames 6–8 never come; the buffer runs dry
       for (let seq = 9; seq < 15; seq++) {
-        await send(port, datagramsOf({ seq, streamId: 8, end: seq === 14 }));
+        await send(client, datagramsOf({ seq, streamId: 8, end: seq === 14 }));
         await sleep(FRAME_MS);
       }
     });
@@ -121,17 +114,17 @@ describe("ReceiverSession", () => {
   });
 
   test("a new stream id with the first-of-stream flag ends the current stream and starts the new one", async () => {
-    const { stats, samples, log } = await receive({}, async (port) => {
+    const { stats, samples, log } = await receive({}, async (client) => {
       for (let seq = 0; seq < 10; seq++) {
-        await send(port, datagramsOf({ seq, streamId: 0x0a0a })); // never ends: the sender died
+        await send(client, datagramsOf({ seq, streamId: 0x0a0a })); // never ends: the sender died
         await sleep(FRAME_MS);
       }
       await sleep(100);
       for (let seq = 0; seq < 10; seq++) {
-        await send(port, datagramsOf({ seq, streamId: 0x0b0b, end: seq === 9 }));
+        await send(client, datagramsOf({ seq, streamId: 0x0b0b, end: seq === 9 }));
         await sleep(FRAME_MS);
       }
-      await send(port, datagramsOf({ seq: 10, streamId: 0x0a0a })); // a straggler of the old stream
+      await send(client, datagramsOf({ seq: 10, streamId: 0x0a0a })); // a straggler of the old stream
     });
     expect(log.some((line) => line === "stream 0b0b replaces stream 0a0a (the sender restarted)")).toBe(true);
     expect(stats).toMatchObject({ streams: 2, played: 20, concealed: 0, malformed: 0 });
@@ -139,9 +132,9 @@ describe("ReceiverSession", () => {
   });
 
   test("a message that disagrees with its stream's format is dropped as malformed and concealed", async () => {
-    const { stats, samples } = await receive({}, async (port) => {
+    const { stats, samples } = await receive({}, async (client) => {
       for (let seq = 0; seq < 8; seq++) {
-        await send(port, datagramsOf({ seq, streamId: 9, numCodebooks: seq === 4 ? 4 : 2, end: seq === 7 }));
+        await send(client, datagramsOf({ seq, streamId: 9, numCodebooks: seq === 4 ? 4 : 2, end: seq === 7 }));
         await sleep(FRAME_MS);
       }
     });
@@ -149,11 +142,11 @@ describe("ReceiverSession", () => {
     expect(stats).toMatchObject({ malformed: 1, played: 7, concealed: 1 });
   });
 
-  test("a stream of another model kind is refused with CliError model-mismatch", async () => {
-    const error = await receive({}, async (port) => {
-      await send(port, datagramsOf({ seq: 0, streamId: 10, modelKind: "48k", mode: "chunked" }));
+  test("a stream of another model kind is refused with SessionError model-mismatch", async () => {
+    const error = await receive({}, async (client) => {
+      await send(client, datagramsOf({ seq: 0, streamId: 10, modelKind: "48k", mode: "chunked" }));
     }).catch((e: unknown) => e);
-    expect(isCliError(error) && error.code).toBe("model-mismatch");
+    expect(isSessionError(error) && error.code).toBe("model-mismatch");
   });
 
   test("with nothing received, the idle timeout ends the session", async () => {

@@ -1,23 +1,20 @@
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parsePayloadHeader } from "@encstream/codec";
 import { decodePacket, Reassembler } from "@encstream/packet";
-import { UdpReceiver, UdpSender } from "@encstream/transport-udp";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { makeTempDir, sine } from "../../test/helpers.js";
-import { openCodecSession, type CodecSession } from "./codec-session.js";
+import { makeTempDir, openTinyCodec, sine } from "../test/support/tiny-codec.js";
 import { streamIdOf } from "./frag-id.js";
 import { createChunkedEncoder } from "./frame-encoder.js";
+import { createMemoryTransportPair, type MemoryTransport } from "./memory-transport.js";
 import { runSenderSession, type AudioSource, type SentUnit } from "./sender-session.js";
 
-/* What the sender puts on the wire, captured by a real receiving socket, with the tiny 24 kHz model. */
+/* What the sender puts on the wire, captured by the other side of an in-memory transport, with the tiny 24 kHz model. */
 
-const TINY24 = fileURLToPath(new URL("../../../codec/test/fixtures/tiny24", import.meta.url));
-let codec: CodecSession;
+let codec: Awaited<ReturnType<typeof openTinyCodec>>;
 
 beforeAll(async () => {
   const dir = await makeTempDir("sender-session");
-  codec = await openCodecSession({ kind: "directory", path: TINY24 }, { cacheDir: join(dir, "cache") });
+  codec = await openTinyCodec("tiny24", join(dir, "cache"));
 });
 
 afterAll(async () => {
@@ -38,16 +35,14 @@ function sineSource(samples: number, piece: number): AudioSource {
   };
 }
 
-async function capture(run: (udp: UdpSender) => Promise<unknown>) {
-  const receiver = await UdpReceiver.bind({ address: "127.0.0.1", port: 0 });
-  const udp = await UdpSender.open({ address: "127.0.0.1", port: receiver.port, pacing: "none" });
+async function capture(run: (transport: MemoryTransport) => Promise<unknown>) {
+  const [sender, receiver] = createMemoryTransportPair();
   const datagrams: Uint8Array[] = [];
   const collecting = (async () => {
     for await (const d of receiver) datagrams.push(d.bytes);
   })();
-  await run(udp);
-  await udp.close();
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await run(sender);
+  await sender.close();
   await receiver.close();
   await collecting;
   return datagrams;
@@ -55,16 +50,17 @@ async function capture(run: (udp: UdpSender) => Promise<unknown>) {
 
 describe("runSenderSession", () => {
   test("one stream id, a counter per message, the first and last units flagged, the last repeated 3 times", async () => {
-    const encoder = createChunkedEncoder(codec.resolved.model, { chunkSamples: 2400, overlapRatio: 0.25, bandwidthKbps: 24 });
+    const encoder = createChunkedEncoder(codec, { chunkSamples: 2400, overlapRatio: 0.25, bandwidthKbps: 24 });
     const sent: SentUnit[] = [];
     let summary;
-    const datagrams = await capture(async (udp) => {
+    const datagrams = await capture(async (transport) => {
       summary = await runSenderSession({
         source: sineSource(10_000, 1000),
         encoder,
         modelKind: "24k",
         sampleRateHz: 24_000,
-        udp,
+        transport,
+        pacing: "none",
         liveCapture: false,
         streamId: 0x4242,
         onUnitSent: (u) => sent.push(u),
@@ -103,16 +99,16 @@ describe("runSenderSession", () => {
   });
 
   test("stopped at a unit boundary, the last unit is sent again with the end flag as a new message", async () => {
-    const encoder = createChunkedEncoder(codec.resolved.model, { chunkSamples: 2400, overlapRatio: 0.25, bandwidthKbps: 6 });
+    const encoder = createChunkedEncoder(codec, { chunkSamples: 2400, overlapRatio: 0.25, bandwidthKbps: 6 });
     const stop = new AbortController();
     const sent: SentUnit[] = [];
-    const datagrams = await capture((udp) =>
+    const datagrams = await capture((transport) =>
       runSenderSession({
         source: sineSource(24_000, 600),
         encoder,
         modelKind: "24k",
         sampleRateHz: 24_000,
-        udp,
+        transport,
         signal: stop.signal,
         onUnitSent: (u) => {
           sent.push(u);

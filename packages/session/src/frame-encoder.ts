@@ -1,13 +1,12 @@
-import {
-  createStreamEncoder,
-  encodeChunk,
-  type EncodecModel,
-  type PayloadMode,
-  type StreamEncoder,
-  type StreamingCodec,
-} from "@encstream/codec";
+import type { PayloadMode, PayloadModelKind, StreamFrame } from "@encstream/codec";
 import { Chunker, computeOverlapSamples } from "@encstream/ola";
-import { FRAME_SAMPLES } from "./constants.js";
+import { DEFAULT_CHUNK_MS_24K, DEFAULT_CHUNK_MS_48K, FRAME_SAMPLES } from "./constants.js";
+import type { SessionCodec, SessionStreamEncoder } from "./session-codec.js";
+
+/** The chunk length of the chunked framing when none is chosen, ms: 250 at 24 kHz, 1000 at 48 kHz. */
+export function defaultChunkMsOf(modelKind: PayloadModelKind): number {
+  return modelKind === "48k" ? DEFAULT_CHUNK_MS_48K : DEFAULT_CHUNK_MS_24K;
+}
 
 /**
  * One encoded unit of a stream, before it becomes a payload: a chunk (chunked mode) or one
@@ -74,17 +73,19 @@ export interface ChunkedEncoderOptions {
 /**
  * Chunked framing: `@encstream/ola`'s `Chunker` cuts overlapping chunks, each encoded on its own
  * (`encodeChunk`: at 48 kHz with its own scale).
+ *
+ * @throws RangeError for a bandwidth the model does not support
  */
-export function createChunkedEncoder(model: EncodecModel, options: ChunkedEncoderOptions): FrameEncoder {
+export function createChunkedEncoder(codec: SessionCodec, options: ChunkedEncoderOptions): FrameEncoder {
   const { chunkSamples, overlapRatio, bandwidthKbps } = options;
   let chunker = new Chunker({ chunkSamples, overlapRatio });
   const overlapSamples = computeOverlapSamples(chunkSamples, overlapRatio);
   const hop = chunkSamples - overlapSamples;
-  const numCodebooks = model.numQuantizersForBandwidth(bandwidthKbps);
+  const numCodebooks = codec.numCodebooksForBandwidth(bandwidthKbps);
   const encodeAll = async (chunks: readonly { index: number; startSample: number; hasOverlap: boolean; samples: Float32Array[] }[]) => {
     const units: EncodedUnit[] = [];
     for (const chunk of chunks) {
-      const encoded = await encodeChunk(model, chunk.samples, { bandwidthKbps });
+      const encoded = await codec.encodeChunk(chunk.samples, { bandwidthKbps });
       units.push({
         seq: chunk.index,
         codes: encoded.codes,
@@ -109,8 +110,8 @@ export function createChunkedEncoder(model: EncodecModel, options: ChunkedEncode
     push: (audio) => encodeAll(chunker.push(audio)),
     end: () => encodeAll(chunker.end()),
     warmUp: async () => {
-      const silence = Array.from({ length: model.channels }, () => new Float32Array(chunkSamples));
-      await encodeChunk(model, silence, { bandwidthKbps });
+      const silence = Array.from({ length: codec.channels }, () => new Float32Array(chunkSamples));
+      await codec.encodeChunk(silence, { bandwidthKbps });
       chunker = new Chunker({ chunkSamples, overlapRatio });
     },
   };
@@ -120,10 +121,12 @@ export function createChunkedEncoder(model: EncodecModel, options: ChunkedEncode
  * Stream framing: the frame-exact stateful encoder of a causal model, one 320-sample frame per
  * unit. It starts in "exact" mode: its first frames come out together once the startup frames
  * are in (7 for encodec_24khz), then one per frame, equal to the offline encoding.
+ *
+ * @throws what `codec.createStreamEncoder` throws (a model that cannot stream, a bad bandwidth)
  */
-export async function createFrameStreamEncoder(codec: StreamingCodec, bandwidthKbps: number): Promise<FrameEncoder> {
-  const encoder: StreamEncoder = await createStreamEncoder(codec, { bandwidthKbps });
-  const toUnits = (frames: Awaited<ReturnType<StreamEncoder["push"]>>): EncodedUnit[] =>
+export async function createFrameStreamEncoder(codec: SessionCodec, bandwidthKbps: number): Promise<FrameEncoder> {
+  const encoder: SessionStreamEncoder = await codec.createStreamEncoder({ bandwidthKbps });
+  const toUnits = (frames: readonly StreamFrame[]): EncodedUnit[] =>
     frames.map((frame) => ({
       seq: frame.index,
       codes: frame.codes,

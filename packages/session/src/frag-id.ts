@@ -1,8 +1,7 @@
-import { randomInt } from "node:crypto";
 import { FRAG_COUNTER_MODULUS, STREAM_ID_BITS } from "./constants.js";
 
 /*
- * How `send` fills the wire header's `frag_id` (the seed leaves its value to the sender; the
+ * How the sender fills the wire header's `frag_id` (the seed leaves its value to the sender; the
  * packet package only needs it unique among recent messages):
  *
  * | bits | meaning |
@@ -16,9 +15,15 @@ import { FRAG_COUNTER_MODULUS, STREAM_ID_BITS } from "./constants.js";
  * the reassembler sees them as duplicates of the same message.
  */
 
-/** A random stream id in [1, 65535]. */
+/**
+ * A random stream id in [1, 65535], from `crypto.getRandomValues` (Node 20 and every browser):
+ * uniform, 0 excluded by drawing again.
+ */
 export function randomStreamId(): number {
-  return randomInt(1, FRAG_COUNTER_MODULUS);
+  const draw = new Uint16Array(1);
+  do globalThis.crypto.getRandomValues(draw);
+  while (draw[0] === 0);
+  return draw[0] as number;
 }
 
 /** The `frag_id` of message `counter` of stream `streamId`. */

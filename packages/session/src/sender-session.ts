@@ -1,10 +1,12 @@
 import { encodePayload, type PayloadLmCoder, type PayloadModelKind } from "@encstream/codec";
-import { splitIntoFragments } from "@encstream/packet";
-import { isTransportError, type UdpSender } from "@encstream/transport-udp";
+import { DEFAULT_MTU_BYTES, splitIntoFragments } from "@encstream/packet";
 import { END_OF_STREAM_REPEATS, END_OF_STREAM_REPEAT_INTERVAL_MS } from "./constants.js";
 import { makeFragId, randomStreamId } from "./frag-id.js";
 import type { EncodedUnit, FrameEncoder } from "./frame-encoder.js";
-import { sleepUntil } from "./timing.js";
+import { FramePacer } from "./internal/frame-pacer.js";
+import { PieceReader } from "./internal/piece-reader.js";
+import { sleepUntil } from "./internal/timing.js";
+import type { DatagramEndpoint, DatagramTransport } from "./transport.js";
 
 /*
  * End of stream, as the sender marks it (see "Streaming over UDP" in the README):
@@ -16,9 +18,13 @@ import { sleepUntil } from "./timing.js";
  *   completes the message;
  * - when the stream is stopped (Ctrl-C) right after a unit boundary, no unit is left to carry
  *   the flag: the last unit is sent again with the flag set, as a new message of the same seq.
+ *
+ * Pacing: the units leave on a real-time schedule (unit k at the first unit's time plus the
+ * steps of the units before it, see FramePacer); units that come out of the encoder together
+ * (the stream encoder's startup) leave together. The repeats leave outside the schedule.
  */
 
-/** Where audio comes from: `WavInput` (or anything that hands out planar pieces, then null). */
+/** Where audio comes from: a file reader, a capture, anything that hands out planar pieces, then null. */
 export interface AudioSource {
   /** The next piece, planar at the model's rate, or null at the end. */
   read(): Promise<Float32Array[] | null>;
@@ -32,8 +38,10 @@ export interface SentUnit {
   readonly endSample: number;
   /** When its audio was complete at the sender (capture clock), `performance.now()` ms. */
   readonly capturedAtMs: number;
-  /** When its datagrams were handed to the socket, `performance.now()` ms. */
+  /** When its datagrams were handed to the transport, `performance.now()` ms. */
   readonly sentAtMs: number;
+  /** How late it left against the real-time schedule, ms (≥ 0; 0 without pacing). */
+  readonly behindScheduleMs: number;
   /** Payload bytes (before fragmentation). */
   readonly payloadBytes: number;
   /** Datagrams it was cut into. */
@@ -52,8 +60,16 @@ export interface SenderSessionOptions {
   readonly modelKind: PayloadModelKind;
   /** Model rate, Hz (the capture clock's rate). */
   readonly sampleRateHz: number;
-  /** An open sender, connected to the receiver. Not closed here. */
-  readonly udp: UdpSender;
+  /** An open transport. Not closed here. */
+  readonly transport: DatagramTransport;
+  /** Where the datagrams go. @default undefined (the transport's own destination) */
+  readonly destination?: DatagramEndpoint | undefined;
+  /**
+   * `"real-time"`: each unit leaves no earlier than the first one's time plus the steps of the
+   * units before it. `"none"`: at once (tests, files).
+   * @default "real-time"
+   */
+  readonly pacing?: "real-time" | "none";
   /** Largest datagram, bytes, header included. @default 220 */
   readonly mtuBytes?: number;
   /** LM coder of the payloads. @default undefined (packed codes) */
@@ -74,9 +90,9 @@ export interface SenderSessionOptions {
   /** Called once when the capture clock starts (after the warm-up), with its origin (`performance.now()` ms). @default undefined */
   readonly onStart?: ((captureOriginMs: number) => void) | undefined;
   /**
-   * Called when the kernel refuses datagrams with ECONNREFUSED (nothing listens at the
-   * destination: an ICMP "port unreachable" came back). The stream goes on; those datagrams are
-   * lost, as on a network. @default undefined
+   * Called when the transport reports a send refused (nothing listens at the destination: for
+   * UDP an ICMP "port unreachable" came back). The stream goes on; those datagrams are lost, as
+   * on a network. @default undefined
    */
   readonly onRefused?: (() => void) | undefined;
 }
@@ -91,11 +107,13 @@ export interface SenderSessionSummary {
   readonly datagrams: number;
   /** Bytes sent (headers included), copies included. */
   readonly bytes: number;
+  /** The most any unit left behind the real-time schedule, ms. */
+  readonly maxBehindScheduleMs: number;
   /** Audio sent, samples per channel. */
   readonly samples: number;
   /** Whether the input ended (false when stopped by the signal). */
   readonly completed: boolean;
-  /** Sends the kernel refused (ECONNREFUSED: no receiver listening at the time). */
+  /** Sends the transport reported refused (no receiver listening at the time). */
   readonly refused: number;
   /** From the first unit sent to the last, ms. */
   readonly elapsedMs: number;
@@ -104,14 +122,17 @@ export interface SenderSessionSummary {
 /**
  * Sends one stream: reads `source`, feeds the encoder at capture pace, turns every unit into a
  * frame payload (`encodePayload`), cuts it into datagrams (`splitIntoFragments`, frag_id = stream
- * id << 16 | message counter) and sends them with `udp.sendFrame`, paced at real time. The last
- * unit carries the end-of-stream flag and is repeated (see the comment at the top of this file).
+ * id << 16 | message counter) and sends them through the transport, paced at real time. The
+ * last unit carries the end-of-stream flag and is repeated (see the comment at the top of this
+ * file).
  *
- * @throws whatever the source, the encoder or the socket throws (the stream is then unfinished)
+ * @throws whatever the source, the encoder or the transport throws (the stream is then unfinished)
  */
 export async function runSenderSession(options: SenderSessionOptions): Promise<SenderSessionSummary> {
-  const { source, encoder, udp, sampleRateHz, signal } = options;
-  const mtuBytes = options.mtuBytes ?? 220;
+  const { source, encoder, transport, sampleRateHz, signal } = options;
+  const mtuBytes = options.mtuBytes ?? DEFAULT_MTU_BYTES;
+  const paced = (options.pacing ?? "real-time") === "real-time";
+  const pacer = new FramePacer();
   const streamId = options.streamId ?? randomStreamId();
   const live = options.liveCapture ?? true;
   let counter = 0;
@@ -121,15 +142,27 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
   let lastSentMs = 0;
   let last: { unit: EncodedUnit; datagrams: Uint8Array[] } | undefined;
   let refused = 0;
+  let datagramsSent = 0;
+  let bytesSent = 0;
+  let maxBehindScheduleMs = 0;
   /** UDP does not need a listener: a refused send is a lost datagram, not the end of the stream. */
-  const tolerateRefusal = async (send: Promise<void>): Promise<void> => {
-    try {
-      await send;
-    } catch (error) {
-      if (!isTransportError(error) || error.systemCode !== "ECONNREFUSED") throw error;
+  const sendNow = async (datagrams: readonly Uint8Array[]): Promise<void> => {
+    const outcome = await transport.send(datagrams, options.destination);
+    if (outcome === "refused") {
       refused++;
       options.onRefused?.();
+      return;
     }
+    datagramsSent += datagrams.length;
+    for (const d of datagrams) bytesSent += d.length;
+  };
+  /** Sends one unit's datagrams on the schedule, then moves it on by `durationMs`; returns how late it left. */
+  const sendPaced = async (datagrams: readonly Uint8Array[], durationMs: number): Promise<number> => {
+    const behindMs = paced ? await pacer.waitForNext() : 0;
+    maxBehindScheduleMs = Math.max(maxBehindScheduleMs, behindMs);
+    pacer.advance(durationMs);
+    await sendNow(datagrams);
+    return behindMs;
   };
   const stepMs = (encoder.stepSamples / sampleRateHz) * 1000;
 
@@ -157,7 +190,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
       const datagrams = splitIntoFragments(payload, { seq: unit.seq, fragId: makeFragId(streamId, counter++), hasOverlap: unit.hasOverlap, mtuBytes });
       // Units that come out together (the stream encoder's startup) leave together; the last of
       // a batch moves the schedule on by one step, when the next unit's audio is due.
-      await tolerateRefusal(udp.sendFrame(datagrams, i === batch.length - 1 ? stepMs : 0));
+      const behindScheduleMs = await sendPaced(datagrams, i === batch.length - 1 ? stepMs : 0);
       const sentAtMs = performance.now();
       firstSentMs ??= sentAtMs;
       lastSentMs = sentAtMs;
@@ -170,6 +203,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
         endSample: unit.endSample,
         capturedAtMs: captureOrigin + (unit.endSample / sampleRateHz) * 1000,
         sentAtMs,
+        behindScheduleMs,
         payloadBytes: payload.length,
         datagrams: datagrams.length,
         endOfStream,
@@ -216,15 +250,15 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
   if (end !== undefined) {
     for (let i = 0; i < END_OF_STREAM_REPEATS; i++) {
       await sleepUntil(performance.now() + END_OF_STREAM_REPEAT_INTERVAL_MS);
-      for (const datagram of end.datagrams) await tolerateRefusal(udp.send(datagram));
+      for (const datagram of end.datagrams) await sendNow([datagram]);
     }
   }
-  const stats = udp.stats;
   return {
     streamId,
     units,
-    datagrams: stats.datagramsSent,
-    bytes: stats.bytesSent,
+    datagrams: datagramsSent,
+    bytes: bytesSent,
+    maxBehindScheduleMs,
     samples,
     completed,
     refused,
@@ -237,57 +271,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
     const { unit } = last;
     const payload = payloadOf(unit, true);
     const datagrams = splitIntoFragments(payload, { seq: unit.seq, fragId: makeFragId(streamId, counter++), hasOverlap: unit.hasOverlap, mtuBytes });
-    for (const datagram of datagrams) await tolerateRefusal(udp.send(datagram));
+    for (const datagram of datagrams) await sendNow([datagram]);
     last = { unit, datagrams };
-  }
-}
-
-/** Cuts a source's pieces into pieces of the lengths asked for. */
-class PieceReader {
-  readonly #source: AudioSource;
-  #queue: Float32Array[][] = [];
-  #queued = 0;
-  #done = false;
-
-  constructor(source: AudioSource) {
-    this.#source = source;
-  }
-
-  async #fill(samples: number): Promise<void> {
-    while (this.#queued < samples && !this.#done) {
-      const piece = await this.#source.read();
-      if (piece === null) {
-        this.#done = true;
-      } else if ((piece[0]?.length ?? 0) > 0) {
-        this.#queue.push(piece);
-        this.#queued += piece[0]!.length;
-      }
-    }
-  }
-
-  /** True when nothing is left (reads ahead to know). */
-  async atEnd(): Promise<boolean> {
-    await this.#fill(1);
-    return this.#queued === 0;
-  }
-
-  /** Up to `samples` samples per channel (fewer only at the end), or null when nothing is left. */
-  async take(samples: number): Promise<Float32Array[] | null> {
-    await this.#fill(samples);
-    if (this.#queued === 0) return null;
-    const n = Math.min(samples, this.#queued);
-    const channels = this.#queue[0]!.length;
-    const out = Array.from({ length: channels }, () => new Float32Array(n));
-    let at = 0;
-    while (at < n) {
-      const head = this.#queue[0]!;
-      const take = Math.min(n - at, head[0]!.length);
-      head.forEach((channel, c) => out[c]!.set(channel.subarray(0, take), at));
-      if (take === head[0]!.length) this.#queue.shift();
-      else this.#queue[0] = head.map((channel) => channel.subarray(take));
-      at += take;
-    }
-    this.#queued -= n;
-    return out;
   }
 }

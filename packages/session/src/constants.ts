@@ -1,5 +1,6 @@
 /*
- * Constants of the send/receive sessions (see "Streaming over UDP" in the package README).
+ * Constants of the send and receive sessions (see the package README and the comments at the
+ * top of sender-session.ts and receiver-session.ts).
  */
 
 /** Bits of `frag_id` that carry the sender's random stream id (the high 16); the low 16 count messages. */
@@ -40,9 +41,6 @@ export const MIN_JITTER_CAPACITY_FRAMES = 16;
  */
 export const MAX_LEADING_FILL_FRAMES = 256;
 
-/** How often the live `--stats` line and the progress line are refreshed, milliseconds. */
-export const STATS_INTERVAL_MS = 1_000;
-
 /** Window over which the live bitrate is measured, milliseconds. */
 export const BITRATE_WINDOW_MS = 2_000;
 
@@ -51,3 +49,15 @@ export const BITRATE_WINDOW_MS = 2_000;
  * repeats of the end-of-stream message (sent over 60 ms) are taken in and counted as duplicates.
  */
 export const END_OF_STREAM_LINGER_MS = 250;
+
+/**
+ * Chunk length of the chunked framing with the 24 kHz model when none is given, ms: 6000
+ * samples, the seed's. A receiver that has only seen a stream's last chunk assumes it.
+ */
+export const DEFAULT_CHUNK_MS_24K = 250;
+
+/**
+ * Chunk length of the chunked framing with the 48 kHz model when none is given, ms: one model
+ * segment (1 s), over which its encoder normalises loudness.
+ */
+export const DEFAULT_CHUNK_MS_48K = 1_000;

@@ -1,9 +1,3 @@
-/** Milliseconds on the monotonic clock (`performance.now()`). */
-export type ClockMs = () => number;
-
-/** The default clock. */
-export const monotonicMs: ClockMs = () => performance.now();
-
 /**
  * Resolves at `targetMs` on `performance.now()`'s clock (at once when it has passed), or as soon
  * as `signal` aborts; resolves to false when aborted, true otherwise. Never rejects.
@@ -52,7 +46,7 @@ export class Waker {
     }
     return new Promise((resolve) => {
       const delay = deadlineMs - performance.now();
-      let timer: NodeJS.Timeout | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const done = () => {
         if (timer !== undefined) clearTimeout(timer);
         this.#resolve = undefined;

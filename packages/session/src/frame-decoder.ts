@@ -1,11 +1,13 @@
-import { createStreamDecoder, decodeChunk, type EncodecModel, type StreamingCodec } from "@encstream/codec";
 import { OverlapAdd } from "@encstream/ola";
+import type { SessionCodec, SessionStreamDecoder } from "./session-codec.js";
 
 /** The codes of one received unit, as the payload carried them. */
 export interface UnitCodes {
   /** Codebook-major codes `[numCodebooks × numFrames]`. */
   readonly codes: Uint16Array;
+  /** K, codebooks per frame. */
   readonly numCodebooks: number;
+  /** F, EnCodec frames in the unit. */
   readonly numFrames: number;
   /** Samples per channel the unit carries. */
   readonly lengthSamples: number;
@@ -36,20 +38,20 @@ export interface FrameDecoder {
  * at 48 kHz), joined by `@encstream/ola`'s triangular overlap-add; lost chunks become the
  * defined fade-out, silence and fade-in of `OverlapAdd.pushMissing`.
  */
-export function createChunkedDecoder(model: EncodecModel, options: { readonly chunkSamples: number; readonly overlapRatio: number }): FrameDecoder {
-  const ola = new OverlapAdd({ channels: model.channels, chunkSamples: options.chunkSamples, overlapRatio: options.overlapRatio });
+export function createChunkedDecoder(codec: SessionCodec, options: { readonly chunkSamples: number; readonly overlapRatio: number }): FrameDecoder {
+  const ola = new OverlapAdd({ channels: codec.channels, chunkSamples: options.chunkSamples, overlapRatio: options.overlapRatio });
   return {
-    decode: async (unit) => ola.push(await decodeChunk(model, { ...unit }), { hasOverlap: unit.hasOverlap }),
+    decode: async (unit) => ola.push(await codec.decodeChunk({ ...unit }), { hasOverlap: unit.hasOverlap }),
     missing: async (count) => ola.pushMissing({ chunks: count }),
     finish: async () => ola.flush(),
     warmUp: async (numCodebooks) => {
-      const frames = Math.ceil(options.chunkSamples / model.hopLengthSamples);
-      await decodeChunk(model, {
+      const frames = Math.ceil(options.chunkSamples / codec.hopLengthSamples);
+      await codec.decodeChunk({
         codes: new Uint16Array(numCodebooks * frames),
         numCodebooks,
         numFrames: frames,
         lengthSamples: options.chunkSamples,
-        scale: model.config.normalize ? 1 : null,
+        scale: codec.normalize ? 1 : null,
       });
     },
   };
@@ -59,9 +61,11 @@ export function createChunkedDecoder(model: EncodecModel, options: { readonly ch
  * Stream framing: the frame-exact stateful decoder ("exact" start: its first audio comes once the
  * startup frames are in, then one frame per frame, equal to the offline decoding); lost frames
  * are concealed by the decoder (last codes, fading to silence).
+ *
+ * @throws what `codec.createStreamDecoder` throws (a model that cannot stream)
  */
-export function createFrameStreamDecoder(codec: StreamingCodec): FrameDecoder {
-  const decoder = createStreamDecoder(codec);
+export async function createFrameStreamDecoder(codec: SessionCodec): Promise<FrameDecoder> {
+  const decoder: SessionStreamDecoder = await codec.createStreamDecoder();
   return {
     decode: (unit) => decoder.push({ codes: unit.codes, numCodebooks: unit.numCodebooks, numFrames: unit.numFrames, lengthSamples: unit.lengthSamples }),
     missing: (count) => decoder.pushMissing(count),

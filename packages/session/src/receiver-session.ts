@@ -2,10 +2,6 @@ import { decodePayload, parsePayloadHeader, type PayloadHeader } from "@encstrea
 import { JitterBuffer, MAX_CAPACITY_FRAMES, seqDiff, type JitterStats, type PopResult } from "@encstream/jitter";
 import { computeOverlapSamples } from "@encstream/ola";
 import { Reassembler, type ReassembledMessage } from "@encstream/packet";
-import type { ReceivedDatagram, UdpReceiver } from "@encstream/transport-udp";
-import { CliError } from "../errors.js";
-import { MODEL_PRESETS } from "../model-ref.js";
-import type { CodecSession } from "./codec-session.js";
 import {
   BITRATE_WINDOW_MS,
   END_OF_STREAM_LINGER_MS,
@@ -14,13 +10,17 @@ import {
   MIN_JITTER_CAPACITY_FRAMES,
   RESTART_MESSAGES,
 } from "./constants.js";
+import { SessionError } from "./errors.js";
 import { streamIdOf } from "./frag-id.js";
 import { createChunkedDecoder, createFrameStreamDecoder, type FrameDecoder } from "./frame-decoder.js";
+import { defaultChunkMsOf } from "./frame-encoder.js";
+import { Waker } from "./internal/timing.js";
 import { LmPayloadDecoder } from "./payload-lm.js";
-import { Waker } from "./timing.js";
+import type { SessionCodec } from "./session-codec.js";
+import type { DatagramTransport, InboundDatagram } from "./transport.js";
 
 /*
- * How the receiver follows streams (see "Streaming over UDP" in the README):
+ * How the receiver follows streams (see "End of stream and restarts" in docs/architecture.md):
  * - A stream is the messages whose frag_id carries one stream id (its high 16 bits, random per
  *   `send` run). The first valid message fixes the stream's model kind, framing, codebooks and LM
  *   use (checked against the loaded model); sequence numbers start at 0.
@@ -56,8 +56,8 @@ export interface PlayedBlock {
 
 /** Options of {@link ReceiverSession}. */
 export interface ReceiverSessionOptions {
-  /** The loaded model (its kind must match the stream's). */
-  readonly codec: CodecSession;
+  /** The codec (its model kind must match the stream's). */
+  readonly codec: SessionCodec;
   /** Overlap of the chunked framing, fraction of the chunk (must match the sender's `--overlap`). */
   readonly overlapRatio: number;
   /** Units buffered before playout starts (`--buffer-size`, 1 to 65536); the capacity is `max(16, 2 × this)`, at most 65536. */
@@ -78,12 +78,14 @@ export interface ReceiverSessionOptions {
 
 /** Receiver statistics, cumulative over every stream. */
 export interface ReceiverStats {
-  /** Datagrams taken off the socket, malformed ones included. */
+  /** Datagrams taken off the network, malformed ones included. */
   readonly datagrams: number;
   /** Their bytes. */
   readonly bytes: number;
   /** Datagrams or messages dropped as malformed: bad header, inconsistent fragments, bad payload. */
   readonly malformed: number;
+  /** Datagrams the transport lost because this session read them too slowly. */
+  readonly dropped: number;
   /** Duplicate datagrams (the reassembler's) plus duplicate frames (the jitter buffer's). */
   readonly duplicates: number;
   /** Incomplete messages dropped by the reassembler (a fragment never came). */
@@ -197,13 +199,14 @@ class IncomingStream {
 }
 
 /**
- * The receiving side of `encstream receive`: datagrams from a {@link UdpReceiver} go through the
+ * The receiving side of a stream: datagrams from a {@link DatagramTransport} go through the
  * reassembler, the payload header check and the jitter buffer; a playout clock pops one unit per
- * unit duration, decodes it (or conceals it) and hands the audio to the sink. See the comment at
- * the top of this file for streams, ends and restarts.
+ * unit duration, decodes it (or conceals it) and hands the audio to the sink. A malformed
+ * datagram or message is dropped and counted, never thrown. See the comment at the top of this
+ * file for streams, ends and restarts.
  */
 export class ReceiverSession {
-  readonly #udp: UdpReceiver;
+  readonly #transport: DatagramTransport;
   readonly #options: ReceiverSessionOptions;
   readonly #reassembler = new Reassembler();
   readonly #waker = new Waker();
@@ -224,8 +227,12 @@ export class ReceiverSession {
   #samplesOut = 0;
   #lastUnitMs = 0;
 
-  constructor(udp: UdpReceiver, options: ReceiverSessionOptions) {
-    this.#udp = udp;
+  /**
+   * @param transport where the datagrams come from; {@link ReceiverSession.run} closes it
+   * @param options see {@link ReceiverSessionOptions}
+   */
+  constructor(transport: DatagramTransport, options: ReceiverSessionOptions) {
+    this.#transport = transport;
     this.#options = options;
     this.#capacity = Math.min(MAX_CAPACITY_FRAMES, Math.max(MIN_JITTER_CAPACITY_FRAMES, 2 * options.bufferFrames));
     this.#lastPacketMs = performance.now();
@@ -233,7 +240,7 @@ export class ReceiverSession {
 
   /** A snapshot of the statistics (cheap enough for a live line). */
   get stats(): ReceiverStats {
-    const udp = this.#udp.stats;
+    const udp = this.#transport.stats;
     const reasm = this.#reassembler.stats;
     const cur = this.#current;
     const j: Partial<JitterStats> = cur?.jitter.stats ?? {};
@@ -247,6 +254,7 @@ export class ReceiverSession {
       datagrams: udp.datagramsReceived,
       bytes: udp.bytesReceived,
       malformed: udp.malformed + reasm.malformed + this.#badPayloads,
+      dropped: udp.dropped,
       duplicates: reasm.duplicate + t.duplicate + (j.duplicate ?? 0),
       expired: reasm.expired,
       played: this.#played + (cur?.played ?? 0),
@@ -273,15 +281,16 @@ export class ReceiverSession {
 
   /**
    * Receives until a stream ends (with `exitOnEnd`), the idle timeout passes, or the signal
-   * aborts; closes the UDP receiver before returning.
+   * aborts; closes the transport before returning.
    *
    * @returns the final statistics
-   * @throws CliError `"model-mismatch"` when the stream's model is not the loaded one,
-   *   `"lm-unavailable"` for an LM-coded stream without a language model; or what the sink throws
+   * @throws SessionError `"model-mismatch"` when the stream's model is not the codec's,
+   *   `"lm-unavailable"` for an LM-coded stream without a language model; or what the sink or
+   *   the codec throws
    */
   async run(): Promise<ReceiverStats> {
     const pump = (async () => {
-      for await (const datagram of this.#udp) {
+      for await (const datagram of this.#transport) {
         try {
           this.#onDatagram(datagram);
         } catch (error) {
@@ -301,7 +310,7 @@ export class ReceiverSession {
       }
     } finally {
       this.#options.signal?.removeEventListener("abort", onAbort);
-      await this.#udp.close();
+      await this.#transport.close();
       await pump.catch(() => undefined);
     }
     if (this.#fatal !== undefined) throw this.#fatal;
@@ -312,7 +321,7 @@ export class ReceiverSession {
     while (this.#window.length > 0 && now - (this.#window[0] as { atMs: number }).atMs > BITRATE_WINDOW_MS) this.#window.shift();
   }
 
-  #onDatagram(datagram: ReceivedDatagram): void {
+  #onDatagram(datagram: InboundDatagram): void {
     const now = datagram.receivedAtMs;
     this.#lastPacketMs = performance.now();
     this.#window.push({ atMs: this.#lastPacketMs, bytes: datagram.bytes.length });
@@ -350,10 +359,9 @@ export class ReceiverSession {
   #startStream(id: number, first: PayloadHeader, messages: readonly { message: ReassembledMessage; header: PayloadHeader; arrivalMs: number }[]): void {
     const { codec } = this.#options;
     if (first.modelKind !== codec.modelKind) {
-      const want = first.modelKind === "48k" ? "48khz" : "24khz";
-      throw new CliError(
+      throw new SessionError(
         "model-mismatch",
-        `the stream carries ${first.modelKind === "48k" ? "48 kHz stereo" : "24 kHz mono"} EnCodec codes, but the loaded model is ${codec.sampleRateHz / 1000} kHz with ${codec.channels} channel(s); receive with --model ${want}`,
+        `the stream carries ${first.modelKind === "48k" ? "48 kHz stereo" : "24 kHz mono"} EnCodec codes, but the loaded model is ${codec.sampleRateHz / 1000} kHz with ${codec.channels} channel(s)`,
       );
     }
     const format: StreamFormat = { modelKind: first.modelKind, mode: first.mode, numCodebooks: first.numCodebooks, lmCoded: first.lmCoded };
@@ -383,23 +391,22 @@ export class ReceiverSession {
     if (full !== undefined) return full.header.lengthSamples;
     const only = messages.find((m) => m.message.seq === 0);
     if (only !== undefined) return only.header.lengthSamples;
-    const preset = Object.values(MODEL_PRESETS).find((p) => p.sampleRateHz === sampleRateHz);
-    return Math.round(((preset?.defaultChunkMs ?? 250) * sampleRateHz) / 1000);
+    return Math.round((defaultChunkMsOf(this.#options.codec.modelKind) * sampleRateHz) / 1000);
   }
 
   async #prepare(stream: IncomingStream): Promise<void> {
     const { codec } = this.#options;
     if (stream.format.mode === "stream") {
-      stream.decoder = createFrameStreamDecoder(await codec.streaming());
+      stream.decoder = await createFrameStreamDecoder(codec);
     } else {
-      stream.decoder = createChunkedDecoder(codec.resolved.model, { chunkSamples: stream.chunkSamples, overlapRatio: this.#options.overlapRatio });
+      stream.decoder = createChunkedDecoder(codec, { chunkSamples: stream.chunkSamples, overlapRatio: this.#options.overlapRatio });
     }
     if (stream.format.lmCoded) {
       const lm = await codec.lm();
       if (lm === null) {
-        throw new CliError(
+        throw new SessionError(
           "lm-unavailable",
-          "the stream is LM-coded, and no language model was found beside the model; give one with --lm PATH, or send with --no-lm",
+          "the stream is LM-coded, and the codec has no language model",
         );
       }
       stream.lm = new LmPayloadDecoder(lm);

@@ -1,0 +1,58 @@
+// @encstream/session — browser-safe send and receive pipelines over any datagram transport.
+
+export { SessionError, isSessionError, type SessionErrorCode } from "./errors.js";
+export {
+  BITRATE_WINDOW_MS,
+  DEFAULT_CHUNK_MS_24K,
+  DEFAULT_CHUNK_MS_48K,
+  END_OF_STREAM_LINGER_MS,
+  END_OF_STREAM_REPEATS,
+  END_OF_STREAM_REPEAT_INTERVAL_MS,
+  FRAG_COUNTER_MODULUS,
+  FRAME_SAMPLES,
+  MAX_LEADING_FILL_FRAMES,
+  MIN_JITTER_CAPACITY_FRAMES,
+  RESTART_MESSAGES,
+  STREAM_ID_BITS,
+  STREAM_LM_KEYFRAME_INTERVAL_FRAMES,
+} from "./constants.js";
+export type {
+  DatagramEndpoint,
+  DatagramTransport,
+  DatagramTransportStats,
+  InboundDatagram,
+  SendOutcome,
+} from "./transport.js";
+export { createMemoryTransportPair, type MemoryTransport, type MemoryTransportOptions } from "./memory-transport.js";
+export {
+  createSessionCodec,
+  type CreateSessionCodecOptions,
+  type SessionCodec,
+  type SessionStreamDecoder,
+  type SessionStreamEncoder,
+} from "./session-codec.js";
+export { makeFragId, randomStreamId, streamIdOf } from "./frag-id.js";
+export {
+  createChunkedEncoder,
+  createFrameStreamEncoder,
+  defaultChunkMsOf,
+  type ChunkedEncoderOptions,
+  type EncodedUnit,
+  type FrameEncoder,
+} from "./frame-encoder.js";
+export { createChunkedDecoder, createFrameStreamDecoder, type FrameDecoder, type UnitCodes } from "./frame-decoder.js";
+export { createLmPayloadEncoder, LmPayloadDecoder } from "./payload-lm.js";
+export {
+  runSenderSession,
+  type AudioSource,
+  type SenderSessionOptions,
+  type SenderSessionSummary,
+  type SentUnit,
+} from "./sender-session.js";
+export {
+  ReceiverSession,
+  type AudioSink,
+  type PlayedBlock,
+  type ReceiverSessionOptions,
+  type ReceiverStats,
+} from "./receiver-session.js";
