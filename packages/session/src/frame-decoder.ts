@@ -1,5 +1,6 @@
 import { OverlapAdd } from "@encstream/ola";
-import type { SessionCodec, SessionStreamDecoder } from "./session-codec.js";
+import type { StreamDecoderLike } from "@encstream/codec";
+import type { SessionCodec } from "./session-codec.js";
 
 /** The codes of one received unit, as the payload carried them. */
 export interface UnitCodes {
@@ -65,7 +66,7 @@ export function createChunkedDecoder(codec: SessionCodec, options: { readonly ch
  * @throws what `codec.createStreamDecoder` throws (a model that cannot stream)
  */
 export async function createFrameStreamDecoder(codec: SessionCodec): Promise<FrameDecoder> {
-  const decoder: SessionStreamDecoder = await codec.createStreamDecoder();
+  const decoder: StreamDecoderLike = await codec.createStreamDecoder();
   return {
     decode: (unit) => decoder.push({ codes: unit.codes, numCodebooks: unit.numCodebooks, numFrames: unit.numFrames, lengthSamples: unit.lengthSamples }),
     missing: (count) => decoder.pushMissing(count),

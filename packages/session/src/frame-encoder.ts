@@ -1,7 +1,7 @@
-import type { PayloadMode, PayloadModelKind, StreamFrame } from "@encstream/codec";
+import type { PayloadMode, PayloadModelKind, StreamEncoderLike, StreamFrame } from "@encstream/codec";
 import { Chunker, computeOverlapSamples } from "@encstream/ola";
 import { DEFAULT_CHUNK_MS_24K, DEFAULT_CHUNK_MS_48K, FRAME_SAMPLES } from "./constants.js";
-import type { SessionCodec, SessionStreamEncoder } from "./session-codec.js";
+import type { SessionCodec } from "./session-codec.js";
 
 /** The chunk length of the chunked framing when none is chosen, ms: 250 at 24 kHz, 1000 at 48 kHz. */
 export function defaultChunkMsOf(modelKind: PayloadModelKind): number {
@@ -81,7 +81,7 @@ export function createChunkedEncoder(codec: SessionCodec, options: ChunkedEncode
   let chunker = new Chunker({ chunkSamples, overlapRatio });
   const overlapSamples = computeOverlapSamples(chunkSamples, overlapRatio);
   const hop = chunkSamples - overlapSamples;
-  const numCodebooks = codec.numCodebooksForBandwidth(bandwidthKbps);
+  const numCodebooks = codec.numQuantizersForBandwidth(bandwidthKbps);
   const encodeAll = async (chunks: readonly { index: number; startSample: number; hasOverlap: boolean; samples: Float32Array[] }[]) => {
     const units: EncodedUnit[] = [];
     for (const chunk of chunks) {
@@ -125,7 +125,7 @@ export function createChunkedEncoder(codec: SessionCodec, options: ChunkedEncode
  * @throws what `codec.createStreamEncoder` throws (a model that cannot stream, a bad bandwidth)
  */
 export async function createFrameStreamEncoder(codec: SessionCodec, bandwidthKbps: number): Promise<FrameEncoder> {
-  const encoder: SessionStreamEncoder = await codec.createStreamEncoder({ bandwidthKbps });
+  const encoder: StreamEncoderLike = await codec.createStreamEncoder({ bandwidthKbps });
   const toUnits = (frames: readonly StreamFrame[]): EncodedUnit[] =>
     frames.map((frame) => ({
       seq: frame.index,

@@ -24,13 +24,7 @@ export type {
   SendOutcome,
 } from "./transport.js";
 export { createMemoryTransportPair, type MemoryTransport, type MemoryTransportOptions } from "./memory-transport.js";
-export {
-  createSessionCodec,
-  type CreateSessionCodecOptions,
-  type SessionCodec,
-  type SessionStreamDecoder,
-  type SessionStreamEncoder,
-} from "./session-codec.js";
+export { createSessionCodec, type CreateSessionCodecOptions, type SessionCodec } from "./session-codec.js";
 export { makeFragId, randomStreamId, streamIdOf } from "./frag-id.js";
 export {
   createChunkedEncoder,

@@ -1,100 +1,57 @@
 import {
+  createChunkCoder,
   createStreamDecoder,
   createStreamEncoder,
-  decodeChunk,
-  encodeChunk,
   payloadModelKindOf,
-  type CodeBlock,
+  type ChunkCoder,
   type EncodecModel,
-  type EncodedChunk,
   type LmWeights,
   type PayloadModelKind,
-  type StreamFrame,
+  type StreamDecoderLike,
+  type StreamEncoderLike,
   type StreamingCodec,
 } from "@encstream/codec";
 import { SessionError } from "./errors.js";
 
 /**
- * A frame-exact stream encoder as the sessions use it (`StreamEncoder` of `@encstream/codec`
- * fits). Every model call is async, so it may run elsewhere (a worker).
+ * The codec side of a session: what a sender or receiver needs of an EnCodec model. It is the
+ * codec's `ChunkCoder` (chunked mode: each chunk encoded and decoded on its own) plus the model's
+ * facts, frame-exact stream encoders and decoders (`StreamEncoderLike` / `StreamDecoderLike`:
+ * the in-thread `StreamEncoder` / `StreamDecoder` or the worker-thread ones of
+ * `@encstream/codec/node`) and the language model. Build one with {@link createSessionCodec}
+ * (any ONNX Runtime: onnxruntime-node, onnxruntime-web); every model call is async, so an
+ * implementation may run the model elsewhere (spread the result and replace what runs elsewhere).
  */
-export interface SessionStreamEncoder {
-  /** K, codebooks per frame. */
-  readonly numCodebooks: number;
-  /** Frames the encoder takes in before its first output (the "exact" start). */
-  readonly startupFrames: number;
-  /** Encodes what `audio` completes (planar, model rate; not retained): the frames now final. */
-  push(audio: readonly Float32Array[]): Promise<StreamFrame[]>;
-  /** Encodes what is left at the end of the stream (the last frame may be short). */
-  end(): Promise<StreamFrame[]>;
-  /** Forgets the stream: the next push starts a new one. */
-  reset(): void;
-}
-
-/**
- * A frame-exact stream decoder as the sessions use it (`StreamDecoder` of `@encstream/codec`
- * fits). Each call returns the audio it made final (planar, model rate, the caller's).
- */
-export interface SessionStreamDecoder {
-  /** Frames the decoder takes in before its first output. */
-  readonly startupFrames: number;
-  /** Decodes a block of frames. */
-  push(block: CodeBlock): Promise<Float32Array[]>;
-  /** Conceals `count` lost frames (last codes, fading to silence). */
-  pushMissing(count: number): Promise<Float32Array[]>;
-  /** Ends the stream: what is still held back. */
-  end(): Promise<Float32Array[]>;
-  /** Forgets the stream. */
-  reset(): void;
-}
-
-/**
- * The codec side of a session: what a sender or receiver needs of an EnCodec model. Build one
- * from `@encstream/codec` objects with {@link createSessionCodec} (any runtime: onnxruntime-node,
- * onnxruntime-web), or implement it to run the model elsewhere; every model call is async.
- */
-export interface SessionCodec {
+export interface SessionCodec extends ChunkCoder {
   /** The payload's name for the model: `"24k"` (24 kHz mono) or `"48k"` (48 kHz stereo). */
   readonly modelKind: PayloadModelKind;
-  /** Model rate, Hz. */
-  readonly sampleRateHz: number;
-  /** Model channels. */
-  readonly channels: number;
   /** True for a causal model (frame-exact stream mode possible). */
   readonly causal: boolean;
-  /** Samples per EnCodec frame (320 for both published models). */
-  readonly hopLengthSamples: number;
   /** Bandwidths the model supports, kbps. */
   readonly bandwidthsKbps: readonly number[];
-  /** True when the model normalises loudness (48 kHz): its chunks carry a scale. */
-  readonly normalize: boolean;
   /**
-   * K, codebooks per frame at `bandwidthKbps`.
-   * @throws RangeError for a bandwidth the model does not support
-   */
-  numCodebooksForBandwidth(bandwidthKbps: number): number;
-  /** Encodes one chunk on its own (planar, model rate), as `encodeChunk` of `@encstream/codec`. */
-  encodeChunk(audio: readonly Float32Array[], options: { readonly bandwidthKbps: number }): Promise<EncodedChunk>;
-  /** Decodes one chunk, trimmed to its `lengthSamples`, as `decodeChunk` of `@encstream/codec`. */
-  decodeChunk(chunk: EncodedChunk): Promise<Float32Array[]>;
-  /**
-   * A new frame-exact stream encoder at `bandwidthKbps`.
+   * A new frame-exact stream encoder at `bandwidthKbps` (started "exact").
    * @throws SessionError `"unsupported"` (or the codec's own error) when the model cannot stream
    */
-  createStreamEncoder(options: { readonly bandwidthKbps: number }): Promise<SessionStreamEncoder>;
+  createStreamEncoder(options: { readonly bandwidthKbps: number }): Promise<StreamEncoderLike>;
   /**
-   * A new frame-exact stream decoder.
+   * A new frame-exact stream decoder (started "exact").
    * @throws SessionError `"unsupported"` (or the codec's own error) when the model cannot stream
    */
-  createStreamDecoder(): Promise<SessionStreamDecoder>;
+  createStreamDecoder(): Promise<StreamDecoderLike>;
   /** The language model, or null when there is none (LM-coded streams then cannot be sent or received). */
   lm(): Promise<LmWeights | null>;
 }
 
 /** Options of {@link createSessionCodec}. */
 export interface CreateSessionCodecOptions {
-  /** The offline model (chunked mode), from `loadEncodec` (`@encstream/codec/node`) or `EncodecModel.create`. */
+  /** The offline model, from `loadEncodec` (`@encstream/codec/node`) or `EncodecModel.create`. */
   readonly model: EncodecModel;
+  /**
+   * What codes the chunks (chunked mode), e.g. `createWorkerChunkCoder` of `@encstream/codec/node`.
+   * @default createChunkCoder(model) (the calling thread)
+   */
+  readonly chunkCoder?: ChunkCoder | undefined;
   /**
    * The frame-exact streaming codec, built on the first stream encoder or decoder (called once;
    * its promise is kept, a rejection too). @default undefined (no stream mode)
@@ -130,17 +87,18 @@ export function createSessionCodec(options: CreateSessionCodecOptions): SessionC
     streaming ??= provide();
     return streaming;
   };
+  const chunks = options.chunkCoder ?? createChunkCoder(model);
   return {
     modelKind,
-    sampleRateHz: model.sampleRateHz,
-    channels: model.channels,
+    sampleRateHz: chunks.sampleRateHz,
+    channels: chunks.channels,
     causal: model.config.useCausalConv,
-    hopLengthSamples: model.hopLengthSamples,
+    hopLengthSamples: chunks.hopLengthSamples,
     bandwidthsKbps: model.bandwidthsKbps,
-    normalize: model.config.normalize,
-    numCodebooksForBandwidth: (bandwidthKbps) => model.numQuantizersForBandwidth(bandwidthKbps),
-    encodeChunk: (audio, o) => encodeChunk(model, audio, { bandwidthKbps: o.bandwidthKbps }),
-    decodeChunk: (chunk) => decodeChunk(model, chunk),
+    normalize: chunks.normalize,
+    numQuantizersForBandwidth: (bandwidthKbps) => chunks.numQuantizersForBandwidth(bandwidthKbps),
+    encodeChunk: (audio, o) => chunks.encodeChunk(audio, o),
+    decodeChunk: (chunk) => chunks.decodeChunk(chunk),
     createStreamEncoder: async (o) => createStreamEncoder(await streamingCodec(), { bandwidthKbps: o.bandwidthKbps }),
     createStreamDecoder: async () => createStreamDecoder(await streamingCodec()),
     lm: () => {
