@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { DEFAULT_CHUNK_MS_24K, DEFAULT_CHUNK_MS_48K } from "@encstream/session";
 
 /** Bandwidths EnCodec models are trained for, in kbps. */
 export type BandwidthKbps = 1.5 | 3 | 6 | 12 | 24;
@@ -37,7 +38,7 @@ export const MODEL_PRESETS: Readonly<Record<ModelPresetName, ModelPreset>> = {
     sampleRateHz: 24_000,
     channels: 1,
     bandwidthsKbps: [1.5, 3, 6, 12, 24],
-    defaultChunkMs: 250,
+    defaultChunkMs: DEFAULT_CHUNK_MS_24K,
   },
   "48khz": {
     name: "48khz",
@@ -45,7 +46,7 @@ export const MODEL_PRESETS: Readonly<Record<ModelPresetName, ModelPreset>> = {
     sampleRateHz: 48_000,
     channels: 2,
     bandwidthsKbps: [3, 6, 12, 24],
-    defaultChunkMs: 1_000,
+    defaultChunkMs: DEFAULT_CHUNK_MS_48K,
   },
 };
 

@@ -86,7 +86,7 @@ async function receive(options: Partial<ReceiverSessionOptions>, play: (client: 
 describe("ReceiverSession", () => {
   test("lost frames (the first ones too) are concealed in place; the end-of-stream length is exact", async () => {
     const lost = new Set([0, 3, 4]);
-    const { stats, samples } = await receive({}, async (client) => {
+    const { stats, samples } = await receive({ bufferFrames: 8 }, async (client) => {
       for (let seq = 0; seq < 20; seq++) {
         if (!lost.has(seq)) await send(client, datagramsOf({ seq, streamId: 7, end: seq === 19, lengthSamples: seq === 19 ? 100 : 320 }));
         await sleep(FRAME_MS);
@@ -114,7 +114,7 @@ describe("ReceiverSession", () => {
   });
 
   test("a new stream id with the first-of-stream flag ends the current stream and starts the new one", async () => {
-    const { stats, samples, log } = await receive({}, async (client) => {
+    const { stats, samples, log } = await receive({ bufferFrames: 8 }, async (client) => {
       for (let seq = 0; seq < 10; seq++) {
         await send(client, datagramsOf({ seq, streamId: 0x0a0a })); // never ends: the sender died
         await sleep(FRAME_MS);
@@ -132,7 +132,7 @@ describe("ReceiverSession", () => {
   });
 
   test("a message that disagrees with its stream's format is dropped as malformed and concealed", async () => {
-    const { stats, samples } = await receive({}, async (client) => {
+    const { stats, samples } = await receive({ bufferFrames: 8 }, async (client) => {
       for (let seq = 0; seq < 8; seq++) {
         await send(client, datagramsOf({ seq, streamId: 9, numCodebooks: seq === 4 ? 4 : 2, end: seq === 7 }));
         await sleep(FRAME_MS);

@@ -131,4 +131,24 @@ describe("runSenderSession", () => {
     const last = parsePayloadHeader(packets[3]!.payload);
     expect([last.endOfStream, last.lengthSamples]).toEqual([true, 2400]);
   });
+
+  test("nobody listening: every send is refused, counted and reported, and the stream still runs to its end", async () => {
+    const encoder = createChunkedEncoder(codec, { chunkSamples: 2400, overlapRatio: 0.25, bandwidthKbps: 6 });
+    const [sender, receiver] = createMemoryTransportPair();
+    await receiver.close();
+    let reported = 0;
+    const summary = await runSenderSession({
+      source: sineSource(5000, 1000),
+      encoder,
+      modelKind: "24k",
+      sampleRateHz: 24_000,
+      transport: sender,
+      pacing: "none",
+      liveCapture: false,
+      onRefused: () => reported++,
+    });
+    // 3 units (starts 0, 1800, 3600) and 3 repeats of the last: 6 sends, all refused.
+    expect(summary).toMatchObject({ units: 3, completed: true, refused: 6, datagrams: 0, bytes: 0, samples: 5000 });
+    expect(reported).toBe(6);
+  });
 });
