@@ -14,7 +14,8 @@ export type { PullModelOptions, PulledModel, PullProgress } from "./hub/pull-mod
 export { downloadFile } from "./hub/download-file.js";
 export type { DownloadFileOptions, DownloadProgress, DownloadResult } from "./hub/download-file.js";
 // streaming
-export { loadStreamingCodec } from "./streaming/node/load-streaming-codec.js";
+export { loadStreamingCodec, type LoadStreamingCodecOptions } from "./streaming/node/load-streaming-codec.js";
+export { modelFileKey } from "./node/model-file-key.js";
 // workers
 export { WorkerStreamingCodec, createWorkerStreamEncoder, createWorkerStreamDecoder } from "./worker/worker-streaming-codec.js";
 export type { WorkerStreamingCodecOptions, WorkerStreamEncoderOptions, WorkerStreamDecoderOptions } from "./worker/worker-streaming-codec.js";

@@ -38,10 +38,18 @@ describe("loadEncodec", () => {
     await second.release();
   });
 
-  test("the original .th checkpoint loads to the same model (same cache entries)", async () => {
+  test("the original .th checkpoint loads to the same model (its own cache entries: keys follow the file's identity)", async () => {
+    const f = loadGoldenFixture("tiny24");
     const th = await loadEncodec(fixturePath("tiny24/model.th"), { cacheDir });
-    expect(th.graphStats).toMatchObject({ built: 0, fromCache: 2 });
+    expect(th.graphStats).toMatchObject({ built: 2, fromCache: 0 });
     await th.release();
+    const again = await loadEncodec(fixturePath("tiny24/model.th"), { cacheDir });
+    expect(again.graphStats).toMatchObject({ built: 0, fromCache: 2 });
+    const ref = await loadEncodec(fixturePath("tiny24"), { cacheDir });
+    const [a, b] = [await again.encode(f.input, { bandwidthKbps: 6 }), await ref.encode(f.input, { bandwidthKbps: 6 })];
+    expect(a.frames[0]!.codes).toEqual(b.frames[0]!.codes);
+    await again.release();
+    await ref.release();
   });
 
   test("{ config, tensors } with the raw config.json object", async () => {

@@ -7,7 +7,8 @@ import type { DeriveConfigHints } from "../weights/derive-config.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
 import { defaultCacheDir } from "./cache-dir.js";
 import { FileGraphCache } from "./file-graph-cache.js";
-import { loadModelFiles } from "./load-model-files.js";
+import { loadModelFiles, readConfigFile, resolveModelFiles } from "./load-model-files.js";
+import { modelFileKey } from "./model-file-key.js";
 
 /**
  * What to load: a path (a Hugging Face folder with `config.json` + `model.safetensors`, a folder
@@ -57,8 +58,10 @@ export function nodeSessionOptions(options: LoadEncodecOptions = {}): OrtSession
 
 /**
  * Load an EnCodec model for Node on `onnxruntime-node`. Built ONNX graphs are cached under
- * `<cacheDir>/graphs` keyed by a SHA-256 of the weights, the config and the graph builder
- * version, so a second load skips building.
+ * `<cacheDir>/graphs`, so a second load skips building. For a path with a `config.json` beside
+ * the weights, the key is the files' identity (`modelFileKey`: path, size, times, safetensors
+ * header, config) and the weights are read only when a graph must be built; otherwise it is a
+ * SHA-256 of the weights, the config and the graph builder version.
  *
  * @throws CodecError from reading the files (`bad-file`, `bad-config`, ...) or checking the weights (`missing-tensor`, `shape-mismatch`, `unexpected-tensor`)
  * @throws RangeError / TypeError for bad options
@@ -76,26 +79,30 @@ export async function loadEncodec(spec: EncodecModelSpec, options: LoadEncodecOp
  * @throws CodecError from reading the files; TypeError for a bad `spec`; RangeError / TypeError for bad options
  */
 export async function nodeCreateOptions(spec: EncodecModelSpec, options: LoadEncodecOptions): Promise<EncodecModelOptions> {
-  let config: EncodecConfig;
-  let tensors: TensorMap;
-  if (typeof spec === "string") {
-    const files = await loadModelFiles(spec, { hints: options.hints ?? {} });
-    config = parseEncodecConfig(files.hfConfig, files.configSource ?? files.source);
-    tensors = files.tensors;
-  } else if (typeof spec === "object" && spec !== null && spec.tensors instanceof Map) {
-    config = isParsedConfig(spec.config) ? spec.config : parseEncodecConfig(spec.config);
-    tensors = spec.tensors;
-  } else {
-    throw new TypeError("spec must be a path or { config, tensors }");
-  }
   const cacheGraphs = options.cacheGraphs ?? true;
   const graphCache = cacheGraphs ? new FileGraphCache(path.join(options.cacheDir ?? defaultCacheDir(), "graphs")) : undefined;
-  return {
-    config,
-    tensors,
+  const common = {
     runtime: ort,
     sessionOptions: nodeSessionOptions(options),
     ...(graphCache ? { graphCache } : {}),
     ...(options.preloadBandwidthsKbps ? { preloadBandwidthsKbps: options.preloadBandwidthsKbps } : {}),
   };
+  const hints = options.hints ?? {};
+  if (typeof spec === "string") {
+    const { weightsPath, configPath } = await resolveModelFiles(spec);
+    if (graphCache && configPath !== null) {
+      // The config is beside the weights: key the graphs on the files' identity and read the weights only if a graph must be built.
+      const configBytes = new TextEncoder().encode(JSON.stringify(await readConfigFile(configPath)));
+      const config = parseEncodecConfig(JSON.parse(new TextDecoder().decode(configBytes)), configPath);
+      const modelKey = await modelFileKey(weightsPath, configBytes);
+      const loadTensors = async () => (await loadModelFiles(spec, { hints })).tensors;
+      return { config, loadTensors, modelKey, ...common };
+    }
+    const files = await loadModelFiles(spec, { hints });
+    return { config: parseEncodecConfig(files.hfConfig, files.configSource ?? files.source), tensors: files.tensors, ...common };
+  }
+  if (typeof spec === "object" && spec !== null && spec.tensors instanceof Map) {
+    return { config: isParsedConfig(spec.config) ? spec.config : parseEncodecConfig(spec.config), tensors: spec.tensors, ...common };
+  }
+  throw new TypeError("spec must be a path or { config, tensors }");
 }

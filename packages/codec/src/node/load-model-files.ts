@@ -85,22 +85,38 @@ export async function loadModelFiles(pathOrDir: string, options: LoadModelFilesO
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_WEIGHTS_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
 
-  const target = path.resolve(pathOrDir);
-  const info = await statOrNull(target);
-  if (!info) throw new CodecError("bad-file", `${target}: no such file or directory`);
-  const weightsPath = info.isDirectory() ? await findWeights(target) : target;
-  const configPath = path.join(path.dirname(weightsPath), CONFIG_FILE);
+  const { weightsPath, configPath } = await resolveModelFiles(pathOrDir);
 
   const bytes = await readBounded(weightsPath, maxBytes);
   const read = isZip(bytes) ? readTorchCheckpoint(bytes, weightsPath, { maxBytes }) : readSafetensors(bytes, weightsPath);
   const tensors = hasOriginalNames(read) ? mapOriginalToHfNames(read, weightsPath) : read;
 
-  if (!(await statOrNull(configPath))?.isFile()) {
+  if (configPath === null) {
     return { hfConfig: deriveHfConfig(tensors, options.hints ?? {}, weightsPath), tensors, source: weightsPath, configSource: null };
   }
   const hfConfig = await readConfig(configPath);
   checkConfigMatches(hfConfig, tensors, configPath, weightsPath);
   return { hfConfig, tensors, source: weightsPath, configSource: configPath };
+}
+
+/**
+ * Which files {@link loadModelFiles} reads for `pathOrDir`, without reading them: the weights
+ * file and the `config.json` beside it (null when there is none). Internal (not re-exported).
+ *
+ * @throws CodecError `bad-file` for a missing path, or a folder without exactly one candidate
+ */
+export async function resolveModelFiles(pathOrDir: string): Promise<{ weightsPath: string; configPath: string | null }> {
+  const target = path.resolve(pathOrDir);
+  const info = await statOrNull(target);
+  if (!info) throw new CodecError("bad-file", `${target}: no such file or directory`);
+  const weightsPath = info.isDirectory() ? await findWeights(target) : target;
+  const configPath = path.join(path.dirname(weightsPath), CONFIG_FILE);
+  return { weightsPath, configPath: (await statOrNull(configPath))?.isFile() ? configPath : null };
+}
+
+/** Read and parse a `config.json` (at most 1 MiB). Internal. @throws CodecError `bad-file` / `bad-config` naming the file */
+export async function readConfigFile(configPath: string): Promise<unknown> {
+  return readConfig(configPath);
 }
 
 async function findWeights(dir: string): Promise<string> {

@@ -17,7 +17,7 @@ import { StreamingCodec } from "../streaming/streaming-codec.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
 import { interleavePlanar, segmentOffsets, segmentScale } from "./audio-segments.js";
 import { OfflineDecoder, OfflineEncoder, usesBlocks, type OfflineCodeBlock, type OfflineEngine } from "./offline-coder.js";
-import { createGraphOpener, hashModel, type GraphCache } from "./graph-cache.js";
+import { createGraphOpener, hashModel, type GraphCache, type GraphOpener } from "./graph-cache.js";
 import type { Tensor } from "onnxruntime-common";
 import type { OrtRuntime, OrtSession, OrtSessionOptions } from "./ort-types.js";
 
@@ -76,8 +76,20 @@ export interface SegmentEmbeddings {
 export interface EncodecModelOptions {
   /** Parsed config (see `parseEncodecConfig`). */
   readonly config: EncodecConfig;
-  /** Weights by Hugging Face name (see `readSafetensors`); checked against the config. Not retained after creation unless needed for lazily built graphs. */
-  readonly tensors: TensorMap;
+  /** Weights by Hugging Face name (see `readSafetensors`); checked against the config. Not retained after creation unless needed for lazily built graphs. Give either this or `loadTensors`. */
+  readonly tensors?: TensorMap;
+  /**
+   * Reads the weights when a graph must be built (a graph cache miss), instead of `tensors`: they
+   * are checked, used and dropped; a later miss (another bandwidth's quantizer) reads them again.
+   * Needs `modelKey` for the graph cache. @default undefined (use `tensors`)
+   */
+  readonly loadTensors?: () => Promise<TensorMap>;
+  /**
+   * Identity of the model for the graph cache keys (hex, at least 32 digits), e.g. the node
+   * loader's file identity key; it must change whenever the weights, the config or the graph
+   * builder change. @default undefined (the SHA-256 of the config and weights: `hashModel`)
+   */
+  readonly modelKey?: string;
   /** The ONNX Runtime module: `onnxruntime-node`, `onnxruntime-web`, or compatible. */
   readonly runtime: OrtRuntime;
   /** Options for every inference session (threads, execution providers, ...). @default {} (the runtime's defaults) */
@@ -136,7 +148,7 @@ export class EncodecModel {
 
   private constructor(
     private readonly runtime: OrtRuntime,
-    private readonly openGraph: (name: string, build: () => Uint8Array) => Promise<OrtSession>,
+    private readonly openGraph: GraphOpener,
     private readonly encoder: OrtSession,
     private readonly decoder: OrtSession,
     config: EncodecConfig,
@@ -166,27 +178,47 @@ export class EncodecModel {
     const { config, runtime } = options;
     const sessionOptions = options.sessionOptions ?? {};
     for (const bw of options.preloadBandwidthsKbps ?? []) checkBandwidth(config, bw, "preloadBandwidthsKbps");
-    let prepared: PreparedWeights = prepareWeights(config, options.tensors);
+    if (options.modelKey !== undefined && !/^[0-9a-f]{32,}$/.test(options.modelKey)) {
+      throw new RangeError(`modelKey must be at least 32 lowercase hex digits, got ${JSON.stringify(options.modelKey)}`);
+    }
     const cache = options.graphCache;
-    const modelHash = cache ? await hashModel(config, prepared.tensors) : null;
+    let load: () => Promise<PreparedWeights>;
+    let modelHash: string | null = null;
+    let retained: PreparedWeights | null = null;
+    if (options.tensors) {
+      retained = prepareWeights(config, options.tensors);
+      const prepared = retained;
+      load = async () => prepared;
+      if (cache) modelHash = options.modelKey ?? (await hashModel(config, prepared.tensors));
+    } else if (options.loadTensors) {
+      const read = options.loadTensors;
+      load = async () => prepareWeights(config, await read());
+      if (cache && options.modelKey) modelHash = options.modelKey;
+    } else {
+      throw new TypeError("EncodecModel.create needs tensors or loadTensors");
+    }
+    // While creating, weights read once serve every graph built.
+    let held: Promise<PreparedWeights> | null = null;
+    let weights = () => (held ??= load());
     const stats = { built: 0, fromCache: 0, buildMs: 0 };
-    const weights = () => prepared;
     const openGraph = createGraphOpener({ runtime, sessionOptions, cache, modelHash, stats });
-    const encoder = await openGraph("encoder", () => buildEncoderGraph(weights()));
+    const encoder = await openGraph("encoder", async () => buildEncoderGraph(await weights()));
     let decoder: OrtSession;
     try {
-      decoder = await openGraph("decode", () => buildDecodeGraph(weights()));
+      decoder = await openGraph("decode", async () => buildDecodeGraph(await weights()));
     } catch (e) {
       await encoder.release();
       throw e;
     }
     const model = new EncodecModel(runtime, openGraph, encoder, decoder, config, stats);
-    model.buildQuantizer = (nq) => buildQuantizerEncodeGraph(weights(), nq);
+    model.buildQuantizer = async (nq) => buildQuantizerEncodeGraph(await weights(), nq);
     if (config.useCausalConv && segmentLengthSamples(config) === null) {
       // Long inputs are coded block by block with the streaming graphs (built from the raw weights on first use).
-      let tensors: TensorMap | null = options.tensors;
+      let tensors: TensorMap | null = options.tensors ?? null;
+      const loadTensors = options.loadTensors;
       model.openStreaming = () => {
-        const create = StreamingCodec.create({ config, tensors: tensors!, runtime, sessionOptions, ...(cache ? { graphCache: cache } : {}) });
+        const source = tensors ? { tensors } : { loadTensors: loadTensors!, ...(options.modelKey ? { modelKey: options.modelKey } : {}) };
+        const create = StreamingCodec.create({ config, ...source, runtime, sessionOptions, ...(cache ? { graphCache: cache } : {}) });
         tensors = null;
         return create;
       };
@@ -197,13 +229,17 @@ export class EncodecModel {
       await model.release();
       throw e;
     }
-    // Keep only the codebooks for quantizer graphs not built yet.
-    const codebooks = new Map([...prepared.tensors].filter(([n]) => n.startsWith("quantizer.")));
-    prepared = { architecture: prepared.architecture, tensors: codebooks };
+    if (retained) {
+      // Keep only the codebooks for quantizer graphs not built yet.
+      const codebooks: PreparedWeights = { architecture: retained.architecture, tensors: new Map([...retained.tensors].filter(([n]) => n.startsWith("quantizer."))) };
+      weights = async () => codebooks;
+    } else {
+      weights = load;
+    }
     return model;
   }
 
-  private buildQuantizer: (numQuantizers: number) => Uint8Array = () => {
+  private buildQuantizer: (numQuantizers: number) => Promise<Uint8Array> = () => {
     throw new Error("EncodecModel: not initialized");
   };
 

@@ -72,13 +72,16 @@ export interface GraphOpenerOptions {
   readonly stats?: GraphOpenStats;
 }
 
+/** Opens graph `name` as a session: from the cache, or built by `build` (which may be async, e.g. to load the weights first). */
+export type GraphOpener = (name: string, build: () => Uint8Array | Promise<Uint8Array>) => Promise<OrtSession>;
+
 /**
  * `openGraph(name, build)`: an inference session for graph `name`, opened from the cache (key
  * {@link graphCacheKey} of `keyPrefix + name`) when it holds the graph, otherwise built with
  * `build()`, stored in the cache and opened. A cached graph that ONNX Runtime cannot open
  * (truncated, corrupted) is rebuilt and replaced.
  */
-export function createGraphOpener(options: GraphOpenerOptions): (name: string, build: () => Uint8Array) => Promise<OrtSession> {
+export function createGraphOpener(options: GraphOpenerOptions): GraphOpener {
   const { runtime, sessionOptions, cache, modelHash, stats } = options;
   const keyPrefix = options.keyPrefix ?? "";
   return async (name, build) => {
@@ -94,7 +97,7 @@ export function createGraphOpener(options: GraphOpenerOptions): (name: string, b
       }
     }
     const t0 = now();
-    const bytes = build();
+    const bytes = await build();
     if (stats) {
       stats.buildMs += now() - t0;
       stats.built++;

@@ -7,9 +7,12 @@ import {
   STREAMING_GRAPH_VERSION,
   streamStartupFrames,
   type StreamGraphPhase,
+  type StreamSide,
   type StreamStateSpec,
 } from "../onnx/streaming-graphs.js";
-import { createGraphOpener, hashModel, type GraphCache } from "../runtime/graph-cache.js";
+import type { InferenceSession, Tensor } from "onnxruntime-common";
+import { describeArchitecture, type EncodecArchitecture } from "../model/architecture.js";
+import { createGraphOpener, hashModel, type GraphCache, type GraphOpener } from "../runtime/graph-cache.js";
 import type { OrtRuntime, OrtSession, OrtSessionOptions } from "../runtime/ort-types.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
 import { setCodecInternals, type GraphPair } from "./internal/codec-internals.js";
@@ -18,8 +21,24 @@ import { setCodecInternals, type GraphPair } from "./internal/codec-internals.js
 export interface StreamingCodecOptions {
   /** Parsed config of a causal model (`use_causal_conv: true`, e.g. `facebook/encodec_24khz`). */
   readonly config: EncodecConfig;
-  /** Weights by Hugging Face name; checked against the config. Kept (folded) while the codec lives, to build encoder graphs for further bandwidths. */
-  readonly tensors: TensorMap;
+  /**
+   * Weights by Hugging Face name; checked against the config. Kept (folded) while the codec
+   * lives, to build encoder graphs for further bandwidths. Give either this or `loadTensors`.
+   */
+  readonly tensors?: TensorMap;
+  /**
+   * Reads the weights when a graph must be built (a graph cache miss), instead of `tensors`: they
+   * are checked, used and dropped, not kept in memory; a later miss (another bandwidth, a
+   * startup graph reopened) reads them again. Needs `modelKey` for the graph cache.
+   * @default undefined (use `tensors`)
+   */
+  readonly loadTensors?: () => Promise<TensorMap>;
+  /**
+   * Identity of the model for the graph cache keys (hex, at least 32 digits), e.g. the node
+   * loader's file identity key; it must change whenever the weights, the config or the graph
+   * builder change. @default undefined (the SHA-256 of the config and weights: `hashModel`)
+   */
+  readonly modelKey?: string;
   /** The ONNX Runtime module: `onnxruntime-node`, `onnxruntime-web`, or compatible. */
   readonly runtime: OrtRuntime;
   /** Options for every inference session. @default {} (the runtime's defaults; see `nodeSessionOptions` for single-threaded, non-spinning ones) */
@@ -28,6 +47,19 @@ export interface StreamingCodecOptions {
   readonly graphCache?: GraphCache;
   /** Bandwidths whose encoder graphs are opened at creation (others on first use). @default [] */
   readonly preloadBandwidthsKbps?: readonly number[];
+  /**
+   * The sides whose sessions this codec opens: a sender needs only `["encoder"]`, a receiver
+   * only `["decoder"]`. Making a stream encoder (decoder) of a codec without that side throws.
+   * @default ["encoder", "decoder"]
+   */
+  readonly sides?: readonly StreamSide[];
+  /**
+   * Open each side's "first" (startup) session only for a stream's first call and release it
+   * right after (when no other stream is in its first call): the startup graphs hold a second
+   * copy of the weights. A later stream opens it again (from the graph cache when there is one).
+   * @default false
+   */
+  readonly releaseStartupSessions?: boolean;
 }
 
 /**
@@ -63,16 +95,21 @@ export class StreamingCodec {
   readonly decoderStates: readonly StreamStateSpec[];
 
   private readonly encoders = new Map<number, Promise<GraphPair>>();
+  /** Open "first" sessions by graph name, with the number of first calls running on each. */
+  private readonly firsts = new Map<string, { readonly session: Promise<OrtSession>; users: number }>();
+  private decoderPair: GraphPair | null = null;
   private released = false;
 
   private constructor(
-    private readonly openGraph: (name: string, build: () => Uint8Array) => Promise<OrtSession>,
-    private readonly decoder: GraphPair,
-    private readonly buildEncoder: (nq: number, phase: StreamGraphPhase) => Uint8Array,
+    private readonly openGraph: GraphOpener,
+    /** The prepared weights (read again on each call when they are loaded on demand). */
+    private weights: () => Promise<PreparedWeights>,
+    private readonly sides: ReadonlySet<StreamSide>,
+    private readonly releaseStartup: boolean,
     readonly runtime: OrtRuntime,
-    prepared: PreparedWeights,
+    architecture: EncodecArchitecture,
   ) {
-    const config = prepared.architecture.config;
+    const config = architecture.config;
     this.config = config;
     this.sampleRateHz = config.sampleRateHz;
     this.channels = config.audioChannels;
@@ -81,18 +118,20 @@ export class StreamingCodec {
     this.bandwidthsKbps = config.targetBandwidthsKbps;
     this.numQuantizers = numQuantizers(config);
     this.codebookSize = config.codebookSize;
-    this.encoderStartupFrames = streamStartupFrames(prepared.architecture, "encoder");
-    this.decoderStartupFrames = streamStartupFrames(prepared.architecture, "decoder");
-    this.encoderStates = Object.freeze(describeStreamStates(prepared.architecture, "encoder"));
-    this.decoderStates = Object.freeze(describeStreamStates(prepared.architecture, "decoder"));
+    this.encoderStartupFrames = streamStartupFrames(architecture, "encoder");
+    this.decoderStartupFrames = streamStartupFrames(architecture, "decoder");
+    this.encoderStates = Object.freeze(describeStreamStates(architecture, "encoder"));
+    this.decoderStates = Object.freeze(describeStreamStates(architecture, "decoder"));
     setCodecInternals(this, {
       runtime,
       decoder: () => {
         this.assertLive();
-        return decoder;
+        this.assertSide("decoder");
+        return this.decoderPair!;
       },
       encoder: (nq) => {
         this.assertLive();
+        this.assertSide("encoder");
         return this.encoderPair(nq);
       },
     });
@@ -100,36 +139,55 @@ export class StreamingCodec {
 
   /**
    * Check the weights, build (or read from `graphCache`) the streaming decoder graphs (and the
-   * encoder graphs of `preloadBandwidthsKbps`) and open their sessions.
+   * encoder graphs of `preloadBandwidthsKbps`) and open their sessions, for the `sides` asked.
+   * With `loadTensors` and a `modelKey` whose graphs are all cached, the weights are not read.
    *
    * @throws CodecError `unsupported` for a non-causal model (48 kHz: use chunked streaming);
    *   `missing-tensor` / `shape-mismatch` / `unexpected-tensor` for weights that do not fit the config
-   * @throws RangeError for a preload bandwidth the model does not support
+   * @throws RangeError for a preload bandwidth the model does not support, bad `sides` or `modelKey`;
+   *   TypeError when neither `tensors` nor `loadTensors` is given
    */
   static async create(options: StreamingCodecOptions): Promise<StreamingCodec> {
     const { config, runtime } = options;
     const sessionOptions = options.sessionOptions ?? {};
-    for (const bw of options.preloadBandwidthsKbps ?? []) checkBandwidth(config, bw, "preloadBandwidthsKbps");
-    const prepared = prepareWeights(config, options.tensors);
-    describeStreamStates(prepared.architecture, "encoder"); // throws `unsupported` before any building
-    const cache = options.graphCache;
-    const modelHash = cache ? await hashModel(config, prepared.tensors) : null;
-    const openGraph = createGraphOpener({ runtime, sessionOptions, cache, modelHash, keyPrefix: `stream${STREAMING_GRAPH_VERSION}-` });
-    const first = await openGraph("decoder-first", () => buildStreamDecoderGraph(prepared, "first"));
-    let step: OrtSession;
-    try {
-      step = await openGraph("decoder-step", () => buildStreamDecoderGraph(prepared, "step"));
-    } catch (e) {
-      await first.release();
-      throw e;
+    const preload = options.preloadBandwidthsKbps ?? [];
+    for (const bw of preload) checkBandwidth(config, bw, "preloadBandwidthsKbps");
+    const sides = new Set<StreamSide>(options.sides ?? ["encoder", "decoder"]);
+    if (sides.size === 0 || [...sides].some((side) => side !== "encoder" && side !== "decoder")) {
+      throw new RangeError(`sides must name "encoder" and/or "decoder", got ${JSON.stringify(options.sides)}`);
     }
-    const codec = new StreamingCodec(openGraph, { first, step }, (nq, phase) => buildStreamEncoderGraph(prepared, nq, phase), runtime, prepared);
+    if (!sides.has("encoder") && preload.length > 0) throw new RangeError("preloadBandwidthsKbps needs the encoder side (sides)");
+    if (options.modelKey !== undefined && !/^[0-9a-f]{32,}$/.test(options.modelKey)) {
+      throw new RangeError(`modelKey must be at least 32 lowercase hex digits, got ${JSON.stringify(options.modelKey)}`);
+    }
+    const architecture = describeArchitecture(config);
+    describeStreamStates(architecture, "encoder"); // throws `unsupported` before any building or reading
+    const cache = options.graphCache;
+    let weights: () => Promise<PreparedWeights>;
+    let modelHash: string | null = null;
+    if (options.tensors) {
+      const prepared = prepareWeights(config, options.tensors);
+      weights = async () => prepared;
+      if (cache) modelHash = options.modelKey ?? (await hashModel(config, prepared.tensors));
+    } else if (options.loadTensors) {
+      const load = options.loadTensors;
+      weights = async () => prepareWeights(config, await load());
+      if (cache && options.modelKey) modelHash = options.modelKey;
+    } else {
+      throw new TypeError("StreamingCodec.create needs tensors or loadTensors");
+    }
+    const openGraph = createGraphOpener({ runtime, sessionOptions, cache, modelHash, keyPrefix: `stream${STREAMING_GRAPH_VERSION}-` });
+    // While creating, weights read once serve every graph built; afterwards they are read again when needed.
+    let held: Promise<PreparedWeights> | null = null;
+    const codec = new StreamingCodec(openGraph, () => (held ??= weights()), sides, options.releaseStartupSessions ?? false, runtime, architecture);
     try {
-      for (const bw of options.preloadBandwidthsKbps ?? []) await codec.encoderPair(numQuantizersForBandwidth(config, bw));
+      if (sides.has("decoder")) codec.decoderPair = await codec.openSide("decoder", 0);
+      for (const bw of preload) await codec.encoderPair(numQuantizersForBandwidth(config, bw));
     } catch (e) {
       await codec.release();
       throw e;
     }
+    codec.weights = weights;
     return codec;
   }
 
@@ -139,18 +197,64 @@ export class StreamingCodec {
     return numQuantizersForBandwidth(this.config, bandwidthKbps);
   }
 
+  /** Open one side's step session (and its first session, unless released after startup); `nq` codebooks for the encoder. */
+  private async openSide(side: StreamSide, nq: number): Promise<GraphPair> {
+    const suffix = side === "encoder" ? `-${nq}` : "";
+    const firstName = `${side}-first${suffix}`;
+    let loaded: Promise<PreparedWeights> | null = null;
+    const builder = (phase: StreamGraphPhase, shared: boolean) => async () => {
+      const prepared = await (shared ? (loaded ??= this.weights()) : this.weights());
+      return side === "encoder" ? buildStreamEncoderGraph(prepared, nq, phase) : buildStreamDecoderGraph(prepared, phase);
+    };
+    const step = await this.openGraph(`${side}-step${suffix}`, builder("step", true));
+    try {
+      if (!this.releaseStartup) {
+        await this.firstEntry(firstName, builder("first", true)).session;
+      } else if (loaded) {
+        // The weights were read for the step graph: build (and cache) the first graph now too, so that opening it later needs no reading.
+        await (await this.openGraph(firstName, builder("first", true))).release();
+      }
+    } catch (e) {
+      await step.release();
+      throw e;
+    }
+    return { step, runFirst: (feeds) => this.runFirst(firstName, builder("first", false), feeds) };
+  }
+
+  private firstEntry(name: string, build: () => Promise<Uint8Array>): { readonly session: Promise<OrtSession>; users: number } {
+    let entry = this.firsts.get(name);
+    if (!entry) {
+      const created = { session: this.openGraph(name, build), users: 0 };
+      created.session.catch(() => {
+        if (this.firsts.get(name) === created) this.firsts.delete(name);
+      });
+      this.firsts.set(name, created);
+      entry = created;
+    }
+    return entry;
+  }
+
+  /** Run "first" graph `name`, opening its session if needed and releasing it after when startup sessions are released and no other first call runs. */
+  private async runFirst(name: string, build: () => Promise<Uint8Array>, feeds: Record<string, Tensor>): Promise<InferenceSession.ReturnType> {
+    this.assertLive();
+    const entry = this.firstEntry(name, build);
+    entry.users++;
+    try {
+      return await (await entry.session).run(feeds);
+    } finally {
+      entry.users--;
+      if (this.releaseStartup && entry.users === 0 && this.firsts.get(name) === entry) {
+        this.firsts.delete(name);
+        const session = await entry.session.catch(() => null);
+        await session?.release();
+      }
+    }
+  }
+
   private encoderPair(nq: number): Promise<GraphPair> {
     let pair = this.encoders.get(nq);
     if (!pair) {
-      pair = (async () => {
-        const first = await this.openGraph(`encoder-first-${nq}`, () => this.buildEncoder(nq, "first"));
-        try {
-          return { first, step: await this.openGraph(`encoder-step-${nq}`, () => this.buildEncoder(nq, "step")) };
-        } catch (e) {
-          await first.release();
-          throw e;
-        }
-      })();
+      pair = this.openSide("encoder", nq);
       pair.catch(() => this.encoders.delete(nq));
       this.encoders.set(nq, pair);
     }
@@ -161,15 +265,24 @@ export class StreamingCodec {
     if (this.released) throw new Error("StreamingCodec: released");
   }
 
+  private assertSide(side: StreamSide): void {
+    if (!this.sides.has(side)) throw new Error(`StreamingCodec: created without the ${side} side (sides: ${[...this.sides].join(", ")})`);
+  }
+
   /** Release every session (native memory). Encoders and decoders made from this codec cannot be used afterwards. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    const sessions: OrtSession[] = [this.decoder.first, this.decoder.step];
+    const sessions: OrtSession[] = this.decoderPair ? [this.decoderPair.step] : [];
     for (const p of this.encoders.values()) {
       const pair = await p.catch(() => null);
-      if (pair) sessions.push(pair.first, pair.step);
+      if (pair) sessions.push(pair.step);
     }
+    for (const entry of this.firsts.values()) {
+      const session = await entry.session.catch(() => null);
+      if (session) sessions.push(session);
+    }
+    this.firsts.clear();
     await Promise.all(sessions.map((s) => s.release()));
   }
 }

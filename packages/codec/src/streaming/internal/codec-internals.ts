@@ -1,19 +1,23 @@
-import type { Tensor } from "onnxruntime-common";
+import type { InferenceSession, Tensor } from "onnxruntime-common";
 import type { StreamStateSpec } from "../../onnx/streaming-graphs.js";
 import type { OrtRuntime, OrtSession } from "../../runtime/ort-types.js";
 
-/** The "first" (offline start, outputs the states) and "step" (states in and out) sessions of one side. */
+/**
+ * One side's graphs: the "step" session (states in and out), and a way to run the "first" graph
+ * (offline start, outputs the states), whose session may be opened on demand and released after.
+ */
 export interface GraphPair {
-  readonly first: OrtSession;
   readonly step: OrtSession;
+  /** Run the "first" graph on `feeds`. */
+  runFirst(feeds: Record<string, Tensor>): Promise<InferenceSession.ReturnType>;
 }
 
 /** What stream encoders and decoders need from a `StreamingCodec`, kept out of its public type. */
 export interface CodecInternals {
   readonly runtime: OrtRuntime;
-  /** The decoder sessions. @throws Error once the codec is released */
+  /** The decoder sessions. @throws Error once the codec is released, or when it was created without the decoder side */
   decoder(): GraphPair;
-  /** The encoder sessions for `numQuantizers` codebooks (opened on first use). @throws Error once the codec is released */
+  /** The encoder sessions for `numQuantizers` codebooks (opened on first use). @throws Error once the codec is released, or when it was created without the encoder side */
   encoder(numQuantizers: number): Promise<GraphPair>;
 }
 
