@@ -85,7 +85,7 @@ describe("StreamingCodec footprint", () => {
     const c = countingRuntime();
     const cache = mapCache();
     const codec = await StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: c.runtime, graphCache: cache, releaseStartupSessions: true, preloadBandwidthsKbps: [6] });
-    expect(c.live()).toBe(2); // decoder step + encoder step
+    expect(c.live()).toBe(4); // decoder and encoder, step and first
     const got = await roundTrip(codec, codec);
     expect(got.codes).toEqual(want.codes);
     expect(got.audio).toEqual(want.audio);

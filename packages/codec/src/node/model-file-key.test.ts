@@ -19,7 +19,7 @@ describe("modelFileKey", () => {
     expect(first).toMatch(/^[0-9a-f]{64}$/);
     expect(await modelFileKey(file, config)).toBe(first);
     const bytes = new Uint8Array(readFileSync(file));
-    bytes[bytes.length - 1] ^= 0x01; // one weight bit, in the data after the header
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0x01; // one weight bit, in the data after the header
     await new Promise((r) => setTimeout(r, 5));
     writeFileSync(file, bytes);
     const second = await modelFileKey(file, config);

@@ -54,9 +54,10 @@ export interface StreamingCodecOptions {
    */
   readonly sides?: readonly StreamSide[];
   /**
-   * Open each side's "first" (startup) session only for a stream's first call and release it
-   * right after (when no other stream is in its first call): the startup graphs hold a second
-   * copy of the weights. A later stream opens it again (from the graph cache when there is one).
+   * Release each side's "first" (startup) session after a stream's first call (when no other
+   * stream is in its first call): the startup graphs hold a second copy of the weights. It is
+   * opened with the side; a later stream opens it again when it starts (from the graph cache
+   * when there is one, else built from the weights).
    * @default false
    */
   readonly releaseStartupSessions?: boolean;
@@ -208,12 +209,8 @@ export class StreamingCodec {
     };
     const step = await this.openGraph(`${side}-step${suffix}`, builder("step", true));
     try {
-      if (!this.releaseStartup) {
-        await this.firstEntry(firstName, builder("first", true)).session;
-      } else if (loaded) {
-        // The weights were read for the step graph: build (and cache) the first graph now too, so that opening it later needs no reading.
-        await (await this.openGraph(firstName, builder("first", true))).release();
-      }
+      // Opened now even when it is released after startup: opening it when a stream starts would delay that stream's first frames.
+      await this.firstEntry(firstName, builder("first", true)).session;
     } catch (e) {
       await step.release();
       throw e;
