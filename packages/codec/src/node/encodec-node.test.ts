@@ -40,10 +40,11 @@ describe("loadEncodec", () => {
 
   test("the original .th checkpoint loads to the same model (its own cache entries: keys follow the file's identity)", async () => {
     const f = loadGoldenFixture("tiny24");
-    const th = await loadEncodec(fixturePath("tiny24/model.th"), { cacheDir });
+    const thCache = path.join(cacheDir, "th"); // its own cache root: the other tests look at the folder model's files
+    const th = await loadEncodec(fixturePath("tiny24/model.th"), { cacheDir: thCache });
     expect(th.graphStats).toMatchObject({ built: 2, fromCache: 0 });
     await th.release();
-    const again = await loadEncodec(fixturePath("tiny24/model.th"), { cacheDir });
+    const again = await loadEncodec(fixturePath("tiny24/model.th"), { cacheDir: thCache });
     expect(again.graphStats).toMatchObject({ built: 0, fromCache: 2 });
     const ref = await loadEncodec(fixturePath("tiny24"), { cacheDir });
     const [a, b] = [await again.encode(f.input, { bandwidthKbps: 6 }), await ref.encode(f.input, { bandwidthKbps: 6 })];
