@@ -1,3 +1,4 @@
+import type { WebAddress } from "./web/web-address.js";
 import type { OutputSampleFormat } from "./internal/pcm.js";
 import type { BandwidthKbps, ModelRef } from "./model-ref.js";
 
@@ -73,8 +74,12 @@ export interface ReceiveOptions extends StreamingOptions {
   readonly bufferFrames: number;
   /** `--output`: WAV file to write as audio arrives. @default undefined */
   readonly output: string | undefined;
-  /** `--play`, implied when `--output` is not given (the seed always played). */
+  /** `--play`, implied when neither `--output` nor `--web` is given (the seed always played). */
   readonly play: boolean;
+  /** `--web [HOST:]PORT`: serve the web receiver and relay the datagrams to its pages. @default undefined (no relay) */
+  readonly web?: WebAddress | undefined;
+  /** `--web-root`: the built web receiver. @default undefined (examples/web-receiver/dist of this repository) */
+  readonly webRoot?: string | undefined;
   /** `--sample-format` of the WAV output. @default "s16" */
   readonly sampleFormat: OutputSampleFormat;
   /** `--timeout`: seconds without packets after which the receiver ends. @default undefined (never) */

@@ -16,6 +16,7 @@ import {
   MIN_MTU_BYTES,
 } from "./constants.js";
 import { CliError, isCliError } from "./errors.js";
+import { parseWebAddress, type WebAddress } from "./web/web-address.js";
 import type {
   CodingOptions,
   CommandHandlers,
@@ -155,7 +156,13 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
         .argParser(integerIn("--buffer-size", 1, MAX_CAPACITY_FRAMES)),
     )
     .addOption(new Option("-o, --output <file>", "write the audio to this WAV file as it arrives (default: none)").argParser(parsePath("--output")))
-    .addOption(new Option("--play", "play the audio on the default output device (default: on when --output is not given)"))
+    .addOption(new Option("--play", "play the audio on the default output device (default: on when neither --output nor --web is given)"))
+    .addOption(
+      new Option("--web <[host:]port>", "serve the web receiver page on this address and relay the stream to every open page (default host 127.0.0.1)").argParser(
+        parseWebAddress,
+      ),
+    )
+    .addOption(new Option("--web-root <dir>", "the built web receiver to serve with --web (default: examples/web-receiver/dist of this repository)").argParser(parsePath("--web-root")))
     .addOption(sampleFormatOption())
     .addOption(
       new Option("--timeout <seconds>", "end after this long without packets (default: none, run until Ctrl-C)").argParser(
@@ -173,7 +180,9 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       bind: raw.bind as string,
       bufferFrames: raw.bufferSize as number,
       output,
-      play: raw.play === true || output === undefined,
+      play: raw.play === true || (output === undefined && raw.web === undefined),
+      web: raw.web as WebAddress | undefined,
+      webRoot: raw.webRoot as string | undefined,
       sampleFormat: raw.sampleFormat as OutputSampleFormat,
       idleTimeoutS: raw.timeout as number | undefined,
     });

@@ -4,6 +4,8 @@ import {
   defaultChunkMsOf,
   ReceiverSession,
   type AudioSink,
+  type DatagramTransport,
+  type InboundDatagram,
   type PlayedBlock,
   type ReceiverStats,
 } from "@encstream/session";
@@ -18,6 +20,8 @@ import { onInterrupt } from "../interrupt.js";
 import { openCodecSession, type CodecSession } from "../session/codec-session.js";
 import { asCliError } from "../session/session-errors.js";
 import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
+import { WebRelay, type WebRelayStats } from "../web/web-relay.js";
+import { defaultWebRoot } from "../web/web-root.js";
 
 /** What {@link runReceive} did. */
 export interface ReceiveResult {
@@ -28,8 +32,10 @@ export interface ReceiveResult {
   readonly output: string | undefined;
   /** Audio received (written and/or played), seconds. */
   readonly durationS: number;
-  /** The final statistics. */
+  /** The final statistics (all zero but the datagram counts when only relaying to pages). */
   readonly stats: ReceiverStats;
+  /** The web relay's counters (`--web`), or undefined. */
+  readonly relay?: WebRelayStats | undefined;
 }
 
 /** Hooks for the latency benchmark and tests. */
@@ -38,6 +44,8 @@ export interface ReceiveHooks {
   readonly onListening?: (address: string, port: number) => void;
   /** Called for every block of audio handed to the output. */
   readonly onPlayed?: (block: PlayedBlock) => void;
+  /** Called once the web relay (`--web`) listens, with the page's URL. */
+  readonly onWebListening?: (url: string) => void;
 }
 
 /**
@@ -102,6 +110,7 @@ async function receiveWith(
       : await WavFileWriter.create(options.output, { sampleRateHz: codec.sampleRateHz, channels: codec.channels, sampleFormat: options.sampleFormat });
   let playback: Playback | undefined;
   let udp: UdpTransport | undefined;
+  let relay: WebRelay | undefined;
   try {
     if (options.play) playback = await openPlayback({ sampleRateHz: codec.sampleRateHz, channels: codec.channels });
     try {
@@ -113,9 +122,15 @@ async function receiveWith(
     const where = `${udp.address.includes(":") ? `[${udp.address}]` : udp.address}:${udp.port}`;
     log(`listening on ${where} (${codec.sampleRateHz} Hz, ${codec.channels} channel(s); buffer ${options.bufferFrames} frames)`);
     hooks.onListening?.(udp.address, udp.port);
+    if (options.web !== undefined) {
+      relay = await openRelay(codec, options, log);
+      hooks.onWebListening?.(relay.url);
+      if (writer === undefined && playback === undefined) return await relayOnly(udp, relay, options, io, signal, log);
+    }
+    const source: DatagramTransport = relay === undefined ? udp : teeTransport(udp, relay);
     const sinks = [writer, playback].filter((s): s is WavFileWriter | Playback => s !== undefined);
     const sink: AudioSink = { write: async (audio) => void (await Promise.all(sinks.map((s) => s.write(audio)))) };
-    const session = new ReceiverSession(udp, {
+    const session = new ReceiverSession(source, {
       codec,
       overlapRatio: options.overlapRatio,
       bufferFrames: options.bufferFrames,
@@ -126,6 +141,7 @@ async function receiveWith(
       onPlayed: hooks.onPlayed,
       log,
     });
+    relay?.setReceiverStats(() => session.stats);
     const tty = isTty(io.stderr);
     const timer = options.stats
       ? setInterval(() => io.stderr.write(tty ? `\r\x1b[2K${formatReceiveLine(session.stats)}` : `${formatReceiveLine(session.stats)}\n`), STATS_INTERVAL_MS)
@@ -149,9 +165,10 @@ async function receiveWith(
       `received ${durationS.toFixed(2)} s${options.output !== undefined ? ` into ${options.output}` : ""}${playback !== undefined ? " (played)" : ""}: ` +
         `${stats.played + stats.concealed} frames, ${lossPercent.toFixed(1)} % lost, ${stats.datagrams} datagrams\n`,
     );
-    return { address: udp.address, port: udp.port, output: options.output, durationS, stats };
+    return { address: udp.address, port: udp.port, output: options.output, durationS, stats, relay: relay?.stats };
   } finally {
     await udp?.close();
+    await relay?.close();
     // Closing twice is harmless; this finalises the WAV when receiving failed.
     await writer?.close().catch(() => undefined);
     await playback?.abort().catch(() => undefined);
@@ -172,4 +189,97 @@ async function warmUp(codec: CodecSession, options: ReceiveOptions, log: (line: 
     await createChunkedDecoder(codec, { chunkSamples, overlapRatio: options.overlapRatio }).warmUp(numCodebooks);
   }
   if (options.useLm) await codec.lm().catch(() => null);
+}
+
+async function openRelay(codec: CodecSession, options: ReceiveOptions, log: (line: string) => void): Promise<WebRelay> {
+  const web = options.web!;
+  const webRoot = options.webRoot ?? defaultWebRoot();
+  if (webRoot === undefined) {
+    throw new CliError("usage", "--web: no built web receiver found; build it (pnpm --filter @encstream/example-web-receiver build) or give --web-root DIR");
+  }
+  let relay: WebRelay;
+  try {
+    relay = await WebRelay.open({
+      host: web.host,
+      port: web.port,
+      webRoot,
+      modelDir: codec.resolved.source.dir,
+      lmPath: codec.resolved.lmPath,
+      overlapRatio: options.overlapRatio,
+      bufferFrames: options.bufferFrames,
+    });
+  } catch (error) {
+    throw new CliError("io", `--web ${web.host}:${web.port}: ${(error as Error).message}`, { cause: error });
+  }
+  log(`web receiver at ${relay.url} (pages: open it in a browser; the stream is relayed to every open page)`);
+  return relay;
+}
+
+/** The UDP transport, with every datagram also handed to the relay as it is read. */
+function teeTransport(inner: DatagramTransport, relay: WebRelay): DatagramTransport {
+  return {
+    send: (datagrams, to) => inner.send(datagrams, to),
+    close: () => inner.close(),
+    get stats() {
+      return inner.stats;
+    },
+    async *[Symbol.asyncIterator](): AsyncIterator<InboundDatagram> {
+      for await (const datagram of inner) {
+        relay.relay(datagram.bytes);
+        yield datagram;
+      }
+    },
+  };
+}
+
+/** `--web` without `--output`/`--play`: forward datagrams to the pages until Ctrl-C or `--timeout`. */
+async function relayOnly(
+  udp: UdpTransport,
+  relay: WebRelay,
+  options: ReceiveOptions,
+  io: CommandIo,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<ReceiveResult> {
+  const timeoutMs = options.idleTimeoutS === undefined ? undefined : options.idleTimeoutS * 1000;
+  let last = performance.now();
+  const onAbort = () => void udp.close();
+  signal.addEventListener("abort", onAbort);
+  const idle =
+    timeoutMs === undefined
+      ? undefined
+      : setInterval(() => {
+          if (performance.now() - last > timeoutMs) void udp.close();
+        }, Math.min(250, timeoutMs));
+  try {
+    for await (const datagram of udp) {
+      last = performance.now();
+      relay.relay(datagram.bytes);
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    if (idle !== undefined) clearInterval(idle);
+  }
+  const r = relay.stats;
+  log(`relayed ${r.datagrams} datagrams to ${r.pagesTotal} page(s), ${r.dropped} dropped for slow pages`);
+  io.stdout.write(`relayed ${r.datagrams} datagrams (${r.bytes} bytes) to ${r.pagesTotal} page(s)\n`);
+  const u = udp.stats;
+  const zero = { malformed: 0, dropped: 0, duplicates: 0, expired: 0, played: 0, concealed: 0, lost: 0, late: 0, undecodable: 0, tooFarAhead: 0 };
+  const stats: ReceiverStats = {
+    ...zero,
+    underruns: 0,
+    resyncs: 0,
+    streams: 0,
+    jitterMs: undefined,
+    depthFrames: 0,
+    capacityFrames: 0,
+    unitMs: 0,
+    kbps: 0,
+    samplesOut: 0,
+    sampleRateHz: 0,
+    datagrams: u.datagramsReceived,
+    bytes: u.bytesReceived,
+    bufferFrames: options.bufferFrames,
+  };
+  return { address: udp.address, port: udp.port, output: undefined, durationS: 0, stats, relay: r };
 }

@@ -1,0 +1,69 @@
+// The decode worker: the model loaded by URL (graphs cached in the Cache API), warmed up before
+// the first stream, then the receive pipeline of @encstream/session on the datagrams the relay
+// forwards over a WebSocket; decoded audio goes straight to the playout worklet's port.
+import * as ort from "onnxruntime-web/wasm";
+import { loadEncodec, loadLmWeightsWeb, loadStreamingCodec, type LoadEncodecWebOptions } from "@encstream/codec/web";
+import { createChunkedDecoder, createFrameStreamDecoder, createSessionCodec, defaultChunkMsOf, ReceiverSession } from "@encstream/session";
+import type { WorkerEvent, WorkerStart, WorkletCommand } from "./messages.js";
+import { WebSocketTransport } from "./websocket-transport.js";
+
+const STATS_INTERVAL_MS = 250;
+const post = (event: WorkerEvent): void => postMessage(event);
+
+async function start(msg: WorkerStart): Promise<void> {
+  const { config } = msg;
+  const options: LoadEncodecWebOptions = { runtime: ort, wasmPaths: new URL("ort/", msg.baseUrl).href, numThreads: 1, baseUrl: msg.baseUrl };
+  post({ type: "status", text: "loading the model" });
+  const t0 = performance.now();
+  const model = await loadEncodec({ url: config.modelUrl }, options);
+  const codec = createSessionCodec({
+    model,
+    streaming: () => loadStreamingCodec({ url: config.modelUrl }, options),
+    lm: () => (config.lmUrl === null ? Promise.resolve(null) : loadLmWeightsWeb({ url: config.lmUrl, optional: true }, options)),
+  });
+  post({ type: "status", text: "warming up" });
+  // ONNX Runtime's first calls are slow: run both framings once on silence before any stream.
+  const numCodebooks = model.numQuantizersForBandwidth(model.bandwidthsKbps.includes(6) ? 6 : model.bandwidthsKbps[0]!);
+  const chunkSamples = Math.round((defaultChunkMsOf(codec.modelKind) * codec.sampleRateHz) / 1000);
+  await createChunkedDecoder(codec, { chunkSamples, overlapRatio: config.overlapRatio }).warmUp(numCodebooks);
+  if (codec.causal) await (await createFrameStreamDecoder(codec)).warmUp(numCodebooks);
+  await codec.lm().catch(() => null);
+  post({ type: "ready", sampleRateHz: codec.sampleRateHz, channels: codec.channels, warmUpMs: performance.now() - t0 });
+
+  const worklet = msg.worklet;
+  const toWorklet = (cmd: WorkletCommand, transfer: Transferable[] = []): void => worklet.postMessage(cmd, transfer);
+  const transport = new WebSocketTransport(msg.websocketUrl);
+  await transport.opened;
+  post({ type: "status", text: "listening" });
+  const session = new ReceiverSession(transport, {
+    codec,
+    overlapRatio: config.overlapRatio,
+    bufferFrames: config.bufferFrames,
+    exitOnEnd: false,
+    sink: {
+      write: async (audio) => {
+        const channels = audio.map((c) => c.slice());
+        toWorklet({ type: "audio", channels }, channels.map((c) => c.buffer));
+      },
+    },
+    log: (line) => {
+      // The session logs a stream's end after its last audio: running dry from here on is the
+      // silence between streams, not an underrun.
+      if (/^stream [0-9a-f]{4} ended/.test(line)) toWorklet({ type: "stream-ended" });
+      post({ type: "status", text: line });
+    },
+  });
+  const timer = setInterval(() => post({ type: "stats", stats: session.stats }), STATS_INTERVAL_MS);
+  try {
+    await session.run();
+  } finally {
+    clearInterval(timer);
+    post({ type: "stats", stats: session.stats });
+    post({ type: "status", text: "disconnected" });
+  }
+}
+
+addEventListener("message", (e: MessageEvent<WorkerStart>) => {
+  if (e.data?.type !== "start") return;
+  start(e.data).catch((error: unknown) => post({ type: "error", message: error instanceof Error ? error.message : String(error) }));
+});

@@ -1,0 +1,55 @@
+// Messages between the page, the decode worker and the playout worklet.
+import type { ReceiverStats } from "@encstream/session";
+
+/** What /receiver.json (served by `encstream receive --web`) tells the page. */
+export interface ReceiverConfig {
+  readonly overlapRatio: number;
+  readonly bufferFrames: number;
+  readonly modelUrl: string;
+  readonly lmUrl: string | null;
+  readonly websocketPath: string;
+}
+
+/** Page → worker: start (with the worklet's port). */
+export interface WorkerStart {
+  readonly type: "start";
+  readonly config: ReceiverConfig;
+  /** The page's URL: relative URLs are resolved against it. */
+  readonly baseUrl: string;
+  readonly websocketUrl: string;
+  readonly worklet: MessagePort;
+  /** The key typed in the page (encrypted streams), or "". */
+  readonly key: string;
+}
+
+/** Worker → page. */
+export type WorkerEvent =
+  | { readonly type: "status"; readonly text: string }
+  | { readonly type: "ready"; readonly sampleRateHz: number; readonly channels: number; readonly warmUpMs: number }
+  | { readonly type: "stats"; readonly stats: ReceiverStats }
+  | { readonly type: "error"; readonly message: string };
+
+/** Worker → worklet. */
+export type WorkletCommand =
+  | { readonly type: "audio"; readonly channels: Float32Array[] }
+  | { readonly type: "stream-ended" }
+  | { readonly type: "tap"; readonly on: boolean };
+
+/** Worklet → page (its node's port). */
+export type WorkletEvent =
+  | {
+      readonly type: "stats";
+      /** Samples per channel waiting in the ring. */
+      readonly levelSamples: number;
+      readonly underruns: number;
+      /** Samples per channel played from the ring (silence while prefilling or starved not counted). */
+      readonly playedSamples: number;
+      /** Samples dropped (+) or repeated (−) by drift correction. */
+      readonly driftSamples: number;
+      /** Samples lost to a full ring. */
+      readonly overflowSamples: number;
+      /** Peak absolute value since the last report. */
+      readonly peak: number;
+      readonly playing: boolean;
+    }
+  | { readonly type: "tap"; readonly channels: Float32Array[] };

@@ -1,0 +1,132 @@
+// The page: starts the decode worker, creates the AudioContext at the model's rate with the
+// playout worklet, connects the two, and shows live statistics and a level meter.
+import type { ReceiverStats } from "@encstream/session";
+import type { ReceiverConfig, WorkerEvent, WorkerStart, WorkletCommand, WorkletEvent } from "./messages.js";
+
+/** What the page exposes for tests and benchmarks (`window.encstream`). */
+interface PageState {
+  state: "loading" | "ready" | "listening" | "error";
+  status: string;
+  /** True once the worker's WebSocket to the relay is open. */
+  connected: boolean;
+  openedAtMs: number;
+  readyAtMs: number | undefined;
+  firstSoundAtMs: number | undefined;
+  stats: ReceiverStats | undefined;
+  worklet: Extract<WorkletEvent, { type: "stats" }> | undefined;
+  tapped: Float32Array[][];
+  enableTap: () => void;
+}
+
+const $ = (id: string): HTMLElement => document.getElementById(id)!;
+const page: PageState = {
+  state: "loading",
+  status: "loading",
+  connected: false,
+  openedAtMs: performance.timeOrigin,
+  readyAtMs: undefined,
+  firstSoundAtMs: undefined,
+  stats: undefined,
+  worklet: undefined,
+  tapped: [],
+  enableTap: () => undefined,
+};
+(window as unknown as { encstream: PageState }).encstream = page;
+
+function setStatus(text: string, state?: PageState["state"]): void {
+  page.status = text;
+  if (state) page.state = state;
+  $("status").textContent = text;
+}
+
+function show(name: string, value: string): void {
+  const cell = document.querySelector(`[data-stat="${name}"]`);
+  if (cell && cell.textContent !== value) cell.textContent = value;
+}
+
+function showStats(): void {
+  const s = page.stats;
+  if (s) {
+    show("datagrams", String(s.datagrams));
+    show("kbps", s.kbps.toFixed(1));
+    show("played", String(s.played));
+    show("concealed", String(s.concealed));
+    show("lost", String(s.lost));
+    show("lossPercent", (s.played + s.concealed === 0 ? 0 : (100 * s.lost) / (s.played + s.concealed)).toFixed(1));
+    show("late", String(s.late));
+    show("jitterMs", s.jitterMs === undefined ? "–" : s.jitterMs.toFixed(1));
+    show("depthFrames", String(s.depthFrames));
+    show("streams", String(s.streams));
+  }
+  const w = page.worklet;
+  if (w) {
+    show("underruns", String(w.underruns));
+    show("deviceBufferMs", s && s.sampleRateHz > 0 ? ((1000 * w.levelSamples) / s.sampleRateHz).toFixed(0) : "0");
+  }
+}
+
+async function main(): Promise<void> {
+  const config = (await (await fetch("receiver.json")).json()) as ReceiverConfig;
+  const worker = new Worker(new URL("decode-worker.js", import.meta.url), { type: "module" });
+  worker.onerror = (e) => setStatus(`error: the decode worker failed: ${e.message || "it could not be loaded"}`, "error");
+  const channel = new MessageChannel();
+  const ready = new Promise<{ sampleRateHz: number; channels: number }>((resolve) => {
+    worker.onmessage = (e: MessageEvent<WorkerEvent>) => {
+      const ev = e.data;
+      if (ev.type === "status") {
+        if (ev.text === "listening") page.connected = true;
+        if (ev.text === "disconnected") page.connected = false;
+        setStatus(ev.text);
+      }
+      else if (ev.type === "error") setStatus(`error: ${ev.message}`, "error");
+      else if (ev.type === "stats") page.stats = ev.stats;
+      else if (ev.type === "ready") resolve(ev);
+    };
+  });
+  const wsUrl = new URL(config.websocketPath, location.href);
+  wsUrl.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  const start: WorkerStart = {
+    type: "start",
+    config,
+    baseUrl: location.href,
+    websocketUrl: wsUrl.href,
+    worklet: channel.port2,
+    key: ($("key") as HTMLInputElement).value,
+  };
+  worker.postMessage(start, [channel.port2]);
+  const { sampleRateHz, channels } = await ready;
+  page.readyAtMs = performance.now();
+  const context = new AudioContext({ sampleRate: sampleRateHz, latencyHint: "playback" });
+  await context.audioWorklet.addModule(new URL("playout-worklet.js", import.meta.url));
+  const node = new AudioWorkletNode(context, "encstream-playout", { numberOfInputs: 0, outputChannelCount: [channels], processorOptions: { channels } });
+  node.connect(context.destination);
+  node.port.postMessage({ type: "port" }, [channel.port1]);
+  node.port.onmessage = (e: MessageEvent<WorkletEvent>) => {
+    const ev = e.data;
+    if (ev.type === "tap") page.tapped.push(ev.channels);
+    else {
+      page.worklet = ev;
+      if (ev.playing && page.firstSoundAtMs === undefined) page.firstSoundAtMs = performance.now();
+      const bar = $("meter-bar");
+      bar.style.width = `${Math.min(100, Math.round(100 * Math.sqrt(ev.peak)))}%`;
+    }
+  };
+  page.enableTap = () => {
+    page.tapped = [];
+    const cmd: WorkletCommand = { type: "tap", on: true };
+    node.port.postMessage(cmd);
+  };
+  if (new URLSearchParams(location.search).has("tap")) page.enableTap();
+  setInterval(showStats, 200);
+  if (context.state !== "running") {
+    const button = $("listen");
+    button.hidden = false;
+    setStatus("ready: press Listen (the browser needs a click before it plays sound)", "ready");
+    await new Promise<void>((resolve) => button.addEventListener("click", () => resolve(), { once: true }));
+    await context.resume();
+    button.hidden = true;
+  }
+  page.state = "listening";
+}
+
+main().catch((error: unknown) => setStatus(`error: ${error instanceof Error ? error.message : String(error)}`, "error"));

@@ -1,0 +1,208 @@
+// End to end, all real: `encstream send` (a process, over loopback UDP) → `encstream receive --web`
+// (a process: decodes to a WAV and relays every datagram over a WebSocket) → the web receiver in
+// headless Chromium (onnxruntime-web in a Worker, playout in an AudioWorklet). The samples the
+// worklet played (tapped) must equal the WAV within 1e-5 outside concealed units, and the page's
+// statistics must equal the relay-side receiver's.
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  launchChromium,
+  parseReceiveSummary,
+  readWav,
+  FIXTURES,
+  startCli,
+  startLossyProxy,
+  tempDir,
+  TINY24,
+  writeWavPrefix,
+  type ReceiveSummary,
+} from "./support.js";
+
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let tmp: ReturnType<typeof tempDir>;
+let nextPort = 39_600 + Math.floor(Math.random() * 300);
+
+beforeAll(async () => {
+  tmp = tempDir("encstream-web-e2e-");
+  for (const s of [3, 10]) writeWavPrefix(path.join(FIXTURES, "audio/test_24k.wav"), path.join(tmp.dir, `in${s}.wav`), s);
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  tmp?.remove();
+});
+
+interface PageStats {
+  datagrams: number;
+  played: number;
+  concealed: number;
+  lost: number;
+  late: number;
+  undecodable: number;
+  samplesOut: number;
+}
+
+interface RunResult {
+  wav: Float32Array;
+  tapped: Float32Array;
+  summary: ReceiveSummary;
+  pageStats: PageStats;
+  shown: Record<string, string>;
+  worklet: { underruns: number; driftSamples: number; overflowSamples: number; playedSamples: number };
+  dropped: Set<number>;
+}
+
+/** One stream through the whole chain. */
+async function runStream(options: { seconds: 3 | 10; stream: boolean; lm: boolean; drop?: (seq: number) => boolean }): Promise<RunResult> {
+  const port = nextPort++;
+  const out = path.join(tmp.dir, `out-${port}.wav`);
+  const common = ["--model", TINY24, "--cache-dir", path.join(tmp.dir, "cache")];
+  const receive = startCli([
+    "receive",
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--web",
+    "127.0.0.1:0",
+    "--output",
+    out,
+    "--sample-format",
+    "f32",
+    "--buffer-size",
+    options.stream ? "150" : "4", // 2 s or 750 ms: room for a loaded machine's scheduling (CI shares 2 cores)
+    "--stats",
+    "--timeout",
+    "60",
+    // The receiver warms up the framing it is told (the page warms up both).
+    ...(options.stream ? ["--stream"] : ["--overlap", "25"]),
+    ...common,
+  ]);
+  let page: Page | undefined;
+  const proxy = options.drop ? await startLossyProxy(port, options.drop) : undefined;
+  try {
+    const url = (await receive.waitFor(/web receiver at (\S+)/))[1]!;
+    page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${url}?tap`);
+    await page.waitForFunction(() => (window as unknown as { encstream?: { connected: boolean } }).encstream?.connected === true, undefined, { timeout: 90_000 });
+    const send = startCli([
+      "send",
+      "--input",
+      path.join(tmp.dir, `in${options.seconds}.wav`),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(proxy?.port ?? port),
+      "--bandwidth",
+      "6",
+      ...(options.stream ? ["--stream"] : ["--overlap", "25"]),
+      ...(options.lm ? [] : ["--no-lm"]),
+      ...common,
+    ]);
+    const sent = await send.exited;
+    expect(sent.code, sent.stderr).toBe(0);
+    const received = await receive.exited;
+    expect(received.code, received.stderr).toBe(0);
+    const summary = parseReceiveSummary(received.stderr);
+    // The page plays in real time behind the relay: wait until its worklet has played it all.
+    await page.waitForFunction(
+      (samples) => {
+        const e = (window as unknown as { encstream: { stats?: { samplesOut: number }; worklet?: { playedSamples: number; playing: boolean } } }).encstream;
+        return e.stats?.samplesOut === samples && e.worklet?.playedSamples === samples && !e.worklet.playing;
+      },
+      summary.samples,
+      { timeout: 60_000 },
+    );
+    await page.waitForTimeout(300); // two stats periods: the shown figures are the final ones
+    const got = await page.evaluate(() => {
+      const e = (window as unknown as { encstream: { stats: PageStats; worklet: RunResult["worklet"]; tapped: Float32Array[][] } }).encstream;
+      const tapped: number[] = [];
+      for (const part of e.tapped) for (const v of part[0]!) tapped.push(v);
+      const shown: Record<string, string> = {};
+      for (const cell of document.querySelectorAll("[data-stat]")) shown[(cell as HTMLElement).dataset.stat!] = cell.textContent ?? "";
+      return { stats: e.stats, worklet: e.worklet, tapped, shown };
+    });
+    expect(errors).toEqual([]);
+    return {
+      wav: readWav(out).data[0]!,
+      tapped: Float32Array.from(got.tapped),
+      summary,
+      pageStats: got.stats,
+      shown: got.shown,
+      worklet: got.worklet,
+      dropped: proxy?.dropped ?? new Set(),
+    };
+  } finally {
+    proxy?.close();
+    receive.kill();
+    await page?.close();
+  }
+}
+
+/** Largest |a − b| outside the sample ranges `skip` covers. */
+function maxDiffOutside(a: Float32Array, b: Float32Array, skip: readonly (readonly [number, number])[]): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (skip.some(([from, to]) => i >= from && i < to)) continue;
+    max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  }
+  return max;
+}
+
+function expectStatsEqual(r: RunResult): void {
+  const s = r.summary;
+  expect({ ...r.pageStats, samplesOut: r.pageStats.samplesOut }).toMatchObject({
+    datagrams: s.datagrams,
+    played: s.played,
+    concealed: s.concealed,
+    lost: s.lost,
+    late: s.late,
+    undecodable: s.undecodable,
+    samplesOut: s.samples,
+  });
+  // What the page shows is what it computed.
+  expect(r.shown).toMatchObject({ datagrams: String(s.datagrams), played: String(s.played), concealed: String(s.concealed), lost: String(s.lost), late: String(s.late) });
+}
+
+describe("web receiver in Chromium, fed by encstream send → receive --web", () => {
+  test("clean 10 s, chunked: plays what `encstream receive` wrote, 0 underruns, 0 concealed; stats equal the relay's", async () => {
+    const r = await runStream({ seconds: 10, stream: false, lm: false });
+    expect(r.wav.length).toBe(240_000);
+    expect(r.tapped.length).toBe(r.wav.length);
+    expect(maxDiffOutside(r.tapped, r.wav, [])).toBeLessThanOrEqual(1e-5);
+    expect(r.summary.concealed).toBe(0);
+    expect(r.worklet).toMatchObject({ underruns: 0, driftSamples: 0, overflowSamples: 0 });
+    expect(r.shown.underruns).toBe("0");
+    expectStatsEqual(r);
+  });
+
+  test.each([
+    { stream: true, lm: false },
+    { stream: false, lm: true },
+    { stream: true, lm: true },
+  ])("3 s, stream=$stream lm=$lm: the page's samples equal the WAV within 1e-5", async ({ stream, lm }) => {
+    const r = await runStream({ seconds: 3, stream, lm });
+    expectStatsEqual(r);
+    expect(r.summary.concealed).toBe(0);
+    expect(r.wav.length).toBe(72_000);
+    expect(r.tapped.length).toBe(r.wav.length);
+    // The samples played equal the WAV even if the device ran dry for a moment (an underrun only
+    // delays what follows); 0 underruns is required of the clean 10 s run above.
+    expect(maxDiffOutside(r.tapped, r.wav, [])).toBeLessThanOrEqual(1e-5);
+  });
+
+  test("10 % loss on the path (stream mode): the page conceals exactly the lost frames, as the relay does", async () => {
+    const r = await runStream({ seconds: 3, stream: true, lm: false, drop: (seq) => seq % 10 === 5 });
+    const lost = [...r.dropped].sort((a, b) => a - b);
+    expect(lost.length).toBe(22); // frames 5, 15, ..., 215 of 225
+    expect(r.summary).toMatchObject({ lost: lost.length, concealed: lost.length });
+    expectStatsEqual(r);
+    expect(r.tapped.length).toBe(r.wav.length);
+    // Outside the concealed frames (and the frame after each, whose decoder state differs), equal.
+    const skip = lost.map((seq) => [seq * 320, (seq + 2) * 320] as const);
+    expect(maxDiffOutside(r.tapped, r.wav, skip)).toBeLessThanOrEqual(1e-5);
+  });
+});

@@ -1,0 +1,245 @@
+import { createReadStream, existsSync, statSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { WebSocketServer, type WebSocket } from "ws";
+
+/*
+ * The relay behind `encstream receive --web [HOST:]PORT`: one HTTP server that serves the web
+ * receiver page, the model's files, and a WebSocket (path /ws) on which every UDP datagram is
+ * forwarded, unchanged, as one binary message to every open page. Pages decode and play on their
+ * own (see examples/web-receiver). Routes:
+ *
+ *   GET /                    the page (web root's index.html); other files from the web root
+ *   GET /receiver.json       what the page needs to decode: overlap, buffer size, model and LM URLs
+ *   GET /model/<file>        config.json, model.safetensors and the language model, nothing else
+ *   GET /relay-stats.json    the relay's counters (and the local receiver's, when it decodes too)
+ *   WS  /ws                  the datagrams
+ *
+ * Every response carries COOP/COEP (cross-origin isolation, for onnxruntime-web's threads). A page
+ * that reads too slowly (more than maxBufferedBytes waiting) misses datagrams, counted in
+ * `dropped`; the network never blocks the relay.
+ */
+
+/** Options of {@link WebRelay.open}. */
+export interface WebRelayOptions {
+  /** Address to listen on. */
+  readonly host: string;
+  /** TCP port (0: any free port). */
+  readonly port: number;
+  /** Folder of the built page (index.html and its bundles). */
+  readonly webRoot: string;
+  /** The model's folder (`config.json` + `model.safetensors`), served under /model/. */
+  readonly modelDir: string;
+  /** The language-model file, served as /model/lm<ext>, or null. */
+  readonly lmPath: string | null;
+  /** What /receiver.json tells pages (must match the sender: `--overlap`; and `--buffer-size`). */
+  readonly overlapRatio: number;
+  readonly bufferFrames: number;
+  /** Bytes a page may have waiting before datagrams to it are dropped. @default 1048576 */
+  readonly maxBufferedBytes?: number;
+}
+
+/** The relay's counters. */
+export interface WebRelayStats {
+  /** Pages connected now. */
+  readonly pages: number;
+  /** Pages connected since the start. */
+  readonly pagesTotal: number;
+  /** Datagrams given to the relay. */
+  readonly datagrams: number;
+  /** Their bytes. */
+  readonly bytes: number;
+  /** Datagram copies not sent to a page that was too slow. */
+  readonly dropped: number;
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".json": "application/json",
+  ".map": "application/json",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+};
+
+const SECURITY_HEADERS = {
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-embedder-policy": "require-corp",
+  "cross-origin-resource-policy": "same-origin",
+  "x-content-type-options": "nosniff",
+};
+
+/** The relay: see the comment at the top of this file. */
+export class WebRelay {
+  readonly #server: Server;
+  readonly #wss: WebSocketServer;
+  readonly #options: WebRelayOptions;
+  readonly #maxBuffered: number;
+  readonly #pages = new Set<WebSocket>();
+  #pagesTotal = 0;
+  #datagrams = 0;
+  #bytes = 0;
+  #dropped = 0;
+  #extraStats: (() => unknown) | undefined;
+
+  private constructor(server: Server, wss: WebSocketServer, options: WebRelayOptions) {
+    this.#server = server;
+    this.#wss = wss;
+    this.#options = options;
+    this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+  }
+
+  /**
+   * Starts the HTTP and WebSocket server.
+   * @throws Error when the port cannot be listened on, or the web root has no index.html
+   */
+  static async open(options: WebRelayOptions): Promise<WebRelay> {
+    if (!existsSync(path.join(options.webRoot, "index.html"))) {
+      throw new Error(`${options.webRoot}: no index.html (build the web receiver: pnpm --filter @encstream/example-web-receiver build, or give --web-root)`);
+    }
+    const server = createServer();
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+    const relay = new WebRelay(server, wss, options);
+    server.on("request", (req, res) => relay.#serve(req, res));
+    server.on("upgrade", (req, socket, head) => {
+      if (new URL(req.url ?? "/", "http://x").pathname !== "/ws") {
+        socket.destroy();
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => relay.#addPage(ws));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, options.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    return relay;
+  }
+
+  /** The page's URL (a host of 0.0.0.0/:: is shown as 127.0.0.1/[::1]). */
+  get url(): string {
+    const a = this.#server.address() as AddressInfo;
+    const host = a.address === "0.0.0.0" ? "127.0.0.1" : a.address === "::" ? "::1" : a.address;
+    return `http://${host.includes(":") ? `[${host}]` : host}:${a.port}/`;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): WebRelayStats {
+    return { pages: this.#pages.size, pagesTotal: this.#pagesTotal, datagrams: this.#datagrams, bytes: this.#bytes, dropped: this.#dropped };
+  }
+
+  /** Adds `receiver` (the local receiver's statistics) to /relay-stats.json. */
+  setReceiverStats(receiver: () => unknown): void {
+    this.#extraStats = receiver;
+  }
+
+  /** Forwards one datagram to every open page (never blocks, never throws). */
+  relay(bytes: Uint8Array): void {
+    this.#datagrams++;
+    this.#bytes += bytes.byteLength;
+    for (const ws of this.#pages) {
+      if (ws.readyState !== ws.OPEN || ws.bufferedAmount > this.#maxBuffered) {
+        this.#dropped++;
+        continue;
+      }
+      ws.send(bytes, { binary: true }, () => undefined);
+    }
+  }
+
+  /** Closes every page's connection and the server. */
+  async close(): Promise<void> {
+    for (const ws of this.#pages) ws.terminate();
+    this.#wss.close();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #addPage(ws: WebSocket): void {
+    this.#pages.add(ws);
+    this.#pagesTotal++;
+    ws.on("message", () => undefined); // pages send nothing; anything is ignored
+    ws.on("error", () => this.#pages.delete(ws));
+    ws.on("close", () => this.#pages.delete(ws));
+  }
+
+  #serve(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405, SECURITY_HEADERS).end();
+        return;
+      }
+      const urlPath = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+      if (urlPath === "/receiver.json") {
+        const lmName = this.#options.lmPath === null ? null : `lm${path.extname(this.#options.lmPath)}`;
+        this.#json(res, {
+          overlapRatio: this.#options.overlapRatio,
+          bufferFrames: this.#options.bufferFrames,
+          modelUrl: "model/",
+          lmUrl: lmName === null ? null : `model/${lmName}`,
+          websocketPath: "ws",
+        });
+        return;
+      }
+      if (urlPath === "/relay-stats.json") {
+        this.#json(res, { relay: this.stats, receiver: this.#extraStats?.() ?? null });
+        return;
+      }
+      if (urlPath.startsWith("/model/")) {
+        const name = urlPath.slice("/model/".length);
+        const lm = this.#options.lmPath;
+        const file =
+          name === "config.json" || name === "model.safetensors"
+            ? path.join(this.#options.modelDir, name)
+            : lm !== null && name === `lm${path.extname(lm)}`
+              ? lm
+              : undefined;
+        this.#file(res, file, req.method === "HEAD", "no-cache");
+        return;
+      }
+      const root = path.resolve(this.#options.webRoot);
+      const file = path.resolve(root, `.${urlPath === "/" ? "/index.html" : urlPath}`);
+      this.#file(res, file.startsWith(root + path.sep) ? file : undefined, req.method === "HEAD", "no-cache");
+    } catch {
+      if (!res.headersSent) res.writeHead(400, SECURITY_HEADERS);
+      res.end();
+    }
+  }
+
+  #json(res: ServerResponse, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "application/json", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  #file(res: ServerResponse, file: string | undefined, head: boolean, cacheControl: string): void {
+    let size: number;
+    try {
+      if (file === undefined) throw new Error("not served");
+      const info = statSync(file);
+      if (!info.isFile()) throw new Error("not a file");
+      size = info.size;
+    } catch {
+      res.writeHead(404, SECURITY_HEADERS).end();
+      return;
+    }
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
+      "content-length": size,
+      "cache-control": cacheControl,
+    });
+    if (head) {
+      res.end();
+      return;
+    }
+    createReadStream(file)
+      .on("error", () => res.destroy())
+      .pipe(res);
+  }
+}
