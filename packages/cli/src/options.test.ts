@@ -1,3 +1,4 @@
+import { parseWebAddress } from "./web/web-address.js";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -293,5 +294,19 @@ describe("handler failures", () => {
     const result = await run(["pull", "24khz"], failing);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/^error: unexpected failure: TypeError: boom\n\s+at /);
+  });
+});
+
+describe("receive --web", () => {
+  test.each<[string, { host: string; port: number }]>([
+    ["8080", { host: "127.0.0.1", port: 8080 }],
+    ["0.0.0.0:9000", { host: "0.0.0.0", port: 9000 }],
+    ["[::1]:0", { host: "::1", port: 0 }],
+    ["localhost:8080", { host: "localhost", port: 8080 }],
+  ])("--web %s", (value, expected) => {
+    expect(parseWebAddress(value)).toEqual(expected);
+  });
+  test.each(["", "http://x:80", "[1.2.3.4]:80", "80000", "host:"])("--web %j is refused", (value) => {
+    expect(() => parseWebAddress(value)).toThrow(/--web/);
   });
 });

@@ -158,7 +158,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
     .addOption(new Option("-o, --output <file>", "write the audio to this WAV file as it arrives (default: none)").argParser(parsePath("--output")))
     .addOption(new Option("--play", "play the audio on the default output device (default: on when neither --output nor --web is given)"))
     .addOption(
-      new Option("--web <[host:]port>", "serve the web receiver page on this address and relay the stream to every open page (default host 127.0.0.1)").argParser(
+      new Option("--web <[host:]port>", "serve the web receiver page on this address and relay the stream to every open page (default: none; host 127.0.0.1 when not given)").argParser(
         parseWebAddress,
       ),
     )
