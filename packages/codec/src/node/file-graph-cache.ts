@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { GraphCache } from "../runtime/graph-cache.js";
 
@@ -24,6 +24,16 @@ export class FileGraphCache implements GraphCache {
     try {
       const buf = await readFile(this.fileFor(key));
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The file of `key` when it exists and is not empty (sessions are then opened from the path); undefined otherwise. */
+  async pathOf(key: string): Promise<string | undefined> {
+    try {
+      const file = this.fileFor(key);
+      return (await stat(file)).size > 0 ? file : undefined;
     } catch {
       return undefined;
     }

@@ -12,6 +12,12 @@ export interface GraphCache {
   read(key: string): Promise<Uint8Array | undefined>;
   /** Store `bytes` under `key` (best effort; a failure must not break loading). */
   write(key: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Optional: a file path holding the bytes of `key`, or undefined when there is none. When
+   * present, sessions are opened from the path (ONNX Runtime reads the file itself: no copy of
+   * the graph in JS memory). Node only; must not throw.
+   */
+  pathOf?(key: string): Promise<string | undefined>;
 }
 
 const encoder = new TextEncoder();
@@ -86,10 +92,10 @@ export function createGraphOpener(options: GraphOpenerOptions): GraphOpener {
   const keyPrefix = options.keyPrefix ?? "";
   return async (name, build) => {
     const key = modelHash !== null ? graphCacheKey(modelHash, `${keyPrefix}${name}`) : null;
-    const hit = cache && key ? await cache.read(key) : undefined;
+    const hit = cache && key ? await (cache.pathOf ? cache.pathOf(key) : cache.read(key)) : undefined;
     if (hit) {
       try {
-        const session = await runtime.InferenceSession.create(hit, sessionOptions);
+        const session = typeof hit === "string" ? await runtime.InferenceSession.create(hit, sessionOptions) : await runtime.InferenceSession.create(hit, sessionOptions);
         if (stats) stats.fromCache++;
         return session;
       } catch {
