@@ -39,12 +39,12 @@ if (parsed.command === "receive") {
   );
 } else if (parsed.command === "send") {
   let cpuAtStart = 0;
-  const units: [number, number, number][] = [];
+  const units: [number, number, number, number][] = [];
   const result = await runSend(parsed.options, io, {
     onStart: () => {
       cpuAtStart = cpuMs();
     },
-    onUnitSent: (u) => units.push([u.startSample, u.endSample, epoch(u.capturedAtMs)]),
+    onUnitSent: (u) => units.push([u.startSample, u.endSample, epoch(u.capturedAtMs), epoch(u.sentAtMs)]),
   });
   process.stdout.write(`RESULT ${JSON.stringify({ units, cpuMs: cpuMs() - cpuAtStart, durationS: result.durationS })}\n`);
 } else {

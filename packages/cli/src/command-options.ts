@@ -42,6 +42,12 @@ export interface StreamingOptions extends CodingOptions {
   readonly overlapRatio: number;
   /** `--stats`: print transport and jitter statistics. @default false */
   readonly stats: boolean;
+  /**
+   * Run the model in worker threads (one per side), so the main thread that reads datagrams,
+   * paces the sends and clocks the playout never waits for a model call; `--no-workers` runs it
+   * on the main thread. @default true
+   */
+  readonly workers: boolean;
 }
 
 /** `encstream send`: stream a WAV file to a receiver. */

@@ -75,6 +75,7 @@ describe("the seed's command lines", () => {
         framing: "chunked",
         overlapRatio: 0.25,
         stats: false,
+        workers: true,
       },
     });
     expect(parseCommandLine(["send", ...seedSend.slice(2)])).toEqual(parsed);
@@ -100,6 +101,7 @@ describe("the seed's command lines", () => {
         framing: "chunked",
         overlapRatio: 0.25,
         stats: false,
+        workers: true,
       },
     });
     expect(parseCommandLine(["receive", ...seedReceive.slice(2)])).toEqual(parsed);
@@ -149,6 +151,8 @@ describe("good command lines", () => {
     ["receive to a WAV and the speakers", ["receive", "-o", "out.wav", "--play", "--sample-format", "f32"], { output: "out.wav", play: true, sampleFormat: "f32" }],
     ["receive on any port, with a timeout", ["receive", "-p", "0", "--timeout", "2.5", "--stream"], { port: 0, idleTimeoutS: 2.5, framing: "stream" }],
     ["jitter buffer of one frame", ["receive", "--buffer-size", "1"], { bufferFrames: 1 }],
+    ["the model on the main thread", ["receive", "--stream", "--no-workers"], { framing: "stream", workers: false }],
+    ["send with the model on the main thread", ["send", "-i", "a.wav", "--no-workers"], { workers: false }],
     [
       "encode with options before the files",
       ["encode", "-m", "48khz", "-b", "6", "--no-lm", "in.wav", "out.ecdc"],

@@ -287,7 +287,8 @@ function addStreamingOptions(command: Command): void {
         .argParser(numberIn("--overlap", MIN_OVERLAP_PERCENT, MAX_OVERLAP_PERCENT, " (percent)"))
         .conflicts("stream"),
     )
-    .addOption(new Option("--stats", "print packet, loss and jitter statistics").default(false));
+    .addOption(new Option("--stats", "print packet, loss and jitter statistics").default(false))
+    .addOption(new Option("--no-workers", "run the model on the main thread (default: in a worker thread, so network I/O and playout timing never wait for it)"));
 }
 
 /** The coding options, checking the bandwidth against a preset model's. */
@@ -309,11 +310,12 @@ function codingOptions(raw: RawOptions, command: Command, lm: "default-on" | "op
   };
 }
 
-function streamingOptions(raw: RawOptions): Pick<StreamingOptions, "framing" | "overlapRatio" | "stats"> {
+function streamingOptions(raw: RawOptions): Pick<StreamingOptions, "framing" | "overlapRatio" | "stats" | "workers"> {
   return {
     framing: raw.stream === true ? "stream" : "chunked",
     overlapRatio: percentToOverlapRatio(raw.overlap as number),
     stats: raw.stats === true,
+    workers: raw.workers !== false,
   };
 }
 
