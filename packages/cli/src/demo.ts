@@ -111,6 +111,7 @@ async function runDemo(options: { outDir: string; seconds: number; stream: boole
     framing: options.stream ? "stream" : "chunked",
     overlapRatio: 0.25,
     stats: true,
+    workers: true,
   };
   log(`model:     ${model.description}`);
   log(`coding:    6 kbps, ${model.useLm ? "language-model entropy coding" : "packed codes (no language model)"}, ${options.stream ? "frame-exact streaming" : "250 ms chunks with a 25 % crossfade"}`);

@@ -21,6 +21,12 @@ export const END_OF_STREAM_REPEAT_INTERVAL_MS = 20;
  */
 export const RESTART_MESSAGES = 3;
 
+/**
+ * Most units a live sender that fell behind takes in one piece (one encoder call) to catch up:
+ * 150 frames = 2 s of --stream audio (the stream encoder's default `maxFramesPerCall`).
+ */
+export const MAX_CATCH_UP_UNITS = 150;
+
 /** Samples per frame of both EnCodec models (the stream mode's unit). */
 export const FRAME_SAMPLES = 320;
 

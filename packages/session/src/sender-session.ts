@@ -1,6 +1,6 @@
 import { encodePayload, type PayloadLmCoder, type PayloadModelKind } from "@encstream/codec";
 import { DEFAULT_MTU_BYTES, splitIntoFragments } from "@encstream/packet";
-import { END_OF_STREAM_REPEATS, END_OF_STREAM_REPEAT_INTERVAL_MS } from "./constants.js";
+import { END_OF_STREAM_REPEATS, END_OF_STREAM_REPEAT_INTERVAL_MS, MAX_CATCH_UP_UNITS } from "./constants.js";
 import { makeFragId, randomStreamId } from "./frag-id.js";
 import type { EncodedUnit, FrameEncoder } from "./frame-encoder.js";
 import { FramePacer } from "./internal/frame-pacer.js";
@@ -22,6 +22,11 @@ import type { DatagramEndpoint, DatagramTransport } from "./transport.js";
  * Pacing: the units leave on a real-time schedule (unit k at the first unit's time plus the
  * steps of the units before it, see FramePacer); units that come out of the encoder together
  * (the stream encoder's startup) leave together. The repeats leave outside the schedule.
+ *
+ * Catching up: a live sender that fell behind (a slow model call, a busy machine) takes all the
+ * audio already captured, up to MAX_CATCH_UP_UNITS units, in one piece: the encoder codes those
+ * units in one call (the stream encoder codes every whole frame it holds at once, which costs
+ * much less than one call each), they leave at once, and the schedule moves on by as many steps.
  */
 
 /** Where audio comes from: a file reader, a capture, anything that hands out planar pieces, then null. */
@@ -182,15 +187,16 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
       options.lmCoder !== undefined ? { lmCoder: options.lmCoder } : {},
     );
 
-  const sendUnits = async (batch: readonly EncodedUnit[], final: boolean): Promise<void> => {
+  /** Sends a batch; `steps` is how many units of audio it took in (the schedule moves on by that much). */
+  const sendUnits = async (batch: readonly EncodedUnit[], final: boolean, steps = 1): Promise<void> => {
     for (let i = 0; i < batch.length; i++) {
       const unit = batch[i] as EncodedUnit;
       const endOfStream = final && i === batch.length - 1;
       const payload = payloadOf(unit, endOfStream);
       const datagrams = splitIntoFragments(payload, { seq: unit.seq, fragId: makeFragId(streamId, counter++), hasOverlap: unit.hasOverlap, mtuBytes });
-      // Units that come out together (the stream encoder's startup) leave together; the last of
-      // a batch moves the schedule on by one step, when the next unit's audio is due.
-      const behindScheduleMs = await sendPaced(datagrams, i === batch.length - 1 ? stepMs : 0);
+      // Units that come out together (the stream encoder's startup, a catch-up) leave together;
+      // the last of a batch moves the schedule on by the steps of audio the batch took in.
+      const behindScheduleMs = await sendPaced(datagrams, i === batch.length - 1 ? steps * stepMs : 0);
       const sentAtMs = performance.now();
       firstSentMs ??= sentAtMs;
       lastSentMs = sentAtMs;
@@ -219,8 +225,17 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
   let completed = false;
   for (;;) {
     if (signal?.aborted) break;
-    const want = encoder.nextBoundary(fed) - fed;
-    const piece = await pieces.take(want);
+    // The next unit's audio, and every later unit's that is already captured (a late sender catches up).
+    let until = encoder.nextBoundary(fed);
+    let steps = 1;
+    if (live) {
+      const capturedSamples = ((performance.now() - captureOrigin) / 1000) * sampleRateHz;
+      while (steps < MAX_CATCH_UP_UNITS && encoder.nextBoundary(until) <= capturedSamples) {
+        until = encoder.nextBoundary(until);
+        steps++;
+      }
+    }
+    const piece = await pieces.take(until - fed);
     const length = piece?.[0]?.length ?? 0;
     const atEnd = await pieces.atEnd();
     const dueMs = captureOrigin + ((fed + length) / sampleRateHz) * 1000;
@@ -237,7 +252,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
       }
       break;
     }
-    await sendUnits(batch, false);
+    await sendUnits(batch, false, steps);
   }
   if (!completed) {
     // Stopped: encode what was captured and flag the end.

@@ -79,7 +79,12 @@ export async function runReceive(options: ReceiveOptions, io: CommandIo = proces
       const support = await probePlayback();
       if (!support.available) throw new CliError("playback-unavailable", support.reason);
     }
-    const codec = await openCodecSession(options.model, { cacheDir: options.cacheDir, lmPath: options.lmPath, onProgress: (p) => log(p.message) });
+    const codec = await openCodecSession(options.model, {
+      cacheDir: options.cacheDir,
+      lmPath: options.lmPath,
+      workers: options.workers,
+      onProgress: (p) => log(p.message),
+    });
     try {
       const run = receiveWith(codec, options, io, hooks, signal, log);
       finishing = run.then(

@@ -77,6 +77,7 @@ export async function runSend(options: SendOptions, io: CommandIo = processIo(),
   const codec = await openCodecSession(options.model, {
     cacheDir: options.cacheDir,
     lmPath: options.lmPath,
+    workers: options.workers,
     onProgress: (p) => log(p.message),
   });
   try {

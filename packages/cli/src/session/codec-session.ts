@@ -5,7 +5,13 @@ import {
   type StreamingCodec,
   type TensorMap,
 } from "@encstream/codec";
-import { loadModelFiles, loadStreamingCodec } from "@encstream/codec/node";
+import {
+  createWorkerChunkCoder,
+  loadModelFiles,
+  loadStreamingCodec,
+  WorkerStreamingCodec,
+  type WorkerChunkCoder,
+} from "@encstream/codec/node";
 import { createSessionCodec, type SessionCodec } from "@encstream/session";
 import { CliError } from "../errors.js";
 import { resolveModel, type ModelLoadProgress, type ResolvedModel } from "../model-loader.js";
@@ -19,6 +25,12 @@ export interface CodecSessionOptions {
   readonly lmPath?: string | undefined;
   /** Called at each loading step. @default undefined */
   readonly onProgress?: (progress: ModelLoadProgress) => void;
+  /**
+   * Run the model calls of the sessions (stream encoders and decoders, chunk encoding and
+   * decoding) in worker threads: one for the streaming codec, one for the offline model, each
+   * started on first use, so the main thread never waits for a model call. @default false
+   */
+  readonly workers?: boolean | undefined;
 }
 
 /**
@@ -71,24 +83,77 @@ export async function openCodecSession(ref: ModelRef, options: CodecSessionOptio
     streaming: streamingCodec,
     lm: () => (resolved.lmPath === null ? Promise.resolve(null) : resolved.loadLm()),
   });
+  if (options.workers !== true) {
+    return {
+      ...codec,
+      resolved,
+      streaming: streamingCodec,
+      release: async () => {
+        const codec = await streaming?.catch(() => undefined);
+        await Promise.all([codec?.release(), resolved.release()]);
+      },
+    };
+  }
+  // The same codec with every model call in a worker thread (see `CodecSessionOptions.workers`).
+  let streamingWorker: Promise<WorkerStreamingCodec> | undefined;
+  let chunkWorker: Promise<WorkerChunkCoder> | undefined;
+  const streamingInWorker = (): Promise<WorkerStreamingCodec> => {
+    streamingWorker ??= startStreamingWorker(resolved, options.cacheDir);
+    return streamingWorker;
+  };
+  const chunksInWorker = (): Promise<WorkerChunkCoder> => {
+    chunkWorker ??= startChunkWorker(resolved, options.cacheDir);
+    return chunkWorker;
+  };
   return {
     ...codec,
+    encodeChunk: async (audio, o) => (await chunksInWorker()).encodeChunk(audio, { bandwidthKbps: o.bandwidthKbps }),
+    decodeChunk: async (chunk) => (await chunksInWorker()).decodeChunk(chunk),
+    createStreamEncoder: async (o) => (await streamingInWorker()).createStreamEncoder({ bandwidthKbps: o.bandwidthKbps }),
+    createStreamDecoder: async () => (await streamingInWorker()).createStreamDecoder(),
     resolved,
     streaming: streamingCodec,
     release: async () => {
-      const codec = await streaming?.catch(() => undefined);
-      await Promise.all([codec?.release(), resolved.release()]);
+      const [main, inWorker, chunks] = await Promise.all([
+        streaming?.catch(() => undefined),
+        streamingWorker?.catch(() => undefined),
+        chunkWorker?.catch(() => undefined),
+      ]);
+      await Promise.all([main?.release(), inWorker?.release(), chunks?.close(), resolved.release()]);
     },
   };
 }
 
-async function buildStreaming(resolved: ResolvedModel, cacheDir: string | undefined): Promise<StreamingCodec> {
+function checkCausal(resolved: ResolvedModel): void {
   if (!resolved.config.useCausalConv) {
     throw new CliError(
       "usage",
       `--stream needs a causal model (the 24 kHz one); ${resolved.config.sampleRateHz / 1000} kHz models stream in chunks: leave out --stream`,
     );
   }
+}
+
+/** The streaming codec in a worker thread, loading the model folder itself (graphs from the cache under `cacheDir`). */
+async function startStreamingWorker(resolved: ResolvedModel, cacheDir: string | undefined): Promise<WorkerStreamingCodec> {
+  checkCausal(resolved);
+  try {
+    return await WorkerStreamingCodec.create(resolved.source.dir, cacheDir === undefined ? {} : { cacheDir });
+  } catch (error) {
+    throw new CliError("bad-model", `${resolved.source.dir}: cannot start the streaming codec's worker (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/** The offline model (chunks) in a worker thread. */
+async function startChunkWorker(resolved: ResolvedModel, cacheDir: string | undefined): Promise<WorkerChunkCoder> {
+  try {
+    return await createWorkerChunkCoder(resolved.source.dir, cacheDir === undefined ? {} : { cacheDir });
+  } catch (error) {
+    throw new CliError("bad-model", `${resolved.source.dir}: cannot start the codec's worker (${(error as Error).message})`, { cause: error });
+  }
+}
+
+async function buildStreaming(resolved: ResolvedModel, cacheDir: string | undefined): Promise<StreamingCodec> {
+  checkCausal(resolved);
   try {
     const files = await loadModelFiles(resolved.source.dir);
     const config = parseEncodecConfig(files.hfConfig, files.configSource ?? files.source);
