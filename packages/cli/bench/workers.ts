@@ -51,7 +51,8 @@ function startChild(argv: string[]): Child {
     line: (prefix) =>
       new Promise((resolve, reject) => {
         const look = () => {
-          const found = side.stdout.split("\n").find((l) => l.startsWith(prefix));
+          // Complete lines only: a RESULT line is longer than one pipe read.
+          const found = side.stdout.split("\n").slice(0, -1).find((l) => l.startsWith(prefix));
           if (found !== undefined) resolve(found.slice(prefix.length));
           return found !== undefined;
         };
