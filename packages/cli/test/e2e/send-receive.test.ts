@@ -77,6 +77,14 @@ describe.concurrent("send → receive over loopback, no loss", () => {
     expect(summary).toMatchObject({ played: frames.length, concealed: 0, lost: 0, malformed: 0 });
   });
 
+  test("24 kHz --stream with the model on the main thread (--no-workers on both sides): the same bit-identical output", async () => {
+    const { wav, summary } = await stream("stream24-main", TINY24_DIR, input24, ["--stream", "--no-lm", "--bandwidth", "12", "--no-workers"], ["--stream", "--buffer-size", "16", "--no-workers"]);
+    const audio = (await readWavFile(input24, { sampleRateHz: 24_000, channels: 1 })).audio;
+    const reference = await decodeStream(streaming24, await encodeStream(streaming24, audio, 12), { length: audio[0]!.length });
+    expect(firstDifference(wav.audio, reference)).toBe(-1);
+    expect(summary).toMatchObject({ concealed: 0, lost: 0, malformed: 0 });
+  });
+
   test("48 kHz stereo chunked (1 s chunks, scale per chunk): bit-identical, input length", async () => {
     const { wav, summary } = await stream("chunked48", TINY48_DIR, input48, ["--no-lm", "--bandwidth", "12", "--overlap", "10"], ["--overlap", "10", "--buffer-size", "1"]);
     const audio = (await readWavFile(input48, { sampleRateHz: 48_000, channels: 2 })).audio;
