@@ -27,6 +27,16 @@ export const RESTART_MESSAGES = 3;
  */
 export const MAX_CATCH_UP_UNITS = 150;
 
+/**
+ * Units of captured audio a live sender must be behind before it takes them in one piece (8
+ * frames = 107 ms in stream mode, half the receiver's default prefill). Below it, units are coded
+ * one per call as on time, so that a sender that is only somewhat late makes the same model
+ * calls, and the same codes, as an on-time one: the stream encoder's codes from a several-frame
+ * call can differ from one-frame calls in float rounding at near-ties (2 of 2400 codes on 2 s of
+ * speech at 12 kbps, tiny model); further behind, catching up matters more.
+ */
+export const MIN_CATCH_UP_UNITS = 8;
+
 /** Samples per frame of both EnCodec models (the stream mode's unit). */
 export const FRAME_SAMPLES = 320;
 

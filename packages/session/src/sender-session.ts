@@ -1,6 +1,6 @@
 import { encodePayload, type PayloadLmCoder, type PayloadModelKind } from "@encstream/codec";
 import { DEFAULT_MTU_BYTES, splitIntoFragments } from "@encstream/packet";
-import { END_OF_STREAM_REPEATS, END_OF_STREAM_REPEAT_INTERVAL_MS, MAX_CATCH_UP_UNITS } from "./constants.js";
+import { END_OF_STREAM_REPEATS, END_OF_STREAM_REPEAT_INTERVAL_MS, MAX_CATCH_UP_UNITS, MIN_CATCH_UP_UNITS } from "./constants.js";
 import { makeFragId, randomStreamId } from "./frag-id.js";
 import type { EncodedUnit, FrameEncoder } from "./frame-encoder.js";
 import { FramePacer } from "./internal/frame-pacer.js";
@@ -23,8 +23,9 @@ import type { DatagramEndpoint, DatagramTransport } from "./transport.js";
  * steps of the units before it, see FramePacer); units that come out of the encoder together
  * (the stream encoder's startup) leave together. The repeats leave outside the schedule.
  *
- * Catching up: a live sender that fell behind (a slow model call, a busy machine) takes all the
- * audio already captured, up to MAX_CATCH_UP_UNITS units, in one piece: the encoder codes those
+ * Catching up: a live sender that fell behind (a slow model call, a busy machine) by at least
+ * MIN_CATCH_UP_UNITS units takes all the audio already captured, up to MAX_CATCH_UP_UNITS units,
+ * in one piece: the encoder codes those
  * units in one call (the stream encoder codes every whole frame it holds at once, which costs
  * much less than one call each), they leave at once, and the schedule moves on by as many steps.
  */
@@ -230,10 +231,13 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
     let steps = 1;
     if (live) {
       const capturedSamples = ((performance.now() - captureOrigin) / 1000) * sampleRateHz;
-      while (steps < MAX_CATCH_UP_UNITS && encoder.nextBoundary(until) <= capturedSamples) {
-        until = encoder.nextBoundary(until);
-        steps++;
+      let far = until;
+      let behind = 1;
+      while (behind < MAX_CATCH_UP_UNITS && encoder.nextBoundary(far) <= capturedSamples) {
+        far = encoder.nextBoundary(far);
+        behind++;
       }
+      if (behind >= MIN_CATCH_UP_UNITS) [until, steps] = [far, behind];
     }
     const piece = await pieces.take(until - fed);
     const length = piece?.[0]?.length ?? 0;
