@@ -1,4 +1,5 @@
 import type { WebAddress } from "./web/web-address.js";
+import type { RawFormat } from "./audio/raw-format.js";
 import type { OutputSampleFormat } from "./internal/pcm.js";
 import type { BandwidthKbps, ModelRef } from "./model-ref.js";
 
@@ -8,7 +9,7 @@ import type { BandwidthKbps, ModelRef } from "./model-ref.js";
  */
 
 /** The commands of `encstream`. */
-export type CommandName = "send" | "receive" | "encode" | "decode" | "pull";
+export type CommandName = "send" | "receive" | "encode" | "decode" | "pull" | "devices";
 
 /** How audio is cut for streaming: overlapping chunks joined by a crossfade, or exact model frames. */
 export type Framing = "chunked" | "stream";
@@ -52,8 +53,12 @@ export interface StreamingOptions extends CodingOptions {
 
 /** `encstream send`: stream a WAV file to a receiver. */
 export interface SendOptions extends StreamingOptions {
-  /** `--input`: the WAV file to send (required). */
+  /** `--input`: the WAV file to send, `-` for stdin (a WAV or raw stream) or `mic` for the capture device (required). */
   readonly input: string;
+  /** `--raw-format` (with `--input -`): raw PCM on stdin, e.g. `s16le:48000:2`. @default undefined (stdin carries a WAV) */
+  readonly rawFormat?: RawFormat | undefined;
+  /** `--input-device` (with `--input mic`): a device index or part of its name. @default undefined (the default input) */
+  readonly inputDevice?: string | undefined;
   /** `--ip`: receiver address or host name. @default "127.0.0.1" */
   readonly ip: string;
   /** `--port`: receiver UDP port, 1 to 65535. @default 9527 */
@@ -78,8 +83,10 @@ export interface ReceiveOptions extends StreamingOptions {
   readonly bind: string;
   /** `--buffer-size`: units (frames or chunks) buffered before playout starts, the jitter buffer's prefill; its capacity is max(16, 2 × this). @default 16 */
   readonly bufferFrames: number;
-  /** `--output`: WAV file to write as audio arrives. @default undefined */
+  /** `--output`: WAV file to write as audio arrives; `-` streams it to stdout. @default undefined */
   readonly output: string | undefined;
+  /** `--raw-format` (with `--output -`): raw PCM instead of a WAV on stdout; rate and channels must be the model's. @default undefined */
+  readonly rawFormat?: RawFormat | undefined;
   /** `--play`, implied when neither `--output` nor `--web` is given (the seed always played). */
   readonly play: boolean;
   /** `--web [HOST:]PORT`: serve the web receiver and relay the datagrams to its pages. @default undefined (no relay) */
@@ -130,6 +137,12 @@ export interface PullOptions {
   readonly cacheDir: string | undefined;
 }
 
+/** `encstream devices`: list the audio devices. */
+export interface DevicesOptions {
+  /** `--json`: print JSON instead of a table. @default false */
+  readonly json: boolean;
+}
+
 /** One async handler per command, called with the parsed, validated options. */
 export interface CommandHandlers {
   readonly send: (options: SendOptions) => Promise<void>;
@@ -137,6 +150,7 @@ export interface CommandHandlers {
   readonly encode: (options: EncodeOptions) => Promise<void>;
   readonly decode: (options: DecodeOptions) => Promise<void>;
   readonly pull: (options: PullOptions) => Promise<void>;
+  readonly devices: (options: DevicesOptions) => Promise<void>;
 }
 
 /** Where help, version and error text goes. */
@@ -154,4 +168,5 @@ export type ParsedCommandLine =
   | { readonly command: "encode"; readonly options: EncodeOptions }
   | { readonly command: "decode"; readonly options: DecodeOptions }
   | { readonly command: "pull"; readonly options: PullOptions }
+  | { readonly command: "devices"; readonly options: DevicesOptions }
   | { readonly command: "help"; readonly text: string };

@@ -1,4 +1,5 @@
 import { runDecode } from "./commands/decode.js";
+import { runDevices } from "./commands/devices.js";
 import { runEncode } from "./commands/encode.js";
 import { runPull } from "./commands/pull.js";
 import { runReceive } from "./commands/receive.js";
@@ -27,6 +28,7 @@ export function createHandlers(io: CommandIo = processIo()): CommandHandlers {
     encode: async (options) => void (await runEncode(options, io)),
     decode: async (options) => void (await runDecode(options, io)),
     pull: async (options) => void (await runPull(options, io)),
+    devices: async (options) => void (await runDevices(options, io)),
   };
 }
 

@@ -32,6 +32,7 @@ function recordingHandlers() {
     encode: record("encode"),
     decode: record("decode"),
     pull: record("pull"),
+    devices: record("devices"),
   };
   return { calls, handlers };
 }

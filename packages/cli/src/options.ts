@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option, type ParseOptionsResult } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option, type ParseOptionsResult } from "commander";
 import { DEFAULT_MTU_BYTES, HEADER_BYTES } from "@encstream/packet";
 import { DEFAULT_CAPACITY_FRAMES, MAX_CAPACITY_FRAMES } from "@encstream/jitter";
 import { MAX_OVERLAP_PERCENT, MIN_OVERLAP_PERCENT, percentToOverlapRatio } from "@encstream/ola";
@@ -26,6 +26,7 @@ import type {
   StreamingOptions,
 } from "./command-options.js";
 import type { OutputSampleFormat } from "./internal/pcm.js";
+import { parseRawFormat, type RawFormat } from "./audio/raw-format.js";
 import {
   integerIn,
   numberIn,
@@ -116,7 +117,13 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
   };
 
   const send = subcommand("send", "send a WAV file to a receiver as EnCodec frames over UDP, paced at real time")
-    .addOption(new Option("-i, --input <file>", "WAV file to send, any rate, bit depth and channel count (required)").argParser(parsePath("--input")).makeOptionMandatory())
+    .addOption(
+      new Option("-i, --input <file>", "WAV file to send (any rate, bit depth and channel count), - for stdin (WAV or --raw-format), mic for the capture device (required)")
+        .argParser(parsePath("--input"))
+        .makeOptionMandatory(),
+    )
+    .addOption(rawFormatOption("stdin (with --input -)"))
+    .addOption(new Option("--input-device <name|index>", "capture device for --input mic: its index or part of its name (see encstream devices; default: the default input)").argParser(parsePath("--input-device")))
     .addOption(new Option("--ip <host>", "receiver address (IPv4, IPv6 or host name)").default(DEFAULT_SEND_HOST).argParser(parseHost("--ip")))
     .addOption(new Option("-p, --port <port>", "receiver UDP port").default(DEFAULT_PORT).argParser(integerIn("--port", 1, 65_535)))
     .addOption(new Option("--bind <address>", "local address to send from (default: chosen by the OS)").argParser(parseAddress("--bind")))
@@ -144,6 +151,8 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       bind: raw.bind as string | undefined,
       mtuBytes: raw.mtu as number,
       chunkMs: raw.chunkMs as number | undefined,
+      rawFormat: raw.rawFormat as RawFormat | undefined,
+      inputDevice: raw.inputDevice as string | undefined,
     }),
   );
 
@@ -155,7 +164,8 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
         .default(DEFAULT_CAPACITY_FRAMES)
         .argParser(integerIn("--buffer-size", 1, MAX_CAPACITY_FRAMES)),
     )
-    .addOption(new Option("-o, --output <file>", "write the audio to this WAV file as it arrives (default: none)").argParser(parsePath("--output")))
+    .addOption(new Option("-o, --output <file>", "write the audio to this WAV file as it arrives, - for stdout (a streamable WAV, or raw with --raw-format; default: none)").argParser(parsePath("--output")))
+    .addOption(rawFormatOption("stdout (with --output -), rate and channels the model's"))
     .addOption(new Option("--play", "play the audio on the default output device (default: on when neither --output nor --web is given)"))
     .addOption(
       new Option("--web <[host:]port>", "serve the web receiver page on this address and relay the stream to every open page (default: none; host 127.0.0.1 when not given)").argParser(
@@ -173,6 +183,11 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
   addStreamingOptions(receive);
   receive.action((raw: RawOptions) => {
     const output = raw.output as string | undefined;
+    if (output === "-" && raw.play === true) {
+      receive.error("error: --play cannot go with --output -: the audio library prints on stdout, which carries the audio (play it with a pipe: --output - | ffplay -)", {
+        code: "encstream.invalidCombination",
+      });
+    }
     return handlers.receive({
       ...codingOptions(raw, receive),
       ...streamingOptions(raw),
@@ -185,6 +200,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       webRoot: raw.webRoot as string | undefined,
       sampleFormat: raw.sampleFormat as OutputSampleFormat,
       idleTimeoutS: raw.timeout as number | undefined,
+      rawFormat: raw.rawFormat as RawFormat | undefined,
     });
   });
 
@@ -220,6 +236,11 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
     .addOption(new Option("--revision <name>", "branch, tag or commit").default("main").argParser(parseRevision))
     .addOption(new Option("--force", "download again even if the files are cached").default(false))
     .addOption(cacheDirOption());
+  const devices = subcommand("devices", "list the audio input and output devices (for send --input mic --input-device and playback)").addOption(
+    new Option("--json", "print the list as JSON").default(false),
+  );
+  devices.action((raw: RawOptions) => handlers.devices({ json: raw.json === true }));
+
   pull.action((repoId: string, raw: RawOptions) =>
     handlers.pull({
       repoId,
@@ -234,6 +255,16 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
 }
 
 type RawOptions = Record<string, unknown>;
+
+function rawFormatOption(where: string): Option {
+  return new Option("--raw-format <format>", `raw PCM on ${where}: s16le or f32le:RATE:CHANNELS, e.g. s16le:48000:2`).argParser((value: string) => {
+    try {
+      return parseRawFormat(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`--raw-format ${(error as Error).message.replace(/^rawFormat('s)? /, "")}.`);
+    }
+  });
+}
 
 function sampleFormatOption(): Option {
   return new Option("--sample-format <format>", "WAV sample format: 16-bit PCM or 32-bit float").choices(["s16", "f32"]).default("s16");
@@ -340,7 +371,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     };
   let out = "";
   const program = buildProgram(
-    { send: capture("send"), receive: capture("receive"), encode: capture("encode"), decode: capture("decode"), pull: capture("pull") },
+    { send: capture("send"), receive: capture("receive"), encode: capture("encode"), decode: capture("decode"), pull: capture("pull"), devices: capture("devices") },
     // Errors come back as the CommanderError's message; only help and version text is kept.
     { writeOut: (text) => (out += text), writeErr: () => undefined },
   );
@@ -351,7 +382,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (isInformational(error)) return { command: "help", text: out };
-    const message = error.code === "commander.help" ? "error: expected a command: send, receive, encode, decode or pull" : error.message;
+    const message = error.code === "commander.help" ? "error: expected a command: send, receive, encode, decode, pull or devices" : error.message;
     throw new CliError("usage", message, { cause: error });
   }
   if (parsed === undefined) throw new Error("parseCommandLine: no command ran");

@@ -51,12 +51,36 @@ export interface Playback {
  * The part of naudiodon2's API used here, declared locally: naudiodon2 is optional, so this
  * package must type-check and build where it is not installed.
  */
-interface Naudiodon {
+export interface Naudiodon {
   readonly SampleFormatFloat32: number;
   readonly SampleFormat16Bit: number;
   AudioIO(options: {
     outOptions: { channelCount: number; sampleFormat: number; sampleRate: number; deviceId: number; closeOnError: boolean };
   }): OutputStream;
+  AudioIO(options: {
+    inOptions: {
+      channelCount: number;
+      sampleFormat: number;
+      sampleRate: number;
+      deviceId: number;
+      closeOnError: boolean;
+      framesPerBuffer?: number;
+      maxQueue?: number;
+      highwaterMark?: number;
+    };
+  }): NodeJS.ReadableStream & { start(): void; quit(callback?: () => void): void; abort(callback?: () => void): void };
+  getDevices(): readonly NaudiodonDevice[];
+  getHostAPIs(): { defaultHostAPI: number; HostAPIs: readonly { name: string; defaultInput: number; defaultOutput: number }[] };
+}
+
+/** A device as naudiodon2's `getDevices()` describes it. */
+export interface NaudiodonDevice {
+  readonly id: number;
+  readonly name: string;
+  readonly maxInputChannels: number;
+  readonly maxOutputChannels: number;
+  readonly defaultSampleRate: number;
+  readonly hostAPIName: string;
 }
 
 /** naudiodon2's output stream: a Writable of interleaved samples plus PortAudio controls. */
@@ -74,11 +98,12 @@ export type PlaybackSupport = { readonly available: true } | { readonly availabl
 let loading: Promise<Naudiodon> | undefined;
 
 /**
- * Loads naudiodon2 (PortAudio bindings, an optional dependency) once per process.
+ * Loads naudiodon2 (PortAudio bindings, an optional dependency) once per process. Exported for
+ * capture and `encstream devices`; not part of the package's API.
  *
  * @throws CliError `"playback-unavailable"` saying what is missing and that `--output` still works.
  */
-function loadAudioBackend(): Promise<Naudiodon> {
+export function loadAudioBackend(): Promise<Naudiodon> {
   loading ??= (import(NAUDIODON) as Promise<Naudiodon | { default: Naudiodon }>).then(
     (module) => ("default" in module ? module.default : module),
     (error: unknown) => {

@@ -11,6 +11,8 @@ import {
 } from "@encstream/session";
 import { isTransportError, UdpTransport } from "@encstream/transport-udp";
 import { openPlayback, probePlayback, type Playback } from "../audio/playback.js";
+import { formatRawFormat } from "../audio/raw-format.js";
+import { StreamOutput } from "../audio/stream-output.js";
 import { WavFileWriter } from "../audio/wav-writer.js";
 import type { ReceiveOptions } from "../command-options.js";
 import { STATS_INTERVAL_MS } from "../constants.js";
@@ -22,6 +24,9 @@ import { asCliError } from "../session/session-errors.js";
 import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
 import { WebRelay, type WebRelayStats } from "../web/web-relay.js";
 import { defaultWebRoot } from "../web/web-root.js";
+
+/** `--output` value that writes the audio to stdout. */
+const STDOUT_OUTPUT = "-";
 
 /** What {@link runReceive} did. */
 export interface ReceiveResult {
@@ -109,10 +114,29 @@ async function receiveWith(
   log: (line: string) => void,
 ): Promise<ReceiveResult> {
   await warmUp(codec, options, log);
+  const toStdout = options.output === STDOUT_OUTPUT;
+  // With --output -, stdout carries the audio: the summary line goes to stderr with the rest.
+  const results = toStdout ? io.stderr : io.stdout;
+  const raw = options.rawFormat;
+  if (raw !== undefined && !toStdout) throw new CliError("usage", "--raw-format describes stdout: give it with --output -");
+  if (raw !== undefined && (raw.sampleRateHz !== codec.sampleRateHz || raw.channels !== codec.channels)) {
+    throw new CliError(
+      "usage",
+      `--raw-format ${formatRawFormat(raw)}: this model gives ${codec.sampleRateHz} Hz, ${codec.channels} channel(s) (use ${raw.sampleFormat}le:${codec.sampleRateHz}:${codec.channels})`,
+    );
+  }
   const writer =
     options.output === undefined
       ? undefined
-      : await WavFileWriter.create(options.output, { sampleRateHz: codec.sampleRateHz, channels: codec.channels, sampleFormat: options.sampleFormat });
+      : toStdout
+        ? new StreamOutput(io.stdout, {
+            sampleRateHz: codec.sampleRateHz,
+            channels: codec.channels,
+            sampleFormat: raw?.sampleFormat ?? options.sampleFormat,
+            container: raw === undefined ? "wav" : "raw",
+            fd: io.stdout === process.stdout ? 1 : undefined,
+          })
+        : await WavFileWriter.create(options.output, { sampleRateHz: codec.sampleRateHz, channels: codec.channels, sampleFormat: options.sampleFormat });
   let playback: Playback | undefined;
   let udp: UdpTransport | undefined;
   let relay: WebRelay | undefined;
@@ -133,7 +157,7 @@ async function receiveWith(
       if (writer === undefined && playback === undefined) return await relayOnly(udp, relay, options, io, signal, log);
     }
     const source: DatagramTransport = relay === undefined ? udp : teeTransport(udp, relay);
-    const sinks = [writer, playback].filter((s): s is WavFileWriter | Playback => s !== undefined);
+    const sinks = [writer, playback].filter((s): s is WavFileWriter | StreamOutput | Playback => s !== undefined);
     const sink: AudioSink = { write: async (audio) => void (await Promise.all(sinks.map((s) => s.write(audio)))) };
     const session = new ReceiverSession(source, {
       codec,
@@ -166,8 +190,8 @@ async function receiveWith(
     if (options.stats) io.stderr.write(formatReceiveSummary(stats));
     const durationS = stats.samplesOut / codec.sampleRateHz;
     const lossPercent = stats.played + stats.concealed === 0 ? 0 : (100 * stats.lost) / (stats.played + stats.concealed);
-    io.stdout.write(
-      `received ${durationS.toFixed(2)} s${options.output !== undefined ? ` into ${options.output}` : ""}${playback !== undefined ? " (played)" : ""}: ` +
+    results.write(
+      `received ${durationS.toFixed(2)} s${options.output !== undefined ? ` into ${toStdout ? "stdout" : options.output}` : ""}${playback !== undefined ? " (played)" : ""}: ` +
         `${stats.played + stats.concealed} frames, ${lossPercent.toFixed(1)} % lost, ${stats.datagrams} datagrams\n`,
     );
     return { address: udp.address, port: udp.port, output: options.output, durationS, stats, relay: relay?.stats };

@@ -10,13 +10,13 @@ import {
   type SentUnit,
 } from "@encstream/session";
 import { isTransportError, UdpTransport } from "@encstream/transport-udp";
-import { WavInput } from "../audio/wav-input.js";
 import type { SendOptions } from "../command-options.js";
 import { STATS_INTERVAL_MS } from "../constants.js";
 import { CliError } from "../errors.js";
 import { processIo, secondsSince, type CommandIo } from "../internal/command-io.js";
 import { onInterrupt } from "../interrupt.js";
 import { openCodecSession, type CodecSession } from "../session/codec-session.js";
+import { openSendInput } from "../session/send-input.js";
 import { SendProgress } from "../session/send-progress.js";
 import { asCliError } from "../session/session-errors.js";
 import { formatSendFigures } from "../session/stats-format.js";
@@ -42,6 +42,8 @@ export interface SendResult {
   readonly lmCoded: boolean;
   /** False when stopped early (Ctrl-C). */
   readonly completed: boolean;
+  /** Capture overruns (`--input mic`; 0 otherwise). */
+  readonly overruns: number;
 }
 
 /** Hooks for the latency benchmark and tests: when each unit left, and the capture clock's origin. */
@@ -114,9 +116,11 @@ async function sendWith(
     else lmCoder = createLmPayloadEncoder(lm, encoder.numCodebooks, encoder.mode);
   }
 
-  const input = await WavInput.open(options.input, { sampleRateHz: codec.sampleRateHz, channels: codec.channels });
+  const input = await openSendInput(options, { sampleRateHz: codec.sampleRateHz, channels: codec.channels });
+  // A live input may wait for audio that never comes: Ctrl-C closes it, ending the stream.
+  const closeOnStop = () => void input.close();
+  signal.addEventListener("abort", closeOnStop, { once: true });
   try {
-    if (input.frameCount === 0) throw new CliError("unsupported", `${options.input}: the WAV file holds no audio`);
     const address = await resolveHost(options.ip);
     const destination = `${address.includes(":") ? `[${address}]` : address}:${options.port}`;
     let refused = false;
@@ -143,7 +147,7 @@ async function sendWith(
         ? "frame-exact stream (320-sample frames)"
         : `chunks of ${encoder.unitSamples} samples (${((encoder.unitSamples / codec.sampleRateHz) * 1000).toFixed(0)} ms), overlap ${encoder.overlapSamples}`;
     log(
-      `sending ${options.input} (${input.durationS.toFixed(2)} s) to ${destination}: ${framing}, ${options.bandwidthKbps} kbps, ` +
+      `sending ${input.description} to ${destination}: ${framing}, ${options.bandwidthKbps} kbps, ` +
         `${lmCoder !== undefined ? "LM-coded" : "packed codes"}, mtu ${options.mtuBytes}`,
     );
     const progress = new SendProgress(io.stderr, input.durationS, options.stats);
@@ -151,21 +155,27 @@ async function sendWith(
     let sentSamples = 0;
     let firstSentMs: number | undefined;
     let behindMs = 0;
+    const overrunText = () => (input.overruns() > 0 ? `${input.overruns()} capture overrun(s)` : "");
     const figures = () =>
       options.stats
-        ? formatSendFigures({
-            units,
-            datagrams: udp.stats.datagramsSent,
-            bytes: udp.stats.bytesSent,
-            elapsedMs: firstSentMs === undefined ? 0 : performance.now() - firstSentMs,
-            behindMs,
-          })
-        : "";
+        ? [
+            formatSendFigures({
+              units,
+              datagrams: udp.stats.datagramsSent,
+              bytes: udp.stats.bytesSent,
+              elapsedMs: firstSentMs === undefined ? 0 : performance.now() - firstSentMs,
+              behindMs,
+            }),
+            overrunText(),
+          ]
+            .filter((t) => t !== "")
+            .join(", ")
+        : overrunText();
     const timer = setInterval(() => progress.update(sentSamples / codec.sampleRateHz, figures()), STATS_INTERVAL_MS);
     let summary;
     try {
       summary = await runSenderSession({
-        source: input,
+        source: input.source,
         encoder,
         modelKind: codec.modelKind,
         sampleRateHz: codec.sampleRateHz,
@@ -193,6 +203,7 @@ async function sendWith(
     }
     const durationS = summary.samples / codec.sampleRateHz;
     const kbps = summary.elapsedMs > 0 ? (summary.bytes * 8) / summary.elapsedMs : 0;
+    if (input.overruns() > 0) log(`${input.overruns()} capture overrun(s): the device delivered audio faster than it was taken, and some was lost`);
     if (options.stats) {
       log(
         `summary: ${summary.units} frames, ${summary.datagrams} datagrams, ${summary.bytes} bytes, ${kbps.toFixed(1)} kbps on the wire, ` +
@@ -212,8 +223,10 @@ async function sendWith(
       durationS,
       lmCoded: lmCoder !== undefined,
       completed: summary.completed,
+      overruns: input.overruns(),
     };
   } finally {
+    signal.removeEventListener("abort", closeOnStop);
     await input.close();
   }
 }

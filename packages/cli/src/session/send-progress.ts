@@ -9,7 +9,7 @@ import { STATS_INTERVAL_MS } from "../constants.js";
  */
 export class SendProgress {
   readonly #stream: NodeJS.WritableStream;
-  readonly #totalS: number;
+  readonly #totalS: number | undefined;
   readonly #everySecond: boolean;
   #bar: SingleBar | undefined;
   #lastQuarter = 0;
@@ -17,14 +17,15 @@ export class SendProgress {
 
   /**
    * @param stream where to draw (stderr)
-   * @param totalS length of the input, seconds
+   * @param totalS length of the input, seconds; undefined for a live input (a microphone, a pipe):
+   *   no bar, a plain line every 5 s (every second with `everySecond`)
    * @param everySecond print a plain line every second (with `--stats`) instead of every quarter
    */
-  constructor(stream: NodeJS.WritableStream, totalS: number, everySecond: boolean) {
+  constructor(stream: NodeJS.WritableStream, totalS: number | undefined, everySecond: boolean) {
     this.#stream = stream;
     this.#totalS = totalS;
     this.#everySecond = everySecond;
-    if (isTty(stream)) {
+    if (isTty(stream) && totalS !== undefined) {
       this.#bar = new SingleBar({
         stream,
         format: "send [{bar}] {percentage}% {value}/{total} s{extra}",
@@ -38,18 +39,25 @@ export class SendProgress {
 
   /** Reports `sentS` seconds of audio sent; `extra` (the stats) is shown after the figures. */
   update(sentS: number, extra = ""): void {
-    if (this.#bar !== undefined) {
-      this.#bar.update(Math.min(sentS, this.#totalS), { extra: extra === "" ? "" : ` | ${extra}` });
+    const totalS = this.#totalS;
+    if (this.#bar !== undefined && totalS !== undefined) {
+      this.#bar.update(Math.min(sentS, totalS), { extra: extra === "" ? "" : ` | ${extra}` });
       return;
     }
     const now = performance.now();
-    const quarter = this.#totalS > 0 ? Math.floor((4 * sentS) / this.#totalS) : 4;
+    if (totalS === undefined) {
+      if (now - this.#lastLineMs < (this.#everySecond ? STATS_INTERVAL_MS : 5 * STATS_INTERVAL_MS)) return;
+      this.#lastLineMs = now;
+      this.#stream.write(`send: ${sentS.toFixed(1)} s live${extra === "" ? "" : ` | ${extra}`}\n`);
+      return;
+    }
+    const quarter = totalS > 0 ? Math.floor((4 * sentS) / totalS) : 4;
     const due = this.#everySecond ? now - this.#lastLineMs >= STATS_INTERVAL_MS : quarter > this.#lastQuarter;
     if (!due) return;
     this.#lastQuarter = Math.max(this.#lastQuarter, quarter);
     this.#lastLineMs = now;
-    const percent = this.#totalS > 0 ? Math.min(100, Math.round((100 * sentS) / this.#totalS)) : 100;
-    this.#stream.write(`send: ${sentS.toFixed(1)}/${this.#totalS.toFixed(1)} s (${percent} %)${extra === "" ? "" : ` | ${extra}`}\n`);
+    const percent = totalS > 0 ? Math.min(100, Math.round((100 * sentS) / totalS)) : 100;
+    this.#stream.write(`send: ${sentS.toFixed(1)}/${totalS.toFixed(1)} s (${percent} %)${extra === "" ? "" : ` | ${extra}`}\n`);
   }
 
   /** Stops the bar (leaves its last state on the terminal). */

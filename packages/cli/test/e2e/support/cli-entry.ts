@@ -16,4 +16,5 @@ process.exitCode = await runCommandLine(process.argv.slice(2), {
   encode: notHere,
   decode: notHere,
   pull: notHere,
+  devices: notHere,
 });

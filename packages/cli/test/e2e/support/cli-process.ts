@@ -34,13 +34,16 @@ export async function cleanupCli(): Promise<void> {
 export class CliProcess {
   stdout = "";
   stderr = "";
+  /** Stdout's bytes, when started with `binaryStdout` (then {@link stdout} stays empty). */
+  stdoutBytes: Buffer[] = [];
   readonly exited: Promise<number | null>;
   readonly #child: ChildProcess;
   readonly #watchers: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
 
-  private constructor(child: ChildProcess) {
+  private constructor(child: ChildProcess, binaryStdout = false) {
     this.#child = child;
-    this.#child.stdout!.setEncoding("utf8").on("data", (text: string) => (this.stdout += text));
+    if (binaryStdout) this.#child.stdout!.on("data", (bytes: Buffer) => this.stdoutBytes.push(bytes));
+    else this.#child.stdout!.setEncoding("utf8").on("data", (text: string) => (this.stdout += text));
     this.#child.stderr!.setEncoding("utf8").on("data", (text: string) => {
       this.stderr += text;
       for (const w of [...this.#watchers]) {
@@ -54,10 +57,21 @@ export class CliProcess {
     this.exited = new Promise((resolve) => this.#child.on("exit", (code, signal) => resolve(code ?? (signal === null ? null : 128 + signalNumber(signal)))));
   }
 
-  /** Starts `encstream <args>` with `env` added to this process's environment. */
-  static async start(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliProcess> {
-    const child = spawn(process.execPath, await commandLine(args), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    return new CliProcess(child);
+  /**
+   * Starts `encstream <args>` with `env` added to this process's environment. `options.stdin`:
+   * bytes written to its stdin (then closed), as a pipe would; `options.binaryStdout`: collect
+   * stdout as bytes in {@link stdoutBytes}.
+   */
+  static async start(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { stdin?: Uint8Array; binaryStdout?: boolean } = {}): Promise<CliProcess> {
+    const child = spawn(process.execPath, await commandLine(args), {
+      env: { ...process.env, ...env },
+      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    if (options.stdin !== undefined) {
+      child.stdin!.on("error", () => undefined);
+      child.stdin!.end(options.stdin);
+    }
+    return new CliProcess(child, options.binaryStdout);
   }
 
   /** Resolves with the first match of `pattern` in stderr; rejects after `timeoutMs` or when the process exits first. */
@@ -91,8 +105,12 @@ export class CliProcess {
 }
 
 /** Starts `encstream receive ... --port 0` and resolves with the process and the port it bound. */
-export async function startReceiver(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ receiver: CliProcess; port: number }> {
-  const receiver = await CliProcess.start(["receive", "--bind", "127.0.0.1", "--port", "0", ...args], env);
+export async function startReceiver(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { binaryStdout?: boolean } = {},
+): Promise<{ receiver: CliProcess; port: number }> {
+  const receiver = await CliProcess.start(["receive", "--bind", "127.0.0.1", "--port", "0", ...args], env, options);
   const match = await receiver.waitForStderr(/listening on [^\s]*:(\d+)/);
   return { receiver, port: Number(match[1]) };
 }
