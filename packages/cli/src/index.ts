@@ -55,6 +55,11 @@ export {
 } from "./model-loader.js";
 export { runEncode, type EncodeResult } from "./commands/encode.js";
 export { runDecode, type DecodeResult } from "./commands/decode.js";
+export { runDevices } from "./commands/devices.js";
+export { CaptureInput, listAudioDevices, type AudioDevice, type CaptureInputOptions } from "./audio/capture.js";
+export { StreamInput, type StreamInputOptions } from "./audio/stream-input.js";
+export { StreamOutput, buildWavHeader, type StreamOutputOptions } from "./audio/stream-output.js";
+export { parseRawFormat, formatRawFormat, type RawFormat, type RawSampleFormat } from "./audio/raw-format.js";
 export { runPull, DEFAULT_LM_BASE_URL, PUBLISHED_LMS, type PullResult } from "./commands/pull.js";
 export { runSend, type SendHooks, type SendResult } from "./commands/send.js";
 export { runReceive, type ReceiveHooks, type ReceiveResult } from "./commands/receive.js";

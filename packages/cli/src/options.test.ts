@@ -315,3 +315,21 @@ describe("receive --web", () => {
     expect(() => parseWebAddress(value)).toThrow(/--web/);
   });
 });
+
+describe("live sources and pipes", () => {
+  test("send --input - --raw-format, send --input mic --input-device, receive --output - --raw-format, devices", () => {
+    const send = parseCommandLine(["send", "--input", "-", "--raw-format", "s16le:48000:2"]);
+    expect(send).toMatchObject({ command: "send", options: { input: "-", rawFormat: { sampleFormat: "s16", sampleRateHz: 48_000, channels: 2 } } });
+    expect(parseCommandLine(["send", "--input", "mic", "--input-device", "2"])).toMatchObject({ options: { input: "mic", inputDevice: "2" } });
+    const receive = parseCommandLine(["receive", "--output", "-", "--raw-format", "f32le:24000:1"]);
+    expect(receive).toMatchObject({ command: "receive", options: { output: "-", play: false, rawFormat: { sampleFormat: "f32", sampleRateHz: 24_000, channels: 1 } } });
+    expect(parseCommandLine(["devices", "--json"])).toEqual({ command: "devices", options: { json: true } });
+  });
+
+  test.each([
+    [["send", "--input", "-", "--raw-format", "s16:48000:2"], /--raw-format .*s16le or f32le/],
+    [["receive", "--output", "-", "--play"], /--play cannot go with --output -/],
+  ])("%j is a usage error", (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});

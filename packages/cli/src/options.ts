@@ -122,8 +122,8 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
         .argParser(parsePath("--input"))
         .makeOptionMandatory(),
     )
-    .addOption(rawFormatOption("stdin (with --input -)"))
-    .addOption(new Option("--input-device <name|index>", "capture device for --input mic: its index or part of its name (see encstream devices; default: the default input)").argParser(parsePath("--input-device")))
+    .addOption(rawFormatOption("stdin (with --input -)", "a WAV stream"))
+    .addOption(new Option("--input-device <device>", "capture device for --input mic: its index or part of its name (see encstream devices; default: the default input)").argParser(parsePath("--input-device")))
     .addOption(new Option("--ip <host>", "receiver address (IPv4, IPv6 or host name)").default(DEFAULT_SEND_HOST).argParser(parseHost("--ip")))
     .addOption(new Option("-p, --port <port>", "receiver UDP port").default(DEFAULT_PORT).argParser(integerIn("--port", 1, 65_535)))
     .addOption(new Option("--bind <address>", "local address to send from (default: chosen by the OS)").argParser(parseAddress("--bind")))
@@ -165,7 +165,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
         .argParser(integerIn("--buffer-size", 1, MAX_CAPACITY_FRAMES)),
     )
     .addOption(new Option("-o, --output <file>", "write the audio to this WAV file as it arrives, - for stdout (a streamable WAV, or raw with --raw-format; default: none)").argParser(parsePath("--output")))
-    .addOption(rawFormatOption("stdout (with --output -), rate and channels the model's"))
+    .addOption(rawFormatOption("stdout (with --output -), rate and channels the model's", "a WAV stream"))
     .addOption(new Option("--play", "play the audio on the default output device (default: on when neither --output nor --web is given)"))
     .addOption(
       new Option("--web <[host:]port>", "serve the web receiver page on this address and relay the stream to every open page (default: none; host 127.0.0.1 when not given)").argParser(
@@ -256,8 +256,8 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
 
 type RawOptions = Record<string, unknown>;
 
-function rawFormatOption(where: string): Option {
-  return new Option("--raw-format <format>", `raw PCM on ${where}: s16le or f32le:RATE:CHANNELS, e.g. s16le:48000:2`).argParser((value: string) => {
+function rawFormatOption(where: string, defaultText: string): Option {
+  return new Option("--raw-format <format>", `raw PCM on ${where}: s16le or f32le:RATE:CHANNELS, e.g. s16le:48000:2 (default: ${defaultText})`).argParser((value: string) => {
     try {
       return parseRawFormat(value);
     } catch (error) {
