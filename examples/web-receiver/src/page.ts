@@ -108,7 +108,9 @@ async function main(): Promise<void> {
       page.worklet = ev;
       if (ev.playing && page.firstSoundAtMs === undefined) page.firstSoundAtMs = performance.now();
       const bar = $("meter-bar");
-      bar.style.width = `${Math.min(100, Math.round(100 * Math.sqrt(ev.peak)))}%`;
+      // -60 dBFS to 0 dBFS across the bar.
+      const db = ev.peak > 0 ? 20 * Math.log10(ev.peak) : -60;
+      bar.style.width = `${Math.max(0, Math.min(100, Math.round((100 * (db + 60)) / 60)))}%`;
     }
   };
   page.enableTap = () => {

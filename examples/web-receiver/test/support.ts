@@ -48,12 +48,13 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The first `seconds` of a 16-bit mono WAV, written as a 16-bit mono WAV. */
+/** The first `seconds` of a 16-bit mono WAV (looped when it is shorter), written as a 16-bit mono WAV. */
 export function writeWavPrefix(source: string, target: string, seconds: number): void {
   const { rate, data } = readWav(source);
-  const n = Math.min(data[0]!.length, Math.round(seconds * rate));
+  const src = data[0]!;
+  const n = Math.round(seconds * rate);
   const body = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) body.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(data[0]![i]! * 32768))), i * 2);
+  for (let i = 0; i < n; i++) body.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(src[i % src.length]! * 32768))), i * 2);
   const header = Buffer.alloc(44);
   header.write("RIFF", 0);
   header.writeUInt32LE(36 + body.length, 4);
