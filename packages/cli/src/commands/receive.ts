@@ -88,6 +88,7 @@ export async function runReceive(options: ReceiveOptions, io: CommandIo = proces
       cacheDir: options.cacheDir,
       lmPath: options.lmPath,
       workers: options.workers,
+      side: "decoder",
       onProgress: (p) => log(p.message),
     });
     try {

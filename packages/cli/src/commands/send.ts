@@ -80,6 +80,7 @@ export async function runSend(options: SendOptions, io: CommandIo = processIo(),
     cacheDir: options.cacheDir,
     lmPath: options.lmPath,
     workers: options.workers,
+    side: "encoder",
     onProgress: (p) => log(p.message),
   });
   try {

@@ -31,6 +31,11 @@ export interface CodecSessionOptions {
    * started on first use, so the main thread never waits for a model call. @default false
    */
   readonly workers?: boolean | undefined;
+  /**
+   * The side the command runs (`send`: "encoder", `receive`: "decoder"): the streaming codec's
+   * worker opens only that side's sessions. @default undefined (both sides)
+   */
+  readonly side?: "encoder" | "decoder" | undefined;
 }
 
 /**
@@ -98,7 +103,7 @@ export async function openCodecSession(ref: ModelRef, options: CodecSessionOptio
   let streamingWorker: Promise<WorkerStreamingCodec> | undefined;
   let chunkWorker: Promise<WorkerChunkCoder> | undefined;
   const streamingInWorker = (): Promise<WorkerStreamingCodec> => {
-    streamingWorker ??= startStreamingWorker(resolved, options.cacheDir);
+    streamingWorker ??= startStreamingWorker(resolved, options.cacheDir, options.side);
     return streamingWorker;
   };
   const chunksInWorker = (): Promise<WorkerChunkCoder> => {
@@ -134,10 +139,13 @@ function checkCausal(resolved: ResolvedModel): void {
 }
 
 /** The streaming codec in a worker thread, loading the model folder itself (graphs from the cache under `cacheDir`). */
-async function startStreamingWorker(resolved: ResolvedModel, cacheDir: string | undefined): Promise<WorkerStreamingCodec> {
+async function startStreamingWorker(resolved: ResolvedModel, cacheDir: string | undefined, side: "encoder" | "decoder" | undefined): Promise<WorkerStreamingCodec> {
   checkCausal(resolved);
   try {
-    return await WorkerStreamingCodec.create(resolved.source.dir, cacheDir === undefined ? {} : { cacheDir });
+    return await WorkerStreamingCodec.create(resolved.source.dir, {
+      ...(cacheDir === undefined ? {} : { cacheDir }),
+      ...(side === undefined ? {} : { sides: [side] }),
+    });
   } catch (error) {
     throw new CliError("bad-model", `${resolved.source.dir}: cannot start the streaming codec's worker (${(error as Error).message})`, { cause: error });
   }

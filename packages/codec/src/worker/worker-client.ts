@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CodecError } from "../errors.js";
-import type { LoadEncodecOptions } from "../node/encodec-node.js";
+import type { LoadStreamingCodecOptions } from "../streaming/node/load-streaming-codec.js";
 import { DEFAULT_MAX_QUEUED_CALLS, MAX_QUEUED_CALLS, WORKER_CLOSE_TIMEOUT_MS } from "./constants.js";
 import { deserializeError, type WorkerInit, type WorkerReady, type WorkerReply, type WorkerRequest } from "./worker-protocol.js";
 
@@ -140,11 +140,22 @@ export class WorkerClient {
 }
 
 /** The node loader's options out of a worker codec's (what crosses to the worker). */
-export function loaderOptions(options: LoadEncodecOptions): LoadEncodecOptions {
-  const keys = ["cacheDir", "cacheGraphs", "executionProviders", "intraOpNumThreads", "allowSpinning", "sessionOptions", "preloadBandwidthsKbps", "hints"] as const;
+export function loaderOptions(options: LoadStreamingCodecOptions): LoadStreamingCodecOptions {
+  const keys = [
+    "cacheDir",
+    "cacheGraphs",
+    "executionProviders",
+    "intraOpNumThreads",
+    "allowSpinning",
+    "sessionOptions",
+    "preloadBandwidthsKbps",
+    "hints",
+    "sides",
+    "releaseStartupSessions",
+  ] as const;
   const out: Record<string, unknown> = {};
   for (const key of keys) if (options[key] !== undefined) out[key] = options[key];
-  return out as LoadEncodecOptions;
+  return out as LoadStreamingCodecOptions;
 }
 
 /**

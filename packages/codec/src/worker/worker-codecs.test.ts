@@ -156,6 +156,14 @@ describe("worker stream encoder and decoder (tiny24)", () => {
     expect((missing as Error).message).toContain("no-such-encstream-model");
     const tiny48 = await createWorkerStreamDecoder(fixturePath("tiny48"), NO_CACHE).catch((e: unknown) => e);
     expect(isCodecError(tiny48) && tiny48.code).toBe("unsupported");
+    const decoderOnly = await WorkerStreamingCodec.create(fixturePath("tiny24"), { sides: ["decoder"], ...NO_CACHE });
+    try {
+      const wrongSide = await decoderOnly.createStreamEncoder({ bandwidthKbps: 6 }).catch((e: unknown) => e);
+      expect(isCodecError(wrongSide) && wrongSide.code).toBe("worker-failed");
+      expect((wrongSide as Error).message).toMatch(/without the encoder side/);
+    } finally {
+      await decoderOnly.release();
+    }
   });
 });
 

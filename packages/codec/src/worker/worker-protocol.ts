@@ -1,5 +1,6 @@
 // Messages between a worker codec (main thread) and codec-worker.ts (its worker thread). Internal.
-import type { EncodecModelSpec, LoadEncodecOptions } from "../node/encodec-node.js";
+import type { EncodecModelSpec } from "../node/encodec-node.js";
+import type { LoadStreamingCodecOptions } from "../streaming/node/load-streaming-codec.js";
 import type { EncodecConfig } from "../config.js";
 import type { StreamStart } from "../streaming/stream-types.js";
 import { CodecError, isCodecError } from "../errors.js";
@@ -12,8 +13,8 @@ export interface WorkerInit {
   readonly role: WorkerRole;
   /** A model path, or `{ config, tensors }` (cloned into the worker). */
   readonly spec: EncodecModelSpec;
-  /** The node loader's options (cache, threads, session options). */
-  readonly load: LoadEncodecOptions;
+  /** The node loader's options (cache, threads, session options; streaming: the sides to open). */
+  readonly load: LoadStreamingCodecOptions;
 }
 
 /** What the worker reports once its model is loaded. */

@@ -1,5 +1,6 @@
 import { checkBandwidth, numQuantizersForBandwidth, type EncodecConfig } from "../config.js";
-import type { EncodecModelSpec, LoadEncodecOptions } from "../node/encodec-node.js";
+import type { EncodecModelSpec } from "../node/encodec-node.js";
+import type { LoadStreamingCodecOptions } from "../streaming/node/load-streaming-codec.js";
 import { DEFAULT_CONCEAL_FADE_FRAMES } from "../streaming/constants.js";
 import { checkMaxFramesPerCall, checkStart } from "../streaming/internal/options.js";
 import type { StreamDecoderOptions } from "../streaming/stream-decoder.js";
@@ -9,8 +10,12 @@ import type { StreamHandle, WorkerReady } from "./worker-protocol.js";
 import { WorkerStreamDecoder } from "./worker-stream-decoder.js";
 import { WorkerStreamEncoder } from "./worker-stream-encoder.js";
 
-/** Options of {@link WorkerStreamingCodec.create}: the node loader's (`loadStreamingCodec`'s) and the worker's. */
-export interface WorkerStreamingCodecOptions extends LoadEncodecOptions, WorkerThreadOptions {}
+/**
+ * Options of {@link WorkerStreamingCodec.create}: `loadStreamingCodec`'s (`sides`: `["encoder"]`
+ * for a sender's codec, `["decoder"]` for a receiver's, so the thread opens only what its side
+ * needs) and the worker's.
+ */
+export interface WorkerStreamingCodecOptions extends LoadStreamingCodecOptions, WorkerThreadOptions {}
 
 /**
  * A causal model's streaming codec (`loadStreamingCodec`) in a worker thread of its own: stream
@@ -126,15 +131,15 @@ export interface WorkerStreamEncoderOptions extends StreamEncoderOptions, Worker
 export interface WorkerStreamDecoderOptions extends StreamDecoderOptions, WorkerStreamingCodecOptions {}
 
 /**
- * One stream encoder in a worker thread of its own (a {@link WorkerStreamingCodec} made for it;
- * the encoder's `close()` ends the thread).
+ * One stream encoder in a worker thread of its own (a {@link WorkerStreamingCodec} made for it,
+ * opening only the encoder side unless `sides` says otherwise; the encoder's `close()` ends the thread).
  *
  * @throws CodecError from loading the model, or `worker-failed`; RangeError for an unsupported bandwidth or option
  */
 export async function createWorkerStreamEncoder(spec: EncodecModelSpec, options: WorkerStreamEncoderOptions): Promise<WorkerStreamEncoder> {
   checkStart(options?.start);
   checkMaxFramesPerCall(options?.maxFramesPerCall);
-  const codec = await WorkerStreamingCodec.create(spec, options);
+  const codec = await WorkerStreamingCodec.create(spec, { sides: ["encoder"], ...options });
   try {
     return await codec.makeEncoder(options, () => codec.release());
   } catch (error) {
@@ -144,15 +149,15 @@ export async function createWorkerStreamEncoder(spec: EncodecModelSpec, options:
 }
 
 /**
- * One stream decoder in a worker thread of its own (a {@link WorkerStreamingCodec} made for it;
- * the decoder's `close()` ends the thread).
+ * One stream decoder in a worker thread of its own (a {@link WorkerStreamingCodec} made for it,
+ * opening only the decoder side unless `sides` says otherwise; the decoder's `close()` ends the thread).
  *
  * @throws CodecError from loading the model, or `worker-failed`; RangeError for an out-of-range option
  */
 export async function createWorkerStreamDecoder(spec: EncodecModelSpec, options: WorkerStreamDecoderOptions = {}): Promise<WorkerStreamDecoder> {
   checkStart(options.start);
   checkMaxFramesPerCall(options.maxFramesPerCall);
-  const codec = await WorkerStreamingCodec.create(spec, options);
+  const codec = await WorkerStreamingCodec.create(spec, { sides: ["decoder"], ...options });
   try {
     return await codec.makeDecoder(options, () => codec.release());
   } catch (error) {
