@@ -5,7 +5,8 @@
  * sender (its capture time) and when every block of audio was handed to the output (receiver), as
  * epoch milliseconds
  * (performance.timeOrigin + performance.now(), comparable across processes on one machine), and
- * the process's CPU time while streaming. Prints `PORT <n>` once listening (receiver) and a final
+ * the process's CPU time while streaming. With LATENCY_STOP_AFTER_S=N the sender stops (as on
+ * Ctrl-C) once N seconds at 24 kHz are sent: for a live input that never ends. Prints `PORT <n>` once listening (receiver) and a final
  * `RESULT <json>` line on stdout.
  */
 import { Writable } from "node:stream";
@@ -40,11 +41,17 @@ if (parsed.command === "receive") {
 } else if (parsed.command === "send") {
   let cpuAtStart = 0;
   const units: [number, number, number, number][] = [];
-  const result = await runSend(parsed.options, io, {
+  // A live input (--input mic) never ends: LATENCY_STOP_AFTER_S stops it as Ctrl-C would.
+  const stopAfterS = Number(process.env.LATENCY_STOP_AFTER_S ?? "0");
+  const stop = new AbortController();
+  const result = await runSend(parsed.options, { ...io, signal: stop.signal }, {
     onStart: () => {
       cpuAtStart = cpuMs();
     },
-    onUnitSent: (u) => units.push([u.startSample, u.endSample, epoch(u.capturedAtMs), epoch(u.sentAtMs)]),
+    onUnitSent: (u) => {
+      units.push([u.startSample, u.endSample, epoch(u.capturedAtMs), epoch(u.sentAtMs)]);
+      if (stopAfterS > 0 && u.endSample >= stopAfterS * 24_000) stop.abort();
+    },
   });
   process.stdout.write(`RESULT ${JSON.stringify({ units, cpuMs: cpuMs() - cpuAtStart, durationS: result.durationS })}\n`);
 } else {

@@ -15,10 +15,16 @@
  * random weights (written once to a temporary folder), each with --stream and with 250 ms
  * chunks. Sender and receiver run as separate processes (tsx), so the CPU figures are per side.
  *
- * Run: npx tsx bench/latency.ts [--quick] [--no-full]
+ * With --live, the path is the live one: the sender captures with `--input mic` from ALSA's
+ * `file` plugin (an `infile` holding the speech at the capture device's rate, as a microphone
+ * would deliver it) and the receiver plays with `--play` on ALSA's null device (one
+ * ALSA_CONFIG_PATH for both sides); the sender is stopped as by Ctrl-C after the audio's length.
+ * Only the full-size model is measured then.
+ *
+ * Run: npx tsx bench/latency.ts [--quick] [--no-full] [--live]
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +38,11 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const SECONDS = quick ? 3 : 8;
 const BUFFERS = [1, 4, 16];
+const live = args.includes("--live");
+/** Capture device rate and channels of the ALSA default device (`encstream devices`: 44100 Hz). */
+const CAPTURE_RATE_HZ = 44_100;
+const CAPTURE_CHANNELS = 2;
+let liveEnv: NodeJS.ProcessEnv = {};
 
 interface Side {
   stdout: string;
@@ -40,8 +51,8 @@ interface Side {
   line: (prefix: string) => Promise<string>;
 }
 
-function startChild(argv: string[]): Side {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+function startChild(argv: string[], env: NodeJS.ProcessEnv = {}): Side {
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...argv], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   const side: Side = {
     stdout: "",
     stderr: "",
@@ -81,9 +92,11 @@ interface Run {
 
 async function measure(run: Run, buffer: number, input: string, cache: string) {
   const common = ["--model", run.model, "--cache-dir", cache, "--no-lm", "--bandwidth", "6", ...run.framing];
-  const receiver = startChild(["receive", ...common, "--bind", "127.0.0.1", "--port", "0", "--output", join(cache, "..", "out.wav"), "--buffer-size", String(buffer), "--timeout", "30"]);
+  // Live: played on ALSA's null device, and written too, so the receiver ends with the stream.
+  const output = [...(live ? ["--play"] : []), "--output", join(cache, "..", "out.wav")];
+  const receiver = startChild(["receive", ...common, "--bind", "127.0.0.1", "--port", "0", ...output, "--buffer-size", String(buffer), "--timeout", "30"], liveEnv);
   const port = Number(await receiver.line("PORT "));
-  const sender = startChild(["send", ...common, "--input", input, "--port", String(port)]);
+  const sender = startChild(["send", ...common, "--input", live ? "mic" : input, "--port", String(port)], live ? { ...liveEnv, LATENCY_STOP_AFTER_S: String(SECONDS) } : {});
   const [s, r] = await Promise.all([sender.line("RESULT "), receiver.line("RESULT ")]);
   await Promise.all([sender.exited, receiver.exited]);
   const sent = JSON.parse(s) as { units: [number, number, number][]; cpuMs: number; durationS: number };
@@ -102,6 +115,9 @@ async function measure(run: Run, buffer: number, input: string, cache: string) {
     }
     if (outEnd < need) break;
     latencies.push(got.blocks[b - 1]![2] - capturedAtMs);
+  }
+  if (latencies.length === 0) {
+    throw new Error(`no unit played (${sent.units.length} sent, ${got.blocks.length} blocks)\n${sender.stderr.slice(-1500)}\n${receiver.stderr.slice(-1500)}`);
   }
   latencies.sort((x, y) => x - y);
   const theoretical = buffer * got.unitMs;
@@ -131,7 +147,22 @@ try {
   await writer.write(speech.audio.map((channel) => channel.slice(24_000, 24_000 * (1 + SECONDS))));
   await writer.close();
 
-  const runs: Run[] = [
+  if (live) {
+    // The speech at the capture device's rate and channels, then silence: the ALSA file plugin's infile.
+    const atRate = await readWavFile(input, { sampleRateHz: CAPTURE_RATE_HZ, channels: 1 });
+    const mono = atRate.audio[0]!;
+    const raw = new Float32Array((mono.length + 60 * CAPTURE_RATE_HZ) * CAPTURE_CHANNELS);
+    mono.forEach((x, i) => raw.fill(x, i * CAPTURE_CHANNELS, (i + 1) * CAPTURE_CHANNELS));
+    await writeFile(join(work, "in.raw"), new Uint8Array(raw.buffer));
+    const config = join(work, "asound.conf");
+    await writeFile(
+      config,
+      `</usr/share/alsa/alsa.conf>\npcm.!default { type plug slave.pcm "capfile" }\n` +
+        `pcm.capfile { type file slave.pcm "null" file "/dev/null" infile "${join(work, "in.raw")}" format "raw" }\n`,
+    );
+    liveEnv = { ALSA_CONFIG_PATH: config };
+  }
+  const runs: Run[] = live ? [] : [
     { name: "tiny 24 kHz, --stream (13.3 ms frames)", model: join(FIXTURES, "tiny24"), framing: ["--stream"], sampleRateHz: 24_000, overlapSamples: 0 },
     { name: "tiny 24 kHz, chunked (250 ms, hop 187.5 ms)", model: join(FIXTURES, "tiny24"), framing: ["--overlap", "25"], sampleRateHz: 24_000, overlapSamples: 1500 },
   ];
@@ -143,7 +174,7 @@ try {
       { name: "full-size 24 kHz (random weights), --stream", model: full, framing: ["--stream"], sampleRateHz: 24_000, overlapSamples: 0 },
     );
   }
-  console.log(`latency from capture (sender) to output (receiver), ${SECONDS} s of speech at 6 kbps, no LM, loopback; CPU = share of one core over the audio's duration`);
+  console.log(`${live ? "live: --input mic (ALSA file capture) → receive --play (ALSA null); " : ""}latency from capture (sender) to output (receiver), ${SECONDS} s of speech at 6 kbps, no LM, loopback; CPU = share of one core over the audio's duration`);
   for (const run of runs) {
     console.log(`\n${run.name}`);
     for (const buffer of BUFFERS) {
