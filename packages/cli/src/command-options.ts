@@ -9,7 +9,7 @@ import type { BandwidthKbps, ModelRef } from "./model-ref.js";
  */
 
 /** The commands of `encstream`. */
-export type CommandName = "send" | "receive" | "encode" | "decode" | "pull" | "devices";
+export type CommandName = "send" | "receive" | "encode" | "decode" | "pull" | "devices" | "keygen";
 
 /** How audio is cut for streaming: overlapping chunks joined by a crossfade, or exact model frames. */
 export type Framing = "chunked" | "stream";
@@ -49,6 +49,12 @@ export interface StreamingOptions extends CodingOptions {
    * on the main thread. @default true
    */
   readonly workers: boolean;
+  /**
+   * `--key-file`: key file for authenticated, encrypted datagrams (`encstream keygen`); without
+   * it `$ENCSTREAM_KEY` is used if set, else the seed's unauthenticated wire.
+   * @default undefined
+   */
+  readonly keyFile: string | undefined;
 }
 
 /** `encstream send`: stream a WAV file to a receiver. */
@@ -143,6 +149,18 @@ export interface DevicesOptions {
   readonly json: boolean;
 }
 
+/** `encstream keygen FILE`: write a key file for authenticated streams. */
+export interface KeygenOptions {
+  /** The key file to write. */
+  readonly output: string;
+  /** `--key-id`: id of the new key, 0 to 255. @default undefined (random, not in the file) */
+  readonly keyId: number | undefined;
+  /** `--rotate`: add the new key, first, to an existing key file. @default false */
+  readonly rotate: boolean;
+  /** `--force`: replace an existing file. @default false */
+  readonly force: boolean;
+}
+
 /** One async handler per command, called with the parsed, validated options. */
 export interface CommandHandlers {
   readonly send: (options: SendOptions) => Promise<void>;
@@ -151,6 +169,7 @@ export interface CommandHandlers {
   readonly decode: (options: DecodeOptions) => Promise<void>;
   readonly pull: (options: PullOptions) => Promise<void>;
   readonly devices: (options: DevicesOptions) => Promise<void>;
+  readonly keygen: (options: KeygenOptions) => Promise<void>;
 }
 
 /** Where help, version and error text goes. */
@@ -169,4 +188,5 @@ export type ParsedCommandLine =
   | { readonly command: "decode"; readonly options: DecodeOptions }
   | { readonly command: "pull"; readonly options: PullOptions }
   | { readonly command: "devices"; readonly options: DevicesOptions }
+  | { readonly command: "keygen"; readonly options: KeygenOptions }
   | { readonly command: "help"; readonly text: string };

@@ -108,6 +108,7 @@ async function runDemo(options: { outDir: string; seconds: number; stream: boole
     bandwidthKbps: 6,
     useLm: model.useLm,
     lmPath: undefined,
+    keyFile: undefined,
     framing: options.stream ? "stream" : "chunked",
     overlapRatio: 0.25,
     stats: true,

@@ -19,6 +19,7 @@
  * - `"bad-ecdc"`: an `.ecdc` file that is not one, is truncated or corrupt, or whose LM coding desynced.
  * - `"model-mismatch"`: an `.ecdc` file made by another model than the one loaded.
  * - `"download-failed"`: `pull` could not download or verify a file.
+ * - `"bad-key"`: a key file or `ENCSTREAM_KEY` value that is not in the key format.
  */
 export type CliErrorCode =
   | "usage"
@@ -35,7 +36,8 @@ export type CliErrorCode =
   | "lm-unavailable"
   | "bad-ecdc"
   | "model-mismatch"
-  | "download-failed";
+  | "download-failed"
+  | "bad-key";
 
 /**
  * The one error class for failures caused by the outside world in `@encstream/cli`: bad command

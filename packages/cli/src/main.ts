@@ -1,6 +1,7 @@
 import { runDecode } from "./commands/decode.js";
 import { runDevices } from "./commands/devices.js";
 import { runEncode } from "./commands/encode.js";
+import { runKeygen } from "./commands/keygen.js";
 import { runPull } from "./commands/pull.js";
 import { runReceive } from "./commands/receive.js";
 import { runSend } from "./commands/send.js";
@@ -29,6 +30,7 @@ export function createHandlers(io: CommandIo = processIo()): CommandHandlers {
     decode: async (options) => void (await runDecode(options, io)),
     pull: async (options) => void (await runPull(options, io)),
     devices: async (options) => void (await runDevices(options, io)),
+    keygen: async (options) => void (await runKeygen(options, io)),
   };
 }
 

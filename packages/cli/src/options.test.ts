@@ -33,6 +33,7 @@ function recordingHandlers() {
     decode: record("decode"),
     pull: record("pull"),
     devices: record("devices"),
+    keygen: record("keygen"),
   };
   return { calls, handlers };
 }

@@ -105,6 +105,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
         "  encstream encode --bandwidth 6 speech.wav speech.ecdc",
         "  encstream decode speech.ecdc speech.wav",
         "  encstream pull 48khz",
+        "  encstream keygen stream.key            (then send/receive --key-file stream.key: encrypted, authenticated)",
       ].join("\n"),
     );
   if (output !== undefined) program.configureOutput(output);
@@ -230,6 +231,15 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
     }),
   );
 
+  const keygen = subcommand("keygen", "write a new random key file (mode 0600) for authenticated, encrypted streams")
+    .argument("<file>", "the key file to write", parsePath("FILE"))
+    .addOption(new Option("--key-id <id>", "id of the new key, carried in every datagram (default: random)").argParser(integerIn("--key-id", 0, 255)))
+    .addOption(new Option("--rotate", "add the new key, first, to an existing key file (senders use it, receivers accept all)").default(false))
+    .addOption(new Option("--force", "replace an existing file").default(false).conflicts("rotate"));
+  keygen.action((output: string, raw: RawOptions) =>
+    handlers.keygen({ output, keyId: raw.keyId as number | undefined, rotate: raw.rotate === true, force: raw.force === true }),
+  );
+
   const pull = subcommand("pull", "download a model from the Hugging Face Hub (or a mirror) into the cache")
     .argument("<repo-id>", "24khz, 48khz or a repository id like facebook/encodec_24khz", parseRepoId)
     .addOption(new Option("--base-url <url>", "Hub or mirror URL (default: $ENCSTREAM_HUB_URL, else https://huggingface.co)").argParser(parseBaseUrl))
@@ -319,7 +329,12 @@ function addStreamingOptions(command: Command): void {
         .conflicts("stream"),
     )
     .addOption(new Option("--stats", "print packet, loss and jitter statistics").default(false))
-    .addOption(new Option("--no-workers", "run the model on the main thread (default: in a worker thread, so network I/O and playout timing never wait for it)"));
+    .addOption(new Option("--no-workers", "run the model on the main thread (default: in a worker thread, so network I/O and playout timing never wait for it)"))
+    .addOption(
+      new Option("--key-file <file>", "authenticate and encrypt every datagram with this key file (from `encstream keygen`; default: $ENCSTREAM_KEY, else none)").argParser(
+        parsePath("--key-file"),
+      ),
+    );
 }
 
 /** The coding options, checking the bandwidth against a preset model's. */
@@ -341,12 +356,13 @@ function codingOptions(raw: RawOptions, command: Command, lm: "default-on" | "op
   };
 }
 
-function streamingOptions(raw: RawOptions): Pick<StreamingOptions, "framing" | "overlapRatio" | "stats" | "workers"> {
+function streamingOptions(raw: RawOptions): Pick<StreamingOptions, "framing" | "overlapRatio" | "stats" | "workers" | "keyFile"> {
   return {
     framing: raw.stream === true ? "stream" : "chunked",
     overlapRatio: percentToOverlapRatio(raw.overlap as number),
     stats: raw.stats === true,
     workers: raw.workers !== false,
+    keyFile: raw.keyFile as string | undefined,
   };
 }
 
@@ -371,7 +387,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     };
   let out = "";
   const program = buildProgram(
-    { send: capture("send"), receive: capture("receive"), encode: capture("encode"), decode: capture("decode"), pull: capture("pull"), devices: capture("devices") },
+    { send: capture("send"), receive: capture("receive"), encode: capture("encode"), decode: capture("decode"), pull: capture("pull"), devices: capture("devices"), keygen: capture("keygen") },
     // Errors come back as the CommanderError's message; only help and version text is kept.
     { writeOut: (text) => (out += text), writeErr: () => undefined },
   );
@@ -382,7 +398,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (isInformational(error)) return { command: "help", text: out };
-    const message = error.code === "commander.help" ? "error: expected a command: send, receive, encode, decode, pull or devices" : error.message;
+    const message = error.code === "commander.help" ? "error: expected a command: send, receive, encode, decode, pull, devices or keygen" : error.message;
     throw new CliError("usage", message, { cause: error });
   }
   if (parsed === undefined) throw new Error("parseCommandLine: no command ran");

@@ -50,7 +50,7 @@ test.each(examples.map((example, index) => ({ index, ...example })))("README exa
 
 test("the usage section documents every flag of every command", () => {
   const unused = async () => undefined;
-  const handlers: CommandHandlers = { send: unused, receive: unused, encode: unused, decode: unused, pull: unused, devices: unused };
+  const handlers: CommandHandlers = { send: unused, receive: unused, encode: unused, decode: unused, pull: unused, devices: unused, keygen: unused };
   const usage = readme.slice(readme.indexOf("## Usage"), readme.indexOf("## As a library"));
   for (const command of buildProgram(handlers).commands) {
     const heading = usage.indexOf(`### \`encstream ${command.name()}\``);

@@ -17,4 +17,5 @@ process.exitCode = await runCommandLine(process.argv.slice(2), {
   decode: notHere,
   pull: notHere,
   devices: notHere,
+  keygen: notHere,
 });
