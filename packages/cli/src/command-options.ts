@@ -103,6 +103,10 @@ export interface ReceiveOptions extends StreamingOptions {
   readonly sampleFormat: OutputSampleFormat;
   /** `--timeout`: seconds without packets after which the receiver ends. @default undefined (never) */
   readonly idleTimeoutS: number | undefined;
+  /** `--stream-idle`: seconds without packets of a started stream after which it ends (flushed). @default 3 */
+  readonly streamIdleS: number;
+  /** `--allow-from ADDR[:PORT]`: the only source accepted. @default undefined (any; the stream's source is followed) */
+  readonly allowFrom: { readonly address: string; readonly port: number | undefined } | undefined;
 }
 
 /** `encstream encode IN.wav OUT.ecdc`. */

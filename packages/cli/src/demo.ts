@@ -127,6 +127,8 @@ async function runDemo(options: { outDir: string; seconds: number; stream: boole
     bufferFrames: 16,
     output,
     play: false,
+    streamIdleS: 3,
+    allowFrom: undefined,
     sampleFormat: "s16",
     idleTimeoutS: 10,
   };

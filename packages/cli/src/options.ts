@@ -31,6 +31,7 @@ import {
   integerIn,
   numberIn,
   parseAddress,
+  parseAllowFrom,
   parseBandwidth,
   parseBaseUrl,
   parseHost,
@@ -179,7 +180,13 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       new Option("--timeout <seconds>", "end after this long without packets (default: none, run until Ctrl-C)").argParser(
         numberIn("--timeout", 0.001, MAX_IDLE_TIMEOUT_S, " s"),
       ),
-    );
+    )
+    .addOption(
+      new Option("--stream-idle <seconds>", "end a started stream after this long without its packets, playing out what is buffered")
+        .default(3)
+        .argParser(numberIn("--stream-idle", 0.1, MAX_IDLE_TIMEOUT_S, " s")),
+    )
+    .addOption(new Option("--allow-from <addr[:port]>", "accept datagrams from this address (and port) only (default: any; the stream's source is followed)").argParser(parseAllowFrom));
   addCodingOptions(receive);
   addStreamingOptions(receive);
   receive.action((raw: RawOptions) => {
@@ -202,6 +209,8 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       sampleFormat: raw.sampleFormat as OutputSampleFormat,
       idleTimeoutS: raw.timeout as number | undefined,
       rawFormat: raw.rawFormat as RawFormat | undefined,
+      streamIdleS: raw.streamIdle as number,
+      allowFrom: raw.allowFrom as { address: string; port: number | undefined } | undefined,
     });
   });
 

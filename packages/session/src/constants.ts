@@ -77,3 +77,21 @@ export const DEFAULT_CHUNK_MS_24K = 250;
  * segment (1 s), over which its encoder normalises loudness.
  */
 export const DEFAULT_CHUNK_MS_48K = 1_000;
+
+/**
+ * How long the stream being played must have been silent (no message of it accepted) before
+ * another source or stream id may take over, ms (`ReceiverSessionOptions.takeoverSilenceMs`).
+ */
+export const DEFAULT_TAKEOVER_SILENCE_MS = 1_000;
+
+/**
+ * How long a started stream may go without a message of it before it ends (what is buffered is
+ * played out, the output flushed), ms (`ReceiverSessionOptions.streamIdleMs`).
+ */
+export const DEFAULT_STREAM_IDLE_MS = 3_000;
+
+/** Streams waiting to take over (another source or stream id) that the receiver keeps at once. */
+export const MAX_CANDIDATE_STREAMS = 4;
+
+/** Messages a waiting stream keeps (its oldest go first), so that a takeover loses none of them. */
+export const MAX_CANDIDATE_MESSAGES = 512;

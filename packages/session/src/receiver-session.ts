@@ -1,11 +1,15 @@
 import { decodePayload, parsePayloadHeader, type PayloadHeader } from "@encstream/codec";
 import { JitterBuffer, MAX_CAPACITY_FRAMES, seqDiff, type JitterStats, type PopResult } from "@encstream/jitter";
 import { computeOverlapSamples } from "@encstream/ola";
-import { Reassembler, type ReassembledMessage } from "@encstream/packet";
+import { Reassembler, type DatagramOpener, type ReassembledMessage } from "@encstream/packet";
 import {
   BITRATE_WINDOW_MS,
+  DEFAULT_STREAM_IDLE_MS,
+  DEFAULT_TAKEOVER_SILENCE_MS,
   END_OF_STREAM_LINGER_MS,
   FRAME_SAMPLES,
+  MAX_CANDIDATE_MESSAGES,
+  MAX_CANDIDATE_STREAMS,
   MAX_LEADING_FILL_FRAMES,
   MIN_JITTER_CAPACITY_FRAMES,
   RESTART_MESSAGES,
@@ -20,20 +24,36 @@ import type { SessionCodec } from "./session-codec.js";
 import type { DatagramTransport, InboundDatagram } from "./transport.js";
 
 /*
- * How the receiver follows streams (see "End of stream and restarts" in docs/architecture.md):
- * - A stream is the messages whose frag_id carries one stream id (its high 16 bits, random per
- *   `send` run). The first valid message fixes the stream's model kind, framing, codebooks and LM
- *   use (checked against the loaded model); sequence numbers start at 0.
+ * How the receiver follows streams (see "End of stream and restarts" in docs/architecture.md).
+ * Nothing that arrives is ever fatal: what does not fit is dropped and counted.
+ * - Before anything else: with `allowFrom`, a datagram from another address (or port) is
+ *   dropped (`foreign`); with an `opener` (a key), one that does not authenticate, or replays
+ *   one that did, is dropped (`unauthenticated`). Only then does it reach the reassembler, which
+ *   keys and budgets messages per source address.
+ * - A stream is the messages of one source address and port whose frag_id carries one stream id
+ *   (its high 16 bits, random per `send` run). The first message fixes the stream's model kind
+ *   (it must be the codec's, else the stream is ignored and counted `mismatched`), framing,
+ *   codebooks and LM use; sequence numbers start at 0.
+ * - Fit: every message of the stream must have its format, and a frame count and sample length
+ *   its framing allows (a stream frame: 1 frame of at most 320 samples; a chunk: the stream's
+ *   chunk length, or less for the last, in ceil(length / 320) frames); the end-of-stream flag is
+ *   believed only for a seq within the jitter buffer's capacity of the highest seq received and
+ *   not behind playout. Anything else is dropped (`unfit`).
  * - End: the payload with the end-of-stream flag gives the last seq E and its length L; the
  *   stream holds E × step + L samples (step: the chunk hop, or 320). Once E is known, playout
  *   drains (no new prefill waits); the stream ends when E has been played. The output is then cut
- *   or padded to exactly that length. With `--timeout`, silence on the socket ends it too.
- * - Restart: a valid message of another stream id with the first-of-stream flag, or
- *   RESTART_MESSAGES in a row of the same new id, ends the current stream at once (what is
- *   buffered is played out) and starts the new one. Late messages of an ended stream are ignored.
+ *   or padded to exactly that length. A started stream that goes `streamIdleMs` (3 s) without a
+ *   message of it ends too, what is buffered played out.
+ * - Takeover: messages of another source or stream id wait (up to MAX_CANDIDATE_STREAMS streams
+ *   of MAX_CANDIDATE_MESSAGES messages) until the current stream has ended or has been silent for
+ *   `takeoverSilenceMs` (1 s); then the most recently heard one that has RESTART_MESSAGES messages
+ *   or a first-of-stream flag near seq 0 becomes current with every message it has, so a restarted
+ *   sender loses nothing. A stream replaced before it played anything leaves no output. Late
+ *   messages of an ended stream are ignored.
  * - Gaps: frames lost before the first one received (up to MAX_LEADING_FILL_FRAMES), and frames
- *   the jitter buffer skips after an underrun, are concealed like lost frames, so the output stays
- *   aligned with the sender's input. A jitter-buffer resync (a jump in seq) restarts decoding.
+ *   the jitter buffer skips after an underrun or a resync, are concealed like lost frames, so the
+ *   output stays aligned with the sender's input. Only a jump beyond MAX_LEADING_FILL_FRAMES
+ *   restarts decoding there.
  */
 
 /** Where decoded audio goes (a WAV writer, a playback device, both). */
@@ -66,6 +86,30 @@ export interface ReceiverSessionOptions {
   readonly sink: AudioSink;
   /** End after this long without a datagram, ms. @default undefined (never) */
   readonly idleTimeoutMs?: number | undefined;
+  /**
+   * A started stream without a message of it for this long ends (what is buffered is played
+   * out), ms.
+   * @default 3000 (`DEFAULT_STREAM_IDLE_MS`)
+   */
+  readonly streamIdleMs?: number | undefined;
+  /**
+   * How long the current stream must be silent before another source or stream id may take
+   * over, ms.
+   * @default 1000 (`DEFAULT_TAKEOVER_SILENCE_MS`)
+   */
+  readonly takeoverSilenceMs?: number | undefined;
+  /**
+   * Accept datagrams from this address only (and this port, when given); others are dropped
+   * before anything reads them.
+   * @default undefined (any source; the receiver follows its stream's)
+   */
+  readonly allowFrom?: { readonly address: string; readonly port?: number | undefined } | undefined;
+  /**
+   * Opens sealed datagrams (`DatagramOpener` of `@encstream/packet`, holding the keys): with it
+   * every datagram must authenticate, or it is dropped and counted before it touches any state.
+   * @default undefined (the seed's unauthenticated wire)
+   */
+  readonly opener?: DatagramOpener | undefined;
   /** Return once a stream has ended (else wait for the next stream). @default true */
   readonly exitOnEnd?: boolean;
   /** Stops receiving: what is buffered is played out at once, then `run` returns. @default undefined */
@@ -84,6 +128,14 @@ export interface ReceiverStats {
   readonly bytes: number;
   /** Datagrams or messages dropped as malformed: bad header, inconsistent fragments, bad payload. */
   readonly malformed: number;
+  /** Datagrams dropped because they did not authenticate with the key, or replayed one that did. */
+  readonly unauthenticated: number;
+  /** Datagrams dropped because their source is not the one `allowFrom` pins. */
+  readonly foreign: number;
+  /** Messages dropped because they did not fit their stream (format, framing, an unbelievable end flag). */
+  readonly unfit: number;
+  /** Messages of streams of another model kind than the codec's, ignored. */
+  readonly mismatched: number;
   /** Datagrams the transport lost because this session read them too slowly. */
   readonly dropped: number;
   /** Duplicate datagrams (the reassembler's) plus duplicate frames (the jitter buffer's). */
@@ -132,6 +184,23 @@ interface QueuedUnit {
   readonly hasOverlap: boolean;
 }
 
+/** A complete message waiting to be pushed into a stream. */
+interface PendingMessage {
+  readonly message: ReassembledMessage;
+  readonly header: PayloadHeader;
+  readonly arrivalMs: number;
+}
+
+/** A stream of another source or stream id, waiting until it may take over. */
+interface Candidate {
+  readonly id: number;
+  readonly source: string;
+  readonly messages: PendingMessage[];
+  /** A first-of-stream flag was seen near seq 0. */
+  firstOfStream: boolean;
+  lastHeardMs: number;
+}
+
 /** What fixes a stream's format: every message of it must agree. */
 interface StreamFormat {
   readonly modelKind: PayloadHeader["modelKind"];
@@ -168,21 +237,33 @@ class IncomingStream {
   playing = false;
   nextTickMs = 0;
   resynced = false;
+  /** A resync is being handled: the next gap is concealed when short, else decoding restarts. */
+  pendingResync = false;
+  /** Last time a message of the stream was accepted, `performance.now()` ms. */
+  lastHeardMs = performance.now();
+  /** Highest seq accepted (RFC 1982 order), or undefined. */
+  highestSeq: number | undefined;
+  /** Messages accepted. */
+  messages = 0;
   samplesOut = 0;
   played = 0;
   concealed = 0;
   fillsLost = 0;
   undecodable = 0;
   done = false;
+  /** `source|id`. */
+  key = "";
 
   constructor(
     readonly id: number,
+    /** The source address and port it comes from, `address|port`. */
+    readonly source: string,
     readonly format: StreamFormat,
     readonly stepSamples: number,
     readonly chunkSamples: number,
     readonly unitMs: number,
     prefillFrames: number,
-    capacityFrames: number,
+    readonly capacityFrames: number,
   ) {
     this.jitter = new JitterBuffer<QueuedUnit>({ capacity: capacityFrames, prefillFrames, frameDurationMs: unitMs });
   }
@@ -190,6 +271,18 @@ class IncomingStream {
   matches(header: PayloadHeader): boolean {
     const f = this.format;
     return header.modelKind === f.modelKind && header.mode === f.mode && header.numCodebooks === f.numCodebooks && header.lmCoded === f.lmCoded;
+  }
+
+  /**
+   * Whether the payload's frame count and sample length fit the framing: a stream frame is one
+   * frame of 1–320 samples (320 unless it ends the stream); a chunk is `chunkSamples` long
+   * (1..that when it ends the stream) in ceil(length / 320) frames.
+   */
+  fits(header: PayloadHeader): boolean {
+    const length = header.lengthSamples;
+    const unit = this.format.mode === "stream" ? FRAME_SAMPLES : this.chunkSamples;
+    if (!(length >= 1 && length <= unit) || (!header.endOfStream && length !== unit)) return false;
+    return header.numFrames === Math.ceil(length / FRAME_SAMPLES);
   }
 
   /** Samples the whole stream holds, once its end is known. */
@@ -208,14 +301,22 @@ class IncomingStream {
 export class ReceiverSession {
   readonly #transport: DatagramTransport;
   readonly #options: ReceiverSessionOptions;
-  readonly #reassembler = new Reassembler();
+  readonly #reassembler = new Reassembler({ maxPendingPerSource: 16 });
   readonly #waker = new Waker();
   readonly #capacity: number;
-  readonly #ended = new Set<number>();
+  /** Keys (`source|id`) of streams that have ended (the last 4096). */
+  readonly #ended = new Set<string>();
   readonly #finishedTotals: JitterTotals = { late: 0, discarded: 0, duplicate: 0, tooFarAhead: 0, lost: 0, underruns: 0, resyncs: 0 };
   readonly #window: { atMs: number; bytes: number }[] = [];
   #current: IncomingStream | undefined;
-  #candidate: { id: number; messages: { message: ReassembledMessage; header: PayloadHeader; arrivalMs: number }[]; restart: boolean } | undefined;
+  /** Streams waiting to take over, by `source|id`, in order of creation. */
+  readonly #candidates = new Map<string, Candidate>();
+  /** Stream keys (`source|id`) of other model kinds already reported. */
+  readonly #mismatchReported = new Set<string>();
+  #unauthenticated = 0;
+  #foreign = 0;
+  #unfit = 0;
+  #mismatched = 0;
   #fatal: unknown;
   #lastPacketMs: number;
   #streams = 0;
@@ -254,6 +355,10 @@ export class ReceiverSession {
       datagrams: udp.datagramsReceived,
       bytes: udp.bytesReceived,
       malformed: udp.malformed + reasm.malformed + this.#badPayloads,
+      unauthenticated: this.#unauthenticated,
+      foreign: this.#foreign,
+      unfit: this.#unfit,
+      mismatched: this.#mismatched,
       dropped: udp.dropped,
       duplicates: reasm.duplicate + t.duplicate + (j.duplicate ?? 0),
       expired: reasm.expired,
@@ -284,15 +389,15 @@ export class ReceiverSession {
    * aborts; closes the transport before returning.
    *
    * @returns the final statistics
-   * @throws SessionError `"model-mismatch"` when the stream's model is not the codec's,
-   *   `"lm-unavailable"` for an LM-coded stream without a language model; or what the sink or
-   *   the codec throws
+   * @throws what the sink or the codec throws (a stream of another model, or LM-coded without a
+   *   language model, is ignored and logged: nothing from the network is fatal)
    */
   async run(): Promise<ReceiverStats> {
     const pump = (async () => {
       for await (const datagram of this.#transport) {
         try {
-          this.#onDatagram(datagram);
+          const pending = this.#onDatagram(datagram);
+          if (pending !== undefined) await pending;
         } catch (error) {
           this.#fatal ??= error;
           this.#waker.wake();
@@ -321,12 +426,32 @@ export class ReceiverSession {
     while (this.#window.length > 0 && now - (this.#window[0] as { atMs: number }).atMs > BITRATE_WINDOW_MS) this.#window.shift();
   }
 
-  #onDatagram(datagram: InboundDatagram): void {
-    const now = datagram.receivedAtMs;
+  /** Takes one datagram; a promise only when it must be opened (a key is set). */
+  #onDatagram(datagram: InboundDatagram): Promise<void> | undefined {
     this.#lastPacketMs = performance.now();
     this.#window.push({ atMs: this.#lastPacketMs, bytes: datagram.bytes.length });
     if (this.#window.length > 4096) this.#trimWindow(this.#lastPacketMs);
-    const result = this.#reassembler.push(datagram.bytes, now);
+    const pin = this.#options.allowFrom;
+    if (pin !== undefined && (datagram.remoteAddress !== pin.address || (pin.port !== undefined && datagram.remotePort !== pin.port))) {
+      this.#foreign++;
+      return undefined;
+    }
+    const opener = this.#options.opener;
+    if (opener === undefined) {
+      this.#onOpened(datagram, datagram.bytes);
+      return undefined;
+    }
+    return opener.open(datagram.bytes).then((result) => {
+      if (result.status === "opened") this.#onOpened(datagram, result.datagram);
+      else this.#unauthenticated++;
+    });
+  }
+
+  /** A datagram that passed the source and key checks: reassembly, payload check, routing. */
+  #onOpened(datagram: InboundDatagram, bytes: Uint8Array): void {
+    const now = datagram.receivedAtMs;
+    const source = `${datagram.remoteAddress}|${datagram.remotePort}`;
+    const result = this.#reassembler.push(bytes, now, source);
     if (result.status !== "complete") return;
     const message = result.message;
     let header: PayloadHeader;
@@ -337,33 +462,64 @@ export class ReceiverSession {
       return;
     }
     const id = streamIdOf(message.fragId);
+    const key = `${source}|${id}`;
+    if (header.modelKind !== this.#options.codec.modelKind) {
+      this.#mismatched++;
+      if (!this.#mismatchReported.has(key) && this.#mismatchReported.size < 64) {
+        this.#mismatchReported.add(key);
+        const { codec } = this.#options;
+        this.#options.log?.(
+          `ignoring stream ${id.toString(16).padStart(4, "0")} from ${datagram.remoteAddress}:${datagram.remotePort}: it carries ` +
+            `${header.modelKind === "48k" ? "48 kHz stereo" : "24 kHz mono"} EnCodec codes, and the loaded model is ${codec.sampleRateHz / 1000} kHz with ${codec.channels} channel(s)` +
+            ` (receive with the ${header.modelKind === "48k" ? "48" : "24"} kHz model)`,
+        );
+      }
+      return;
+    }
     const current = this.#current;
-    if (current !== undefined && current.id === id) {
-      this.#candidate = undefined;
+    if (current !== undefined && current.source === source && current.id === id) {
       this.#push(current, message, header, now);
       return;
     }
-    if (this.#ended.has(id)) return; // a late message of a stream that has ended
-    if (current === undefined && this.#candidate === undefined) {
-      this.#startStream(id, header, [{ message, header, arrivalMs: now }]);
+    if (this.#ended.has(key)) return; // a late message of a stream that has ended
+    if (current === undefined && this.#candidates.size === 0) {
+      this.#startStream(key, id, source, header, [{ message, header, arrivalMs: now }]);
       return;
     }
-    if (this.#candidate?.id !== id) this.#candidate = { id, messages: [], restart: false };
-    this.#candidate.messages.push({ message, header, arrivalMs: now });
-    if (current === undefined || header.firstOfStream || this.#candidate.messages.length >= RESTART_MESSAGES) {
-      this.#candidate.restart = true;
+    let candidate = this.#candidates.get(key);
+    if (candidate === undefined) {
+      if (this.#candidates.size >= MAX_CANDIDATE_STREAMS) {
+        // Forget the one heard least recently.
+        let stalest: string | undefined;
+        for (const [k, c] of this.#candidates) if (stalest === undefined || c.lastHeardMs < this.#candidates.get(stalest)!.lastHeardMs) stalest = k;
+        this.#candidates.delete(stalest!);
+      }
+      candidate = { id, source, messages: [], firstOfStream: false, lastHeardMs: now };
+      this.#candidates.set(key, candidate);
     }
+    candidate.messages.push({ message, header, arrivalMs: now });
+    if (candidate.messages.length > MAX_CANDIDATE_MESSAGES) candidate.messages.shift();
+    candidate.lastHeardMs = now;
+    // A first-of-stream flag is believed only near the start of a stream.
+    if (header.firstOfStream && message.seq < this.#capacity) candidate.firstOfStream = true;
     this.#waker.wake();
   }
 
-  #startStream(id: number, first: PayloadHeader, messages: readonly { message: ReassembledMessage; header: PayloadHeader; arrivalMs: number }[]): void {
-    const { codec } = this.#options;
-    if (first.modelKind !== codec.modelKind) {
-      throw new SessionError(
-        "model-mismatch",
-        `the stream carries ${first.modelKind === "48k" ? "48 kHz stereo" : "24 kHz mono"} EnCodec codes, but the loaded model is ${codec.sampleRateHz / 1000} kHz with ${codec.channels} channel(s)`,
-      );
+  /** The waiting stream that may take over now, or undefined. */
+  #takeover(now: number): Candidate | undefined {
+    const current = this.#current;
+    const silence = this.#options.takeoverSilenceMs ?? DEFAULT_TAKEOVER_SILENCE_MS;
+    if (current !== undefined && now - current.lastHeardMs < silence) return undefined;
+    let best: Candidate | undefined;
+    for (const c of this.#candidates.values()) {
+      const credible = current === undefined || c.firstOfStream || c.messages.length >= RESTART_MESSAGES;
+      if (credible && c.messages.length > 0 && (best === undefined || c.lastHeardMs > best.lastHeardMs)) best = c;
     }
+    return best;
+  }
+
+  #startStream(key: string, id: number, source: string, first: PayloadHeader, messages: readonly PendingMessage[]): void {
+    const { codec } = this.#options;
     const format: StreamFormat = { modelKind: first.modelKind, mode: first.mode, numCodebooks: first.numCodebooks, lmCoded: first.lmCoded };
     let stepSamples = FRAME_SAMPLES;
     let chunkSamples = FRAME_SAMPLES;
@@ -372,7 +528,10 @@ export class ReceiverSession {
       stepSamples = chunkSamples - computeOverlapSamples(chunkSamples, this.#options.overlapRatio);
     }
     const unitMs = (stepSamples / codec.sampleRateHz) * 1000;
-    const stream = new IncomingStream(id, format, stepSamples, chunkSamples, unitMs, this.#options.bufferFrames, this.#capacity);
+    // A waiting stream's backlog must fit the buffer, or its first units would be dropped.
+    const capacity = Math.min(MAX_CAPACITY_FRAMES, Math.max(this.#capacity, 2 * messages.length + this.#options.bufferFrames));
+    const stream = new IncomingStream(id, source, format, stepSamples, chunkSamples, unitMs, this.#options.bufferFrames, capacity);
+    stream.key = key;
     this.#current = stream;
     this.#lastUnitMs = unitMs;
     this.#streams++;
@@ -386,7 +545,7 @@ export class ReceiverSession {
   }
 
   /** The chunk length: any chunk but the last carries it; a lone last chunk at seq 0 is the whole stream. */
-  #chunkSamplesOf(messages: readonly { message: ReassembledMessage; header: PayloadHeader }[], sampleRateHz: number): number {
+  #chunkSamplesOf(messages: readonly PendingMessage[], sampleRateHz: number): number {
     const full = messages.find((m) => !m.header.endOfStream);
     if (full !== undefined) return full.header.lengthSamples;
     const only = messages.find((m) => m.message.seq === 0);
@@ -414,23 +573,44 @@ export class ReceiverSession {
   }
 
   #push(stream: IncomingStream, message: ReassembledMessage, header: PayloadHeader, arrivalMs: number): void {
-    if (!stream.matches(header)) {
-      this.#badPayloads++;
+    if (!stream.matches(header) || !stream.fits(header)) {
+      this.#unfit++;
       return;
     }
-    if (header.endOfStream && stream.endSeq === undefined) {
-      stream.endSeq = message.seq;
-      stream.endLengthSamples = header.lengthSamples;
+    const seq = message.seq;
+    if (header.endOfStream) {
+      // Believed only within the buffer's reach of what was received, and not behind playout.
+      const highest = stream.highestSeq ?? seq;
+      const behind = stream.nextSeq !== undefined && seqDiff(seq, stream.nextSeq) < 0;
+      if (Math.abs(seqDiff(seq, highest)) > stream.capacityFrames || behind || (stream.endSeq !== undefined && stream.endSeq !== seq)) {
+        this.#unfit++;
+        return;
+      }
+      if (stream.endSeq === undefined) {
+        stream.endSeq = seq;
+        stream.endLengthSamples = header.lengthSamples;
+      }
+    } else if (stream.endSeq !== undefined && seqDiff(seq, stream.endSeq) > 0) {
+      this.#unfit++; // beyond the end
+      return;
     }
-    const result = stream.jitter.push(message.seq, { header, payload: message.payload, hasOverlap: message.hasOverlap }, arrivalMs);
+    stream.lastHeardMs = performance.now();
+    stream.messages++;
+    if (stream.highestSeq === undefined || seqDiff(seq, stream.highestSeq) > 0) stream.highestSeq = seq;
+    const result = stream.jitter.push(seq, { header, payload: message.payload, hasOverlap: message.hasOverlap }, arrivalMs);
     if (result === "resync") stream.resynced = true;
     if (result === "late" && stream.filled.delete(message.seq)) stream.fillsLost--;
     this.#waker.wake();
   }
 
+  /** When the receiver gives up for silence (`idleTimeoutMs`), or the current stream ends for it (`streamIdleMs`). */
   #idleDeadline(): number {
     const timeout = this.#options.idleTimeoutMs;
-    return timeout === undefined ? Number.POSITIVE_INFINITY : this.#lastPacketMs + timeout;
+    const overall = timeout === undefined ? Number.POSITIVE_INFINITY : this.#lastPacketMs + timeout;
+    const stream = this.#current;
+    if (stream === undefined) return overall;
+    const silence = this.#candidates.size > 0 ? this.#options.takeoverSilenceMs ?? DEFAULT_TAKEOVER_SILENCE_MS : Number.POSITIVE_INFINITY;
+    return Math.min(overall, stream.lastHeardMs + (this.#options.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS), stream.lastHeardMs + silence);
   }
 
   /** The playout clock; returns why it stopped. */
@@ -439,28 +619,47 @@ export class ReceiverSession {
       if (this.#fatal !== undefined) throw this.#fatal;
       const stream = this.#current;
       const aborted = this.#options.signal?.aborted === true;
-      if (aborted || performance.now() >= this.#idleDeadline()) {
+      const now = performance.now();
+      const timeout = this.#options.idleTimeoutMs;
+      if (aborted || (timeout !== undefined && now >= this.#lastPacketMs + timeout)) {
         if (stream !== undefined) await this.#endStream(stream);
         return aborted ? "abort" : "idle";
       }
-      if (this.#candidate?.restart === true) {
-        const next = this.#candidate;
-        this.#candidate = undefined;
+      const next = this.#takeover(now);
+      if (next !== undefined) {
         if (stream !== undefined) {
-          this.#options.log?.(`stream ${next.id.toString(16).padStart(4, "0")} replaces stream ${stream.id.toString(16).padStart(4, "0")} (the sender restarted)`);
-          await this.#endStream(stream);
+          this.#options.log?.(`stream ${next.id.toString(16).padStart(4, "0")} replaces stream ${stream.id.toString(16).padStart(4, "0")} (silent for ${Math.round(now - stream.lastHeardMs)} ms)`);
+          await this.#endStream(stream, { discardUnplayed: true });
         }
-        this.#startStream(next.id, next.messages[0]!.header, next.messages);
+        // Messages that came while the old stream was played out are in the candidate too.
+        const key = `${next.source}|${next.id}`;
+        this.#candidates.delete(key);
+        if (!this.#ended.has(key)) this.#startStream(key, next.id, next.source, next.messages[0]!.header, next.messages);
+        continue;
+      }
+      if (stream !== undefined && now >= stream.lastHeardMs + (this.#options.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS)) {
+        this.#options.log?.(`stream ${stream.id.toString(16).padStart(4, "0")}: nothing for ${Math.round(now - stream.lastHeardMs)} ms, ending it`);
+        const played = stream.samplesOut > 0 || stream.jitter.stats.heldFrames > 0;
+        await this.#endStream(stream);
+        if (played && (this.#options.exitOnEnd ?? true)) return "end";
         continue;
       }
       if (stream === undefined) {
         await this.#waker.wait(this.#idleDeadline());
         continue;
       }
-      await stream.ready;
+      try {
+        await stream.ready;
+      } catch (error) {
+        // The stream cannot be decoded here (LM-coded, and no language model): ignore it.
+        this.#options.log?.(`ignoring stream ${stream.id.toString(16).padStart(4, "0")}: ${error instanceof Error ? error.message : String(error)}`);
+        this.#mismatched += stream.messages;
+        this.#retire(stream);
+        continue;
+      }
       if (stream.resynced) {
         stream.resynced = false;
-        await this.#restartDecoding(stream);
+        stream.pendingResync = true;
       }
       const draining = stream.endSeq !== undefined;
       if (stream.playing) {
@@ -487,6 +686,7 @@ export class ReceiverSession {
       }
       stream.nextTickMs += stream.unitMs;
       await this.#play(stream, popped);
+      this.#reassembler.expectSeq(stream.nextSeq);
       // Catch up: a gapless run longer than the prefill (the stream encoder's startup frames
       // come out together; a stall on the path releases a burst) is played down to the prefill
       // at once, so the delay returns to the buffer's instead of keeping the burst's.
@@ -514,6 +714,13 @@ export class ReceiverSession {
     const seq = popped.seq;
     // The first unit of a stream is expected at seq 0 (senders start there); after a resync,
     // wherever playout resumes.
+    if (stream.pendingResync) {
+      stream.pendingResync = false;
+      // A short jump is concealed like any gap (the output stays aligned); a long one restarts
+      // decoding where playout resumes.
+      const jump = stream.nextSeq === undefined ? 0 : seqDiff(seq, stream.nextSeq);
+      if (jump < 0 || jump > MAX_LEADING_FILL_FRAMES) await this.#restartDecoding(stream);
+    }
     const expected = stream.nextSeq ?? (stream.alignFromZero ? 0 : seq);
     const gap = seqDiff(seq, expected);
     if (gap > 0 && gap <= MAX_LEADING_FILL_FRAMES) {
@@ -565,21 +772,25 @@ export class ReceiverSession {
     }
   }
 
-  /** A jitter-buffer resync: the old position is gone; end the decoder's stream and start over. */
+  /** A long jitter-buffer resync: the old position is gone; end the decoder's stream and start over. */
   async #restartDecoding(stream: IncomingStream): Promise<void> {
     const decoder = stream.decoder as FrameDecoder;
     await this.#emit(stream, await decoder.finish());
     stream.nextSeq = undefined;
     stream.alignFromZero = false;
-    stream.playing = false;
     stream.lm?.markLost();
   }
 
-  /** Plays out what is held at once, flushes the decoder, fixes the length, and retires the stream. */
-  async #endStream(stream: IncomingStream): Promise<void> {
+  /**
+   * Plays out what is held at once, flushes the decoder, fixes the length, and retires the
+   * stream. With `discardUnplayed`, a stream that never played anything (it never reached its
+   * prefill: a few stray messages) is retired without output.
+   */
+  async #endStream(stream: IncomingStream, options: { discardUnplayed?: boolean } = {}): Promise<void> {
     if (this.#current !== stream) return;
+    const silent = options.discardUnplayed === true && stream.samplesOut === 0 && !stream.playing && stream.messages < RESTART_MESSAGES;
     try {
-      if (!stream.done && stream.ready !== undefined) {
+      if (!silent && !stream.done && stream.ready !== undefined) {
         await stream.ready;
         for (let popped = stream.jitter.pop({ draining: true }); popped.kind !== "empty" && !stream.done; popped = stream.jitter.pop({ draining: true })) {
           await this.#play(stream, popped);
@@ -587,6 +798,14 @@ export class ReceiverSession {
         if (!stream.done) await this.#emitLast(stream, [await (stream.decoder as FrameDecoder).finish()]);
       }
     } finally {
+      this.#retire(stream);
+    }
+  }
+
+  /** Adds a stream's counters to the totals and forgets it (its late messages are ignored). */
+  #retire(stream: IncomingStream): void {
+    if (this.#current !== stream) return;
+    {
       const j = stream.jitter.stats;
       const t = this.#finishedTotals;
       t.late += j.late;
@@ -600,8 +819,10 @@ export class ReceiverSession {
       this.#concealed += stream.concealed;
       this.#fillsLost += stream.fillsLost;
       this.#undecodable += stream.undecodable;
-      this.#ended.add(stream.id);
+      this.#ended.add(stream.key);
+      if (this.#ended.size > 4096) this.#ended.delete(this.#ended.values().next().value as string);
       this.#current = undefined;
+      this.#reassembler.expectSeq(undefined);
       const seconds = (stream.samplesOut / this.#options.codec.sampleRateHz).toFixed(2);
       this.#options.log?.(`stream ${stream.id.toString(16).padStart(4, "0")} ended: ${seconds} s`);
     }

@@ -1,5 +1,5 @@
 import { encodePayload, type PayloadLmCoder, type PayloadModelKind } from "@encstream/codec";
-import { DEFAULT_MTU_BYTES, splitIntoFragments } from "@encstream/packet";
+import { DEFAULT_MTU_BYTES, SECURE_OVERHEAD_BYTES, splitIntoFragments, type DatagramSealer } from "@encstream/packet";
 import { END_OF_STREAM_REPEATS, END_OF_STREAM_REPEAT_INTERVAL_MS, MAX_CATCH_UP_UNITS, MIN_CATCH_UP_UNITS } from "./constants.js";
 import { makeFragId, randomStreamId } from "./frag-id.js";
 import type { EncodedUnit, FrameEncoder } from "./frame-encoder.js";
@@ -76,8 +76,15 @@ export interface SenderSessionOptions {
    * @default "real-time"
    */
   readonly pacing?: "real-time" | "none";
-  /** Largest datagram, bytes, header included. @default 220 */
+  /** Largest datagram, bytes, header included (sealed ones too). @default 220 */
   readonly mtuBytes?: number;
+  /**
+   * Seals every datagram (`DatagramSealer` of `@encstream/packet`, holding the key): frames are
+   * split 30 bytes shorter so sealed datagrams stay within `mtuBytes`, and every send (repeats
+   * of the end message too) is sealed afresh, with a new counter.
+   * @default undefined (the seed's unauthenticated wire)
+   */
+  readonly sealer?: DatagramSealer | undefined;
   /** LM coder of the payloads. @default undefined (packed codes) */
   readonly lmCoder?: PayloadLmCoder | undefined;
   /** The stream id in every `frag_id` (1 to 65535). @default a random one */
@@ -136,7 +143,8 @@ export interface SenderSessionSummary {
  */
 export async function runSenderSession(options: SenderSessionOptions): Promise<SenderSessionSummary> {
   const { source, encoder, transport, sampleRateHz, signal } = options;
-  const mtuBytes = options.mtuBytes ?? DEFAULT_MTU_BYTES;
+  const sealer = options.sealer;
+  const mtuBytes = (options.mtuBytes ?? DEFAULT_MTU_BYTES) - (sealer === undefined ? 0 : SECURE_OVERHEAD_BYTES);
   const paced = (options.pacing ?? "real-time") === "real-time";
   const pacer = new FramePacer();
   const streamId = options.streamId ?? randomStreamId();
@@ -152,7 +160,8 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
   let bytesSent = 0;
   let maxBehindScheduleMs = 0;
   /** UDP does not need a listener: a refused send is a lost datagram, not the end of the stream. */
-  const sendNow = async (datagrams: readonly Uint8Array[]): Promise<void> => {
+  const sendNow = async (plain: readonly Uint8Array[]): Promise<void> => {
+    const datagrams = sealer === undefined ? plain : await Promise.all(plain.map((d) => sealer.seal(d)));
     const outcome = await transport.send(datagrams, options.destination);
     if (outcome === "refused") {
       refused++;

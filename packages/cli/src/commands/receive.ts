@@ -9,7 +9,9 @@ import {
   type PlayedBlock,
   type ReceiverStats,
 } from "@encstream/session";
-import { isTransportError, UdpTransport } from "@encstream/transport-udp";
+import { DatagramOpener } from "@encstream/packet";
+import { createNodeAead, isTransportError, UdpTransport } from "@encstream/transport-udp";
+import { loadStreamKeys } from "../keys.js";
 import { openPlayback, probePlayback, type Playback } from "../audio/playback.js";
 import { formatRawFormat } from "../audio/raw-format.js";
 import { StreamOutput } from "../audio/stream-output.js";
@@ -114,6 +116,10 @@ async function receiveWith(
   signal: AbortSignal,
   log: (line: string) => void,
 ): Promise<ReceiveResult> {
+  const loaded = await loadStreamKeys(options.keyFile);
+  if (loaded?.warning !== undefined) log(`warning: ${loaded.warning}`);
+  const opener = loaded === undefined ? undefined : await DatagramOpener.create({ keys: loaded.keys, aead: createNodeAead });
+  if (loaded !== undefined) log(`datagrams must authenticate with the ${loaded.keys.length} key(s) of ${loaded.source} (ids ${loaded.keys.map((k) => k.keyId).join(", ")})`);
   await warmUp(codec, options, log);
   const toStdout = options.output === STDOUT_OUTPUT;
   // With --output -, stdout carries the audio: the summary line goes to stderr with the rest.
@@ -166,6 +172,9 @@ async function receiveWith(
       bufferFrames: options.bufferFrames,
       sink,
       idleTimeoutMs: options.idleTimeoutS === undefined ? undefined : options.idleTimeoutS * 1000,
+      streamIdleMs: options.streamIdleS * 1000,
+      allowFrom: options.allowFrom,
+      opener,
       exitOnEnd: options.output !== undefined,
       signal,
       onPlayed: hooks.onPlayed,

@@ -9,7 +9,9 @@ import {
   type FrameEncoder,
   type SentUnit,
 } from "@encstream/session";
-import { isTransportError, UdpTransport } from "@encstream/transport-udp";
+import { DatagramSealer } from "@encstream/packet";
+import { createNodeAead, isTransportError, UdpTransport } from "@encstream/transport-udp";
+import { loadStreamKeys } from "../keys.js";
 import type { SendOptions } from "../command-options.js";
 import { STATS_INTERVAL_MS } from "../constants.js";
 import { CliError } from "../errors.js";
@@ -105,6 +107,10 @@ async function sendWith(
   log: (line: string) => void,
   started: number,
 ): Promise<SendResult> {
+  const loaded = await loadStreamKeys(options.keyFile);
+  if (loaded?.warning !== undefined) log(`warning: ${loaded.warning}`);
+  const sealer = loaded === undefined ? undefined : await DatagramSealer.create({ key: loaded.keys[0]!, aead: createNodeAead });
+  if (loaded !== undefined) log(`sealing every datagram with key ${loaded.keys[0]!.keyId} of ${loaded.source} (AES-256-GCM)`);
   const { model } = codec.resolved;
   if (!model.bandwidthsKbps.includes(options.bandwidthKbps)) {
     throw new CliError("usage", `--bandwidth ${options.bandwidthKbps}: this model supports ${model.bandwidthsKbps.join(", ")} kbps`);
@@ -182,6 +188,7 @@ async function sendWith(
         sampleRateHz: codec.sampleRateHz,
         transport: udp,
         mtuBytes: options.mtuBytes,
+        sealer,
         lmCoder,
         signal,
         onStart: hooks.onStart,

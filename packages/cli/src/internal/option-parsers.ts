@@ -115,3 +115,32 @@ export function parseRevision(value: string): string {
   }
   return revision;
 }
+
+/**
+ * `--allow-from ADDR[:PORT]`: an IPv4 address, optionally with `:port`; an IPv6 address, bare
+ * or as `[addr]:port`.
+ */
+export function parseAllowFrom(value: string): { address: string; port: number | undefined } {
+  const text = value.trim();
+  const fail = (): never => {
+    throw new InvalidArgumentError("--allow-from must be an IP address, optionally with a port: 192.0.2.7, 192.0.2.7:9000, ::1 or [::1]:9000.");
+  };
+  let address = text;
+  let port: string | undefined;
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracket !== null) {
+    address = bracket[1]!;
+    port = bracket[2];
+  } else if (isIP(text) === 0) {
+    const colon = text.lastIndexOf(":");
+    if (colon < 0) fail();
+    address = text.slice(0, colon);
+    port = text.slice(colon + 1);
+    if (isIP(address) !== 4) fail();
+  }
+  if (isIP(address) === 0) fail();
+  if (port === undefined) return { address, port: undefined };
+  const n = Number(port);
+  if (!/^\d+$/.test(port) || n < 1 || n > 65_535) fail();
+  return { address, port: n };
+}

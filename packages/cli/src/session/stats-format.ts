@@ -27,7 +27,8 @@ export function formatReceiveSummary(s: ReceiverStats): string {
   return [
     "receive: summary",
     `  audio ${(s.samplesOut / s.sampleRateHz).toFixed(3)} s (${s.samplesOut} samples at ${s.sampleRateHz} Hz), ${s.streams} stream(s)`,
-    `  datagrams ${s.datagrams} received (${s.bytes} bytes), ${s.malformed} malformed, ${s.duplicates} duplicates, ${s.expired} expired`,
+    `  datagrams ${s.datagrams} received (${s.bytes} bytes), ${s.malformed} malformed, ${s.duplicates} duplicates, ${s.expired} expired, ${s.dropped} dropped`,
+    `  refused ${s.unauthenticated} unauthenticated, ${s.foreign} foreign, ${s.unfit} unfit, ${s.mismatched} mismatched`,
     `  frames ${s.played} played, ${s.concealed} concealed, ${s.lost} lost (${percent(s.lost, units)} %), ${s.late} late, ${s.undecodable} undecodable, ${s.tooFarAhead} too-far-ahead`,
     `  jitter ${jitter} ms, buffer ${s.bufferFrames} frames (${bufferMs} ms) of ${s.capacityFrames}, ${s.underruns} underruns, ${s.resyncs} resyncs`,
     "",
