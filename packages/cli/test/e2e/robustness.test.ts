@@ -100,7 +100,7 @@ describe.concurrent("a stream survives the outside world", () => {
   test("a 48 kHz stream at a receiver loaded with the 24 kHz model is ignored with a clear note, never fatal", async () => {
     const in48 = join(dir, "in48.wav");
     await writeInputWav(in48, SPEECH_48K, 1);
-    const { receiver, port } = await startReceiver([...common(), "--output", join(dir, "mismatch.wav"), "--timeout", "3", "--stats"]);
+    const { receiver, port } = await startReceiver([...common(), "--output", join(dir, "mismatch.wav"), "--timeout", "8", "--stats"]);
     const sender = await CliProcess.start(["send", "--model", TINY48_DIR, "--cache-dir", cache, "--input", in48, "--port", String(port), "--no-lm"]);
     expect(await sender.finish()).toBe(0);
     expect(await receiver.finish(), receiver.stderr).toBe(0);
