@@ -86,7 +86,7 @@ async function receive(options: Partial<ReceiverSessionOptions>, play: (client: 
 describe("ReceiverSession", () => {
   test("lost frames (the first ones too) are concealed in place; the end-of-stream length is exact", async () => {
     const lost = new Set([0, 3, 4]);
-    const { stats, samples } = await receive({ bufferFrames: 8 }, async (client) => {
+    const { stats, samples } = await receive({ bufferFrames: 20 }, async (client) => {
       for (let seq = 0; seq < 20; seq++) {
         if (!lost.has(seq)) await send(client, datagramsOf({ seq, streamId: 7, end: seq === 19, lengthSamples: seq === 19 ? 100 : 320 }));
         await sleep(FRAME_MS);

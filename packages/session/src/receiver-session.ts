@@ -795,7 +795,19 @@ export class ReceiverSession {
         for (let popped = stream.jitter.pop({ draining: true }); popped.kind !== "empty" && !stream.done; popped = stream.jitter.pop({ draining: true })) {
           await this.#play(stream, popped);
         }
-        if (!stream.done) await this.#emitLast(stream, [await (stream.decoder as FrameDecoder).finish()]);
+        if (!stream.done) {
+          // Units between playout and the known end that never came out of the buffer (lost,
+          // or dropped for arriving too far ahead) are concealed, not left to the final padding.
+          const left = stream.endSeq === undefined || stream.nextSeq === undefined ? 0 : seqDiff(stream.endSeq, stream.nextSeq) + 1;
+          if (left > 0 && left <= MAX_LEADING_FILL_FRAMES) {
+            const decoder = stream.decoder as FrameDecoder;
+            stream.lm?.markLost();
+            for (let i = 0; i < left; i++) await this.#emit(stream, await decoder.missing(1));
+            stream.concealed += left;
+            stream.fillsLost += left;
+          }
+          await this.#emitLast(stream, [await (stream.decoder as FrameDecoder).finish()]);
+        }
       }
     } finally {
       this.#retire(stream);
