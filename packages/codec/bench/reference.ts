@@ -122,7 +122,8 @@ async function main(): Promise<void> {
   await (await loadEncodec(modelDir, { cacheDir, preloadBandwidthsKbps: [BW] })).release();
   await (await loadStreamingCodec(modelDir, { cacheDir, preloadBandwidthsKbps: [BW] })).release();
 
-  const rows: string[] = [];
+  console.log(`\n| case | threads | encstream | export | encstream / export | PyTorch | encstream / PyTorch |`);
+  console.log(`|---|---|---|---|---|---|---|`);
   for (const threads of threadCounts) {
     const load = { intraOpNumThreads: threads, cacheDir, preloadBandwidthsKbps: [BW] };
     const model = await loadEncodec(modelDir, load);
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
       }
     }
     const row = (name: string, a: number[], b: number[], c: number[]) =>
-      rows.push(
+      console.log(
         `| ${name} | ${threads} | ${median(a).toFixed(2)} ms | ${median(b).toFixed(2)} ms | **${(median(a) / median(b)).toFixed(2)}** (${(median(b) / median(a)).toFixed(2)}× faster) | ${c.length ? `${median(c).toFixed(2)} ms` : "-"} | ${c.length ? (median(a) / median(c)).toFixed(3) : "-"} |`,
       );
     row("offline 10 s encode + decode", ours.offline, theirs.offline, torch.offline);
@@ -186,9 +187,6 @@ async function main(): Promise<void> {
     await codec.release();
     for (const s of Object.values(ex)) await s.release();
   }
-  console.log(`\n| case | threads | encstream | export | encstream / export | PyTorch | encstream / PyTorch |`);
-  console.log(`|---|---|---|---|---|---|---|`);
-  for (const r of rows) console.log(r);
 
   // Load from the warm cache and peak RSS, each in a fresh process.
   const runChild = (kind: string) =>
