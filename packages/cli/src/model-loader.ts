@@ -95,7 +95,7 @@ export interface ResolveModelOptions {
    * ONNX Runtime settings passed to `loadEncodec`.
    * @default {} (one intra-op thread, graphs cached)
    */
-  readonly loadOptions?: Pick<LoadEncodecOptions, "intraOpNumThreads" | "preloadBandwidthsKbps" | "cacheGraphs">;
+  readonly loadOptions?: Pick<LoadEncodecOptions, "intraOpNumThreads" | "preloadBandwidthsKbps" | "cacheGraphs" | "openGraphs">;
 }
 
 /** A loaded model, ready to encode and decode: what {@link resolveModel} returns. */

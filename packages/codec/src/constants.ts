@@ -9,7 +9,7 @@ export const MAX_BATCH_SEGMENTS = 4;
 
 /**
  * Frames per ONNX Runtime call when a causal model's single offline segment (24 kHz) is coded
- * block by block with the stateful graphs (10 s at 24 kHz); inputs up to this long run through the
+ * block by block with the stateful graphs (2 s at 24 kHz: bounds the memory of each call); inputs up to this long run through the
  * offline graphs in one call. Fixed, so that the codes do not depend on how the input was fed.
  */
-export const OFFLINE_BLOCK_FRAMES = 750;
+export const OFFLINE_BLOCK_FRAMES = 150;

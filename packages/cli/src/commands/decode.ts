@@ -71,6 +71,8 @@ export async function runDecode(options: DecodeOptions, io: CommandIo = processI
       ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
       ...(options.lmPath !== undefined ? { lmPath: options.lmPath } : {}),
       onProgress: (p) => log(p.message),
+      // Only the graphs this command runs are opened (a long file never needs the offline ones).
+      loadOptions: { openGraphs: "on-first-use" },
     });
     try {
       const { model } = resolved;

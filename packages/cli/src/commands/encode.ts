@@ -50,6 +50,8 @@ export async function runEncode(options: EncodeOptions, io: CommandIo = processI
     ...(options.lmPath !== undefined ? { lmPath: options.lmPath } : {}),
     requireLm: options.useLm,
     onProgress: (p) => log(p.message),
+    // Only the graphs this command runs are opened (a long file never needs the offline ones).
+    loadOptions: { openGraphs: "on-first-use" },
   });
   try {
     const { model } = resolved;

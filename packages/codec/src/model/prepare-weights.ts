@@ -107,7 +107,10 @@ export function prepareWeights(config: EncodecConfig, tensors: TensorMap): Prepa
       out.set(`${base}.weight`, foldWeightNorm(t, found.get(`${base}.weight_v`)!));
       continue;
     }
-    out.set(name, t);
+    // A view into a larger buffer (a whole weights file) is copied, so that the file's bytes are
+    // not kept alive by the prepared weights.
+    const view = t.data.byteLength !== t.data.buffer.byteLength;
+    out.set(name, view ? { ...t, data: t.data.slice() } : t);
   }
   return { architecture, tensors: out };
 }

@@ -35,6 +35,8 @@ export interface LoadEncodecOptions {
   readonly preloadBandwidthsKbps?: readonly number[];
   /** Settings for a config derived from the weights when a folder has no `config.json`. @default {} */
   readonly hints?: DeriveConfigHints;
+  /** `loadEncodec`: when the offline encoder and decode graphs are opened (see `EncodecModelOptions.openGraphs`). @default "eager" */
+  readonly openGraphs?: "eager" | "on-first-use";
 }
 
 function isParsedConfig(value: unknown): value is EncodecConfig {
@@ -86,6 +88,7 @@ export async function nodeCreateOptions(spec: EncodecModelSpec, options: LoadEnc
     sessionOptions: nodeSessionOptions(options),
     ...(graphCache ? { graphCache } : {}),
     ...(options.preloadBandwidthsKbps ? { preloadBandwidthsKbps: options.preloadBandwidthsKbps } : {}),
+    ...(options.openGraphs ? { openGraphs: options.openGraphs } : {}),
   };
   const hints = options.hints ?? {};
   if (typeof spec === "string") {

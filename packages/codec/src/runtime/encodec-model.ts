@@ -98,6 +98,13 @@ export interface EncodecModelOptions {
   readonly graphCache?: GraphCache;
   /** Bandwidths whose quantizer graphs are made at creation (others on first use). @default [] */
   readonly preloadBandwidthsKbps?: readonly number[];
+  /**
+   * When the offline encoder and decode graphs are opened: at creation, or on first use (a
+   * command that only decodes, or codes a long file block by block, then never holds the
+   * sessions it does not run; the weights are kept, or read again with `loadTensors`, until then).
+   * @default "eager"
+   */
+  readonly openGraphs?: "eager" | "on-first-use";
 }
 
 /** Counters of how graphs were obtained (for tests and diagnostics). */
@@ -142,15 +149,17 @@ export class EncodecModel {
   private readonly quantizers = new Map<number, Promise<OrtSession>>();
   private stats_: { built: number; fromCache: number; buildMs: number };
   private released = false;
-  /** Opens the stateful streaming graphs (causal single-segment models only), once. */
-  private openStreaming: (() => Promise<StreamingCodec>) | null = null;
-  private streaming: Promise<StreamingCodec> | null = null;
+  /** Opens one side's stateful streaming graphs (causal single-segment models only). */
+  private openStreaming: ((side: "encoder" | "decoder") => Promise<StreamingCodec>) | null = null;
+  private readonly streaming = new Map<"encoder" | "decoder", Promise<StreamingCodec>>();
+  /** The offline encoder and decode sessions opened so far. */
+  private openedSessions: Array<Promise<OrtSession>> = [];
 
   private constructor(
     private readonly runtime: OrtRuntime,
     private readonly openGraph: GraphOpener,
-    private readonly encoder: OrtSession,
-    private readonly decoder: OrtSession,
+    private readonly encoderSession: () => Promise<OrtSession>,
+    private readonly decoderSession: () => Promise<OrtSession>,
     config: EncodecConfig,
     stats: { built: number; fromCache: number; buildMs: number },
   ) {
@@ -202,25 +211,42 @@ export class EncodecModel {
     let weights = () => (held ??= load());
     const stats = { built: 0, fromCache: 0, buildMs: 0 };
     const openGraph = createGraphOpener({ runtime, sessionOptions, cache, modelHash, stats });
-    const encoder = await openGraph("encoder", async () => buildEncoderGraph(await weights()));
-    let decoder: OrtSession;
-    try {
-      decoder = await openGraph("decode", async () => buildDecodeGraph(await weights()));
-    } catch (e) {
-      await encoder.release();
-      throw e;
+    const lazy = options.openGraphs === "on-first-use";
+    const opened: Array<Promise<OrtSession>> = [];
+    const once = (name: string, build: () => Promise<Uint8Array>): (() => Promise<OrtSession>) => {
+      let session: Promise<OrtSession> | null = null;
+      return () => {
+        if (session === null) {
+          const opening = openGraph(name, build);
+          session = opening;
+          opened.push(opening);
+          opening.catch(() => (session = null));
+        }
+        return session;
+      };
+    };
+    const encoder = once("encoder", async () => buildEncoderGraph(await weights()));
+    const decoder = once("decode", async () => buildDecodeGraph(await weights()));
+    if (!lazy) {
+      const first = await encoder();
+      try {
+        await decoder();
+      } catch (e) {
+        await first.release();
+        throw e;
+      }
     }
     const model = new EncodecModel(runtime, openGraph, encoder, decoder, config, stats);
+    model.openedSessions = opened;
     model.buildQuantizer = async (nq) => buildQuantizerEncodeGraph(await weights(), nq);
     if (config.useCausalConv && segmentLengthSamples(config) === null) {
-      // Long inputs are coded block by block with the streaming graphs (built from the raw weights on first use).
-      let tensors: TensorMap | null = options.tensors ?? null;
+      // Long inputs are coded block by block with the streaming graphs of one side (built from
+      // the weights on first use); each stream's startup session is released after its first call.
+      const tensors = options.tensors;
       const loadTensors = options.loadTensors;
-      model.openStreaming = () => {
+      model.openStreaming = (side) => {
         const source = tensors ? { tensors } : { loadTensors: loadTensors!, ...(options.modelKey ? { modelKey: options.modelKey } : {}) };
-        const create = StreamingCodec.create({ config, ...source, runtime, sessionOptions, ...(cache ? { graphCache: cache } : {}) });
-        tensors = null;
-        return create;
+        return StreamingCodec.create({ config, ...source, runtime, sessionOptions, sides: [side], releaseStartupSessions: true, ...(cache ? { graphCache: cache } : {}) });
       };
     }
     try {
@@ -229,7 +255,10 @@ export class EncodecModel {
       await model.release();
       throw e;
     }
-    if (retained) {
+    if (retained && lazy) {
+      const all = retained;
+      weights = async () => all; // the encoder and decode graphs may still be built
+    } else if (retained) {
       // Keep only the codebooks for quantizer graphs not built yet.
       const codebooks: PreparedWeights = { architecture: retained.architecture, tensors: new Map([...retained.tensors].filter(([n]) => n.startsWith("quantizer."))) };
       weights = async () => codebooks;
@@ -301,7 +330,7 @@ export class EncodecModel {
     const data = new Float32Array(segments.length * one);
     segments.forEach((seg, b) => data.set(interleavePlanar(seg, n, scales[b]!), b * one));
     const input = new this.runtime.Tensor("float32", data, [segments.length, this.channels, n]);
-    const out = await this.encoder.run({ [GRAPH_IO.audio]: input });
+    const out = await (await this.encoderSession()).run({ [GRAPH_IO.audio]: input });
     return { tensor: out[GRAPH_IO.embeddings] as Tensor, scales };
   }
 
@@ -359,7 +388,7 @@ export class EncodecModel {
     const { numCodebooks: k, numFrames: f } = frames[0]!;
     const ids = new BigInt64Array(frames.length * k * f);
     frames.forEach((fr, b) => writeCodeIds(ids, b * k * f, fr.codes, k, f, fr.frameCodebooks, this.codebookSize));
-    const out = await this.decoder.run({ [GRAPH_IO.codes]: new this.runtime.Tensor("int64", ids, [frames.length, k, f]) });
+    const out = await (await this.decoderSession()).run({ [GRAPH_IO.codes]: new this.runtime.Tensor("int64", ids, [frames.length, k, f]) });
     const audio = out[GRAPH_IO.audio]!;
     const data = audio.data as Float32Array;
     const t = (audio.dims as number[])[2]!;
@@ -498,10 +527,15 @@ export class EncodecModel {
       blockable: this.openStreaming !== null,
       encodeBatch: (segments, n, nq) => this.encodeBatch(segments, n, nq),
       decodeBatch: (frames) => this.decodeBatch(frames),
-      streamingCodec: () => {
+      streamingCodec: (side) => {
         this.assertLive();
-        this.streaming ??= this.openStreaming!();
-        return this.streaming;
+        let codec = this.streaming.get(side);
+        if (codec === undefined) {
+          codec = this.openStreaming!(side);
+          codec.catch(() => this.streaming.delete(side));
+          this.streaming.set(side, codec);
+        }
+        return codec;
       },
     };
     return this.engine_;
@@ -511,11 +545,10 @@ export class EncodecModel {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    const streaming = this.streaming;
-    const sessions = [this.encoder, this.decoder];
-    for (const s of this.quantizers.values()) sessions.push(await s.catch(() => null as never));
+    const sessions: OrtSession[] = [];
+    for (const s of [...this.openedSessions, ...this.quantizers.values()]) sessions.push(await s.catch(() => null as never));
     await Promise.all(sessions.filter(Boolean).map((s) => s.release()));
-    if (streaming) await (await streaming.catch(() => null))?.release();
+    for (const codec of this.streaming.values()) await (await codec.catch(() => null))?.release();
   }
 }
 

@@ -171,3 +171,24 @@ describe("StreamingOverlapAdd", () => {
     }
   });
 });
+
+describe("graphs opened on first use", () => {
+  test('openGraphs "on-first-use": nothing at creation, then only what runs; same result as eager', async () => {
+    const lazy = await EncodecModel.create({ config: f24.config, tensors: f24.tensors, runtime: ort, sessionOptions: { intraOpNumThreads: 1 }, openGraphs: "on-first-use" });
+    try {
+      expect(lazy.graphStats.built).toBe(0);
+      const audio = generatedAudio(1, 24000, 1, 3);
+      const encoded = await lazy.encode(audio, { bandwidthKbps: 6 });
+      expect(lazy.graphStats.built).toBe(2); // encoder and quantizer, no decode graph
+      expect(encoded.frames[0]!.codes).toEqual((await m24.encode(audio, { bandwidthKbps: 6 })).frames[0]!.codes);
+      // A long decode runs the streaming decoder graphs only (counted by their own codec), and is exact.
+      const long = generatedAudio(5, 24000, 1, 4);
+      const longEncoded = await m24.encode(long, { bandwidthKbps: 6 });
+      const decoded = await lazy.decode(longEncoded);
+      expect(lazy.graphStats.built).toBe(2);
+      expect(decoded[0]).toEqual((await m24.decode(longEncoded))[0]);
+    } finally {
+      await lazy.release();
+    }
+  }, 30_000);
+});

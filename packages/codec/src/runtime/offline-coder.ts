@@ -37,8 +37,8 @@ export interface OfflineEngine {
   decodeBatch(frames: ReadonlyArray<{ codes: Uint16Array; numCodebooks: number; numFrames: number; scale: number | null }>): Promise<Float32Array[][]>;
   /** True when the model can be coded block by block (causal, one segment). */
   readonly blockable: boolean;
-  /** The model's stateful streaming graphs (opened on first use); only when `blockable`. */
-  streamingCodec(): Promise<StreamingCodec>;
+  /** The model's stateful streaming graphs of one side (opened on first use, startup sessions released after a stream's first call); only when `blockable`. */
+  streamingCodec(side: "encoder" | "decoder"): Promise<StreamingCodec>;
   /** Most equally long segments per batch. */
   readonly maxBatch: number;
 }
@@ -131,8 +131,10 @@ export class OfflineEncoder {
     }
     const out: OfflineCodeBlock[] = [];
     const blockSamples = OFFLINE_BLOCK_FRAMES * this.engine.hopSamples;
-    this.stream ??= await createStreamEncoder(await this.engine.streamingCodec(), { bandwidthKbps: this.bandwidthKbps, maxFramesPerCall: OFFLINE_BLOCK_FRAMES });
-    while (this.buffered >= blockSamples) out.push(...this.toBlocks(await this.stream!.push(this.take(blockSamples))));
+    this.stream ??= await createStreamEncoder(await this.engine.streamingCodec("encoder"), { bandwidthKbps: this.bandwidthKbps, maxFramesPerCall: OFFLINE_BLOCK_FRAMES });
+    while (this.buffered >= blockSamples) {
+      out.push(...this.toBlocks(await this.stream!.push(this.take(blockSamples))));
+    }
     if (final) {
       if (this.buffered > 0) out.push(...this.toBlocks(await this.stream!.push(this.take(this.buffered))));
       out.push(...this.toBlocks(await this.stream!.end()));
@@ -326,7 +328,7 @@ export class OfflineDecoder {
   }
 
   private async drainBlocks(final: boolean): Promise<Float32Array[]> {
-    this.stream ??= createStreamDecoder(await this.engine.streamingCodec(), { maxFramesPerCall: OFFLINE_BLOCK_FRAMES });
+    this.stream ??= createStreamDecoder(await this.engine.streamingCodec("decoder"), { maxFramesPerCall: OFFLINE_BLOCK_FRAMES });
     const parts: Float32Array[][] = [];
     const hop = this.engine.hopSamples;
     while (this.pendingFrames >= OFFLINE_BLOCK_FRAMES || (final && this.pendingFrames > 0)) {
