@@ -1,6 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { CodecError } from "../errors.js";
 import { expectedSha256, parseContentRange, sha256FromEtag, sizeHeader } from "./http-metadata.js";
@@ -97,7 +97,9 @@ export async function downloadFile(url: string, dest: string, options: DownloadF
   const callerSha = options.sha256 === undefined ? undefined : expectedSha256(options.sha256);
 
   const target = path.resolve(dest);
-  await mkdir(path.dirname(target), { recursive: true });
+  // The first folder this call creates, if any: removed again (when still empty) on failure, so
+  // a failed download leaves no empty folders behind.
+  const created = await mkdir(path.dirname(target), { recursive: true });
   let reported = -1;
   const progress = (receivedBytes: number, totalBytes: number | null): void => {
     if (receivedBytes <= reported || !options.onProgress) return;
@@ -110,11 +112,41 @@ export async function downloadFile(url: string, dest: string, options: DownloadF
     try {
       return await attemptDownload(url, target, { ...options, maxBytes, callerSha, progress });
     } catch (error) {
+      if (attempt < retries && !options.signal?.aborted && error instanceof CodecError && retryable.has(error)) continue;
+      if (created !== undefined) await removeEmptyFolders(path.dirname(target), created);
       if (options.signal?.aborted) throw options.signal.reason;
-      if (attempt < retries && error instanceof CodecError && retryable.has(error)) continue;
       throw error;
     }
   }
+}
+
+/** Removes `dir` and its parents up to `top` (inclusive) while they are empty. */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  const stop = path.resolve(top);
+  for (let current = path.resolve(dir); current.startsWith(stop); current = path.dirname(current)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return; // not empty (a `.part` kept for a resume, other files), or already gone
+    }
+    if (current === stop) return;
+  }
+}
+
+/**
+ * What a failed `fetch` says, with its causes: undici reports "fetch failed" and puts the reason
+ * (`connect ECONNREFUSED 127.0.0.1:1`, `getaddrinfo ENOTFOUND host`, a TLS error) in `cause`.
+ */
+function describeFetchFailure(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const message = e instanceof Error ? e.message : String(e);
+    const code = (e as { code?: unknown }).code;
+    const text = typeof code === "string" && !message.includes(code) ? `${message} (${code})` : message;
+    if (text !== "" && !parts.includes(text)) parts.push(text);
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join(": ");
 }
 
 interface AttemptOptions extends DownloadFileOptions {
@@ -242,7 +274,7 @@ async function fetchFollowing(
       response = await fetch(current, { headers, redirect: "manual", signal: o.signal ?? null });
     } catch (cause) {
       if (o.signal?.aborted) throw o.signal.reason;
-      throw transient(new CodecError("download-failed", `${current}: request failed (${cause instanceof Error ? cause.message : String(cause)})`, { cause }));
+      throw transient(new CodecError("download-failed", `${current}: request failed (${describeFetchFailure(cause)})`, { cause }));
     }
     linkedSize ??= sizeHeader(response.headers.get("x-linked-size"));
     linkedSha ??= sha256FromEtag(response.headers.get("x-linked-etag"));

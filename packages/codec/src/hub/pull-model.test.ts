@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -182,7 +183,23 @@ describe("downloadFile", () => {
   test("a refused connection is a download-failed CodecError", async () => {
     const e = await codecRejection(downloadFile("http://127.0.0.1:1/x", path.join(cacheDir, "x"), { retries: 0 }));
     expect(e.code).toBe("download-failed");
-    expect(e.message).toMatch(/^http:\/\/127\.0\.0\.1:1\/x: request failed/);
+    expect(e.message).toMatch(/^http:\/\/127\.0\.0\.1:1\/x: request failed \(fetch failed: bad port\)/);
+    // A closed port: the message gives the reason fetch keeps in its cause, not only "fetch failed".
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port: free } = server.address() as AddressInfo;
+        server.close(() => resolve(free));
+      });
+    });
+    const refused = await codecRejection(downloadFile(`http://127.0.0.1:${port}/x`, path.join(cacheDir, "x"), { retries: 0 }));
+    expect(refused.message).toBe(`http://127.0.0.1:${port}/x: request failed (fetch failed: connect ECONNREFUSED 127.0.0.1:${port})`);
+  });
+
+  test("a failed download removes the folders it created (empty), and only those", async () => {
+    const fresh = path.join(cacheDir, "fresh", "owner--name", "main");
+    await codecRejection(downloadFile("http://127.0.0.1:1/x", path.join(fresh, "config.json"), { retries: 0 }));
+    expect(existsSync(path.join(cacheDir, "fresh"))).toBe(false);
+    expect(existsSync(cacheDir)).toBe(true);
   });
 
   test("misuse throws TypeError/RangeError naming the parameter", async () => {
