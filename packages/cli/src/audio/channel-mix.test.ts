@@ -2,6 +2,8 @@ import { describe, expect, test } from "vitest";
 import { mixChannels } from "./channel-mix.js";
 
 const f = (...values: number[]) => Float32Array.from(values);
+const G = Math.SQRT1_2;
+const SIDE = 1 + 2 * G;
 
 describe("mixChannels", () => {
   test.each([
@@ -11,6 +13,14 @@ describe("mixChannels", () => {
     { name: "3 → 1: mean of all", input: [f(0.3), f(0.6), f(0.9)], channels: 1, expected: [f(0.6)] },
     { name: "2 → 3: channel j copies j mod 2", input: [f(0.1), f(0.2)], channels: 3, expected: [f(0.1), f(0.2), f(0.1)] },
     { name: "empty audio keeps its shape", input: [f(), f()], channels: 1, expected: [f()] },
+    // 5.1 in WAVE order FL FR FC LFE BL BR; g = 1/√2, each side scaled by 1/(1 + 2g).
+    { name: "5.1 → stereo: the centre on both sides", input: [f(0), f(0), f(1), f(0), f(0), f(0)], channels: 2, expected: [f(G / SIDE), f(G / SIDE)] },
+    { name: "5.1 → stereo: the LFE left out", input: [f(0), f(0), f(0), f(1), f(0), f(0)], channels: 2, expected: [f(0), f(0)] },
+    { name: "5.1 → stereo: front and surround on their own side", input: [f(1), f(0), f(0), f(0), f(0), f(-1)], channels: 2, expected: [f(1 / SIDE), f(-G / SIDE)] },
+    { name: "5.1 → stereo: full scale everywhere stays full scale", input: [f(1), f(1), f(1), f(1), f(1), f(1)], channels: 2, expected: [f(1), f(1)] },
+    { name: "5.1 → mono: the mean of the stereo downmix", input: [f(1), f(0), f(1), f(1), f(0), f(0)], channels: 1, expected: [f((1 + G) / SIDE / 2 + G / SIDE / 2)] },
+    { name: "7.1 → stereo: side surrounds on their own side", input: [f(0), f(0), f(0), f(0), f(0), f(0), f(1), f(0)], channels: 2, expected: [f(G / (1 + 3 * G)), f(0)] },
+    { name: "5.0 → stereo", input: [f(0), f(1), f(0), f(0), f(1)], channels: 2, expected: [f(0), f((1 + G) / SIDE)] },
   ])("$name", ({ input, channels, expected }) => {
     const out = mixChannels(input, channels);
     expect(out).toHaveLength(expected.length);
