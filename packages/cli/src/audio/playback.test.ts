@@ -85,7 +85,7 @@ describe.skipIf(skipReason !== undefined)("playback through PortAudio on ALSA's 
     expect(result.error).toEqual({
       name: "CliError",
       code: "playback-failed",
-      message: expect.stringMatching(/^cannot open the audio device \(.+\) for 1 channel\(s\) at 24000 Hz$/) as unknown as string,
+      message: expect.stringMatching(/^cannot open the audio device \(.+\) for 1 channel\(s\) at 24000 Hz; write a WAV file instead with --output FILE$/) as unknown as string,
     });
   });
 });

@@ -1,7 +1,11 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import type { Writable } from "node:stream";
 import { MAX_SAMPLE_RATE_HZ, MAX_WAV_CHANNELS, MIN_SAMPLE_RATE_HZ } from "../constants.js";
 import { CliError } from "../errors.js";
 import { checkIntegerInRange, checkPlanar } from "../internal/checks.js";
 import { SAMPLE_BYTES, checkOutputSampleFormat, encodeFrames, type OutputSampleFormat } from "../internal/pcm.js";
+import { PLAYER_SCRIPT, type PlayerConfig, type PlayerMessage } from "../internal/player-script.js";
 
 /** Options of {@link openPlayback}. */
 export interface PlaybackOptions {
@@ -97,6 +101,9 @@ export type PlaybackSupport = { readonly available: true } | { readonly availabl
 
 let loading: Promise<Naudiodon> | undefined;
 
+/** Bytes of the player process's stderr kept for an error message. */
+const STDERR_TAIL_BYTES = 4096;
+
 /**
  * Loads naudiodon2 (PortAudio bindings, an optional dependency) once per process. Exported for
  * capture and `encstream devices`; not part of the package's API.
@@ -113,17 +120,81 @@ export function loadAudioBackend(): Promise<Naudiodon> {
   return loading;
 }
 
-/**
- * Checks, without opening a device, whether the audio backend loads (so `--play` can fail before
- * any network or model work). Loads naudiodon2 if it can (see {@link openPlayback}).
- */
-export async function probePlayback(): Promise<PlaybackSupport> {
+/** How long a player process may take to load PortAudio and open the device, ms. */
+const PLAYER_START_TIMEOUT_MS = 20_000;
+
+/** Where naudiodon2 is, resolved from this package (the player script has none to resolve from). */
+function resolveNaudiodon(): string {
+  return createRequire(import.meta.url).resolve("naudiodon2");
+}
+
+/** A player process that has reported ready. */
+interface StartedPlayer {
+  readonly child: ChildProcess;
+  /** The last bytes it wrote to stderr. */
+  readonly stderrTail: () => string;
+}
+
+type PlayerFailure = Extract<PlayerMessage, { type: "failed" }>;
+
+/** Starts the player process (see player-script.ts) and waits until it is ready, or says why not. */
+async function startPlayer(config: Omit<PlayerConfig, "modulePath">): Promise<StartedPlayer | PlayerFailure> {
+  let modulePath: string;
   try {
-    await loadAudioBackend();
-    return { available: true };
+    modulePath = resolveNaudiodon();
   } catch (error) {
-    return { available: false, reason: error instanceof Error ? error.message : String(error) };
+    return { type: "failed", stage: "load", message: (error as Error).message, code: (error as { code?: string }).code ?? "MODULE_NOT_FOUND" };
   }
+  const child = spawn(process.execPath, ["-e", PLAYER_SCRIPT, JSON.stringify({ ...config, modulePath } satisfies PlayerConfig)], {
+    stdio: ["pipe", "ignore", "pipe", "ipc"],
+  });
+  let tail = "";
+  child.stderr?.setEncoding("utf8").on("data", (text: string) => {
+    tail = (tail + text).slice(-STDERR_TAIL_BYTES);
+  });
+  // A player that dies is reported by write/close; its stdin's EPIPE must not crash this process.
+  child.stdin?.on("error", () => undefined);
+  const first = await new Promise<PlayerMessage>((resolve) => {
+    const timer = setTimeout(() => resolve({ type: "failed", stage: "open", message: `no answer in ${PLAYER_START_TIMEOUT_MS / 1000} s` }), PLAYER_START_TIMEOUT_MS);
+    const settle = (message: PlayerMessage) => {
+      clearTimeout(timer);
+      resolve(message);
+    };
+    child.once("message", (message) => settle(message as PlayerMessage));
+    child.once("error", (error) => settle({ type: "failed", stage: "load", message: error.message }));
+    child.once("exit", (code, signal) => settle({ type: "failed", stage: "open", message: `the player process exited (${signal ?? `code ${code}`})` }));
+  });
+  if (first.type === "failed") {
+    child.kill("SIGKILL");
+    return first;
+  }
+  return { child, stderrTail: () => tail };
+}
+
+/** The CliError for a player that did not start. */
+function startFailure(failed: PlayerFailure, options: { sampleRateHz: number; channels: number } | "probe"): CliError {
+  if (failed.stage === "load") {
+    const cause = Object.assign(new Error(failed.message), failed.code !== undefined ? { code: failed.code } : {});
+    return new CliError("playback-unavailable", describeLoadFailure(cause), { cause });
+  }
+  const what =
+    options === "probe"
+      ? `no audio output device can be opened (${failed.message})`
+      : `cannot open the audio device (${failed.message}) for ${options.channels} channel(s) at ${options.sampleRateHz} Hz`;
+  return new CliError("playback-failed", `${what}; write a WAV file instead with --output FILE`);
+}
+
+/**
+ * Checks whether audio can be played here: loads naudiodon2 and opens the default output device
+ * (48 kHz stereo unless told otherwise) in a short-lived player process, so that a machine
+ * without sound fails in one line before any network or model work, without the libraries'
+ * noise on this process's output.
+ */
+export async function probePlayback(format: { readonly sampleRateHz: number; readonly channels: number } = { sampleRateHz: 48_000, channels: 2 }): Promise<PlaybackSupport> {
+  const player = await startPlayer({ ...format, sampleFormat: "f32", deviceId: -1, probe: true });
+  if ("type" in player) return { available: false, reason: startFailure(player, "probe").message };
+  await new Promise((resolve) => (player.child.exitCode !== null ? resolve(undefined) : player.child.once("exit", resolve)));
+  return { available: true };
 }
 
 /**
@@ -155,13 +226,14 @@ function firstLine(text: string): string {
 }
 
 /**
- * Opens an audio output through PortAudio (naudiodon2, loaded on first use) and starts it.
- * naudiodon2's native code prints PortAudio's version and the device options on stdout, and
- * loading it installs `segfault-handler`, which writes `crash.log` if the process crashes.
+ * Opens an audio output through PortAudio (naudiodon2) and starts it. PortAudio runs in a
+ * player process of its own (see internal/player-script.ts), fed through a pipe: its version
+ * banner, naudiodon2's option dump and ALSA's probing messages never reach this process's
+ * stdout or stderr, and `segfault-handler` (which naudiodon2 installs) lives there too.
  *
  * @throws RangeError if an option is out of range.
  * @throws CliError `"playback-unavailable"` if naudiodon2 or the libraries it needs are missing,
- *   `"playback-failed"` if the device refuses the stream.
+ *   `"playback-failed"` if the device refuses the stream (the message suggests `--output`).
  */
 export async function openPlayback(options: PlaybackOptions): Promise<Playback> {
   checkIntegerInRange("sampleRateHz", options.sampleRateHz, MIN_SAMPLE_RATE_HZ, MAX_SAMPLE_RATE_HZ);
@@ -169,53 +241,50 @@ export async function openPlayback(options: PlaybackOptions): Promise<Playback> 
   const sampleFormat = checkOutputSampleFormat(options.sampleFormat ?? "f32");
   const deviceId = options.deviceId ?? -1;
   checkIntegerInRange("deviceId", deviceId, -1, 0x7fffffff);
-
-  const naudiodon = await loadAudioBackend();
-  let stream: OutputStream;
-  try {
-    stream = naudiodon.AudioIO({
-      outOptions: {
-        channelCount: options.channels,
-        sampleFormat: sampleFormat === "f32" ? naudiodon.SampleFormatFloat32 : naudiodon.SampleFormat16Bit,
-        sampleRate: options.sampleRateHz,
-        deviceId,
-        closeOnError: true,
-      },
-    });
-    stream.start();
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new CliError(
-      "playback-failed",
-      `cannot open the audio device (${detail}) for ${options.channels} channel(s) at ${options.sampleRateHz} Hz`,
-      { cause: error },
-    );
-  }
-  return new PortAudioPlayback(stream, options.sampleRateHz, options.channels, sampleFormat);
+  const player = await startPlayer({ sampleRateHz: options.sampleRateHz, channels: options.channels, sampleFormat, deviceId, probe: false });
+  if ("type" in player) throw startFailure(player, options);
+  return new ProcessPlayback(player, options.sampleRateHz, options.channels, sampleFormat);
 }
 
-class PortAudioPlayback implements Playback {
+/** Playback through a player process: audio goes down its stdin, failures come back on IPC. */
+class ProcessPlayback implements Playback {
   readonly sampleRateHz: number;
   readonly channels: number;
   readonly sampleFormat: OutputSampleFormat;
-  #stream: OutputStream;
+  readonly #child: ChildProcess;
+  readonly #stdin: Writable;
+  readonly #exited: Promise<void>;
+  readonly #stderrTail: () => string;
   #framesWritten = 0;
   #failure: CliError | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(stream: OutputStream, sampleRateHz: number, channels: number, sampleFormat: OutputSampleFormat) {
-    this.#stream = stream;
+  constructor(player: StartedPlayer, sampleRateHz: number, channels: number, sampleFormat: OutputSampleFormat) {
+    this.#child = player.child;
+    this.#stdin = player.child.stdin as Writable;
+    this.#stderrTail = player.stderrTail;
     this.sampleRateHz = sampleRateHz;
     this.channels = channels;
     this.sampleFormat = sampleFormat;
-    stream.on("error", (error: unknown) => {
-      const detail = error instanceof Error ? error.message : String(error);
-      this.#failure ??= new CliError("playback-failed", `audio device error: ${detail}`, { cause: error });
+    player.child.on("message", (message: PlayerMessage) => {
+      if (message.type === "failed") this.#failure ??= new CliError("playback-failed", `audio device error: ${message.message}`);
+    });
+    this.#exited = new Promise((resolve) => {
+      if (player.child.exitCode !== null || player.child.signalCode !== null) resolve();
+      else player.child.once("exit", () => resolve());
+    });
+    void this.#exited.then(() => {
+      if (this.#closing === undefined) this.#failure ??= new CliError("playback-failed", `the audio player stopped${this.#detail()}`);
     });
   }
 
   get framesWritten(): number {
     return this.#framesWritten;
+  }
+
+  #detail(): string {
+    const last = this.#stderrTail().trim().split("\n").pop();
+    return last === undefined || last === "" ? "" : ` (${last})`;
   }
 
   write(audio: readonly Float32Array[]): Promise<void> {
@@ -226,9 +295,9 @@ class PortAudioPlayback implements Playback {
     const bytes = Buffer.allocUnsafe(frames * this.channels * SAMPLE_BYTES[this.sampleFormat]);
     encodeFrames(audio, this.sampleFormat, frames, bytes);
     return new Promise((resolve, reject) => {
-      this.#stream.write(bytes, (error?: Error | null) => {
-        if (error) {
-          this.#failure ??= new CliError("playback-failed", `audio device error: ${error.message}`, { cause: error });
+      this.#stdin.write(bytes, (error?: Error | null) => {
+        if (error || this.#failure !== undefined) {
+          this.#failure ??= new CliError("playback-failed", `audio device error: ${error?.message ?? "the player stopped"}`, { cause: error });
           reject(this.#failure);
         } else {
           this.#framesWritten += frames;
@@ -239,23 +308,23 @@ class PortAudioPlayback implements Playback {
   }
 
   close(): Promise<void> {
-    this.#closing ??= new Promise<void>((resolve) => {
-      const stream = this.#stream;
-      // naudiodon2 emits "finished" after draining and stopping PortAudio; "close" or an error
-      // ends the wait too.
-      const done = () => resolve();
-      stream.once("finished", done);
-      stream.once("close", done);
-      stream.once("error", done);
-      stream.end();
-    }).then(() => {
+    this.#closing ??= (async () => {
+      this.#stdin.end();
+      await this.#exited;
       if (this.#failure !== undefined) throw this.#failure;
-    });
+      if (this.#child.exitCode !== 0) throw new CliError("playback-failed", `the audio player failed${this.#detail()}`);
+    })();
     return this.#closing;
   }
 
   abort(): Promise<void> {
-    this.#closing ??= new Promise<void>((resolve) => this.#stream.abort(() => resolve()));
+    this.#closing ??= (async () => {
+      if (this.#child.connected) this.#child.send({ type: "abort" });
+      else this.#child.kill("SIGKILL");
+      const timer = setTimeout(() => this.#child.kill("SIGKILL"), 2000);
+      await this.#exited;
+      clearTimeout(timer);
+    })();
     return this.#closing;
   }
 }

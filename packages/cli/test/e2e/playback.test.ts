@@ -23,12 +23,16 @@ if (skipReason !== undefined) console.warn(`receive --play test skipped: ${skipR
 
 let dir: string;
 let nullConfig: string;
+let brokenConfig: string;
 
 beforeAll(async () => {
   await prepareCli();
   dir = await makeTempDir("e2e-play");
   nullConfig = join(dir, "asound-null.conf");
   await writeFile(nullConfig, '</usr/share/alsa/alsa.conf>\npcm.!default { type plug slave.pcm "null" }\n');
+  // No sound card: the default device is card 99, which ALSA cannot find (as on a server).
+  brokenConfig = join(dir, "asound-broken.conf");
+  await writeFile(brokenConfig, "</usr/share/alsa/alsa.conf>\npcm.!default { type hw card 99 }\n");
 });
 
 afterAll(cleanupCli);
@@ -46,5 +50,16 @@ describe.skipIf(skipReason !== undefined)("receive --play", () => {
     expect(await receiver.finish(), receiver.stderr + receiver.stdout).toBe(0);
     expect(receiver.stdout).toMatch(/received 1\.00 s \(played\): 75 frames, 0\.0 % lost/);
     expect(receiver.stderr).toMatch(/audio 1\.000 s \(24000 samples at 24000 Hz\), 1 stream\(s\)/);
+  });
+});
+
+describe.skipIf(skipReason !== undefined)("receive without an audio device", () => {
+  test("the seed's receive command: exit 1 with one line that says so and suggests --output; no ALSA or PortAudio noise", async () => {
+    const receiver = await CliProcess.start(["--mode", "receive", "--port", "0", "--buffer-size", "24", "--overlap", "25", "--model", TINY24_DIR, "--cache-dir", join(dir, "cache")], {
+      ALSA_CONFIG_PATH: brokenConfig,
+    });
+    expect(await receiver.finish()).toBe(1);
+    expect(receiver.stdout).toBe("");
+    expect(receiver.stderr).toBe("error: no audio output device can be opened (No default device); write a WAV file instead with --output FILE\n");
   });
 });
