@@ -35,8 +35,15 @@ export interface CodingOptions extends ModelOptions {
   readonly lmPath: string | undefined;
 }
 
+/**
+ * `--buffer-size`: the jitter buffer's prefill, as a count of units (frames or chunks, the seed's
+ * form: `--buffer-size 24`) or as a duration (`--buffer-size 200ms`, `1.5s`), which the receiver
+ * turns into whole units (rounded up, at least one) once the stream says how long a unit is.
+ */
+export type BufferSize = { readonly unit: "units"; readonly units: number } | { readonly unit: "ms"; readonly ms: number };
+
 /** Options of the streaming commands. */
-export interface StreamingOptions extends CodingOptions {
+export interface StreamingOptions extends ModelOptions {
   /** `--stream` selects `"stream"`: frame-exact stateful coding, no overlap. @default "chunked" */
   readonly framing: Framing;
   /** `--overlap` as a fraction of the chunk (0.01 to 0.5; chunked framing only). @default 0.25 */
@@ -58,15 +65,17 @@ export interface StreamingOptions extends CodingOptions {
 }
 
 /** `encstream send`: stream a WAV file to a receiver. */
-export interface SendOptions extends StreamingOptions {
+export interface SendOptions extends StreamingOptions, CodingOptions {
   /** `--input`: the WAV file to send, `-` for stdin (a WAV or raw stream) or `mic` for the capture device (required). */
   readonly input: string;
   /** `--raw-format` (with `--input -`): raw PCM on stdin, e.g. `s16le:48000:2`. @default undefined (stdin carries a WAV) */
   readonly rawFormat?: RawFormat | undefined;
   /** `--input-device` (with `--input mic`): a device index or part of its name. @default undefined (the default input) */
   readonly inputDevice?: string | undefined;
-  /** `--ip`: receiver address or host name. @default "127.0.0.1" */
+  /** `--ip`: receiver address or host name; a multicast group sends to every receiver that joined it. @default "127.0.0.1" */
   readonly ip: string;
+  /** `--ttl`: multicast time-to-live in hops, 0 to 255 (used when `--ip` is a multicast group). @default 1 */
+  readonly ttl: number;
   /** `--port`: receiver UDP port, 1 to 65535. @default 9527 */
   readonly port: number;
   /** `--bind`: local address to send from. @default undefined (chosen by the OS) */
@@ -81,14 +90,27 @@ export interface SendOptions extends StreamingOptions {
   readonly chunkMs: number | undefined;
 }
 
-/** `encstream receive`: receive a stream and play it and/or write a WAV. */
+/**
+ * `encstream receive`: receive a stream and play it and/or write a WAV. The stream itself says
+ * its bandwidth and whether it is LM-coded, so the send-side `--bandwidth` and `--no-lm` are not
+ * options of `receive`.
+ */
 export interface ReceiveOptions extends StreamingOptions {
+  /** `--lm`: language-model weights for LM-coded streams. @default undefined (the model's own) */
+  readonly lmPath: string | undefined;
   /** `--port`: UDP port to listen on; 0 lets the OS pick one. @default 9527 */
   readonly port: number;
-  /** `--bind`: local address to listen on. @default "0.0.0.0" */
+  /** `--bind`: local address to listen on. @default "0.0.0.0" (with `--group`: that group's family's wildcard address) */
   readonly bind: string;
-  /** `--buffer-size`: units (frames or chunks) buffered before playout starts, the jitter buffer's prefill; its capacity is max(16, 2 × this). @default 16 */
-  readonly bufferFrames: number;
+  /** `--group`: multicast group to join (IPv4 or IPv6). @default undefined (unicast) */
+  readonly group: string | undefined;
+  /** `--interface`: address of the interface to join `--group` on. @default undefined (the kernel's choice) */
+  readonly interface: string | undefined;
+  /**
+   * `--buffer-size`: the jitter buffer's prefill (units, or a duration rounded up to whole units);
+   * its capacity is max(16, 2 × the prefill in units). @default 200 ms
+   */
+  readonly bufferSize: BufferSize;
   /** `--output`: WAV file to write as audio arrives; `-` streams it to stdout. @default undefined */
   readonly output: string | undefined;
   /** `--raw-format` (with `--output -`): raw PCM instead of a WAV on stdout; rate and channels must be the model's. @default undefined */

@@ -54,3 +54,25 @@ export const MAX_WAV_HEADER_BYTES = 4 * 1024 * 1024;
 
 /** How often the live `--stats` line and the progress line are refreshed, milliseconds. */
 export const STATS_INTERVAL_MS = 1_000;
+
+/**
+ * Where the published language models are downloaded from (they are not on the Hugging Face
+ * Hub): the reference implementation's own location. `ENCSTREAM_LM_URL` overrides it (a mirror),
+ * and `pull --base-url` takes them from the mirror's repository folder instead.
+ */
+export const DEFAULT_LM_BASE_URL = "https://dl.fbaipublicfiles.com/encodec/v0";
+
+/**
+ * `receive --buffer-size` when not given, milliseconds of audio, rounded up to whole units once
+ * the stream's unit is known: 15 frames of the 24 kHz frame-exact stream (13.3 ms each), two
+ * 250 ms chunks at 24 kHz (a 187.5 ms hop at 25 % overlap), one 1 s chunk at 48 kHz. A count of
+ * units would not suit both models: the seed's 16 units meant 3 s of 24 kHz chunks and 12 s of
+ * 48 kHz ones before the first sound.
+ */
+export const DEFAULT_BUFFER_MS = 200;
+
+/** Longest `receive --buffer-size` given as a duration, milliseconds. */
+export const MAX_BUFFER_MS = 60_000;
+
+/** `send --ttl` when not given: multicast datagrams stay on the local network. */
+export const DEFAULT_MULTICAST_TTL = 1;

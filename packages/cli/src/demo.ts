@@ -18,6 +18,7 @@ import { WavFileWriter } from "./audio/wav-writer.js";
 import { runReceive } from "./commands/receive.js";
 import { runSend } from "./commands/send.js";
 import type { ReceiveOptions, SendOptions, StreamingOptions } from "./command-options.js";
+import { DEFAULT_BUFFER_MS, DEFAULT_MULTICAST_TTL } from "./constants.js";
 import { isCliError } from "./errors.js";
 import { processIo, type CommandIo } from "./internal/command-io.js";
 import { cachedModelDir, LM_FILE_NAMES } from "./model-loader.js";
@@ -105,9 +106,6 @@ async function runDemo(options: { outDir: string; seconds: number; stream: boole
   const coding: StreamingOptions = {
     model: model.ref,
     cacheDir: undefined,
-    bandwidthKbps: 6,
-    useLm: model.useLm,
-    lmPath: undefined,
     keyFile: undefined,
     framing: options.stream ? "stream" : "chunked",
     overlapRatio: 0.25,
@@ -122,9 +120,12 @@ async function runDemo(options: { outDir: string; seconds: number; stream: boole
 
   const receiveOptions: ReceiveOptions = {
     ...coding,
+    lmPath: undefined,
     port: 0,
     bind: "127.0.0.1",
-    bufferFrames: 16,
+    group: undefined,
+    interface: undefined,
+    bufferSize: { unit: "ms", ms: DEFAULT_BUFFER_MS },
     output,
     play: false,
     streamIdleS: 3,
@@ -142,8 +143,12 @@ async function runDemo(options: { outDir: string; seconds: number; stream: boole
   );
   const sendOptions: SendOptions = {
     ...coding,
+    bandwidthKbps: 6,
+    useLm: model.useLm,
+    lmPath: undefined,
     input,
     ip: "127.0.0.1",
+    ttl: DEFAULT_MULTICAST_TTL,
     port: await Promise.race([port, receiverFailed]),
     bind: undefined,
     mtuBytes: 220,

@@ -20,6 +20,7 @@
  * - `"model-mismatch"`: an `.ecdc` file made by another model than the one loaded.
  * - `"download-failed"`: `pull` could not download or verify a file.
  * - `"bad-key"`: a key file or `ENCSTREAM_KEY` value that is not in the key format.
+ * - `"no-stream"`: `receive --timeout` passed without any stream arriving.
  */
 export type CliErrorCode =
   | "usage"
@@ -37,7 +38,8 @@ export type CliErrorCode =
   | "bad-ecdc"
   | "model-mismatch"
   | "download-failed"
-  | "bad-key";
+  | "bad-key"
+  | "no-stream";
 
 /**
  * The one error class for failures caused by the outside world in `@encstream/cli`: bad command

@@ -2,11 +2,15 @@ export { CliError, isCliError, type CliErrorCode } from "./errors.js";
 export {
   DEFAULT_BANDWIDTH_KBPS,
   DEFAULT_BIND_ADDRESS,
+  DEFAULT_BUFFER_MS,
+  DEFAULT_LM_BASE_URL,
+  DEFAULT_MULTICAST_TTL,
   DEFAULT_OVERLAP_PERCENT,
   DEFAULT_PORT,
   DEFAULT_RESAMPLER_QUALITY,
   DEFAULT_SEND_HOST,
   DEFAULT_WAV_CHUNK_FRAMES,
+  MAX_BUFFER_MS,
   MAX_CHUNK_MS,
   MAX_IDLE_TIMEOUT_S,
   MAX_SAMPLE_RATE_HZ,
@@ -19,6 +23,7 @@ export {
 } from "./constants.js";
 export { buildProgram, parseCommandLine, runCommandLine } from "./options.js";
 export type {
+  BufferSize,
   CodingOptions,
   CommandHandlers,
   CommandName,
@@ -60,7 +65,7 @@ export { CaptureInput, listAudioDevices, type AudioDevice, type CaptureInputOpti
 export { StreamInput, type StreamInputOptions } from "./audio/stream-input.js";
 export { StreamOutput, buildWavHeader, type StreamOutputOptions } from "./audio/stream-output.js";
 export { parseRawFormat, formatRawFormat, type RawFormat, type RawSampleFormat } from "./audio/raw-format.js";
-export { runPull, DEFAULT_LM_BASE_URL, PUBLISHED_LMS, type PullResult } from "./commands/pull.js";
+export { runPull, PUBLISHED_LMS, type PullResult } from "./commands/pull.js";
 export { runSend, type SendHooks, type SendResult } from "./commands/send.js";
 export { runReceive, type ReceiveHooks, type ReceiveResult } from "./commands/receive.js";
 export type { PlayedBlock, ReceiverStats, SentUnit } from "@encstream/session";

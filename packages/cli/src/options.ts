@@ -1,12 +1,16 @@
 import { Command, CommanderError, InvalidArgumentError, Option, type ParseOptionsResult } from "commander";
 import { DEFAULT_MTU_BYTES, HEADER_BYTES } from "@encstream/packet";
-import { DEFAULT_CAPACITY_FRAMES, MAX_CAPACITY_FRAMES } from "@encstream/jitter";
+import { MAX_CAPACITY_FRAMES } from "@encstream/jitter";
 import { MAX_OVERLAP_PERCENT, MIN_OVERLAP_PERCENT, percentToOverlapRatio } from "@encstream/ola";
 import { MAX_UDP_PAYLOAD_IPV4_BYTES } from "@encstream/transport-udp";
 import { version as packageVersion } from "../package.json";
 import {
   DEFAULT_BANDWIDTH_KBPS,
   DEFAULT_BIND_ADDRESS,
+  DEFAULT_BUFFER_MS,
+  DEFAULT_LM_BASE_URL,
+  DEFAULT_MULTICAST_TTL,
+  MAX_BUFFER_MS,
   DEFAULT_OVERLAP_PERCENT,
   DEFAULT_PORT,
   DEFAULT_SEND_HOST,
@@ -18,6 +22,7 @@ import {
 import { CliError, isCliError } from "./errors.js";
 import { parseWebAddress, type WebAddress } from "./web/web-address.js";
 import type {
+  BufferSize,
   CodingOptions,
   CommandHandlers,
   CommandName,
@@ -34,6 +39,7 @@ import {
   parseAllowFrom,
   parseBandwidth,
   parseBaseUrl,
+  parseBufferSize,
   parseHost,
   parseModel,
   parsePath,
@@ -119,23 +125,33 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
   };
 
   const send = subcommand("send", "send a WAV file to a receiver as EnCodec frames over UDP, paced at real time")
+    // Required, but checked in the action rather than by commander, which reports a missing
+    // mandatory option before an unknown one: `send --inptu a.wav` must name `--inptu`.
     .addOption(
       new Option("-i, --input <file>", "WAV file to send (any rate, bit depth and channel count), - for stdin (WAV or --raw-format), mic for the capture device (required)")
-        .argParser(parsePath("--input"))
-        .makeOptionMandatory(),
+        .argParser(parsePath("--input")),
     )
     .addOption(rawFormatOption("stdin (with --input -)", "a WAV stream"))
     .addOption(new Option("--input-device <device>", "capture device for --input mic: its index or part of its name (see encstream devices; default: the default input)").argParser(parsePath("--input-device")))
-    .addOption(new Option("--ip <host>", "receiver address (IPv4, IPv6 or host name)").default(DEFAULT_SEND_HOST).argParser(parseHost("--ip")))
-    .addOption(new Option("-p, --port <port>", "receiver UDP port").default(DEFAULT_PORT).argParser(integerIn("--port", 1, 65_535)))
-    .addOption(new Option("--bind <address>", "local address to send from (default: chosen by the OS)").argParser(parseAddress("--bind")))
     .addOption(
-      new Option("--mtu <bytes>", `largest datagram, ${HEADER_BYTES}-byte header included`)
+      new Option("--ip <host>", "receiver address (IPv4, IPv6 or host name), or a multicast group (224.0.0.0/4, ff00::/8) to reach every receiver that joined it")
+        .default(DEFAULT_SEND_HOST)
+        .argParser(parseHost("--ip")),
+    )
+    .addOption(new Option("-p, --port <port>", "receiver UDP port, 1-65535").default(DEFAULT_PORT).argParser(integerIn("--port", 1, 65_535)))
+    .addOption(new Option("--bind <address>", "local address to send from (default: chosen by the OS); with a multicast --ip, the interface to send on").argParser(parseAddress("--bind")))
+    .addOption(
+      new Option("--ttl <hops>", "multicast time-to-live, 0-255 (1: this network only; used when --ip is a multicast group)")
+        .default(DEFAULT_MULTICAST_TTL)
+        .argParser(integerIn("--ttl", 0, 255, " hops")),
+    )
+    .addOption(
+      new Option("--mtu <bytes>", `largest datagram, ${HEADER_BYTES}-byte header included, ${MIN_MTU_BYTES}-${MAX_UDP_PAYLOAD_IPV4_BYTES}`)
         .default(DEFAULT_MTU_BYTES)
         .argParser(integerIn("--mtu", MIN_MTU_BYTES, MAX_UDP_PAYLOAD_IPV4_BYTES, " bytes")),
     )
     .addOption(
-      new Option("--chunk-ms <ms>", "chunk length of the chunked mode (default: 250 for 24 kHz models, 1000 for 48 kHz)")
+      new Option("--chunk-ms <ms>", `chunk length of the chunked mode, ${MIN_CHUNK_MS}-${MAX_CHUNK_MS} (default: 250 for 24 kHz models, 1000 for 48 kHz)`)
         .argParser(integerIn("--chunk-ms", MIN_CHUNK_MS, MAX_CHUNK_MS, " ms"))
         .conflicts("stream"),
     );
@@ -143,28 +159,36 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
   addStreamingOptions(send);
   // Actions build the options synchronously (so a validation error throws out of parse()) and
   // return the handler's promise.
-  send.action((raw: RawOptions) =>
-    handlers.send({
+  send.action((raw: RawOptions) => {
+    if (raw.input === undefined) send.error("error: required option '-i, --input <file>' not specified", { code: "commander.missingMandatoryOptionValue" });
+    return handlers.send({
       ...codingOptions(raw, send),
       ...streamingOptions(raw),
       input: raw.input as string,
       ip: raw.ip as string,
+      ttl: raw.ttl as number,
       port: raw.port as number,
       bind: raw.bind as string | undefined,
       mtuBytes: raw.mtu as number,
       chunkMs: raw.chunkMs as number | undefined,
       rawFormat: raw.rawFormat as RawFormat | undefined,
       inputDevice: raw.inputDevice as string | undefined,
-    }),
-  );
+    });
+  });
 
   const receive = subcommand("receive", "receive a stream, then play it and/or write it to a WAV file")
-    .addOption(new Option("-p, --port <port>", "UDP port to listen on (0: any free port)").default(DEFAULT_PORT).argParser(integerIn("--port", 0, 65_535)))
-    .addOption(new Option("--bind <address>", "local address to listen on (:: for IPv6)").default(DEFAULT_BIND_ADDRESS).argParser(parseAddress("--bind")))
+    .addOption(new Option("-p, --port <port>", "UDP port to listen on, 0-65535 (0: any free port)").default(DEFAULT_PORT).argParser(integerIn("--port", 0, 65_535)))
+    .addOption(new Option("--bind <address>", `local address to listen on (:: for IPv6) (default: ${DEFAULT_BIND_ADDRESS}, or :: for an IPv6 --group)`).argParser(parseAddress("--bind")))
+    .addOption(new Option("--group <address>", "multicast group to join, IPv4 (224.0.0.0/4) or IPv6 (ff00::/8); several receivers may join it on one host (default: none, unicast)").argParser(parseAddress("--group")))
+    .addOption(new Option("--interface <address>", "address of the interface to join --group on (default: the kernel's choice)").argParser(parseAddress("--interface")))
     .addOption(
-      new Option("--buffer-size <frames>", "units (frames or chunks) buffered before playout starts: the jitter buffer's prefill; its capacity is max(16, 2 × this)")
-        .default(DEFAULT_CAPACITY_FRAMES)
-        .argParser(integerIn("--buffer-size", 1, MAX_CAPACITY_FRAMES)),
+      new Option(
+        "--buffer-size <size>",
+        `the jitter buffer's prefill, a duration (200ms, 1.5s; up to ${MAX_BUFFER_MS / 1000}s, rounded up to whole units) or a count of units ` +
+          `(frames or chunks), 1-${MAX_CAPACITY_FRAMES}; its capacity is max(16, 2 × the prefill in units)`,
+      )
+        .default({ unit: "ms", ms: DEFAULT_BUFFER_MS } satisfies BufferSize, `${DEFAULT_BUFFER_MS}ms`)
+        .argParser(parseBufferSize),
     )
     .addOption(new Option("-o, --output <file>", "write the audio to this WAV file as it arrives, - for stdout (a streamable WAV, or raw with --raw-format; default: none)").argParser(parsePath("--output")))
     .addOption(rawFormatOption("stdout (with --output -), rate and channels the model's", "a WAV stream"))
@@ -177,7 +201,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
     .addOption(new Option("--web-root <dir>", "the built web receiver to serve with --web (default: examples/web-receiver/dist of this repository)").argParser(parsePath("--web-root")))
     .addOption(sampleFormatOption())
     .addOption(
-      new Option("--timeout <seconds>", "end after this long without packets (default: none, run until Ctrl-C)").argParser(
+      new Option("--timeout <seconds>", `end after this long without packets, ${0.001}-${MAX_IDLE_TIMEOUT_S} s; no packets at all in that time is an error (default: none, run until Ctrl-C)`).argParser(
         numberIn("--timeout", 0.001, MAX_IDLE_TIMEOUT_S, " s"),
       ),
     )
@@ -187,7 +211,8 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
         .argParser(numberIn("--stream-idle", 0.1, MAX_IDLE_TIMEOUT_S, " s")),
     )
     .addOption(new Option("--allow-from <addr[:port]>", "accept datagrams from this address (and port) only (default: any; the stream's source is followed)").argParser(parseAllowFrom));
-  addCodingOptions(receive);
+  addModelOptions(receive, "decode with");
+  receive.addOption(new Option("--lm <path>", "language-model weights for LM-coded streams (default: the model's own)").argParser(parsePath("--lm")));
   addStreamingOptions(receive);
   receive.action((raw: RawOptions) => {
     const output = raw.output as string | undefined;
@@ -196,12 +221,17 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
         code: "encstream.invalidCombination",
       });
     }
+    const group = raw.group as string | undefined;
     return handlers.receive({
-      ...codingOptions(raw, receive),
+      model: raw.model as ModelRef,
+      cacheDir: raw.cacheDir as string | undefined,
+      lmPath: raw.lm as string | undefined,
       ...streamingOptions(raw),
       port: raw.port as number,
-      bind: raw.bind as string,
-      bufferFrames: raw.bufferSize as number,
+      bind: (raw.bind as string | undefined) ?? (group?.includes(":") === true ? "::" : DEFAULT_BIND_ADDRESS),
+      group,
+      interface: raw.interface as string | undefined,
+      bufferSize: raw.bufferSize as BufferSize,
       output,
       play: raw.play === true || (output === undefined && raw.web === undefined),
       web: raw.web as WebAddress | undefined,
@@ -251,10 +281,27 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
 
   const pull = subcommand("pull", "download a model from the Hugging Face Hub (or a mirror) into the cache")
     .argument("<repo-id>", "24khz, 48khz or a repository id like facebook/encodec_24khz", parseRepoId)
-    .addOption(new Option("--base-url <url>", "Hub or mirror URL (default: $ENCSTREAM_HUB_URL, else https://huggingface.co)").argParser(parseBaseUrl))
+    .addOption(
+      new Option(
+        "--base-url <url>",
+        "Hub or mirror URL (default: $ENCSTREAM_HUB_URL, else https://huggingface.co); a mirror also serves the language model, " +
+          "beside the model's files in the repository's folder",
+      ).argParser(parseBaseUrl),
+    )
     .addOption(new Option("--revision <name>", "branch, tag or commit").default("main").argParser(parseRevision))
     .addOption(new Option("--force", "download again even if the files are cached").default(false))
-    .addOption(cacheDirOption());
+    .addOption(cacheDirOption())
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Meta's two models also get their language model (encodec_lm_24khz-1608e3c0.th, encodec_lm_48khz-7add9fc3.th), which is",
+        `not on the Hub: from --base-url when given, else from $ENCSTREAM_LM_URL, else from ${DEFAULT_LM_BASE_URL}.`,
+        "",
+        "Environment: ENCSTREAM_HUB_URL (the Hub or a mirror), ENCSTREAM_LM_URL (where language models are downloaded from),",
+        "ENCSTREAM_CACHE_DIR (the cache).",
+      ].join("\n"),
+    );
   const devices = subcommand("devices", "list the audio input and output devices (for send --input mic --input-device and playback)").addOption(
     new Option("--json", "print the list as JSON").default(false),
   );
@@ -293,19 +340,25 @@ function cacheDirOption(): Option {
   return new Option("--cache-dir <dir>", `where models and built graphs are kept (default: ${CACHE_DIR_DEFAULT})`).argParser(parsePath("--cache-dir"));
 }
 
-/**
- * The model, bandwidth, LM and cache options. `lm`: `"default-on"` (send, receive: LM coding
- * unless `--no-lm`; `--lm PATH` names the weights) or `"opt-in"` (encode, as the reference's
- * tool: packed codes unless `--lm`; `--lm-weights PATH` names the weights and implies `--lm`;
- * `--no-lm` is accepted and wins when given after them).
- */
-function addCodingOptions(command: Command, lm: "default-on" | "opt-in" = "default-on"): void {
+function addModelOptions(command: Command, verb: string): void {
   command
     .addOption(
-      new Option("-m, --model <model>", "24khz, 48khz, a Hugging Face repo id (owner/name) or a model directory")
+      new Option("-m, --model <model>", `model to ${verb}: 24khz, 48khz, a Hugging Face repo id (owner/name) or a model directory`)
         .default(DEFAULT_MODEL, "24khz")
         .argParser(parseModel),
     )
+    .addOption(cacheDirOption());
+}
+
+/**
+ * The model, bandwidth, LM and cache options. `lm`: `"default-on"` (send: LM coding unless
+ * `--no-lm`; `--lm PATH` names the weights) or `"opt-in"` (encode, as the reference's tool:
+ * packed codes unless `--lm`; `--lm-weights PATH` names the weights and implies `--lm`; `--no-lm`
+ * is accepted and wins when given after them).
+ */
+function addCodingOptions(command: Command, lm: "default-on" | "opt-in" = "default-on"): void {
+  addModelOptions(command, "code with");
+  command
     .addOption(
       new Option("-b, --bandwidth <kbps>", "target bandwidth: 1.5, 3, 6, 12 or 24 (the 48khz model has no 1.5)")
         .default(DEFAULT_BANDWIDTH_KBPS)
@@ -321,8 +374,7 @@ function addCodingOptions(command: Command, lm: "default-on" | "opt-in" = "defau
         "--no-lm",
         lm === "opt-in" ? "packed codes, no LM coding (default: so; accepted for scripts that pass it, and wins over an earlier --lm)" : "use packed codes instead of LM arithmetic coding (default: the LM is used; the last of --lm/--no-lm wins)",
       ),
-    )
-    .addOption(cacheDirOption());
+    );
   if (lm === "opt-in") {
     command.addOption(new Option("--lm-weights <path>", "language-model weights for --lm (default: the model's own); implies --lm").argParser(parsePath("--lm-weights")));
   }
@@ -332,7 +384,7 @@ function addStreamingOptions(command: Command): void {
   command
     .addOption(new Option("--stream", "frame-exact streaming (stateful codec, no overlap) instead of overlapping chunks").default(false))
     .addOption(
-      new Option("--overlap <percent>", "crossfade between chunks, percent of the chunk (chunked mode)")
+      new Option("--overlap <percent>", `crossfade between chunks, ${MIN_OVERLAP_PERCENT}-${MAX_OVERLAP_PERCENT} percent of the chunk (chunked mode)`)
         .default(DEFAULT_OVERLAP_PERCENT)
         .argParser(numberIn("--overlap", MIN_OVERLAP_PERCENT, MAX_OVERLAP_PERCENT, " (percent)"))
         .conflicts("stream"),

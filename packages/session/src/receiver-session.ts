@@ -82,6 +82,12 @@ export interface ReceiverSessionOptions {
   readonly overlapRatio: number;
   /** Units buffered before playout starts (`--buffer-size`, 1 to 65536); the capacity is `max(16, 2 × this)`, at most 65536. */
   readonly bufferFrames: number;
+  /**
+   * The prefill as a duration instead (`--buffer-size 200ms`), ms: each stream buffers this
+   * much audio rounded up to whole units of its own (at least one), so one setting suits 13 ms
+   * frames and 1 s chunks alike; `bufferFrames` is then ignored. @default undefined
+   */
+  readonly bufferMs?: number | undefined;
   /** Where the audio goes. */
   readonly sink: AudioSink;
   /** End after this long without a datagram, ms. @default undefined (never) */
@@ -160,11 +166,11 @@ export interface ReceiverStats {
   readonly resyncs: number;
   /** Streams seen. */
   readonly streams: number;
-  /** Interarrival jitter of the current stream (RFC 3550), ms, or undefined before two packets. */
+  /** Interarrival jitter (RFC 3550) of the current stream, else of the last one, ms; undefined before two packets. */
   readonly jitterMs: number | undefined;
   /** Units buffered ahead of the playout point now. */
   readonly depthFrames: number;
-  /** Prefill (`--buffer-size`) and capacity of the jitter buffer, units. */
+  /** Prefill (`--buffer-size`, in units of the current stream) and capacity of the jitter buffer, units. */
   readonly bufferFrames: number;
   readonly capacityFrames: number;
   /** One unit's duration in the current stream, ms (0 before a stream). */
@@ -175,6 +181,11 @@ export interface ReceiverStats {
   readonly samplesOut: number;
   /** Model rate, Hz. */
   readonly sampleRateHz: number;
+}
+
+/** The jitter buffer's capacity for a prefill: `max(16, 2 × prefill)`, at most 65536 units. */
+function capacityFor(prefillFrames: number): number {
+  return Math.min(MAX_CAPACITY_FRAMES, Math.max(MIN_JITTER_CAPACITY_FRAMES, 2 * prefillFrames));
 }
 
 /** A unit waiting in the jitter buffer. */
@@ -262,7 +273,7 @@ class IncomingStream {
     readonly stepSamples: number,
     readonly chunkSamples: number,
     readonly unitMs: number,
-    prefillFrames: number,
+    readonly prefillFrames: number,
     readonly capacityFrames: number,
   ) {
     this.jitter = new JitterBuffer<QueuedUnit>({ capacity: capacityFrames, prefillFrames, frameDurationMs: unitMs });
@@ -303,8 +314,9 @@ export class ReceiverSession {
   readonly #options: ReceiverSessionOptions;
   readonly #reassembler = new Reassembler({ maxPendingPerSource: 16 });
   readonly #waker = new Waker();
-  readonly #capacity: number;
   /** Keys (`source|id`) of streams that have ended (the last 4096). */
+  /** Capacity in the shortest units (320-sample frames) of the prefill: how far into a stream a first-of-stream flag is believed. */
+  readonly #capacity: number;
   readonly #ended = new Set<string>();
   readonly #finishedTotals: JitterTotals = { late: 0, discarded: 0, duplicate: 0, tooFarAhead: 0, lost: 0, underruns: 0, resyncs: 0 };
   readonly #window: { atMs: number; bytes: number }[] = [];
@@ -327,6 +339,7 @@ export class ReceiverSession {
   #undecodable = 0;
   #samplesOut = 0;
   #lastUnitMs = 0;
+  #lastJitterMs: number | undefined;
 
   /**
    * @param transport where the datagrams come from; {@link ReceiverSession.run} closes it
@@ -335,7 +348,8 @@ export class ReceiverSession {
   constructor(transport: DatagramTransport, options: ReceiverSessionOptions) {
     this.#transport = transport;
     this.#options = options;
-    this.#capacity = Math.min(MAX_CAPACITY_FRAMES, Math.max(MIN_JITTER_CAPACITY_FRAMES, 2 * options.bufferFrames));
+    const frameMs = (FRAME_SAMPLES / options.codec.sampleRateHz) * 1000;
+    this.#capacity = capacityFor(options.bufferMs === undefined ? options.bufferFrames : Math.ceil(options.bufferMs / frameMs));
     this.#lastPacketMs = performance.now();
   }
 
@@ -373,10 +387,10 @@ export class ReceiverSession {
       underruns: t.underruns + (j.underruns ?? 0),
       resyncs: t.resyncs + (j.resyncs ?? 0),
       streams: this.#streams,
-      jitterMs: j.jitterMs,
+      jitterMs: j.jitterMs ?? this.#lastJitterMs,
       depthFrames: j.depthFrames ?? 0,
-      bufferFrames: this.#options.bufferFrames,
-      capacityFrames: this.#capacity,
+      bufferFrames: cur?.prefillFrames ?? this.#prefillFrames(this.#lastUnitMs),
+      capacityFrames: cur?.capacityFrames ?? capacityFor(this.#prefillFrames(this.#lastUnitMs)),
       unitMs: cur?.unitMs ?? this.#lastUnitMs,
       kbps: this.#window.length < 2 ? 0 : (windowBytes * 8) / span,
       samplesOut: this.#samplesOut,
@@ -420,6 +434,13 @@ export class ReceiverSession {
     }
     if (this.#fatal !== undefined) throw this.#fatal;
     return this.stats;
+  }
+
+  /** The prefill in units of `unitMs` (the duration rounded up, or the count given). */
+  #prefillFrames(unitMs: number): number {
+    const { bufferMs, bufferFrames } = this.#options;
+    if (bufferMs === undefined || !(unitMs > 0)) return bufferFrames;
+    return Math.min(MAX_CAPACITY_FRAMES, Math.max(1, Math.ceil(bufferMs / unitMs - 1e-9)));
   }
 
   #trimWindow(now: number): void {
@@ -529,8 +550,9 @@ export class ReceiverSession {
     }
     const unitMs = (stepSamples / codec.sampleRateHz) * 1000;
     // A waiting stream's backlog must fit the buffer, or its first units would be dropped.
-    const capacity = Math.min(MAX_CAPACITY_FRAMES, Math.max(this.#capacity, 2 * messages.length + this.#options.bufferFrames));
-    const stream = new IncomingStream(id, source, format, stepSamples, chunkSamples, unitMs, this.#options.bufferFrames, capacity);
+    const prefillFrames = this.#prefillFrames(unitMs);
+    const capacity = Math.min(MAX_CAPACITY_FRAMES, Math.max(capacityFor(prefillFrames), 2 * messages.length + prefillFrames));
+    const stream = new IncomingStream(id, source, format, stepSamples, chunkSamples, unitMs, prefillFrames, capacity);
     stream.key = key;
     this.#current = stream;
     this.#lastUnitMs = unitMs;
@@ -705,7 +727,7 @@ export class ReceiverSession {
   /** True when the buffer holds more units than the prefill, with no hole among them. */
   #excess(stream: IncomingStream): boolean {
     const { heldFrames, depthFrames } = stream.jitter.stats;
-    return heldFrames > this.#options.bufferFrames && heldFrames === depthFrames;
+    return heldFrames > stream.prefillFrames && heldFrames === depthFrames;
   }
 
   /** Decodes or conceals one popped unit (filling any gap before it) and writes its audio. */
@@ -827,6 +849,7 @@ export class ReceiverSession {
       t.lost += j.lost;
       t.underruns += j.underruns;
       t.resyncs += j.resyncs;
+      this.#lastJitterMs = j.jitterMs ?? this.#lastJitterMs;
       this.#played += stream.played;
       this.#concealed += stream.concealed;
       this.#fillsLost += stream.fillsLost;

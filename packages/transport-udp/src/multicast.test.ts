@@ -3,6 +3,7 @@ import { canBind, packetOf, waitFor } from "../test/helpers.js";
 import { isTransportError, type TransportError } from "./errors.js";
 import { UdpReceiver } from "./udp-receiver.js";
 import { UdpSender } from "./udp-sender.js";
+import { UdpTransport } from "./udp-transport.js";
 
 // Multicast over loopback needs the kernel's consent (a multicast-capable interface, a route
 // for the group). Where it refuses with one of these, the test says so and skips; any other
@@ -96,4 +97,40 @@ test("joining a group on an interface address that is not local is refused with 
   );
   expect(error).toMatchObject({ name: "TransportError", code: "multicast-failed" });
   expect((error as TransportError).systemCode).toMatch(/^E[A-Z]+$/);
+});
+
+test("UdpTransport: three members of 239.255.77.3 on 127.0.0.1 (one port) each get what a UdpTransport sends to the group", async (ctx) => {
+  const group = "239.255.77.3";
+  const iface = "127.0.0.1";
+  const members: UdpTransport[] = [];
+  let sender: UdpTransport;
+  try {
+    for (let i = 0; i < 3; i++) {
+      const member = await UdpTransport.open({ port: members[0]?.port ?? 0, multicastGroup: group, multicastInterface: iface, reuseAddr: true });
+      open.push(member);
+      members.push(member);
+    }
+    sender = await UdpTransport.open({ remote: { address: group, port: members[0]!.port }, multicastInterface: iface, multicastTtl: 1 });
+    open.push(sender);
+    for (let seq = 1; seq <= 3; seq++) await sender.send([packetOf(seq)]);
+  } catch (error) {
+    const why = refusal(error);
+    if (why === undefined) throw error;
+    console.warn(`transport-udp: UdpTransport multicast refused by the kernel (${why}): skipped`);
+    ctx.skip();
+    return;
+  }
+  await waitFor(() => members.every((m) => m.stats.datagramsReceived === 3), 2_000, "3 datagrams at each member");
+  for (const member of members) {
+    const received: number[] = [];
+    for await (const d of member) {
+      received.push(d.bytes.length);
+      if (received.length === 3) break;
+    }
+    expect(received).toEqual([packetOf(1).length, packetOf(2).length, packetOf(3).length]);
+  }
+});
+
+test("UdpTransport: a multicastGroup that is not a multicast address is a RangeError naming it", async () => {
+  await expect(UdpTransport.open({ port: 0, multicastGroup: "10.0.0.1" })).rejects.toThrow(/^multicastGroup must be a multicast address, got "10\.0\.0\.1"$/);
 });

@@ -1,16 +1,25 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { performance } from "node:perf_hooks";
-import { DEFAULT_MAX_QUEUE_DATAGRAMS, DEFAULT_RECEIVE_BUFFER_BYTES, MAX_UDP_PAYLOAD_IPV4_BYTES, MAX_UDP_PAYLOAD_IPV6_BYTES } from "./constants.js";
+import {
+  DEFAULT_MAX_QUEUE_DATAGRAMS,
+  DEFAULT_MULTICAST_TTL_HOPS,
+  DEFAULT_RECEIVE_BUFFER_BYTES,
+  MAX_MULTICAST_TTL_HOPS,
+  MAX_UDP_PAYLOAD_IPV4_BYTES,
+  MAX_UDP_PAYLOAD_IPV6_BYTES,
+} from "./constants.js";
 import { TransportError } from "./errors.js";
 import { BoundedQueue } from "./internal/bounded-queue.js";
 import {
   anyAddress,
   checkAddress,
+  checkBoolean,
   checkFamily,
   checkFunction,
   checkInteger,
   checkPort,
   checkSameFamily,
+  isMulticastAddress,
   type IpFamily,
 } from "./internal/check-options.js";
 import type { ClockMs } from "./internal/pacer.js";
@@ -63,6 +72,34 @@ export interface UdpTransportOptions {
    * @default undefined (unconnected: receives from anyone; every send names its destination)
    */
   remote?: UdpEndpoint;
+  /**
+   * Multicast group to join after binding, so that the group's datagrams arrive (bind to the
+   * wildcard address, the default, or to the group itself).
+   * @default undefined (unicast only)
+   */
+  multicastGroup?: string;
+  /**
+   * The interface for multicast, as an address of it (`"127.0.0.1"`, or `"::%lo"` with an IPv6
+   * scope): where `multicastGroup` is joined, and where datagrams to a multicast `remote` leave.
+   * @default the kernel's choice (from the routing table)
+   */
+  multicastInterface?: string;
+  /**
+   * Multicast time-to-live (IPv4) / hop limit (IPv6) of datagrams to a multicast `remote`, 0–255.
+   * @default 1 (the local network)
+   */
+  multicastTtl?: number;
+  /**
+   * Whether this host's own members of a multicast `remote` group receive what is sent to it.
+   * @default true
+   */
+  multicastLoopback?: boolean;
+  /**
+   * Let other sockets bind the same address and port (`SO_REUSEADDR`), as several receivers of
+   * one multicast group on a host need.
+   * @default false
+   */
+  reuseAddr?: boolean;
   /**
    * Size in bytes asked for the kernel's receive buffer (`SO_RCVBUF`); the kernel may cap it
    * (Linux: at `net.core.rmem_max`) or double it. The size granted is
@@ -165,11 +202,13 @@ export class UdpTransport implements AsyncIterable<UdpTransportDatagram> {
   }
 
   /**
-   * Binds a socket to `address:port` and, with `remote`, connects it.
+   * Binds a socket to `address:port`, joins `multicastGroup` if given, sets the multicast
+   * options when `remote` is a multicast group, and, with `remote`, connects it.
    *
-   * @throws TypeError / RangeError for a bad option, naming it (`port`, `remote.address`, …).
-   * @throws TransportError `"bind-failed"` or `"connect-failed"` (with `systemCode`, e.g.
-   *   `"EADDRINUSE"`); the promise rejects with it.
+   * @throws TypeError / RangeError for a bad option, naming it (`port`, `remote.address`,
+   *   `multicastGroup` that is not a multicast address, …).
+   * @throws TransportError `"bind-failed"`, `"multicast-failed"` or `"connect-failed"` (with
+   *   `systemCode`, e.g. `"EADDRINUSE"`, `"ENODEV"`); the promise rejects with it.
    */
   static async open(options: UdpTransportOptions = {}): Promise<UdpTransport> {
     if (typeof options !== "object" || options === null) throw new TypeError("options must be an object");
@@ -185,6 +224,18 @@ export class UdpTransport implements AsyncIterable<UdpTransportDatagram> {
     const family = checkFamily("family", options.family) ?? addressFamily ?? remoteFamily ?? "ipv4";
     if (addressFamily !== undefined) checkSameFamily("address", addressFamily, family);
     if (remoteFamily !== undefined) checkSameFamily("remote.address", remoteFamily, family);
+    if (options.multicastGroup !== undefined) {
+      checkSameFamily("multicastGroup", checkAddress("multicastGroup", options.multicastGroup), family);
+      if (!isMulticastAddress(options.multicastGroup, family)) {
+        throw new RangeError(`multicastGroup must be a multicast address, got ${JSON.stringify(options.multicastGroup)}`);
+      }
+    }
+    if (options.multicastInterface !== undefined) {
+      checkSameFamily("multicastInterface", checkAddress("multicastInterface", options.multicastInterface), family);
+    }
+    const multicastTtl = checkInteger("multicastTtl", options.multicastTtl, 0, MAX_MULTICAST_TTL_HOPS, DEFAULT_MULTICAST_TTL_HOPS);
+    const multicastLoopback = checkBoolean("multicastLoopback", options.multicastLoopback, true);
+    const reuseAddr = checkBoolean("reuseAddr", options.reuseAddr, false);
     const receiveBufferBytes = checkInteger("receiveBufferBytes", options.receiveBufferBytes, 1, 2 ** 31 - 1, DEFAULT_RECEIVE_BUFFER_BYTES);
     const maxQueue = checkInteger("maxQueue", options.maxQueue, 1, 1 << 20, DEFAULT_MAX_QUEUE_DATAGRAMS);
     const protocolMax = family === "ipv4" ? MAX_UDP_PAYLOAD_IPV4_BYTES : MAX_UDP_PAYLOAD_IPV6_BYTES;
@@ -194,10 +245,22 @@ export class UdpTransport implements AsyncIterable<UdpTransportDatagram> {
 
     const socket = createSocket({
       type: family === "ipv4" ? "udp4" : "udp6",
+      reuseAddr,
       recvBufferSize: receiveBufferBytes,
     });
     try {
       await bindSocket(socket, port, options.address ?? anyAddress(family));
+      try {
+        if (options.multicastGroup !== undefined) socket.addMembership(options.multicastGroup, options.multicastInterface);
+        if (remote !== undefined && isMulticastAddress(remote.address, family)) {
+          socket.setMulticastTTL(multicastTtl);
+          socket.setMulticastLoopback(multicastLoopback);
+          if (options.multicastInterface !== undefined) socket.setMulticastInterface(options.multicastInterface);
+        }
+      } catch (error) {
+        const what = options.multicastGroup !== undefined ? `cannot join ${options.multicastGroup} on ${options.multicastInterface ?? "the default interface"}` : "cannot set the multicast options";
+        throw wrapSystemError("multicast-failed", what, error);
+      }
       if (remote !== undefined) await connectSocket(socket, remote.port, remote.address);
     } catch (error) {
       await closeQuietly(socket);

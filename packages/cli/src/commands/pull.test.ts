@@ -74,12 +74,13 @@ describe("runPull", () => {
     await expect(readFile(join(cachedModelDir("test/absent", { cacheDir }), "config.json"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
-  test("a published model also fetches its LM, checked against the checksum in its name", async () => {
+  test("a published model also fetches its LM ($ENCSTREAM_LM_URL without --base-url), checked against the checksum in its name", async () => {
     const cacheDir = join(dir, "cache-c");
-    const previous = process.env.ENCSTREAM_LM_URL;
+    const previous = { lm: process.env.ENCSTREAM_LM_URL, hub: process.env.ENCSTREAM_HUB_URL };
     process.env.ENCSTREAM_LM_URL = `${hub.baseUrl}/lm`;
+    process.env.ENCSTREAM_HUB_URL = hub.baseUrl;
     try {
-      const error = await runPull(pullOptions("facebook/encodec_24khz", cacheDir), captureIo().io).catch((e: unknown) => e);
+      const error = await runPull(pullOptions("facebook/encodec_24khz", cacheDir, { baseUrl: undefined }), captureIo().io).catch((e: unknown) => e);
       expect(isCliError(error) && error.code).toBe("download-failed");
       const modelDir = cachedModelDir("facebook/encodec_24khz", { cacheDir });
       expect((error as Error).message).toContain(`the model is in ${modelDir}, but its language model could not be downloaded from ${hub.baseUrl}/lm/encodec_lm_24khz-1608e3c0.th`);
@@ -87,8 +88,10 @@ describe("runPull", () => {
       expect(hub.requests).toContain("/lm/encodec_lm_24khz-1608e3c0.th");
       await expect(readFile(join(modelDir, "encodec_lm_24khz-1608e3c0.th"))).rejects.toMatchObject({ code: "ENOENT" });
     } finally {
-      if (previous === undefined) delete process.env.ENCSTREAM_LM_URL;
-      else process.env.ENCSTREAM_LM_URL = previous;
+      for (const [name, value] of [["ENCSTREAM_LM_URL", previous.lm], ["ENCSTREAM_HUB_URL", previous.hub]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   });
 });

@@ -4,14 +4,10 @@ import { SingleBar } from "cli-progress";
 import { isCodecError } from "@encstream/codec";
 import { defaultCacheDir, downloadFile, pullModel, type DownloadProgress } from "@encstream/codec/node";
 import type { PullOptions } from "../command-options.js";
+import { DEFAULT_LM_BASE_URL } from "../constants.js";
 import { CliError } from "../errors.js";
 import { isTty, processIo, secondsSince, type CommandIo } from "../internal/command-io.js";
 
-/**
- * Where the published language models are downloaded from (they are not on the Hugging Face
- * Hub): the reference implementation's own location. `ENCSTREAM_LM_URL` overrides it (a mirror).
- */
-export const DEFAULT_LM_BASE_URL = "https://dl.fbaipublicfiles.com/encodec/v0";
 
 /**
  * The language model of each published model: file name and the sha256 prefix in its name,
@@ -35,7 +31,8 @@ export interface PullResult {
 /**
  * `encstream pull <repo-id>`: downloads `config.json` and `model.safetensors` of a Hugging Face
  * repository (or a mirror's, `--base-url`) into `<cacheDir>/models/<owner>--<name>/<revision>`,
- * and for Meta's two published models also their language model (from {@link DEFAULT_LM_BASE_URL}).
+ * and for Meta's two published models also their language model: from the mirror's repository
+ * folder with `--base-url`, else from `$ENCSTREAM_LM_URL`, else from {@link DEFAULT_LM_BASE_URL}.
  * Downloads are resumable and checked (size and sha256); cached files are kept unless `--force`.
  * Progress is a bar on a terminal's stderr, plain lines otherwise.
  *
@@ -67,7 +64,7 @@ export async function runPull(options: PullOptions, io: CommandIo = processIo())
   const lm = PUBLISHED_LMS[options.repoId];
   if (lm !== undefined) {
     const dest = join(pulled.dir, lm.file);
-    const url = `${(process.env.ENCSTREAM_LM_URL ?? DEFAULT_LM_BASE_URL).replace(/\/+$/, "")}/${lm.file}`;
+    const url = `${lmBaseUrl(options)}/${lm.file}`;
     const cached = !options.force && ((await stat(dest).catch(() => null))?.isFile() ?? false);
     const lmProgress = new DownloadReporter(io.stderr);
     try {
@@ -98,6 +95,16 @@ export async function runPull(options: PullOptions, io: CommandIo = processIo())
       `use it with: encstream encode --model ${options.repoId}${options.cacheDir !== undefined ? ` --cache-dir ${options.cacheDir}` : ""} IN.wav OUT.ecdc\n`,
   );
   return { dir: pulled.dir, files, downloaded };
+}
+
+/**
+ * Where the language model of a published model is downloaded from: a mirror (`--base-url`)
+ * serves it beside the model's files, in the repository's folder; otherwise `$ENCSTREAM_LM_URL`,
+ * else the reference's download location.
+ */
+function lmBaseUrl(options: PullOptions): string {
+  if (options.baseUrl !== undefined) return `${options.baseUrl}/${options.repoId}/resolve/${encodeURIComponent(options.revision)}`;
+  return (process.env.ENCSTREAM_LM_URL ?? DEFAULT_LM_BASE_URL).replace(/\/+$/, "");
 }
 
 /** One progress bar (terminal) or a few plain lines (pipe, file) per downloaded file. */

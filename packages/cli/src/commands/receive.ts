@@ -1,3 +1,4 @@
+import { unlink } from "node:fs/promises";
 import {
   createChunkedDecoder,
   createFrameStreamDecoder,
@@ -17,7 +18,7 @@ import { formatRawFormat } from "../audio/raw-format.js";
 import { StreamOutput } from "../audio/stream-output.js";
 import { WavFileWriter } from "../audio/wav-writer.js";
 import type { ReceiveOptions } from "../command-options.js";
-import { STATS_INTERVAL_MS } from "../constants.js";
+import { DEFAULT_BANDWIDTH_KBPS, STATS_INTERVAL_MS } from "../constants.js";
 import { CliError } from "../errors.js";
 import { isTty, processIo, type CommandIo } from "../internal/command-io.js";
 import { onInterrupt } from "../interrupt.js";
@@ -56,8 +57,9 @@ export interface ReceiveHooks {
 }
 
 /**
- * `encstream receive`: listens on `--bind`:`--port`, reassembles the datagrams, orders them in a
- * jitter buffer (`--buffer-size` frames before playout starts), decodes them with the model given
+ * `encstream receive`: listens on `--bind`:`--port` (joining the multicast `--group` on
+ * `--interface` when given), reassembles the datagrams, orders them in a jitter buffer
+ * (`--buffer-size`, units or a duration, before playout starts), decodes them with the model given
  * by `--model` (the stream itself says which model kind, framing, bandwidth and LM use it has;
  * a stream of another model kind is refused) and writes a WAV (`--output`, valid at every
  * moment) and/or plays it (`--play`, the default without `--output`). Lost frames are concealed,
@@ -65,7 +67,7 @@ export interface ReceiveHooks {
  * end-of-stream message arrives, has exactly the input's length.
  *
  * With `--output` it returns once the stream has ended (or after `--timeout` seconds without
- * packets); playing only, it waits for further streams until `--timeout` or Ctrl-C. Ctrl-C (or
+ * packets; when no stream came at all in that time it fails and removes the empty WAV); playing only, it waits for further streams until `--timeout` or Ctrl-C. Ctrl-C (or
  * `io.signal`) plays out what is buffered and finalises the WAV. `--stats` prints a live line
  * and a final summary on `io.stderr`; the bound address goes to `io.stderr` too, a summary line
  * to `io.stdout`.
@@ -73,7 +75,7 @@ export interface ReceiveHooks {
  * @throws CliError `"playback-unavailable"` / `"playback-failed"` for `--play` without a usable
  *   device, the model's errors, `"io"` when the socket or the WAV cannot be opened,
  *   `"model-mismatch"` for a stream of another model kind, `"lm-unavailable"` for an LM-coded
- *   stream without a language model
+ *   stream without a language model, `"no-stream"` when `--timeout` passed without any stream
  */
 export async function runReceive(options: ReceiveOptions, io: CommandIo = processIo(), hooks: ReceiveHooks = {}): Promise<ReceiveResult> {
   const log = (line: string): void => void io.stderr.write(`receive: ${line}\n`);
@@ -83,7 +85,8 @@ export async function runReceive(options: ReceiveOptions, io: CommandIo = proces
   const unregister = io.signal === undefined ? onInterrupt(() => (stop.abort(), finishing)) : () => undefined;
   try {
     if (options.play) {
-      const support = await probePlayback();
+      // Before any model or network work: a machine without sound fails at once, in one line.
+      const support = await probePlayback(options.model.kind === "preset" ? options.model.preset : undefined);
       if (!support.available) throw new CliError("playback-unavailable", support.reason);
     }
     const codec = await openCodecSession(options.model, {
@@ -150,13 +153,23 @@ async function receiveWith(
   try {
     if (options.play) playback = await openPlayback({ sampleRateHz: codec.sampleRateHz, channels: codec.channels });
     try {
-      udp = await UdpTransport.open({ address: options.bind, port: options.port });
+      udp = await UdpTransport.open({
+        address: options.bind,
+        port: options.port,
+        ...(options.group !== undefined
+          ? { multicastGroup: options.group, reuseAddr: true, ...(options.interface !== undefined ? { multicastInterface: options.interface } : {}) }
+          : {}),
+      });
     } catch (error) {
-      if (isTransportError(error)) throw new CliError("io", `cannot listen on ${options.bind}:${options.port}: ${error.message}`, { cause: error });
+      const what = options.group === undefined ? "" : ` and join ${options.group}${options.interface !== undefined ? ` on ${options.interface}` : ""}`;
+      if (isTransportError(error)) throw new CliError("io", `cannot listen on ${options.bind}:${options.port}${what}: ${error.message}`, { cause: error });
+      if (error instanceof RangeError) throw new CliError("usage", `--group ${options.group}: ${error.message}`, { cause: error });
       throw error;
     }
     const where = `${udp.address.includes(":") ? `[${udp.address}]` : udp.address}:${udp.port}`;
-    log(`listening on ${where} (${codec.sampleRateHz} Hz, ${codec.channels} channel(s); buffer ${options.bufferFrames} frames)`);
+    const buffer = options.bufferSize.unit === "ms" ? `${options.bufferSize.ms} ms` : `${options.bufferSize.units} units`;
+    const group = options.group === undefined ? "" : `, group ${options.group}`;
+    log(`listening on ${where}${group} (${codec.sampleRateHz} Hz, ${codec.channels} channel(s); buffer ${buffer})`);
     hooks.onListening?.(udp.address, udp.port);
     if (options.web !== undefined) {
       relay = await openRelay(codec, options, log);
@@ -169,7 +182,8 @@ async function receiveWith(
     const session = new ReceiverSession(source, {
       codec,
       overlapRatio: options.overlapRatio,
-      bufferFrames: options.bufferFrames,
+      bufferFrames: options.bufferSize.unit === "units" ? options.bufferSize.units : 1,
+      bufferMs: options.bufferSize.unit === "ms" ? options.bufferSize.ms : undefined,
       sink,
       idleTimeoutMs: options.idleTimeoutS === undefined ? undefined : options.idleTimeoutS * 1000,
       streamIdleMs: options.streamIdleS * 1000,
@@ -198,6 +212,16 @@ async function receiveWith(
     }
     await Promise.all(sinks.map((s) => s.close()));
     if (options.stats) io.stderr.write(formatReceiveSummary(stats));
+    if (stats.streams === 0 && options.idleTimeoutS !== undefined && !signal.aborted) {
+      // Nothing to keep: an empty WAV would pass for a recording.
+      if (options.output !== undefined) await unlink(options.output).catch(() => undefined);
+      const heard = stats.datagrams === 0 ? "no packets" : `${stats.datagrams} datagram(s), none of them a valid stream`;
+      throw new CliError(
+        "no-stream",
+        `${heard} on ${where} in ${options.idleTimeoutS} s (--timeout)${options.output !== undefined ? `; ${options.output} not written` : ""}: ` +
+          `is a sender running, to this address and port${options.group !== undefined ? " and group" : ""}?`,
+      );
+    }
     const durationS = stats.samplesOut / codec.sampleRateHz;
     const lossPercent = stats.played + stats.concealed === 0 ? 0 : (100 * stats.lost) / (stats.played + stats.concealed);
     results.write(
@@ -217,8 +241,9 @@ async function receiveWith(
 /** Runs the decoder of the expected framing once, so the first frames of the stream are not late. */
 async function warmUp(codec: CodecSession, options: ReceiveOptions, log: (line: string) => void): Promise<void> {
   const { model } = codec.resolved;
-  const numCodebooks = model.bandwidthsKbps.includes(options.bandwidthKbps)
-    ? model.numQuantizersForBandwidth(options.bandwidthKbps)
+  // The stream says its bandwidth; warm the default one (other codebook counts build on first use).
+  const numCodebooks = model.bandwidthsKbps.includes(DEFAULT_BANDWIDTH_KBPS)
+    ? model.numQuantizersForBandwidth(DEFAULT_BANDWIDTH_KBPS)
     : model.numQuantizersForBandwidth(model.bandwidthsKbps[0] as number);
   if (options.framing === "stream" && codec.causal) {
     log("preparing the frame-exact streaming decoder");
@@ -227,7 +252,8 @@ async function warmUp(codec: CodecSession, options: ReceiveOptions, log: (line: 
     const chunkSamples = Math.round((defaultChunkMsOf(codec.modelKind) * codec.sampleRateHz) / 1000);
     await createChunkedDecoder(codec, { chunkSamples, overlapRatio: options.overlapRatio }).warmUp(numCodebooks);
   }
-  if (options.useLm) await codec.lm().catch(() => null);
+  // Most streams are LM-coded unless the sender said --no-lm: load the LM now if there is one.
+  await codec.lm().catch(() => null);
 }
 
 async function openRelay(codec: CodecSession, options: ReceiveOptions, log: (line: string) => void): Promise<WebRelay> {

@@ -58,7 +58,8 @@ export interface SendHooks {
 
 /**
  * `encstream send`: streams a WAV file (any rate, depth and channel count; resampled and mixed to
- * the model's format) to a receiver over UDP, as a live source would: audio is released to the
+ * the model's format) to a receiver over UDP (or, when `--ip` is a multicast group, to every
+ * receiver that joined it, `--ttl` hops away at most), as a live source would: audio is released to the
  * encoder at real time, each chunk (or, with `--stream`, each 320-sample frame) is encoded the
  * moment its audio is complete, wrapped in a frame payload (packed codes, or LM-coded when a
  * language model is found and `--no-lm` is not given), cut into datagrams of at most `--mtu`
@@ -140,6 +141,9 @@ async function sendWith(
       udp = await UdpTransport.open({
         remote: { address, port: options.port },
         ...(options.bind !== undefined ? { address: options.bind } : {}),
+        // To a multicast group: --ttl hops, out of the --bind interface, this host's members included.
+        multicastTtl: options.ttl,
+        ...(options.bind !== undefined ? { multicastInterface: options.bind } : {}),
         onError: (error) => {
           // Reported by the socket on its own (ECONNREFUSED after an ICMP "port unreachable"):
           // nothing listens at the destination (yet); UDP goes on regardless.

@@ -1,5 +1,8 @@
 import { isIP } from "node:net";
 import { InvalidArgumentError } from "commander";
+import { MAX_CAPACITY_FRAMES } from "@encstream/jitter";
+import type { BufferSize } from "../command-options.js";
+import { MAX_BUFFER_MS } from "../constants.js";
 import { BANDWIDTHS_KBPS, resolveModelRef, toRepoId, type BandwidthKbps, type ModelRef } from "../model-ref.js";
 
 /**
@@ -143,4 +146,25 @@ export function parseAllowFrom(value: string): { address: string; port: number |
   const n = Number(port);
   if (!/^\d+$/.test(port) || n < 1 || n > 65_535) fail();
   return { address, port: n };
+}
+
+/**
+ * A `--buffer-size`: a count of units (`24`, the seed's form) or a duration with its unit
+ * (`200ms`, `1.5s`, `250 ms`).
+ */
+export function parseBufferSize(value: string): BufferSize {
+  const text = value.trim().toLowerCase();
+  const problem =
+    `--buffer-size must be a duration from 1ms to ${MAX_BUFFER_MS / 1000}s (like 200ms or 1.5s) ` +
+    `or a count of units (frames or chunks) from 1 to ${MAX_CAPACITY_FRAMES}.`;
+  if (INTEGER.test(text)) {
+    const units = Number(text);
+    if (!Number.isSafeInteger(units) || units < 1 || units > MAX_CAPACITY_FRAMES) throw new InvalidArgumentError(problem);
+    return { unit: "units", units };
+  }
+  const duration = /^(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)$/.exec(text);
+  if (duration === null) throw new InvalidArgumentError(problem);
+  const ms = Number(duration[1]) * (duration[2] === "s" ? 1000 : 1);
+  if (!(ms >= 1 && ms <= MAX_BUFFER_MS)) throw new InvalidArgumentError(problem);
+  return { unit: "ms", ms };
 }
