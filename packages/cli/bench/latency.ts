@@ -91,12 +91,12 @@ interface Run {
 }
 
 async function measure(run: Run, buffer: number, input: string, cache: string) {
-  const common = ["--model", run.model, "--cache-dir", cache, "--no-lm", "--bandwidth", "6", ...run.framing];
+  const common = ["--model", run.model, "--cache-dir", cache, ...run.framing];
   // Live: played on ALSA's null device, and written too, so the receiver ends with the stream.
   const output = [...(live ? ["--play"] : []), "--output", join(cache, "..", "out.wav")];
   const receiver = startChild(["receive", ...common, "--bind", "127.0.0.1", "--port", "0", ...output, "--buffer-size", String(buffer), "--timeout", "30"], liveEnv);
   const port = Number(await receiver.line("PORT "));
-  const sender = startChild(["send", ...common, "--input", live ? "mic" : input, "--port", String(port)], live ? { ...liveEnv, LATENCY_STOP_AFTER_S: String(SECONDS) } : {});
+  const sender = startChild(["send", ...common, "--no-lm", "--bandwidth", "6", "--input", live ? "mic" : input, "--port", String(port)], live ? { ...liveEnv, LATENCY_STOP_AFTER_S: String(SECONDS) } : {});
   const [s, r] = await Promise.all([sender.line("RESULT "), receiver.line("RESULT ")]);
   await Promise.all([sender.exited, receiver.exited]);
   const sent = JSON.parse(s) as { units: [number, number, number][]; cpuMs: number; durationS: number };
