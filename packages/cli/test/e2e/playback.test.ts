@@ -47,7 +47,7 @@ describe.skipIf(skipReason !== undefined)("receive --play", () => {
     const { receiver, port } = await startReceiver([...common, "--play", "--timeout", "3", "--stream", "--stats"], env);
     const sender = await CliProcess.start(["send", ...common, "--input", input, "--port", String(port), "--stream", "--no-lm"]);
     expect(await sender.finish(), sender.stderr + receiver.stderr + receiver.stdout).toBe(0);
-    expect(await receiver.finish(), receiver.stderr + receiver.stdout).toBe(0);
+    expect(await receiver.finish(), receiver.stderr + receiver.stdout + sender.stderr + sender.stdout).toBe(0);
     expect(receiver.stdout).toMatch(/received 1\.00 s \(played\): 75 frames, 0\.0 % lost/);
     expect(receiver.stderr).toMatch(/audio 1\.000 s \(24000 samples at 24000 Hz\), 1 stream\(s\)/);
   });
