@@ -35,11 +35,12 @@ describe("scripts/install-cli.mjs", () => {
     const packed = join(dir, "packed");
     const result = node([SCRIPT, "--pack-only", packed], 120_000);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`packed 6 packages into ${packed}`);
+    const names = ["cli", "codec", "jitter", "ola", "packet", "session", "transport-udp"];
+    expect(result.stdout).toContain(`packed ${names.length} packages into ${packed}`);
     const tarballs = readdirSync(packed).sort();
-    expect(tarballs).toEqual(["cli", "codec", "jitter", "ola", "packet", "transport-udp"].map((name) => `encstream-${name}-${version}.tgz`));
+    expect(tarballs).toEqual(names.map((name) => `encstream-${name}-${version}.tgz`));
     const cli = manifestOf(join(packed, `encstream-cli-${version}.tgz`));
-    expect(cli.dependencies).toMatchObject({ "@encstream/codec": `^${version}`, "@encstream/transport-udp": `^${version}`, "onnxruntime-node": "1.30.0" });
+    expect(cli.dependencies).toMatchObject({ "@encstream/codec": `^${version}`, "@encstream/session": `^${version}`, "@encstream/transport-udp": `^${version}`, "onnxruntime-node": "1.30.0" });
     expect(JSON.stringify(cli)).not.toContain("workspace:");
     expect(cli.scripts).toBeUndefined();
     const files = spawnSync("tar", ["-tzf", join(packed, `encstream-cli-${version}.tgz`)], { encoding: "utf8" }).stdout.split("\n");

@@ -94,7 +94,9 @@ describe.concurrent("help and flag errors", () => {
   });
 });
 
-describe.concurrent("receive", () => {
+// One stream at a time: on a loaded machine a sender can take many seconds to load its model,
+// and --timeout (generous here) only has to outlast that.
+describe("receive", { timeout: 240_000 }, () => {
   test("--timeout with no packets at all: exit 1 with one line saying so, and no WAV left behind", async () => {
     const output = join(dir, "nothing.wav");
     const { receiver } = await startReceiver(["--model", TINY24_DIR, "--cache-dir", cache, "--output", output, "--timeout", "1"]);
@@ -113,10 +115,10 @@ describe.concurrent("receive", () => {
     await writeInputWav(input, source, model === TINY48_DIR ? 2 : 1);
     const common = ["--model", model, "--cache-dir", cache];
     const output = `${input}.out.wav`;
-    const { receiver, port } = await startReceiver([...common, ...receive, "--output", output, "--stats", "--timeout", "15"]);
+    const { receiver, port } = await startReceiver([...common, ...receive, "--output", output, "--stats", "--timeout", "60"]);
     const sender = await CliProcess.start(["send", ...common, ...send, "--no-lm", "--input", input, "--port", String(port)]);
-    expect(await sender.finish(), sender.stderr).toBe(0);
-    expect(await receiver.finish(), receiver.stderr + sender.stderr + sender.stdout).toBe(0);
+    expect(await sender.finish(90_000), sender.stderr).toBe(0);
+    expect(await receiver.finish(90_000), receiver.stderr + sender.stderr + sender.stdout).toBe(0);
     expect(receiver.stderr).toContain("buffer 200 ms)");
     expect(receiver.stderr).toMatch(new RegExp(`jitter \\d+\\.\\d\\d ms, buffer ${buffer.replace(/[()]/g, "\\$&")}`));
     expect(parseReceiveSummary(receiver.stderr)).toMatchObject({ lost: 0 });
@@ -125,29 +127,29 @@ describe.concurrent("receive", () => {
   test("--buffer-size 1.5s on a --stream: 113 frames", async () => {
     const output = join(dir, "long-buffer.wav");
     const common = ["--model", TINY24_DIR, "--cache-dir", cache];
-    const { receiver, port } = await startReceiver([...common, "--stream", "--buffer-size", "1.5s", "--output", output, "--stats", "--timeout", "15"]);
+    const { receiver, port } = await startReceiver([...common, "--stream", "--buffer-size", "1.5s", "--output", output, "--stats", "--timeout", "60"]);
     const sender = await CliProcess.start(["send", ...common, "--stream", "--no-lm", "--input", input24, "--port", String(port)]);
-    expect(await sender.finish(), sender.stderr).toBe(0);
-    expect(await receiver.finish(), receiver.stderr).toBe(0);
+    expect(await sender.finish(90_000), sender.stderr).toBe(0);
+    expect(await receiver.finish(90_000), receiver.stderr).toBe(0);
     expect(receiver.stderr).toMatch(/buffer 113 frames \(1506\.7 ms\) of 226/);
     expect((await readWavFile(output)).audio[0]!.length).toBe(24_000);
   });
 });
 
-describe("multicast", () => {
+describe("multicast", { timeout: 240_000 }, () => {
   test("one sender to 239.255.77.14 on loopback, three receivers of the group: three identical WAVs, the input's length", async () => {
     const group = "239.255.77.14";
     const common = ["--model", TINY24_DIR, "--cache-dir", cache];
     const outputs = [0, 1, 2].map((i) => join(dir, `multicast-${i}.wav`));
-    const receiveArgs = (i: number) => [...common, "--group", group, "--interface", "127.0.0.1", "--output", outputs[i]!, "--sample-format", "f32", "--stats", "--timeout", "15"];
+    const receiveArgs = (i: number) => [...common, "--group", group, "--interface", "127.0.0.1", "--output", outputs[i]!, "--sample-format", "f32", "--stats", "--timeout", "60"];
     const first = await CliProcess.start(["receive", "--port", "0", ...receiveArgs(0)]);
     const port = Number((await first.waitForStderr(/listening on [^\s]*:(\d+), group 239\.255\.77\.14/))[1]);
     const others = await Promise.all([1, 2].map((i) => CliProcess.start(["receive", "--port", String(port), ...receiveArgs(i)])));
     await Promise.all(others.map((r) => r.waitForStderr(/listening on/)));
     const sender = await CliProcess.start(["send", ...common, "--input", input24, "--ip", group, "--port", String(port), "--ttl", "1", "--bind", "127.0.0.1", "--no-lm"]);
-    expect(await sender.finish(), sender.stderr).toBe(0);
+    expect(await sender.finish(90_000), sender.stderr).toBe(0);
     const receivers = [first, ...others];
-    for (const r of receivers) expect(await r.finish(), r.stderr).toBe(0);
+    for (const r of receivers) expect(await r.finish(90_000), r.stderr).toBe(0);
     const wavs = await Promise.all(outputs.map((o) => readWavFile(o)));
     expect(wavs[0]!.audio[0]!.length).toBe(24_000);
     expect(firstDifference(wavs[1]!.audio, wavs[0]!.audio)).toBe(-1);
