@@ -39,6 +39,7 @@ async function start(msg: WorkerStart): Promise<void> {
     codec,
     overlapRatio: config.overlapRatio,
     bufferFrames: config.bufferFrames,
+    bufferMs: config.bufferMs,
     exitOnEnd: false,
     sink: {
       write: async (audio) => {

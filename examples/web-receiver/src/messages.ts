@@ -5,6 +5,8 @@ import type { ReceiverStats } from "@encstream/session";
 export interface ReceiverConfig {
   readonly overlapRatio: number;
   readonly bufferFrames: number;
+  /** The prefill as a duration (`--buffer-size 200ms`), ms, when given so; then `bufferFrames` is unused. */
+  readonly bufferMs?: number;
   readonly modelUrl: string;
   readonly lmUrl: string | null;
   readonly websocketPath: string;

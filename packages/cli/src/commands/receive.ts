@@ -271,7 +271,8 @@ async function openRelay(codec: CodecSession, options: ReceiveOptions, log: (lin
       modelDir: codec.resolved.source.dir,
       lmPath: codec.resolved.lmPath,
       overlapRatio: options.overlapRatio,
-      bufferFrames: options.bufferFrames,
+      bufferFrames: options.bufferSize.unit === "units" ? options.bufferSize.units : 1,
+      bufferMs: options.bufferSize.unit === "ms" ? options.bufferSize.ms : undefined,
     });
   } catch (error) {
     throw new CliError("io", `--web ${web.host}:${web.port}: ${(error as Error).message}`, { cause: error });
@@ -344,7 +345,7 @@ async function relayOnly(
     sampleRateHz: 0,
     datagrams: u.datagramsReceived,
     bytes: u.bytesReceived,
-    bufferFrames: options.bufferFrames,
+    bufferFrames: options.bufferSize.unit === "units" ? options.bufferSize.units : 0,
   };
   return { address: udp.address, port: udp.port, output: undefined, durationS: 0, stats, relay: r };
 }

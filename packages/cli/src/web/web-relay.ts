@@ -36,6 +36,8 @@ export interface WebRelayOptions {
   /** What /receiver.json tells pages (must match the sender: `--overlap`; and `--buffer-size`). */
   readonly overlapRatio: number;
   readonly bufferFrames: number;
+  /** The prefill as a duration, ms (`--buffer-size 200ms`): pages then buffer that much of each stream, in whole units. @default undefined */
+  readonly bufferMs?: number | undefined;
   /** Bytes a page may have waiting before datagrams to it are dropped. @default 1048576 */
   readonly maxBufferedBytes?: number;
 }
@@ -180,6 +182,7 @@ export class WebRelay {
         this.#json(res, {
           overlapRatio: this.#options.overlapRatio,
           bufferFrames: this.#options.bufferFrames,
+          ...(this.#options.bufferMs !== undefined ? { bufferMs: this.#options.bufferMs } : {}),
           modelUrl: "model/",
           lmUrl: lmName === null ? null : `model/${lmName}`,
           websocketPath: "ws",
