@@ -214,11 +214,12 @@ async function receiveWith(
     if (options.stats) io.stderr.write(formatReceiveSummary(stats));
     if (stats.streams === 0 && options.idleTimeoutS !== undefined && !signal.aborted) {
       // Nothing to keep: an empty WAV would pass for a recording.
-      if (options.output !== undefined) await unlink(options.output).catch(() => undefined);
+      const file = options.output !== undefined && options.output !== "-" ? options.output : undefined;
+      if (file !== undefined) await unlink(file).catch(() => undefined);
       const heard = stats.datagrams === 0 ? "no packets" : `${stats.datagrams} datagram(s), none of them a valid stream`;
       throw new CliError(
         "no-stream",
-        `${heard} on ${where} in ${options.idleTimeoutS} s (--timeout)${options.output !== undefined ? `; ${options.output} not written` : ""}: ` +
+        `${heard} on ${where} in ${options.idleTimeoutS} s (--timeout)${file !== undefined ? `; ${file} not written` : ""}: ` +
           `is a sender running, to this address and port${options.group !== undefined ? " and group" : ""}?`,
       );
     }
