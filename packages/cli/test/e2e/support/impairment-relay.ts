@@ -15,6 +15,26 @@ export interface Impairments {
   readonly maxJitterMs: number;
   /** Extra delay of a reordered datagram, ms. @default 25 */
   readonly reorderDelayMs?: number;
+  /**
+   * A bottleneck: forwarded datagrams (whole UDP payloads, the 24-byte header included) leave at
+   * most at this rate, kbps, through a drop-tail queue of `capQueueMs` (a datagram that would
+   * wait longer is dropped). Change it while running with `setCapKbps`. @default undefined (no cap)
+   */
+  readonly capKbps?: number;
+  /** Longest wait in the bottleneck's queue, ms. @default 200 */
+  readonly capQueueMs?: number;
+}
+
+/** One datagram offered to the bottleneck, for rate and loss figures over time. */
+export interface CapRecord {
+  /** When it reached the relay, `performance.now()` ms. */
+  readonly atMs: number;
+  /** Its bytes (the whole datagram). */
+  readonly bytes: number;
+  /** Whether the bottleneck dropped it (queue full). */
+  readonly dropped: boolean;
+  /** The cap in force, kbps, or undefined. */
+  readonly capKbps: number | undefined;
 }
 
 /** One datagram that reached the relay, and what became of it. */
@@ -32,10 +52,19 @@ export interface RelayRecord {
 
 /**
  * A UDP forwarder on loopback for the end-to-end tests: datagrams sent to `relay.port` go to the
- * target port, dropped, duplicated, delayed and reordered by a seeded PRNG, and logged.
+ * target port, dropped, duplicated, delayed and reordered by a seeded PRNG, optionally through a
+ * rate-capped bottleneck, and logged. Datagrams the target sends back (receiver reports) go to
+ * whoever last sent to the relay, unimpaired.
  */
 export class ImpairmentRelay {
   readonly records: RelayRecord[] = [];
+  /** Every datagram offered to the bottleneck (only while a cap is or was set). */
+  readonly capRecords: CapRecord[] = [];
+  /** Datagrams sent back from the target to the sender. */
+  reverseForwarded = 0;
+  #capKbps: number | undefined;
+  #capFreeAtMs = 0;
+  #lastSender: { address: string; port: number } | undefined;
   readonly #socket: Socket;
   readonly #out: Socket;
   readonly #random: () => number;
@@ -46,7 +75,39 @@ export class ImpairmentRelay {
     this.#socket = socket;
     this.#out = out;
     this.#random = seededRandom(impairments.seed);
-    socket.on("message", (bytes) => this.#onMessage(bytes));
+    this.#capKbps = impairments.capKbps;
+    socket.on("message", (bytes, from) => {
+      this.#lastSender = { address: from.address, port: from.port };
+      this.#onMessage(bytes);
+    });
+    out.on("message", (bytes) => {
+      const to = this.#lastSender;
+      if (to === undefined) return;
+      this.reverseForwarded++;
+      this.#socket.send(bytes, to.port, to.address);
+    });
+  }
+
+  /** Sets (or, with undefined, lifts) the bottleneck's rate, kbps. */
+  setCapKbps(kbps: number | undefined): void {
+    this.#capKbps = kbps;
+  }
+
+  /** Extra wait of a datagram in the bottleneck (0 without a cap), or undefined when the queue drops it. */
+  #bottleneck(bytes: number): number | undefined {
+    const cap = this.#capKbps;
+    const now = performance.now();
+    if (cap === undefined) {
+      if (this.capRecords.length > 0) this.capRecords.push({ atMs: now, bytes, dropped: false, capKbps: undefined });
+      return 0;
+    }
+    const start = Math.max(now, this.#capFreeAtMs);
+    const wait = start - now;
+    const dropped = wait > (this.impairments.capQueueMs ?? 200);
+    this.capRecords.push({ atMs: now, bytes, dropped, capKbps: cap });
+    if (dropped) return undefined;
+    this.#capFreeAtMs = start + (bytes * 8) / cap; // kbit/s = bit/ms
+    return this.#capFreeAtMs - now;
   }
 
   /** Binds an ephemeral loopback port that forwards to `127.0.0.1:targetPort`. */
@@ -69,7 +130,8 @@ export class ImpairmentRelay {
     // Every decision draws the same number of values, so a fate depends only on the seed and the index.
     const [drop, reorder, dup, jitterA, jitterB] = [rnd(), rnd(), rnd(), rnd(), rnd()];
     const header = bytes.length >= 24 ? new DataView(bytes.buffer, bytes.byteOffset, 24) : undefined;
-    const dropped = drop < imp.lossRate;
+    const queued = drop < imp.lossRate ? undefined : this.#bottleneck(bytes.length);
+    const dropped = queued === undefined;
     const reordered = !dropped && reorder < imp.reorderRate;
     const copies = dropped ? 0 : dup < imp.duplicateRate ? 2 : 1;
     this.records.push({
@@ -80,7 +142,7 @@ export class ImpairmentRelay {
       copies,
       reordered,
     });
-    const extra = reordered ? (imp.reorderDelayMs ?? 25) : 0;
+    const extra = (reordered ? (imp.reorderDelayMs ?? 25) : 0) + (queued ?? 0);
     const delays = [jitterA * imp.maxJitterMs + extra, jitterB * imp.maxJitterMs + extra].slice(0, copies);
     const copy = Buffer.from(bytes);
     for (const delay of delays) {

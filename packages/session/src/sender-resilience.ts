@@ -1,0 +1,196 @@
+import { encodePayload, type FramePayload, type PayloadLmCoder, type PayloadMode, type PayloadModelKind } from "@encstream/codec";
+import { HEADER_BYTES } from "@encstream/packet";
+import type { EncodedUnit } from "./frame-encoder.js";
+import { decodeReport, type ReceiverReport } from "./receiver-report.js";
+import { chooseRateOption, RateController, type RateOption } from "./rate-controller.js";
+import { RedundancyHistory } from "./redundancy.js";
+
+/*
+ * What the sender adds to the plain stream (frame payload v2): the media timestamp and overlap
+ * of every unit, redundancy for FEC (`--fec D[:K]`), K chosen per unit by the rate controller
+ * (`--bandwidth auto[:MIN-MAX]`: the encoder runs at the top of the range and each unit carries
+ * its first K codebooks), and the receiver reports it reads back (RTT, loss, jitter).
+ *
+ * K and LM coding: an LM-coded payload has one K, and the receiver's LM context is per K; so with
+ * the LM on, K changes only where the LM coder starts afresh (a new coder: its first payload is
+ * a keyframe), and at most once per `lmKeyframeUnits` units (the stream's keyframe interval).
+ */
+
+/** What the sender's resilience features need to know of the stream. */
+export interface SenderResilienceOptions {
+  readonly modelKind: PayloadModelKind;
+  readonly mode: PayloadMode;
+  /** Codebooks the encoder produces (the most a unit can carry). */
+  readonly maxCodebooks: number;
+  /** Frames per unit (chunk frames, or frames per packet in stream mode), for the rate estimate. */
+  readonly framesPerUnit: number;
+  /** Unit duration, ms (the step between units). */
+  readonly unitMs: number;
+  /** Overlap between chunks, samples (0 in stream mode). */
+  readonly overlapSamples: number;
+  /** Largest datagram, bytes, header included. */
+  readonly mtuBytes: number;
+  /** `--fec D[:K]`: redundancy depth and codebooks, or undefined. */
+  readonly fec?: { readonly depth: number; readonly numCodebooks: number } | undefined;
+  /** `--bandwidth auto[:MIN-MAX]`: the range of the wire rate target, kbps, or undefined (fixed K). */
+  readonly adaptive?: { readonly minKbps: number; readonly maxKbps: number } | undefined;
+  /** A fresh LM coder for K codebooks (LM-coded streams), or undefined. */
+  readonly lmCoderFor?: ((numCodebooks: number) => PayloadLmCoder) | undefined;
+  /** Units between the LM's keyframes (K changes no more often). @default 1 */
+  readonly lmKeyframeUnits?: number;
+}
+
+/** The sender's view of the path, from the receiver's reports. */
+export interface SenderPathStats {
+  /** Reports received (valid ones). */
+  readonly reports: number;
+  /** Datagrams that came back and were not reports (dropped). */
+  readonly badReports: number;
+  /** The last report, or undefined. */
+  readonly last: ReceiverReport | undefined;
+  /** Round-trip time from the last report, ms. */
+  readonly rttMs: number | undefined;
+  /** The rate controller's target, kbps (adaptive only). */
+  readonly targetKbps: number | undefined;
+  /** K of the last unit sent. */
+  readonly numCodebooks: number;
+}
+
+/** Wire bytes of a payload of `bytes` cut into datagrams of at most `mtu` bytes (24-byte header each). */
+export function wireBytesOf(bytes: number, mtu: number): number {
+  const per = mtu - HEADER_BYTES;
+  return bytes + HEADER_BYTES * Math.max(1, Math.ceil(bytes / per));
+}
+
+/** See the comment at the top of this file. */
+export class SenderResilience {
+  readonly #o: SenderResilienceOptions;
+  readonly #history: RedundancyHistory | undefined;
+  readonly #controller: RateController | undefined;
+  readonly #sentAt = new Map<number, number>();
+  #options: RateOption[] = [];
+  #k: number;
+  #lm: PayloadLmCoder | undefined;
+  #lmK = 0;
+  #unitsSinceChange = 0;
+  #reports = 0;
+  #badReports = 0;
+  #last: ReceiverReport | undefined;
+  #rttMs: number | undefined;
+
+  constructor(options: SenderResilienceOptions) {
+    this.#o = options;
+    this.#k = options.maxCodebooks;
+    this.#history = options.fec ? new RedundancyHistory(options.fec.depth, Math.min(options.fec.numCodebooks, options.maxCodebooks)) : undefined;
+    if (options.adaptive) {
+      this.#controller = new RateController(options.adaptive);
+      this.#options = this.#rateOptions();
+      this.#k = chooseRateOption(this.#options, this.#controller.targetKbps).numCodebooks;
+    }
+  }
+
+  /** The wire rate of each K (1 to the encoder's), this stream's framing, FEC included. */
+  #rateOptions(): RateOption[] {
+    const o = this.#o;
+    const out: RateOption[] = [];
+    for (let k = 1; k <= o.maxCodebooks; k++) {
+      const f = o.framesPerUnit;
+      const probe: FramePayload = {
+        modelKind: o.modelKind,
+        mode: o.mode,
+        numCodebooks: k,
+        numFrames: f,
+        codes: new Uint16Array(k * f),
+        scale: o.modelKind === "48k" ? 1 : null,
+        timestampSamples: 0,
+        overlapSamples: o.mode === "chunked" ? o.overlapSamples : 0,
+        redundancy: o.fec
+          ? {
+              numCodebooks: Math.min(k, o.fec.numCodebooks),
+              units: Array.from({ length: o.fec.depth }, (_, i) => ({ distance: i + 1, numFrames: f, codes: new Uint16Array(Math.min(k, o.fec!.numCodebooks) * f), scale: o.modelKind === "48k" ? 1 : null })),
+            }
+          : null,
+      };
+      const bytes = wireBytesOf(encodePayload(probe).length, o.mtuBytes);
+      out.push({ numCodebooks: k, framesPerPacket: f, wireKbps: (bytes * 8) / o.unitMs });
+    }
+    return out;
+  }
+
+  /** K the next unit carries. */
+  get numCodebooks(): number {
+    return this.#k;
+  }
+
+  /** The payload of a unit (K chosen, redundancy, timestamp, overlap), and its LM coder, if any. */
+  payloadOf(unit: EncodedUnit, flags: { firstOfStream: boolean; endOfStream: boolean }): Uint8Array {
+    const k = Math.min(this.#k, unit.numCodebooks);
+    const f = unit.numFrames;
+    let lm: PayloadLmCoder | undefined;
+    if (this.#o.lmCoderFor !== undefined) {
+      if (this.#lm === undefined || this.#lmK !== k) {
+        this.#lm = this.#o.lmCoderFor(k);
+        this.#lmK = k;
+      }
+      lm = this.#lm;
+    }
+    const payload: FramePayload = {
+      modelKind: this.#o.modelKind,
+      mode: this.#o.mode,
+      numCodebooks: k,
+      numFrames: f,
+      codes: k === unit.numCodebooks ? unit.codes : unit.codes.slice(0, k * f),
+      lengthSamples: unit.lengthSamples,
+      scale: unit.scale,
+      firstOfStream: flags.firstOfStream,
+      endOfStream: flags.endOfStream,
+      timestampSamples: unit.startSample,
+      overlapSamples: this.#o.mode === "chunked" ? this.#o.overlapSamples : 0,
+      redundancy: this.#history?.redundancyFor(unit.seq) ?? null,
+    };
+    return encodePayload(payload, lm !== undefined ? { lmCoder: lm } : {});
+  }
+
+  /** A unit left (its first sending; not a repeat): remember it for FEC and RTT, and let K follow the target. */
+  onSent(unit: EncodedUnit, sentAtMs: number): void {
+    this.#history?.add({ seq: unit.seq, codes: unit.codes, numCodebooks: Math.min(this.#k, unit.numCodebooks), numFrames: unit.numFrames, lengthSamples: unit.lengthSamples, scale: unit.scale });
+    this.#sentAt.set(unit.startSample >>> 0, sentAtMs);
+    if (this.#sentAt.size > 1024) this.#sentAt.delete(this.#sentAt.keys().next().value as number);
+    this.#unitsSinceChange++;
+    if (this.#controller !== undefined) {
+      const want = chooseRateOption(this.#options, this.#controller.targetKbps).numCodebooks;
+      const every = this.#o.lmCoderFor !== undefined ? Math.max(1, this.#o.lmKeyframeUnits ?? 1) : 1;
+      if (want !== this.#k && this.#unitsSinceChange >= every) {
+        this.#k = want;
+        this.#unitsSinceChange = 0;
+      }
+    }
+  }
+
+  /** A datagram came back: a receiver report updates the path figures and the target; anything else is counted and dropped. */
+  onDatagram(bytes: Uint8Array, nowMs: number): void {
+    const report = decodeReport(bytes);
+    if (report === null) {
+      this.#badReports++;
+      return;
+    }
+    this.#reports++;
+    this.#last = report;
+    const sentAt = this.#sentAt.get(report.echoTimestamp);
+    this.#rttMs = sentAt === undefined ? undefined : Math.max(0, nowMs - sentAt - report.echoDelayMs);
+    const receiveKbps = report.intervalMs > 0 ? (report.bytesReceived * 8) / report.intervalMs : undefined;
+    this.#controller?.update({ nowMs, rttMs: this.#rttMs, lossFraction: report.lossFraction, receiveKbps });
+  }
+
+  /** A snapshot of the path figures. */
+  get stats(): SenderPathStats {
+    return {
+      reports: this.#reports,
+      badReports: this.#badReports,
+      last: this.#last,
+      rttMs: this.#rttMs,
+      targetKbps: this.#controller?.targetKbps,
+      numCodebooks: this.#k,
+    };
+  }
+}
