@@ -32,8 +32,12 @@ export interface SenderResilienceOptions {
   readonly mtuBytes: number;
   /** `--fec D[:K]`: redundancy depth and codebooks, or undefined. */
   readonly fec?: { readonly depth: number; readonly numCodebooks: number } | undefined;
-  /** `--bandwidth auto[:MIN-MAX]`: the range of the wire rate target, kbps, or undefined (fixed K). */
-  readonly adaptive?: { readonly minKbps: number; readonly maxKbps: number } | undefined;
+  /**
+   * `--bandwidth auto[:MIN-MAX]`: the fewest codebooks a unit may carry (MIN's K; the most is
+   * `maxCodebooks`, MAX's), or undefined (every unit at `maxCodebooks`). The controller's range
+   * is the wire rate of these two, this stream's framing and FEC included.
+   */
+  readonly adaptive?: { readonly minCodebooks: number } | undefined;
   /** A fresh LM coder for K codebooks (LM-coded streams), or undefined. */
   readonly lmCoderFor?: ((numCodebooks: number) => PayloadLmCoder) | undefined;
   /** Units between the LM's keyframes (K changes no more often). @default 1 */
@@ -83,8 +87,10 @@ export class SenderResilience {
     this.#k = options.maxCodebooks;
     this.#history = options.fec ? new RedundancyHistory(options.fec.depth, Math.min(options.fec.numCodebooks, options.maxCodebooks)) : undefined;
     if (options.adaptive) {
-      this.#controller = new RateController(options.adaptive);
-      this.#options = this.#rateOptions();
+      const minK = options.adaptive.minCodebooks;
+      if (!Number.isInteger(minK) || minK < 1 || minK > options.maxCodebooks) throw new RangeError(`adaptive.minCodebooks must be an integer in [1, ${options.maxCodebooks}], got ${minK}`);
+      this.#options = this.#rateOptions().filter((o) => o.numCodebooks >= minK);
+      this.#controller = new RateController({ minKbps: this.#options[0]!.wireKbps, maxKbps: this.#options.at(-1)!.wireKbps });
       this.#k = chooseRateOption(this.#options, this.#controller.targetKbps).numCodebooks;
     }
   }

@@ -35,6 +35,8 @@ export interface CapRecord {
   readonly dropped: boolean;
   /** The cap in force, kbps, or undefined. */
   readonly capKbps: number | undefined;
+  /** The payload's K (codebooks per frame) when this is the first fragment of a version 2 payload, else undefined. */
+  readonly numCodebooks: number | undefined;
 }
 
 /** One datagram that reached the relay, and what became of it. */
@@ -58,7 +60,7 @@ export interface RelayRecord {
  */
 export class ImpairmentRelay {
   readonly records: RelayRecord[] = [];
-  /** Every datagram offered to the bottleneck (only while a cap is or was set). */
+  /** Every datagram that passed the random loss, as offered to the bottleneck (capped or not). */
   readonly capRecords: CapRecord[] = [];
   /** Datagrams sent back from the target to the sender. */
   reverseForwarded = 0;
@@ -94,17 +96,20 @@ export class ImpairmentRelay {
   }
 
   /** Extra wait of a datagram in the bottleneck (0 without a cap), or undefined when the queue drops it. */
-  #bottleneck(bytes: number): number | undefined {
+  #bottleneck(datagram: Buffer): number | undefined {
     const cap = this.#capKbps;
     const now = performance.now();
+    const bytes = datagram.length;
+    const first = bytes > 27 && datagram.readUInt32BE(20) === 0 && datagram[24] === 2;
+    const numCodebooks = first ? datagram[26] : undefined;
     if (cap === undefined) {
-      if (this.capRecords.length > 0) this.capRecords.push({ atMs: now, bytes, dropped: false, capKbps: undefined });
+      this.capRecords.push({ atMs: now, bytes, dropped: false, capKbps: undefined, numCodebooks });
       return 0;
     }
     const start = Math.max(now, this.#capFreeAtMs);
     const wait = start - now;
     const dropped = wait > (this.impairments.capQueueMs ?? 200);
-    this.capRecords.push({ atMs: now, bytes, dropped, capKbps: cap });
+    this.capRecords.push({ atMs: now, bytes, dropped, capKbps: cap, numCodebooks });
     if (dropped) return undefined;
     this.#capFreeAtMs = start + (bytes * 8) / cap; // kbit/s = bit/ms
     return this.#capFreeAtMs - now;
@@ -130,7 +135,7 @@ export class ImpairmentRelay {
     // Every decision draws the same number of values, so a fate depends only on the seed and the index.
     const [drop, reorder, dup, jitterA, jitterB] = [rnd(), rnd(), rnd(), rnd(), rnd()];
     const header = bytes.length >= 24 ? new DataView(bytes.buffer, bytes.byteOffset, 24) : undefined;
-    const queued = drop < imp.lossRate ? undefined : this.#bottleneck(bytes.length);
+    const queued = drop < imp.lossRate ? undefined : this.#bottleneck(bytes);
     const dropped = queued === undefined;
     const reordered = !dropped && reorder < imp.reorderRate;
     const copies = dropped ? 0 : dup < imp.duplicateRate ? 2 : 1;
