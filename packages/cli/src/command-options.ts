@@ -83,6 +83,16 @@ export interface SendOptions extends StreamingOptions, CodingOptions {
   /** `--mtu`: largest datagram, header included, bytes (64 to 65507). @default 220 */
   readonly mtuBytes: number;
   /**
+   * `--bandwidth auto[:MIN-MAX]`: adapt K to the path between these bandwidths (kbps; MIN
+   * undefined: the model's lowest), starting at MAX (`bandwidthKbps` is then MAX).
+   * @default undefined (fixed bandwidth)
+   */
+  readonly adaptive?: { readonly minKbps: BandwidthKbps | undefined; readonly maxKbps: BandwidthKbps } | undefined;
+  /** `--fec D[:K]`: carry the first K codebooks of the D previous units in every payload. @default undefined (no FEC) */
+  readonly fec?: { readonly depth: number; readonly numCodebooks: number } | undefined;
+  /** `--frames-per-packet`: frames per message in stream mode (1–16). @default 1 */
+  readonly framesPerPacket?: number;
+  /**
    * `--chunk-ms`: chunk length of the chunked framing, ms. Undefined: the model's default
    * (`MODEL_PRESETS[name].defaultChunkMs`: 250 ms at 24 kHz, 1000 ms at 48 kHz).
    * @default undefined

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option, type ParseOption
 import { DEFAULT_MTU_BYTES, HEADER_BYTES } from "@encstream/packet";
 import { MAX_CAPACITY_FRAMES } from "@encstream/jitter";
 import { MAX_OVERLAP_PERCENT, MIN_OVERLAP_PERCENT, percentToOverlapRatio } from "@encstream/ola";
+import { MAX_FRAMES_PER_PACKET } from "@encstream/session";
 import { MAX_UDP_PAYLOAD_IPV4_BYTES } from "@encstream/transport-udp";
 import { version as packageVersion } from "../package.json";
 import {
@@ -28,6 +29,7 @@ import type {
   CommandName,
   ParsedCommandLine,
   ProgramOutput,
+  SendOptions,
   StreamingOptions,
 } from "./command-options.js";
 import type { OutputSampleFormat } from "./internal/pcm.js";
@@ -40,6 +42,9 @@ import {
   parseBandwidth,
   parseBaseUrl,
   parseBufferSize,
+  parseFec,
+  parseSendBandwidth,
+  type AutoBandwidth,
   parseHost,
   parseModel,
   parsePath,
@@ -155,8 +160,17 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
         .argParser(integerIn("--chunk-ms", MIN_CHUNK_MS, MAX_CHUNK_MS, " ms"))
         .conflicts("stream"),
     );
-  addCodingOptions(send);
+  addCodingOptions(send, "default-on", "auto");
   addStreamingOptions(send);
+  send
+    .addOption(
+      new Option("--fec <D[:K]>", "forward error correction: each payload also carries the first K codebooks (default 2) of the D previous units (1–8)").argParser(parseFec),
+    )
+    .addOption(
+      new Option("--frames-per-packet <n>", "frames per message in --stream mode (1–16; as Opus's packet time: fewer headers, more delay)")
+        .default(1)
+        .argParser(integerIn("--frames-per-packet", 1, MAX_FRAMES_PER_PACKET)),
+    );
   // Actions build the options synchronously (so a validation error throws out of parse()) and
   // return the handler's promise.
   send.action((raw: RawOptions) => {
@@ -173,6 +187,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       chunkMs: raw.chunkMs as number | undefined,
       rawFormat: raw.rawFormat as RawFormat | undefined,
       inputDevice: raw.inputDevice as string | undefined,
+      ...sendResilienceOptions(raw, send),
     });
   });
 
@@ -356,13 +371,20 @@ function addModelOptions(command: Command, verb: string): void {
  * packed codes unless `--lm`; `--lm-weights PATH` names the weights and implies `--lm`; `--no-lm`
  * is accepted and wins when given after them).
  */
-function addCodingOptions(command: Command, lm: "default-on" | "opt-in" = "default-on"): void {
+function addCodingOptions(command: Command, lm: "default-on" | "opt-in" = "default-on", bandwidth: "fixed" | "auto" = "fixed"): void {
   addModelOptions(command, "code with");
   command
     .addOption(
-      new Option("-b, --bandwidth <kbps>", "target bandwidth: 1.5, 3, 6, 12 or 24 (the 48khz model has no 1.5)")
-        .default(DEFAULT_BANDWIDTH_KBPS)
-        .argParser(parseBandwidth),
+      bandwidth === "auto"
+        ? new Option(
+            "-b, --bandwidth <kbps>",
+            "bandwidth: 1.5, 3, 6, 12 or 24 (the 48khz model has no 1.5); or auto[:MIN-MAX], adaptive from the receiver's reports, starting at MAX (auto: the model's lowest to 12)",
+          )
+            .default(DEFAULT_BANDWIDTH_KBPS)
+            .argParser(parseSendBandwidth)
+        : new Option("-b, --bandwidth <kbps>", "target bandwidth: 1.5, 3, 6, 12 or 24 (the 48khz model has no 1.5)")
+            .default(DEFAULT_BANDWIDTH_KBPS)
+            .argParser(parseBandwidth),
     )
     .addOption(
       lm === "opt-in"
@@ -401,12 +423,14 @@ function addStreamingOptions(command: Command): void {
 /** The coding options, checking the bandwidth against a preset model's. */
 function codingOptions(raw: RawOptions, command: Command, lm: "default-on" | "opt-in" = "default-on"): CodingOptions {
   const model = raw.model as ModelRef;
-  const bandwidthKbps = raw.bandwidth as BandwidthKbps;
-  if (model.kind === "preset" && !model.preset.bandwidthsKbps.includes(bandwidthKbps)) {
-    command.error(
-      `error: --bandwidth ${bandwidthKbps} is not available with the ${model.preset.name} model (${model.preset.bandwidthsKbps.join(", ")} kbps)`,
-      { code: "encstream.invalidCombination" },
-    );
+  const auto = typeof raw.bandwidth === "object" ? (raw.bandwidth as AutoBandwidth) : undefined;
+  const bandwidthKbps = auto !== undefined ? auto.maxKbps : (raw.bandwidth as BandwidthKbps);
+  for (const b of auto !== undefined ? [auto.minKbps, auto.maxKbps] : [bandwidthKbps]) {
+    if (b !== undefined && model.kind === "preset" && !model.preset.bandwidthsKbps.includes(b)) {
+      command.error(`error: --bandwidth ${b} is not available with the ${model.preset.name} model (${model.preset.bandwidthsKbps.join(", ")} kbps)`, {
+        code: "encstream.invalidCombination",
+      });
+    }
   }
   return {
     model,
@@ -414,6 +438,20 @@ function codingOptions(raw: RawOptions, command: Command, lm: "default-on" | "op
     useLm: lm === "opt-in" ? raw.lm === true || (raw.lm !== false && typeof raw.lmWeights === "string") : raw.lm !== false,
     lmPath: lm === "opt-in" ? (typeof raw.lmWeights === "string" ? raw.lmWeights : undefined) : typeof raw.lm === "string" ? raw.lm : undefined,
     cacheDir: raw.cacheDir as string | undefined,
+  };
+}
+
+/** `--bandwidth auto`, `--fec`, `--frames-per-packet` of `send`. */
+function sendResilienceOptions(raw: RawOptions, command: Command): Pick<SendOptions, "adaptive" | "fec" | "framesPerPacket"> {
+  const framesPerPacket = raw.framesPerPacket as number;
+  if (framesPerPacket > 1 && raw.stream !== true) {
+    command.error("error: --frames-per-packet needs --stream (a chunk is one message already)", { code: "encstream.invalidCombination" });
+  }
+  const auto = typeof raw.bandwidth === "object" ? (raw.bandwidth as AutoBandwidth) : undefined;
+  return {
+    adaptive: auto === undefined ? undefined : { minKbps: auto.minKbps, maxKbps: auto.maxKbps },
+    fec: raw.fec as { depth: number; numCodebooks: number } | undefined,
+    framesPerPacket,
   };
 }
 

@@ -16,6 +16,8 @@ export interface UnitCodes {
   readonly scale: number | null;
   /** The wire header's `has_overlap`. */
   readonly hasOverlap: boolean;
+  /** Each frame's K when they differ (a payload's per-frame K table), else null or absent. */
+  readonly frameCodebooks?: Uint8Array | null;
 }
 
 /**
@@ -42,7 +44,8 @@ export interface FrameDecoder {
 export function createChunkedDecoder(codec: SessionCodec, options: { readonly chunkSamples: number; readonly overlapRatio: number }): FrameDecoder {
   const ola = new OverlapAdd({ channels: codec.channels, chunkSamples: options.chunkSamples, overlapRatio: options.overlapRatio });
   return {
-    decode: async (unit) => ola.push(await codec.decodeChunk({ ...unit }), { hasOverlap: unit.hasOverlap }),
+    decode: async (unit) =>
+      ola.push(await codec.decodeChunk({ codes: unit.codes, numCodebooks: unit.numCodebooks, numFrames: unit.numFrames, lengthSamples: unit.lengthSamples, scale: unit.scale, frameCodebooks: unit.frameCodebooks ?? null }), { hasOverlap: unit.hasOverlap }),
     missing: async (count) => ola.pushMissing({ chunks: count }),
     finish: async () => ola.flush(),
     warmUp: async (numCodebooks) => {
@@ -65,11 +68,13 @@ export function createChunkedDecoder(codec: SessionCodec, options: { readonly ch
  *
  * @throws what `codec.createStreamDecoder` throws (a model that cannot stream)
  */
-export async function createFrameStreamDecoder(codec: SessionCodec): Promise<FrameDecoder> {
+export async function createFrameStreamDecoder(codec: SessionCodec, framesPerUnit = 1): Promise<FrameDecoder> {
   const decoder: StreamDecoderLike = await codec.createStreamDecoder();
   return {
-    decode: (unit) => decoder.push({ codes: unit.codes, numCodebooks: unit.numCodebooks, numFrames: unit.numFrames, lengthSamples: unit.lengthSamples }),
-    missing: (count) => decoder.pushMissing(count),
+    decode: (unit) =>
+      decoder.push({ codes: unit.codes, numCodebooks: unit.numCodebooks, numFrames: unit.numFrames, lengthSamples: unit.lengthSamples, frameCodebooks: unit.frameCodebooks ?? null }),
+    // a unit is `framesPerUnit` frames (`--frames-per-packet`): conceal them all
+    missing: (count) => decoder.pushMissing(count * framesPerUnit),
     finish: () => decoder.end(),
     warmUp: async (numCodebooks) => {
       const codes = new Uint16Array(numCodebooks);

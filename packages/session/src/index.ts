@@ -50,3 +50,37 @@ export {
   type ReceiverSessionOptions,
   type ReceiverStats,
 } from "./receiver-session.js";
+export { batchFrames, MAX_FRAMES_PER_PACKET } from "./frame-batcher.js";
+export {
+  decodeReport,
+  encodeReport,
+  ReportBuilder,
+  REPORT_BYTES,
+  REPORT_INTERVAL_MS,
+  REPORT_MAGIC,
+  REPORT_VERSION,
+  type ReceiverReport,
+} from "./receiver-report.js";
+export {
+  chooseRateOption,
+  RateController,
+  HOLD_AFTER_DECREASE_MS,
+  LOSS_DECREASE_THRESHOLD,
+  LOSS_INCREASE_THRESHOLD,
+  MIN_RTT_WINDOW_MS,
+  OVERUSE_QUEUING_MS,
+  type DelayState,
+  type RateControllerOptions,
+  type RateOption,
+  type RateSample,
+} from "./rate-controller.js";
+export {
+  RedundancyHistory,
+  RedundancyStore,
+  DEFAULT_FEC_CODEBOOKS,
+  MAX_FEC_DEPTH,
+  MAX_HELD_REDUNDANCY,
+  type RecoveredUnit,
+} from "./redundancy.js";
+export { SenderResilience, wireBytesOf, type SenderPathStats, type SenderResilienceOptions } from "./sender-resilience.js";
+export { comfortNoise, DtxGate, levelDbfs, DEFAULT_DTX_HANGOVER_MS, DEFAULT_DTX_THRESHOLD_DB } from "./comfort-noise.js";

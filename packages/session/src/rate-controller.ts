@@ -8,18 +8,26 @@
  * 1. Round-trip time: rtt = now − send time of the echoed unit − the receiver's hold time. The
  *    queuing delay is rtt − the smallest rtt of the last 10 s.
  * 2. Delay: "overuse" when the queuing delay is above 50 ms and not falling (above the previous
- *    report's minus 5 ms). On overuse the target drops to 0.85 × the receive rate the report
- *    states (bytes × 8 / interval; 0.85 × the target when unknown), the rate reached is
- *    remembered as the last decrease, and the target holds (no increase) for 1 s, so the queue
- *    drains.
+ *    report's minus 5 ms) on two reports in a row (one late report, a scheduling hiccup, is not
+ *    a queue). On overuse the target drops to 0.85 × the receive rate the report
+ *    states (bytes × 8 / interval; 0.85 × the target when unknown; nothing changes when the target
+ *    is already below that: the queue is draining), the rate reached is
+ *    remembered as the last decrease, and the target holds (no increase) for 5 s, so the queue
+ *    drains and a capped path is probed again only every 5 s or so (each probe costs a little
+ *    queueing: the rates of K are far apart).
  * 3. Loss (the report's loss fraction since the previous one): above 10 % the target is
- *    multiplied by (1 − 0.5 × loss), as GCC; 2–10 % holds it; below 2 % it may grow.
+ *    multiplied by (1 − 0.5 × loss), as GCC, and holds for 5 s as in rule 2; 2–10 % holds it;
+ *    below 2 % it may grow.
  * 4. Growth, without overuse, with loss below 2 % and outside a hold: near the last decrease
- *    (below 1.2 × it, within 6 s of it) additively, +1 kbps per second; otherwise
- *    multiplicatively, +30 % per second. So a capped path is probed gently, and a freed one is
- *    climbed fast (from 4 to 18 kbps in about 6 s).
- * 5. The target never exceeds 1.5 × the receive rate (once one was measured above the minimum)
- *    nor leaves [min, max].
+ *    (below 1.1 × it, within 6 s of it) additively, +1 kbps per second; otherwise
+ *    multiplicatively, +50 % per second. So a capped path is probed gently, and a freed one is
+ *    climbed fast (from 4 to 20 kbps in about 4 s once the hold is over).
+ * 5. A path that lets no whole unit through says neither loss nor delay (no unit completes, so
+ *    the highest sequence number stands still): a report of nothing received halves the target,
+ *    and a receive rate below 0.6 × the rate sent over the same span (one RTT earlier) counts as
+ *    overuse (rule 2).
+ * 6. Within 5 s of a decrease the target does not exceed 1.5 × the receive rate (what the
+ *    path let through); it never leaves [min, max].
  */
 
 /** Options of {@link RateController}. */
@@ -43,12 +51,16 @@ export interface RateSample {
   readonly lossFraction: number;
   /** Receive rate over the report's interval, kbps, or undefined. */
   readonly receiveKbps: number | undefined;
+  /** What was sent over the span the receive rate covers, kbps, or undefined. @default undefined */
+  readonly sendKbps?: number | undefined;
 }
 
 /** Queuing delay above which the path is taken as overused, ms. */
 export const OVERUSE_QUEUING_MS = 50;
 /** Window of the smallest-RTT baseline, ms. */
 export const MIN_RTT_WINDOW_MS = 10_000;
+/** How long the target holds (no increase) after a decrease, ms. */
+export const HOLD_AFTER_DECREASE_MS = 5_000;
 /** Loss fraction above which the target decreases. */
 export const LOSS_DECREASE_THRESHOLD = 0.1;
 /** Loss fraction below which the target may increase. */
@@ -71,7 +83,7 @@ export class RateController {
   #rttMs: number | undefined;
   #queuingMs = 0;
   #loss = 0;
-  #maxReceive = 0;
+  #highDelayReports = 0;
 
   /** @throws RangeError unless 0 < minKbps ≤ maxKbps (finite) */
   constructor(options: RateControllerOptions) {
@@ -123,32 +135,43 @@ export class RateController {
       while (this.#rtts.length > 0 && now - this.#rtts[0]!.atMs > MIN_RTT_WINDOW_MS) this.#rtts.shift();
       const minRtt = this.#rtts.reduce((m, r) => Math.min(m, r.rttMs), Number.POSITIVE_INFINITY);
       const queuing = sample.rttMs - minRtt;
-      overuse = queuing > OVERUSE_QUEUING_MS && (this.#lastQueuingMs === undefined || queuing > this.#lastQueuingMs - 5);
+      const high = queuing > OVERUSE_QUEUING_MS && (this.#lastQueuingMs === undefined || queuing > this.#lastQueuingMs - 5);
+      this.#highDelayReports = high ? this.#highDelayReports + 1 : 0;
+      overuse = this.#highDelayReports >= 2;
       this.#lastQueuingMs = queuing;
       this.#queuingMs = queuing;
     }
-    this.#state = overuse ? "overuse" : "normal";
     const receive = sample.receiveKbps !== undefined && Number.isFinite(sample.receiveKbps) && sample.receiveKbps > 0 ? sample.receiveKbps : undefined;
-    if (receive !== undefined) this.#maxReceive = Math.max(this.#maxReceive, receive);
+    const starved = sample.receiveKbps === 0;
+    if (receive !== undefined && sample.sendKbps !== undefined && sample.sendKbps > 0 && receive < 0.6 * sample.sendKbps) overuse = true;
+    this.#state = overuse ? "overuse" : "normal";
     let target = this.#target;
     // 2. overuse: back to below what gets through, and hold while the queue drains
-    if (overuse && now >= this.#holdUntilMs) {
-      target = Math.min(target, 0.85 * (receive ?? target));
+    // (a target already below what gets through is draining the queue: no new decrease, no new hold)
+    // (nor at the floor: a decrease that cannot lower the target does not hold it either)
+    const drainTo = Math.max(this.minKbps, 0.85 * (receive ?? target));
+    if (overuse && target > drainTo) {
+      target = drainTo;
       this.#lastDecrease = { kbps: target, atMs: now };
-      this.#holdUntilMs = now + 1_000;
+      this.#holdUntilMs = now + HOLD_AFTER_DECREASE_MS;
     }
-    // 3. loss
-    const loss = sample.lossFraction;
+    // 3. loss (5. nothing received counts as all lost)
+    const loss = starved ? 1 : sample.lossFraction;
     if (loss > LOSS_DECREASE_THRESHOLD) {
-      target *= 1 - 0.5 * loss;
-      this.#lastDecrease = { kbps: target, atMs: now };
+      const lowered = Math.max(this.minKbps, target * (1 - 0.5 * loss));
+      if (lowered < target) {
+        target = lowered;
+        this.#lastDecrease = { kbps: target, atMs: now };
+        this.#holdUntilMs = now + HOLD_AFTER_DECREASE_MS;
+      }
     } else if (loss < LOSS_INCREASE_THRESHOLD && !overuse && now >= this.#holdUntilMs) {
       // 4. growth
-      const near = this.#lastDecrease !== undefined && now - this.#lastDecrease.atMs < 6_000 && target < 1.2 * this.#lastDecrease.kbps;
-      target = near ? target + 1 * dt : target * 1.3 ** dt;
+      const near = this.#lastDecrease !== undefined && now - this.#lastDecrease.atMs < 6_000 && target < 1.1 * this.#lastDecrease.kbps;
+      target = near ? target + 1 * dt : target * 1.5 ** dt;
     }
-    // 5. bounds
-    if (receive !== undefined && this.#maxReceive > this.minKbps) target = Math.min(target, Math.max(1.5 * receive, this.minKbps));
+    // 6. bounds
+    const recent = this.#lastDecrease !== undefined && now - this.#lastDecrease.atMs < HOLD_AFTER_DECREASE_MS;
+    if (receive !== undefined && recent) target = Math.min(target, Math.max(1.5 * receive, this.minKbps));
     this.#target = Math.min(this.maxKbps, Math.max(this.minKbps, target));
     return this.#target;
   }

@@ -134,12 +134,23 @@ describe("ReceiverSession", () => {
   test("a message that disagrees with its stream's format is dropped as unfit and concealed", async () => {
     const { stats, samples } = await receive({ bufferFrames: 8 }, async (client) => {
       for (let seq = 0; seq < 8; seq++) {
-        await send(client, datagramsOf({ seq, streamId: 9, numCodebooks: seq === 4 ? 4 : 2, end: seq === 7 }));
+        await send(client, datagramsOf({ seq, streamId: 9, ...(seq === 4 ? { mode: "chunked" as const } : {}), end: seq === 7 }));
         await sleep(FRAME_MS);
       }
     });
     expect(samples).toBe(8 * 320);
     expect(stats).toMatchObject({ unfit: 1, malformed: 0, played: 7, concealed: 1 });
+  });
+
+  test("K may change from frame to frame (adaptive bitrate): every frame is played", async () => {
+    const { stats, samples } = await receive({}, async (client) => {
+      for (let seq = 0; seq < 8; seq++) {
+        await send(client, datagramsOf({ seq, streamId: 11, numCodebooks: [2, 4, 8, 1][seq % 4], end: seq === 7 }));
+        await sleep(FRAME_MS);
+      }
+    });
+    expect(samples).toBe(8 * 320);
+    expect(stats).toMatchObject({ malformed: 0, played: 8, concealed: 0 });
   });
 
   test("a stream of another model kind is ignored and logged, never fatal", async () => {

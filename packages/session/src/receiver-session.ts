@@ -20,6 +20,9 @@ import { createChunkedDecoder, createFrameStreamDecoder, type FrameDecoder } fro
 import { defaultChunkMsOf } from "./frame-encoder.js";
 import { Waker } from "./internal/timing.js";
 import { LmPayloadDecoder } from "./payload-lm.js";
+import { comfortNoise } from "./comfort-noise.js";
+import { encodeReport, REPORT_INTERVAL_MS, ReportBuilder } from "./receiver-report.js";
+import { RedundancyStore, type RecoveredUnit } from "./redundancy.js";
 import type { SessionCodec } from "./session-codec.js";
 import type { DatagramTransport, InboundDatagram } from "./transport.js";
 
@@ -78,8 +81,13 @@ export interface PlayedBlock {
 export interface ReceiverSessionOptions {
   /** The codec (its model kind must match the stream's). */
   readonly codec: SessionCodec;
-  /** Overlap of the chunked framing, fraction of the chunk (must match the sender's `--overlap`). */
+  /**
+   * Overlap of the chunked framing, fraction of the chunk, for streams that do not state it
+   * (payload version 1); a version 2 stream carries its overlap and this is not used.
+   */
   readonly overlapRatio: number;
+  /** Send receiver reports back to the stream's source (see receiver-report.ts). @default true */
+  readonly reports?: boolean;
   /** Units buffered before playout starts (`--buffer-size`, 1 to 65536); the capacity is `max(16, 2 × this)`, at most 65536. */
   readonly bufferFrames: number;
   /**
@@ -150,8 +158,14 @@ export interface ReceiverStats {
   readonly expired: number;
   /** Units (frames or chunks) decoded and played. */
   readonly played: number;
-  /** Units played as concealment (lost, late, skipped, or undecodable). */
+  /** Units played as concealment (lost, late, skipped, or undecodable, and not recovered). */
   readonly concealed: number;
+  /** Units rebuilt from the redundancy (FEC) of later payloads instead of concealed. */
+  readonly recovered: number;
+  /** Units played as comfort noise (the sender's DTX). */
+  readonly comfortNoise: number;
+  /** Receiver reports sent back to the sender. */
+  readonly reportsSent: number;
   /** Units that never arrived (concealed, and not later received late). */
   readonly lost: number;
   /** Units that arrived after their playout time. */
@@ -216,7 +230,6 @@ interface Candidate {
 interface StreamFormat {
   readonly modelKind: PayloadHeader["modelKind"];
   readonly mode: PayloadHeader["mode"];
-  readonly numCodebooks: number;
   readonly lmCoded: boolean;
 }
 
@@ -259,6 +272,18 @@ class IncomingStream {
   samplesOut = 0;
   played = 0;
   concealed = 0;
+  recovered = 0;
+  comfortNoise = 0;
+  /** Overlap of the chunked framing (the stream's own, or the receiver's option for version 1 streams). */
+  overlapRatio = 0.25;
+  /** Frames per unit in stream mode (`--frames-per-packet`). */
+  framesPerUnit = 1;
+  /** Redundant copies of units not played yet (FEC). */
+  readonly store = new RedundancyStore();
+  /** Counts for the receiver reports. */
+  readonly report: ReportBuilder;
+  /** Where the stream's datagrams come from, as an endpoint (reports go back there). */
+  replyTo: { address: string; port: number } | undefined;
   fillsLost = 0;
   undecodable = 0;
   done = false;
@@ -277,11 +302,13 @@ class IncomingStream {
     readonly capacityFrames: number,
   ) {
     this.jitter = new JitterBuffer<QueuedUnit>({ capacity: capacityFrames, prefillFrames, frameDurationMs: unitMs });
+    this.report = new ReportBuilder(id, performance.now());
   }
 
   matches(header: PayloadHeader): boolean {
     const f = this.format;
-    return header.modelKind === f.modelKind && header.mode === f.mode && header.numCodebooks === f.numCodebooks && header.lmCoded === f.lmCoded;
+    // K may change from unit to unit (adaptive bitrate); comfort noise units carry no codes
+    return header.modelKind === f.modelKind && header.mode === f.mode && (header.lmCoded === f.lmCoded || header.comfortNoiseDb !== null);
   }
 
   /**
@@ -291,7 +318,7 @@ class IncomingStream {
    */
   fits(header: PayloadHeader): boolean {
     const length = header.lengthSamples;
-    const unit = this.format.mode === "stream" ? FRAME_SAMPLES : this.chunkSamples;
+    const unit = this.format.mode === "stream" ? FRAME_SAMPLES * this.framesPerUnit : this.chunkSamples;
     if (!(length >= 1 && length <= unit) || (!header.endOfStream && length !== unit)) return false;
     return header.numFrames === Math.ceil(length / FRAME_SAMPLES);
   }
@@ -340,6 +367,9 @@ export class ReceiverSession {
   #samplesOut = 0;
   #lastUnitMs = 0;
   #lastJitterMs: number | undefined;
+  #recovered = 0;
+  #comfortNoise = 0;
+  #reportsSent = 0;
 
   /**
    * @param transport where the datagrams come from; {@link ReceiverSession.run} closes it
@@ -378,6 +408,9 @@ export class ReceiverSession {
       expired: reasm.expired,
       played: this.#played + (cur?.played ?? 0),
       concealed,
+      recovered: this.#recovered + (cur?.recovered ?? 0),
+      comfortNoise: this.#comfortNoise + (cur?.comfortNoise ?? 0),
+      reportsSent: this.#reportsSent,
       // Units the buffer discarded (they arrived, but fell out of its window while it prefilled)
       // are concealed by the gap fills; they were not lost on the way.
       lost: t.lost + (j.lost ?? 0) + this.#fillsLost + (cur?.fillsLost ?? 0) - t.discarded - (j.discarded ?? 0),
@@ -420,6 +453,7 @@ export class ReceiverSession {
     })();
     const onAbort = () => this.#waker.wake();
     this.#options.signal?.addEventListener("abort", onAbort);
+    const reporter = (this.#options.reports ?? true) ? setInterval(() => void this.#sendReport(), REPORT_INTERVAL_MS) : undefined;
     try {
       const reason = await this.#playout();
       if (reason === "end") {
@@ -428,12 +462,26 @@ export class ReceiverSession {
         while (performance.now() < until && this.#options.signal?.aborted !== true && this.#fatal === undefined) await this.#waker.wait(until);
       }
     } finally {
+      if (reporter !== undefined) clearInterval(reporter);
       this.#options.signal?.removeEventListener("abort", onAbort);
       await this.#transport.close();
       await pump.catch(() => undefined);
     }
     if (this.#fatal !== undefined) throw this.#fatal;
     return this.stats;
+  }
+
+  /** Sends the current stream's receiver report to its source (a failed send is a lost report). */
+  async #sendReport(): Promise<void> {
+    const stream = this.#current;
+    if (stream === undefined || stream.replyTo === undefined || !stream.report.started) return;
+    const report = encodeReport(stream.report.take(performance.now(), stream.jitter.stats.jitterMs));
+    try {
+      await this.#transport.send([report], stream.replyTo);
+      this.#reportsSent++;
+    } catch {
+      // the transport is closing, or the path refuses: reports are best effort
+    }
   }
 
   /** The prefill in units of `unitMs` (the duration rounded up, or the count given). */
@@ -472,6 +520,12 @@ export class ReceiverSession {
   #onOpened(datagram: InboundDatagram, bytes: Uint8Array): void {
     const now = datagram.receivedAtMs;
     const source = `${datagram.remoteAddress}|${datagram.remotePort}`;
+    // every datagram of the current stream counts toward the receive rate the reports state,
+    // fragments of messages that never complete included (what the path lets through)
+    const cur = this.#current;
+    if (cur !== undefined && cur.source === source && bytes.length >= 24 && streamIdOf(new DataView(bytes.buffer, bytes.byteOffset, 24).getUint32(12, false)) === cur.id) {
+      cur.report.onDatagram(bytes.length);
+    }
     const result = this.#reassembler.push(bytes, now, source);
     if (result.status !== "complete") return;
     const message = result.message;
@@ -499,6 +553,7 @@ export class ReceiverSession {
     }
     const current = this.#current;
     if (current !== undefined && current.source === source && current.id === id) {
+      current.replyTo = { address: datagram.remoteAddress, port: datagram.remotePort };
       this.#push(current, message, header, now);
       return;
     }
@@ -541,12 +596,28 @@ export class ReceiverSession {
 
   #startStream(key: string, id: number, source: string, first: PayloadHeader, messages: readonly PendingMessage[]): void {
     const { codec } = this.#options;
-    const format: StreamFormat = { modelKind: first.modelKind, mode: first.mode, numCodebooks: first.numCodebooks, lmCoded: first.lmCoded };
+    const format: StreamFormat = { modelKind: first.modelKind, mode: first.mode, lmCoded: first.lmCoded };
     let stepSamples = FRAME_SAMPLES;
     let chunkSamples = FRAME_SAMPLES;
+    let overlapRatio = this.#options.overlapRatio;
+    let framesPerUnit = 1;
     if (first.mode === "chunked") {
       chunkSamples = this.#chunkSamplesOf(messages, codec.sampleRateHz);
-      stepSamples = chunkSamples - computeOverlapSamples(chunkSamples, this.#options.overlapRatio);
+      // a version 2 stream states its overlap (the receiver's --overlap is then not needed)
+      const stated = messages.find((m) => m.header.overlapSamples !== null)?.header.overlapSamples;
+      if (stated !== undefined && stated !== null) {
+        const ratio = stated / chunkSamples;
+        if (!(ratio >= 0.01 && ratio <= 0.5)) {
+          this.#badPayloads++;
+          return; // not a stream this receiver can join (the overlap must be 1–50 % of the chunk)
+        }
+        overlapRatio = ratio;
+      }
+      stepSamples = chunkSamples - computeOverlapSamples(chunkSamples, overlapRatio);
+    } else {
+      // frames per message (`--frames-per-packet`): any message but the last has them all
+      framesPerUnit = messages.find((m) => !m.header.endOfStream)?.header.numFrames ?? first.numFrames;
+      stepSamples = FRAME_SAMPLES * framesPerUnit;
     }
     const unitMs = (stepSamples / codec.sampleRateHz) * 1000;
     // A waiting stream's backlog must fit the buffer, or its first units would be dropped.
@@ -554,13 +625,15 @@ export class ReceiverSession {
     const capacity = Math.min(MAX_CAPACITY_FRAMES, Math.max(capacityFor(prefillFrames), 2 * messages.length + prefillFrames));
     const stream = new IncomingStream(id, source, format, stepSamples, chunkSamples, unitMs, prefillFrames, capacity);
     stream.key = key;
+    stream.overlapRatio = overlapRatio;
+    stream.framesPerUnit = framesPerUnit;
     this.#current = stream;
     this.#lastUnitMs = unitMs;
     this.#streams++;
     stream.ready = this.#prepare(stream);
     stream.ready.catch(() => undefined);
     this.#options.log?.(
-      `stream ${id.toString(16).padStart(4, "0")}: ${first.mode === "chunked" ? `chunked, ${chunkSamples} samples a chunk, hop ${stepSamples}` : "frame-exact stream"}, ` +
+      `stream ${id.toString(16).padStart(4, "0")}: ${first.mode === "chunked" ? `chunked, ${chunkSamples} samples a chunk, hop ${stepSamples}` : `frame-exact stream${framesPerUnit > 1 ? `, ${framesPerUnit} frames a message` : ""}`}, ` +
         `${first.bandwidthKbps} kbps, ${first.lmCoded ? "LM-coded" : "packed codes"}`,
     );
     for (const m of messages) this.#push(stream, m.message, m.header, m.arrivalMs);
@@ -578,9 +651,9 @@ export class ReceiverSession {
   async #prepare(stream: IncomingStream): Promise<void> {
     const { codec } = this.#options;
     if (stream.format.mode === "stream") {
-      stream.decoder = await createFrameStreamDecoder(codec);
+      stream.decoder = await createFrameStreamDecoder(codec, stream.framesPerUnit);
     } else {
-      stream.decoder = createChunkedDecoder(codec, { chunkSamples: stream.chunkSamples, overlapRatio: this.#options.overlapRatio });
+      stream.decoder = createChunkedDecoder(codec, { chunkSamples: stream.chunkSamples, overlapRatio: stream.overlapRatio });
     }
     if (stream.format.lmCoded) {
       const lm = await codec.lm();
@@ -619,6 +692,8 @@ export class ReceiverSession {
     stream.lastHeardMs = performance.now();
     stream.messages++;
     if (stream.highestSeq === undefined || seqDiff(seq, stream.highestSeq) > 0) stream.highestSeq = seq;
+    stream.report.onUnit(seq, header.timestampSamples, arrivalMs);
+    stream.store.add(seq, header.redundancy, stream.nextSeq);
     const result = stream.jitter.push(seq, { header, payload: message.payload, hasOverlap: message.hasOverlap }, arrivalMs);
     if (result === "resync") stream.resynced = true;
     if (result === "late" && stream.filled.delete(message.seq)) stream.fillsLost--;
@@ -753,17 +828,26 @@ export class ReceiverSession {
       stream.fillsLost += gap;
       stream.lm?.markLost();
       // One call per unit: the decoder's ONNX calls are then the same whatever the gaps were.
-      for (let i = 0; i < gap; i++) await this.#emit(stream, await decoder.missing(1));
+      for (let i = 0; i < gap; i++) {
+        const rebuilt = await this.#recover(stream, (expected + i) >>> 0);
+        if (rebuilt !== undefined) {
+          stream.concealed--;
+          stream.filled.delete((expected + i) >>> 0);
+        }
+        await this.#emit(stream, rebuilt ?? (await decoder.missing(1)));
+      }
     }
     stream.nextSeq = (seq + 1) >>> 0;
+    stream.store.forgetBefore(stream.nextSeq);
     let audio: Float32Array[];
     const unit = popped.kind === "frame" ? popped.frame : undefined;
-    const codes = unit === undefined ? null : this.#codesOf(stream, unit);
+    const noiseDb = unit?.header.comfortNoiseDb ?? null;
+    const codes = unit === undefined || noiseDb !== null ? null : this.#codesOf(stream, unit);
     let decoded: Float32Array[] | undefined;
     if (unit !== undefined && codes !== null) {
       const h = unit.header;
       try {
-        decoded = await decoder.decode({ codes, numCodebooks: h.numCodebooks, numFrames: h.numFrames, lengthSamples: h.lengthSamples, scale: h.scale, hasOverlap: unit.hasOverlap });
+        decoded = await decoder.decode({ codes, numCodebooks: h.numCodebooks, numFrames: h.numFrames, lengthSamples: h.lengthSamples, scale: h.scale, hasOverlap: unit.hasOverlap, frameCodebooks: h.frameCodebooks });
       } catch {
         decoded = undefined; // codes the model refuses (a corrupt or hostile payload): conceal
       }
@@ -771,11 +855,21 @@ export class ReceiverSession {
     if (decoded !== undefined) {
       audio = decoded;
       stream.played++;
+    } else if (unit !== undefined && noiseDb !== null) {
+      // DTX: the decoder conceals underneath (its timing moves on), the output is comfort noise
+      const under = await decoder.missing(1);
+      audio = comfortNoise(noiseDb, under[0]?.length ?? 0, under.length, seq);
+      stream.comfortNoise++;
     } else {
       if (unit === undefined) stream.lm?.markLost();
-      else stream.undecodable++;
-      audio = await decoder.missing(1);
-      stream.concealed++;
+      const rebuilt = await this.#recover(stream, seq);
+      if (rebuilt !== undefined) {
+        audio = rebuilt;
+      } else {
+        if (unit !== undefined) stream.undecodable++;
+        audio = await decoder.missing(1);
+        stream.concealed++;
+      }
     }
     if (seq === stream.endSeq) {
       await this.#emitLast(stream, [audio, await decoder.finish()]);
@@ -783,6 +877,22 @@ export class ReceiverSession {
       return;
     }
     await this.#emit(stream, audio);
+  }
+
+  /**
+   * A unit lost (or undecodable) rebuilt from the redundancy of a later payload, decoded; or
+   * undefined when no redundancy for it came in time (or the model refuses its codes).
+   */
+  async #recover(stream: IncomingStream, seq: number): Promise<Float32Array[] | undefined> {
+    const unit: RecoveredUnit | undefined = stream.store.take(seq);
+    if (unit === undefined) return undefined;
+    try {
+      const audio = await (stream.decoder as FrameDecoder).decode({ ...unit, hasOverlap: seq !== 0 && stream.format.mode === "chunked" });
+      stream.recovered++;
+      return audio;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The unit's codes, or null when they cannot be decoded (LM context lost, corrupt payload). */
@@ -799,6 +909,7 @@ export class ReceiverSession {
     const decoder = stream.decoder as FrameDecoder;
     await this.#emit(stream, await decoder.finish());
     stream.nextSeq = undefined;
+    stream.store.clear();
     stream.alignFromZero = false;
     stream.lm?.markLost();
   }
@@ -852,6 +963,8 @@ export class ReceiverSession {
       this.#lastJitterMs = j.jitterMs ?? this.#lastJitterMs;
       this.#played += stream.played;
       this.#concealed += stream.concealed;
+      this.#recovered += stream.recovered;
+      this.#comfortNoise += stream.comfortNoise;
       this.#fillsLost += stream.fillsLost;
       this.#undecodable += stream.undecodable;
       this.#ended.add(stream.key);

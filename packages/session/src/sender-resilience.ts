@@ -81,6 +81,10 @@ export class SenderResilience {
   #badReports = 0;
   #last: ReceiverReport | undefined;
   #rttMs: number | undefined;
+  /** The last reports' received bytes and intervals (the receive rate is taken over about 1 s). */
+  readonly #received: { bytes: number; ms: number }[] = [];
+  /** Datagram bytes sent, by time (the send rate over the same span as the receive rate). */
+  readonly #sent: { atMs: number; bytes: number }[] = [];
 
   constructor(options: SenderResilienceOptions) {
     this.#o = options;
@@ -157,8 +161,10 @@ export class SenderResilience {
     return encodePayload(payload, lm !== undefined ? { lmCoder: lm } : {});
   }
 
-  /** A unit left (its first sending; not a repeat): remember it for FEC and RTT, and let K follow the target. */
-  onSent(unit: EncodedUnit, sentAtMs: number): void {
+  /** A unit left (its first sending; not a repeat) as `wireBytes` of datagrams: remember it for FEC, RTT and the send rate, and let K follow the target. */
+  onSent(unit: EncodedUnit, sentAtMs: number, wireBytes = 0): void {
+    this.#sent.push({ atMs: sentAtMs, bytes: wireBytes });
+    while (this.#sent.length > 0 && sentAtMs - this.#sent[0]!.atMs > 5_000) this.#sent.shift();
     this.#history?.add({ seq: unit.seq, codes: unit.codes, numCodebooks: Math.min(this.#k, unit.numCodebooks), numFrames: unit.numFrames, lengthSamples: unit.lengthSamples, scale: unit.scale });
     this.#sentAt.set(unit.startSample >>> 0, sentAtMs);
     if (this.#sentAt.size > 1024) this.#sentAt.delete(this.#sentAt.keys().next().value as number);
@@ -184,8 +190,18 @@ export class SenderResilience {
     this.#last = report;
     const sentAt = this.#sentAt.get(report.echoTimestamp);
     this.#rttMs = sentAt === undefined ? undefined : Math.max(0, nowMs - sentAt - report.echoDelayMs);
-    const receiveKbps = report.intervalMs > 0 ? (report.bytesReceived * 8) / report.intervalMs : undefined;
-    this.#controller?.update({ nowMs, rttMs: this.#rttMs, lossFraction: report.lossFraction, receiveKbps });
+    // the receive rate over the last 4 reports (about 1 s): one report's interval holds only a
+    // unit or two at low rates, too few to measure a rate from
+    this.#received.push({ bytes: report.bytesReceived, ms: report.intervalMs });
+    if (this.#received.length > 4) this.#received.shift();
+    const ms = this.#received.reduce((n, r) => n + r.ms, 0);
+    const receiveKbps = ms >= 400 ? (this.#received.reduce((n, r) => n + r.bytes, 0) * 8) / ms : undefined;
+    // the send rate over the same span, one RTT earlier (what those received bytes were part of)
+    const lag = this.#rttMs ?? 0;
+    const from = nowMs - lag - ms;
+    const sentBytes = this.#sent.filter((s) => s.atMs >= from && s.atMs < nowMs - lag).reduce((n, s) => n + s.bytes, 0);
+    const sendKbps = ms >= 400 && this.#sent.length > 0 && this.#sent[0]!.atMs <= from ? (sentBytes * 8) / ms : undefined;
+    this.#controller?.update({ nowMs, rttMs: this.#rttMs, lossFraction: report.lossFraction, receiveKbps, sendKbps });
   }
 
   /** A snapshot of the path figures. */

@@ -3,6 +3,7 @@ import { DEFAULT_MTU_BYTES, SECURE_OVERHEAD_BYTES, splitIntoFragments, type Data
 import { END_OF_STREAM_REPEATS, END_OF_STREAM_REPEAT_INTERVAL_MS, MAX_CATCH_UP_UNITS, MIN_CATCH_UP_UNITS } from "./constants.js";
 import { makeFragId, randomStreamId } from "./frag-id.js";
 import type { EncodedUnit, FrameEncoder } from "./frame-encoder.js";
+import type { SenderResilience } from "./sender-resilience.js";
 import { FramePacer } from "./internal/frame-pacer.js";
 import { PieceReader } from "./internal/piece-reader.js";
 import { sleepUntil } from "./internal/timing.js";
@@ -85,8 +86,14 @@ export interface SenderSessionOptions {
    * @default undefined (the seed's unauthenticated wire)
    */
   readonly sealer?: DatagramSealer | undefined;
-  /** LM coder of the payloads. @default undefined (packed codes) */
+  /** LM coder of the payloads (ignored with `resilience`, which makes its own). @default undefined (packed codes) */
   readonly lmCoder?: PayloadLmCoder | undefined;
+  /**
+   * FEC, adaptive bitrate and the receiver reports (see sender-resilience.ts): it writes the
+   * payloads and reads what comes back on the transport. @default undefined (every unit at the
+   * encoder's K, no redundancy, reports ignored)
+   */
+  readonly resilience?: SenderResilience | undefined;
   /** The stream id in every `frag_id` (1 to 65535). @default a random one */
   readonly streamId?: number;
   /**
@@ -181,21 +188,32 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
   };
   const stepMs = (encoder.stepSamples / sampleRateHz) * 1000;
 
+  const resilience = options.resilience;
   const payloadOf = (unit: EncodedUnit, endOfStream: boolean): Uint8Array =>
-    encodePayload(
-      {
-        modelKind: options.modelKind,
-        mode: encoder.mode,
-        numCodebooks: unit.numCodebooks,
-        numFrames: unit.numFrames,
-        codes: unit.codes,
-        lengthSamples: unit.lengthSamples,
-        scale: unit.scale,
-        firstOfStream: unit.seq === 0,
-        endOfStream,
-      },
-      options.lmCoder !== undefined ? { lmCoder: options.lmCoder } : {},
-    );
+    resilience !== undefined
+      ? resilience.payloadOf(unit, { firstOfStream: unit.seq === 0, endOfStream })
+      : encodePayload(
+          {
+            modelKind: options.modelKind,
+            mode: encoder.mode,
+            numCodebooks: unit.numCodebooks,
+            numFrames: unit.numFrames,
+            codes: unit.codes,
+            lengthSamples: unit.lengthSamples,
+            scale: unit.scale,
+            firstOfStream: unit.seq === 0,
+            endOfStream,
+            timestampSamples: unit.startSample,
+            overlapSamples: encoder.overlapSamples,
+          },
+          options.lmCoder !== undefined ? { lmCoder: options.lmCoder } : {},
+        );
+  // Receiver reports come back on the same transport; the loop ends when the transport closes.
+  if (resilience !== undefined) {
+    void (async () => {
+      for await (const datagram of transport) resilience.onDatagram(datagram.bytes, datagram.receivedAtMs);
+    })().catch(() => undefined);
+  }
 
   /** Sends a batch; `steps` is how many units of audio it took in (the schedule moves on by that much). */
   const sendUnits = async (batch: readonly EncodedUnit[], final: boolean, steps = 1): Promise<void> => {
@@ -208,6 +226,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
       // the last of a batch moves the schedule on by the steps of audio the batch took in.
       const behindScheduleMs = await sendPaced(datagrams, i === batch.length - 1 ? steps * stepMs : 0);
       const sentAtMs = performance.now();
+      resilience?.onSent(unit, sentAtMs, datagrams.reduce((n, d) => n + d.length, 0));
       firstSentMs ??= sentAtMs;
       lastSentMs = sentAtMs;
       units++;

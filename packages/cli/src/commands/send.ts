@@ -1,11 +1,14 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import {
+  batchFrames,
   createChunkedEncoder,
   createFrameStreamEncoder,
   createLmPayloadEncoder,
   defaultChunkMsOf,
   runSenderSession,
+  SenderResilience,
+  STREAM_LM_KEYFRAME_INTERVAL_FRAMES,
   type FrameEncoder,
   type SentUnit,
 } from "@encstream/session";
@@ -21,7 +24,7 @@ import { openCodecSession, type CodecSession } from "../session/codec-session.js
 import { openSendInput } from "../session/send-input.js";
 import { SendProgress } from "../session/send-progress.js";
 import { asCliError } from "../session/session-errors.js";
-import { formatSendFigures } from "../session/stats-format.js";
+import { formatPathFigures, formatPathSummary, formatSendFigures } from "../session/stats-format.js";
 
 /** Most EnCodec frames one payload carries (the payload's 16-bit frame count allows 1024). */
 const MAX_CHUNK_FRAMES = 1024;
@@ -116,13 +119,36 @@ async function sendWith(
   if (!model.bandwidthsKbps.includes(options.bandwidthKbps)) {
     throw new CliError("usage", `--bandwidth ${options.bandwidthKbps}: this model supports ${model.bandwidthsKbps.join(", ")} kbps`);
   }
-  const encoder = await createEncoder(codec, options);
+  const encoder = batchFrames(await createEncoder(codec, options), options.framesPerPacket ?? 1);
   let lmCoder;
+  let lmCoderFor;
   if (options.useLm) {
     const lm = await codec.lm();
     if (lm === null) log("no language model found beside the model: sending packed codes, as with --no-lm (give one with --lm PATH)");
-    else lmCoder = createLmPayloadEncoder(lm, encoder.numCodebooks, encoder.mode);
+    else {
+      lmCoder = createLmPayloadEncoder(lm, encoder.numCodebooks, encoder.mode);
+      lmCoderFor = (k: number) => createLmPayloadEncoder(lm, k, encoder.mode);
+    }
   }
+  const minKbps = options.adaptive?.minKbps ?? model.bandwidthsKbps[0]!;
+  if (options.adaptive !== undefined && !model.bandwidthsKbps.includes(minKbps)) {
+    throw new CliError("usage", `--bandwidth auto:${minKbps}-…: this model supports ${model.bandwidthsKbps.join(", ")} kbps`);
+  }
+  const framesPerUnit = Math.ceil(encoder.unitSamples / codec.hopLengthSamples);
+  // FEC, adaptive K, the media timestamp and overlap in every payload, and the receiver's reports
+  const resilience = new SenderResilience({
+    modelKind: codec.modelKind,
+    mode: encoder.mode,
+    maxCodebooks: encoder.numCodebooks,
+    framesPerUnit,
+    unitMs: (encoder.stepSamples / codec.sampleRateHz) * 1000,
+    overlapSamples: encoder.overlapSamples,
+    mtuBytes: options.mtuBytes,
+    fec: options.fec,
+    adaptive: options.adaptive !== undefined ? { minCodebooks: codec.numQuantizersForBandwidth(minKbps) } : undefined,
+    lmCoderFor,
+    lmKeyframeUnits: encoder.mode === "stream" ? Math.max(1, Math.round(STREAM_LM_KEYFRAME_INTERVAL_FRAMES / framesPerUnit)) : 1,
+  });
 
   const input = await openSendInput(options, { sampleRateHz: codec.sampleRateHz, channels: codec.channels });
   // A live input may wait for audio that never comes: Ctrl-C closes it, ending the stream.
@@ -155,10 +181,12 @@ async function sendWith(
     }
     const framing =
       encoder.mode === "stream"
-        ? "frame-exact stream (320-sample frames)"
+        ? `frame-exact stream (320-sample frames${framesPerUnit > 1 ? `, ${framesPerUnit} a message` : ""})`
         : `chunks of ${encoder.unitSamples} samples (${((encoder.unitSamples / codec.sampleRateHz) * 1000).toFixed(0)} ms), overlap ${encoder.overlapSamples}`;
     log(
-      `sending ${input.description} to ${destination}: ${framing}, ${options.bandwidthKbps} kbps, ` +
+      `sending ${input.description} to ${destination}: ${framing}, ` +
+        `${options.adaptive !== undefined ? `adaptive ${minKbps}–${options.bandwidthKbps} kbps` : `${options.bandwidthKbps} kbps`}` +
+        `${options.fec !== undefined ? `, FEC ${options.fec.depth}:${options.fec.numCodebooks}` : ""}, ` +
         `${lmCoder !== undefined ? "LM-coded" : "packed codes"}, mtu ${options.mtuBytes}`,
     );
     const progress = new SendProgress(io.stderr, input.durationS, options.stats);
@@ -176,7 +204,7 @@ async function sendWith(
               bytes: udp.stats.bytesSent,
               elapsedMs: firstSentMs === undefined ? 0 : performance.now() - firstSentMs,
               behindMs,
-            }),
+            }) + formatPathFigures(resilience.stats, codec.sampleRateHz / codec.hopLengthSamples),
             overrunText(),
           ]
             .filter((t) => t !== "")
@@ -194,6 +222,7 @@ async function sendWith(
         mtuBytes: options.mtuBytes,
         sealer,
         lmCoder,
+        resilience,
         signal,
         onStart: hooks.onStart,
         onRefused: () => noteRefused("ECONNREFUSED"),
@@ -221,6 +250,7 @@ async function sendWith(
         `summary: ${summary.units} frames, ${summary.datagrams} datagrams, ${summary.bytes} bytes, ${kbps.toFixed(1)} kbps on the wire, ` +
           `at most ${summary.maxBehindScheduleMs.toFixed(1)} ms behind schedule`,
       );
+      log(`path: ${formatPathSummary(resilience.stats, codec.sampleRateHz / codec.hopLengthSamples)}`);
     }
     io.stdout.write(
       `${summary.completed ? "sent" : "stopped after"} ${durationS.toFixed(2)} s to ${destination}: ${summary.units} frames, ` +

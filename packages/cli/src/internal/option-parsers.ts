@@ -48,6 +48,40 @@ export function parseBandwidth(value: string): BandwidthKbps {
   return match;
 }
 
+/** `send --bandwidth auto[:MIN-MAX]`: adapt K between two bandwidths (kbps), starting at the top. */
+export interface AutoBandwidth {
+  readonly auto: true;
+  /** The lowest bandwidth, kbps, or undefined for the model's lowest. */
+  readonly minKbps: BandwidthKbps | undefined;
+  /** The highest, kbps (where the sender starts). */
+  readonly maxKbps: BandwidthKbps;
+}
+
+/** The highest bandwidth of `--bandwidth auto` without a range: the seed's default. */
+export const AUTO_DEFAULT_MAX_KBPS: BandwidthKbps = 12;
+
+/** `send --bandwidth`: a bandwidth, or `auto` / `auto:MIN-MAX` (adaptive bitrate). */
+export function parseSendBandwidth(value: string): BandwidthKbps | AutoBandwidth {
+  const text = value.trim().toLowerCase();
+  if (!text.startsWith("auto")) return parseBandwidth(value);
+  if (text === "auto") return { auto: true, minKbps: undefined, maxKbps: AUTO_DEFAULT_MAX_KBPS };
+  const m = /^auto:([0-9.]+)-([0-9.]+)$/.exec(text);
+  const [lo, hi] = m === null ? [] : [BANDWIDTHS_KBPS.find((b) => b === Number(m[1])), BANDWIDTHS_KBPS.find((b) => b === Number(m[2]))];
+  if (lo === undefined || hi === undefined || lo > hi) {
+    throw new InvalidArgumentError(`--bandwidth auto:MIN-MAX needs MIN ≤ MAX, each one of ${BANDWIDTHS_KBPS.join(", ")} (e.g. auto:1.5-12).`);
+  }
+  return { auto: true, minKbps: lo, maxKbps: hi };
+}
+
+/** `--fec D[:K]`: the redundancy depth (1–8 previous units) and codebooks per frame (default 2). */
+export function parseFec(value: string): { depth: number; numCodebooks: number } {
+  const m = /^\s*(\d+)(?::(\d+))?\s*$/.exec(value);
+  const depth = m ? Number(m[1]) : Number.NaN;
+  const k = m && m[2] !== undefined ? Number(m[2]) : 2;
+  if (!(depth >= 1 && depth <= 8) || !(k >= 1 && k <= 32)) throw new InvalidArgumentError("--fec must be D or D:K, D in 1–8 (previous units carried), K in 1–32 (codebooks each, default 2).");
+  return { depth, numCodebooks: k };
+}
+
 /** A `--model` value (see `resolveModelRef`). */
 export function parseModel(value: string): ModelRef {
   const resolved = resolveModelRef(value.trim());

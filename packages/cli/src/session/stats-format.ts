@@ -1,4 +1,4 @@
-import type { ReceiverStats } from "@encstream/session";
+import type { ReceiverStats, SenderPathStats } from "@encstream/session";
 
 /*
  * The text of `--stats`. The summary's wording is stable (the end-to-end tests read it): each
@@ -30,9 +30,24 @@ export function formatReceiveSummary(s: ReceiverStats): string {
     `  datagrams ${s.datagrams} received (${s.bytes} bytes), ${s.malformed} malformed, ${s.duplicates} duplicates, ${s.expired} expired, ${s.dropped} dropped`,
     `  refused ${s.unauthenticated} unauthenticated, ${s.foreign} foreign, ${s.unfit} unfit, ${s.mismatched} mismatched`,
     `  frames ${s.played} played, ${s.concealed} concealed, ${s.lost} lost (${percent(s.lost, units)} %), ${s.late} late, ${s.undecodable} undecodable, ${s.tooFarAhead} too-far-ahead`,
+    `  ${s.recovered} recovered (FEC), ${s.comfortNoise} comfort-noise, ${s.reportsSent} reports sent`,
     `  jitter ${jitter} ms, buffer ${s.bufferFrames} frames (${bufferMs} ms) of ${s.capacityFrames}, ${s.underruns} underruns, ${s.resyncs} resyncs`,
     "",
   ].join("\n");
+}
+
+/** What the receiver's reports say, for the sender's `--stats` line (empty before the first report). */
+export function formatPathFigures(p: SenderPathStats, frameRateHz: number): string {
+  if (p.last === undefined) return "";
+  const rtt = p.rttMs === undefined ? "-" : p.rttMs.toFixed(0);
+  const target = p.targetKbps === undefined ? "" : `, target ${p.targetKbps.toFixed(1)} kbps`;
+  return ` | rtt ${rtt} ms, loss ${(p.last.lossFraction * 100).toFixed(1)} % (${p.last.cumulativeLost}), jitter ${p.last.jitterMs.toFixed(1)} ms, ${((p.numCodebooks * 10 * frameRateHz) / 1000).toFixed(2)} kbps codes${target}`;
+}
+
+/** The sender's path summary at the end of `send --stats`. */
+export function formatPathSummary(p: SenderPathStats, frameRateHz: number): string {
+  if (p.last === undefined) return `no receiver reports (${p.badReports} other datagrams came back)`;
+  return `${p.reports} receiver reports, ${p.last.cumulativeLost} units lost, highest seq ${p.last.highestSeq}, ${formatPathFigures(p, frameRateHz).slice(3)}`;
 }
 
 /** The sender's `--stats` figures, shown on the progress line. */
