@@ -164,7 +164,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
   addStreamingOptions(send);
   send
     .addOption(
-      new Option("--fec <D[:K]>", "forward error correction: each payload also carries the first K codebooks (default 2) of the D previous units (1–8)").argParser(parseFec),
+      new Option("--fec <D[:K]>", "forward error correction: each payload also carries the first K codebooks (default 2) of the D previous units (1–8); default: none").argParser(parseFec),
     )
     .addOption(
       new Option("--frames-per-packet <n>", "frames per message in --stream mode (1–16; as Opus's packet time: fewer headers, more delay)")
