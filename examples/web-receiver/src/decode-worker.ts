@@ -3,8 +3,9 @@
 // forwards over a WebSocket; decoded audio goes straight to the playout worklet's port.
 import * as ort from "onnxruntime-web/wasm";
 import { loadEncodec, loadLmWeightsWeb, loadStreamingCodec, type LoadEncodecWebOptions } from "@encstream/codec/web";
-import { createChunkedDecoder, createFrameStreamDecoder, createSessionCodec, defaultChunkMsOf, ReceiverSession } from "@encstream/session";
-import type { WorkerEvent, WorkerStart, WorkletCommand } from "./messages.js";
+import { DatagramOpener, createWebCryptoAead, parseKeyList } from "@encstream/packet";
+import { createChunkedDecoder, createFrameStreamDecoder, createSessionCodec, defaultChunkMsOf, ReceiverSession, type SessionCodec } from "@encstream/session";
+import type { WorkerEvent, WorkerKey, WorkerStart, WorkletCommand } from "./messages.js";
 import { WebSocketTransport } from "./websocket-transport.js";
 
 const STATS_INTERVAL_MS = 250;
@@ -32,8 +33,67 @@ async function start(msg: WorkerStart): Promise<void> {
 
   const worklet = msg.worklet;
   const toWorklet = (cmd: WorkletCommand, transfer: Transferable[] = []): void => worklet.postMessage(cmd, transfer);
+  // One receive session at a time; a new key (the page's key field) ends it and starts another
+  // that opens datagrams with that key. The model and its warm-up are kept; a bad key is
+  // reported and changes nothing.
+  let key = await openerOf(msg.key).catch((error: unknown) => void postError(error));
+  for (;;) {
+    const stop = new AbortController();
+    const running = listen(msg, codec, key, stop.signal, toWorklet).then(() => "ended" as const);
+    for (;;) {
+      const outcome = await Promise.race([running, nextKey()]);
+      if (outcome === "ended") return;
+      try {
+        key = await openerOf(outcome);
+        break;
+      } catch (error) {
+        postError(error);
+      }
+    }
+    stop.abort();
+    await running;
+  }
+}
+
+function postError(error: unknown): void {
+  post({ type: "error", message: error instanceof Error ? error.message : String(error) });
+}
+
+/** A key sent by the page and not yet taken, and the taker waiting for one. */
+let pendingKey: string | undefined;
+let keyWaiter: ((key: string) => void) | undefined;
+
+/** The next key the page sends (at once if one came while nobody waited). */
+function nextKey(): Promise<string> {
+  return new Promise((resolve) => {
+    if (pendingKey !== undefined) {
+      const key = pendingKey;
+      pendingKey = undefined;
+      resolve(key);
+    } else keyWaiter = resolve;
+  });
+}
+
+/** A key set in the page: the opener and the ids of its keys. */
+interface PageKey {
+  readonly opener: DatagramOpener;
+  readonly keyIds: readonly number[];
+}
+
+/** The opener for a key typed in the page, or undefined for "" (no key). */
+async function openerOf(key: string): Promise<PageKey | undefined> {
+  const text = key.trim();
+  if (text === "") return undefined;
+  const keys = parseKeyList(text, "the key field");
+  return { opener: await DatagramOpener.create({ keys, aead: createWebCryptoAead }), keyIds: keys.map((k) => k.keyId) };
+}
+
+/** Receives from the relay until the session ends or `signal` aborts it. */
+async function listen(msg: WorkerStart, codec: SessionCodec, key: PageKey | undefined, signal: AbortSignal, toWorklet: (cmd: WorkletCommand, transfer?: Transferable[]) => void): Promise<void> {
+  const { config } = msg;
   const transport = new WebSocketTransport(msg.websocketUrl);
   await transport.opened;
+  post({ type: "listening", keyIds: key?.keyIds ?? [] });
   post({ type: "status", text: "listening" });
   const session = new ReceiverSession(transport, {
     codec,
@@ -41,6 +101,8 @@ async function start(msg: WorkerStart): Promise<void> {
     bufferFrames: config.bufferFrames,
     bufferMs: config.bufferMs,
     exitOnEnd: false,
+    signal,
+    ...(key !== undefined ? { opener: key.opener } : {}),
     sink: {
       write: async (audio) => {
         const channels = audio.map((c) => c.slice());
@@ -64,7 +126,14 @@ async function start(msg: WorkerStart): Promise<void> {
   }
 }
 
-addEventListener("message", (e: MessageEvent<WorkerStart>) => {
+addEventListener("message", (e: MessageEvent<WorkerStart | WorkerKey>) => {
+  if (e.data?.type === "key") {
+    const waiter = keyWaiter;
+    keyWaiter = undefined;
+    if (waiter !== undefined) waiter(e.data.key);
+    else pendingKey = e.data.key;
+    return;
+  }
   if (e.data?.type !== "start") return;
   start(e.data).catch((error: unknown) => post({ type: "error", message: error instanceof Error ? error.message : String(error) }));
 });

@@ -24,9 +24,20 @@ export interface WorkerStart {
   readonly key: string;
 }
 
+/**
+ * Page → worker: use this key from now on (the key field, submitted): `<id>:<64 hex digits>`, or
+ * several comma-separated (as `ENCSTREAM_KEY`); "" listens without a key again.
+ */
+export interface WorkerKey {
+  readonly type: "key";
+  readonly key: string;
+}
+
 /** Worker → page. */
 export type WorkerEvent =
   | { readonly type: "status"; readonly text: string }
+  /** A receive session is listening; `keyIds` are the ids of the keys it opens datagrams with ([] for none). */
+  | { readonly type: "listening"; readonly keyIds: readonly number[] }
   | { readonly type: "ready"; readonly sampleRateHz: number; readonly channels: number; readonly warmUpMs: number }
   | { readonly type: "stats"; readonly stats: ReceiverStats }
   | { readonly type: "error"; readonly message: string };

@@ -1,7 +1,7 @@
 // The page: starts the decode worker, creates the AudioContext at the model's rate with the
 // playout worklet, connects the two, and shows live statistics and a level meter.
 import type { ReceiverStats } from "@encstream/session";
-import type { ReceiverConfig, WorkerEvent, WorkerStart, WorkletCommand, WorkletEvent } from "./messages.js";
+import type { ReceiverConfig, WorkerEvent, WorkerKey, WorkerStart, WorkletCommand, WorkletEvent } from "./messages.js";
 
 /** What the page exposes for tests and benchmarks (`window.encstream`). */
 interface PageState {
@@ -9,6 +9,8 @@ interface PageState {
   status: string;
   /** True once the worker's WebSocket to the relay is open. */
   connected: boolean;
+  /** Ids of the keys the listening session opens datagrams with ([] without a key). */
+  keyIds: readonly number[];
   openedAtMs: number;
   readyAtMs: number | undefined;
   firstSoundAtMs: number | undefined;
@@ -23,6 +25,7 @@ const page: PageState = {
   state: "loading",
   status: "loading",
   connected: false,
+  keyIds: [],
   openedAtMs: performance.timeOrigin,
   readyAtMs: undefined,
   firstSoundAtMs: undefined,
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
         if (ev.text === "disconnected") page.connected = false;
         setStatus(ev.text);
       }
+      else if (ev.type === "listening") page.keyIds = ev.keyIds;
       else if (ev.type === "error") setStatus(`error: ${ev.message}`, "error");
       else if (ev.type === "stats") page.stats = ev.stats;
       else if (ev.type === "ready") resolve(ev);
@@ -94,6 +98,11 @@ async function main(): Promise<void> {
     key: ($("key") as HTMLInputElement).value,
   };
   worker.postMessage(start, [channel.port2]);
+  // A submitted key (Enter in the field) restarts listening with it; the model stays loaded.
+  $("key-form").addEventListener("submit", () => {
+    const message: WorkerKey = { type: "key", key: ($("key") as HTMLInputElement).value };
+    worker.postMessage(message);
+  });
   const { sampleRateHz, channels } = await ready;
   page.readyAtMs = performance.now();
   const context = new AudioContext({ sampleRate: sampleRateHz, latencyHint: "playback" });

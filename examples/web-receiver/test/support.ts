@@ -180,12 +180,20 @@ export function parseReceiveSummary(stderr: string): ReceiveSummary {
 
 /**
  * A UDP proxy on loopback that forwards to `port`, dropping every datagram of the units `drop(seq)`
- * names (the seed header's seq_num, the first 4 bytes big-endian), so exactly those units are lost.
+ * names (the seed header's seq_num, the first 4 bytes big-endian), so exactly those units are lost;
+ * what the receiver sends back (its reports) goes to the sender untouched.
  */
 export async function startLossyProxy(port: number, drop: (seq: number) => boolean): Promise<{ port: number; dropped: Set<number>; close: () => void }> {
   const socket = createSocket("udp4");
   const dropped = new Set<number>();
-  socket.on("message", (msg) => {
+  let sender: { address: string; port: number } | undefined;
+  socket.on("message", (msg, from) => {
+    if (from.port === port) {
+      // From the receiver (its reports): back to the sender, untouched and not counted.
+      if (sender !== undefined) socket.send(msg, sender.port, sender.address);
+      return;
+    }
+    sender = { address: from.address, port: from.port };
     if (msg.length >= 24 && drop(msg.readUInt32BE(0))) {
       dropped.add(msg.readUInt32BE(0));
       return;

@@ -3,6 +3,8 @@
 // headless Chromium (onnxruntime-web in a Worker, playout in an AudioWorklet). The samples the
 // worklet played (tapped) must equal the WAV within 1e-5 outside concealed units, and the page's
 // statistics must equal the relay-side receiver's.
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -33,6 +35,21 @@ afterAll(async () => {
   tmp?.remove();
 });
 
+/** A stream key: the key file given to `send`/`receive`, and the same key as typed in the page. */
+interface StreamKeyFixture {
+  readonly file: string;
+  readonly text: string;
+  readonly keyId: number;
+}
+
+/** Writes a key file (0600, the format `encstream keygen` writes) with one random key. */
+function writeKey(keyId: number): StreamKeyFixture {
+  const hex = randomBytes(32).toString("hex");
+  const file = path.join(tmp.dir, `key-${keyId}.key`);
+  writeFileSync(file, `encstream-key-v1\nkey ${keyId} ${hex}\n`, { mode: 0o600 });
+  return { file, text: `${keyId}:${hex}`, keyId };
+}
+
 interface PageStats {
   datagrams: number;
   played: number;
@@ -54,10 +71,10 @@ interface RunResult {
 }
 
 /** One stream through the whole chain. */
-async function runStream(options: { seconds: 3 | 10; stream: boolean; lm: boolean; drop?: (seq: number) => boolean }): Promise<RunResult> {
+async function runStream(options: { seconds: 3 | 10; stream: boolean; lm: boolean; drop?: (seq: number) => boolean; key?: StreamKeyFixture }): Promise<RunResult> {
   const port = nextPort++;
   const out = path.join(tmp.dir, `out-${port}.wav`);
-  const common = ["--model", TINY24, "--cache-dir", path.join(tmp.dir, "cache")];
+  const common = ["--model", TINY24, "--cache-dir", path.join(tmp.dir, "cache"), ...(options.key ? ["--key-file", options.key.file] : [])];
   const receive = startCli([
     "receive",
     "--port",
@@ -88,6 +105,19 @@ async function runStream(options: { seconds: 3 | 10; stream: boolean; lm: boolea
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${url}?tap`);
     await page.waitForFunction(() => (window as unknown as { encstream?: { connected: boolean } }).encstream?.connected === true, undefined, { timeout: 90_000 });
+    if (options.key) {
+      // As a listener would: type the key, press Enter; the page listens again with it.
+      await page.fill("#key", options.key.text);
+      await page.press("#key", "Enter");
+      await page.waitForFunction(
+        (id) => {
+          const e = (window as unknown as { encstream: { connected: boolean; keyIds: readonly number[] } }).encstream;
+          return e.connected && e.keyIds.includes(id);
+        },
+        options.key.keyId,
+        { timeout: 30_000 },
+      );
+    }
     const send = startCli([
       "send",
       "--input",
@@ -191,6 +221,16 @@ describe("web receiver in Chromium, fed by encstream send → receive --web", ()
     expect(r.tapped.length).toBe(r.wav.length);
     // The samples played equal the WAV even if the device ran dry for a moment (an underrun only
     // delays what follows); 0 underruns is required of the clean 10 s run above.
+    expect(maxDiffOutside(r.tapped, r.wav, [])).toBeLessThanOrEqual(1e-5);
+  });
+
+  test("an encrypted stream (--key-file): with the key typed in the page it plays what `encstream receive` wrote", async () => {
+    const r = await runStream({ seconds: 3, stream: false, lm: false, key: writeKey(7) });
+    expectStatsEqual(r);
+    expect(r.summary.concealed).toBe(0);
+    expect(r.summary.played).toBeGreaterThan(0);
+    expect(r.wav.length).toBe(72_000);
+    expect(r.tapped.length).toBe(r.wav.length);
     expect(maxDiffOutside(r.tapped, r.wav, [])).toBeLessThanOrEqual(1e-5);
   });
 
