@@ -7,6 +7,7 @@ import { isSessionError } from "./errors.js";
 import { makeFragId } from "./frag-id.js";
 import { createMemoryTransportPair, type MemoryTransport } from "./memory-transport.js";
 import { ReceiverSession, type ReceiverSessionOptions } from "./receiver-session.js";
+import { RedundancyHistory } from "./redundancy.js";
 
 /*
  * The receiver's stream logic with hand-made streams of frame payloads over the in-memory
@@ -153,6 +154,27 @@ describe("ReceiverSession", () => {
     });
     expect(samples).toBe(8 * 320);
     expect(stats).toMatchObject({ malformed: 0, played: 8, concealed: 0 });
+  });
+
+  test.each([
+    { when: "after playout started (lost units popped as missing)", bufferFrames: 3 },
+    { when: "before playout started (a gap before the first unit played)", bufferFrames: 16 },
+  ])("--fec 1: a lost frame is rebuilt from the next payload's redundancy, $when; two lost in a row leave the first concealed", async ({ bufferFrames }) => {
+    const history = new RedundancyHistory(1, 1);
+    const lost = new Set([5, 9, 10]);
+    const { stats, samples } = await receive({ bufferFrames }, async (client) => {
+      for (let seq = 0; seq < 14; seq++) {
+        const codes = Uint16Array.from({ length: 2 }, () => Math.floor(random() * 1024));
+        const end = seq === 13;
+        const payload = encodePayload({ modelKind: "24k", mode: "stream", numCodebooks: 2, numFrames: 1, codes, lengthSamples: 320, scale: null, firstOfStream: seq === 0, endOfStream: end, timestampSamples: seq * 320, redundancy: history.redundancyFor(seq) });
+        history.add({ seq, codes, numCodebooks: 2, numFrames: 1, lengthSamples: 320, scale: null });
+        if (!lost.has(seq)) await send(client, splitIntoFragments(payload, { seq, fragId: makeFragId(12, seq) }));
+        await sleep(FRAME_MS);
+      }
+    });
+    expect(samples).toBe(14 * 320);
+    // 5 from 6, 10 from 11; 9's copy was in 10, lost too
+    expect(stats).toMatchObject({ played: 11, recovered: 2, concealed: 1, lost: 3 });
   });
 
   test("a stream of another model kind is ignored and logged, never fatal", async () => {

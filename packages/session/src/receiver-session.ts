@@ -838,7 +838,8 @@ export class ReceiverSession {
       }
     }
     stream.nextSeq = (seq + 1) >>> 0;
-    stream.store.forgetBefore(stream.nextSeq);
+    // keep this unit's own redundancy: a lost unit is rebuilt from it below
+    stream.store.forgetBefore(seq);
     let audio: Float32Array[];
     const unit = popped.kind === "frame" ? popped.frame : undefined;
     const noiseDb = unit?.header.comfortNoiseDb ?? null;
