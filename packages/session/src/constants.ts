@@ -95,3 +95,6 @@ export const MAX_CANDIDATE_STREAMS = 4;
 
 /** Messages a waiting stream keeps (its oldest go first), so that a takeover loses none of them. */
 export const MAX_CANDIDATE_MESSAGES = 512;
+
+/** Most tracks one multi-track run carries (sender), and one receiver follows at once. */
+export const MAX_TRACKS = 16;

@@ -35,3 +35,17 @@ export function makeFragId(streamId: number, counter: number): number {
 export function streamIdOf(fragId: number): number {
   return fragId >>> STREAM_ID_BITS;
 }
+
+/**
+ * The stream id of track `trackId` of a multi-track run whose track 0 has stream id `baseStreamId`:
+ * `baseStreamId + trackId`, wrapping within [1, 65535]. Every track of a run is its own stream
+ * (its own `frag_id` stream id and message counter, its own seq space from 0); this relation lets
+ * a receiver tell which streams belong to one run.
+ *
+ * @throws RangeError for a base outside [1, 65535] or a track id outside [0, 255]
+ */
+export function trackStreamId(baseStreamId: number, trackId: number): number {
+  if (!Number.isInteger(baseStreamId) || baseStreamId < 1 || baseStreamId > 0xffff) throw new RangeError(`baseStreamId must be an integer in [1, 65535], got ${baseStreamId}`);
+  if (!Number.isInteger(trackId) || trackId < 0 || trackId > 255) throw new RangeError(`trackId must be an integer in [0, 255], got ${trackId}`);
+  return ((baseStreamId - 1 + trackId) % 0xffff) + 1;
+}

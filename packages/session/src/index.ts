@@ -10,6 +10,7 @@ export {
   END_OF_STREAM_REPEAT_INTERVAL_MS,
   FRAG_COUNTER_MODULUS,
   FRAME_SAMPLES,
+  MAX_TRACKS,
   MAX_LEADING_FILL_FRAMES,
   MIN_JITTER_CAPACITY_FRAMES,
   RESTART_MESSAGES,
@@ -25,7 +26,7 @@ export type {
 } from "./transport.js";
 export { createMemoryTransportPair, type MemoryTransport, type MemoryTransportOptions } from "./memory-transport.js";
 export { createSessionCodec, type CreateSessionCodecOptions, type SessionCodec } from "./session-codec.js";
-export { makeFragId, randomStreamId, streamIdOf } from "./frag-id.js";
+export { makeFragId, randomStreamId, streamIdOf, trackStreamId } from "./frag-id.js";
 export {
   createChunkedEncoder,
   createFrameStreamEncoder,
@@ -49,7 +50,21 @@ export {
   type PlayedBlock,
   type ReceiverSessionOptions,
   type ReceiverStats,
+  type StreamStartInfo,
 } from "./receiver-session.js";
+export {
+  runMultiTrackSender,
+  type MultiTrackSenderOptions,
+  type MultiTrackSenderSummary,
+  type TrackSenderOptions,
+} from "./multi-track-sender.js";
+export {
+  MultiTrackReceiver,
+  type MultiTrackReceiverOptions,
+  type MultiTrackStats,
+  type TrackInfo,
+  type TrackStats,
+} from "./multi-track-receiver.js";
 export { batchFrames, MAX_FRAMES_PER_PACKET } from "./frame-batcher.js";
 export {
   decodeReport,

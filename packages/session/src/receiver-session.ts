@@ -132,6 +132,25 @@ export interface ReceiverSessionOptions {
   readonly onPlayed?: ((block: PlayedBlock) => void) | undefined;
   /** One-line notes (stream started, ended, restarted). @default undefined */
   readonly log?: ((line: string) => void) | undefined;
+  /**
+   * Called when a stream starts (before any of its audio reaches the sink), with what its first
+   * message says: its stream id and track id (the multi-track
+   * receiver names each track's sink by it). @default undefined
+   */
+  readonly onStreamStart?: ((info: StreamStartInfo) => void) | undefined;
+}
+
+/** What {@link ReceiverSessionOptions.onStreamStart} reports. */
+export interface StreamStartInfo {
+  /** The stream id (high 16 bits of its frag_id). */
+  readonly streamId: number;
+  /** The track id its payloads carry (0 when they carry none). */
+  readonly trackId: number;
+  /** Where it comes from: address and port. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Framing: chunked or frame-exact stream. */
+  readonly mode: PayloadHeader["mode"];
 }
 
 /** Receiver statistics, cumulative over every stream. */
@@ -228,6 +247,7 @@ interface Candidate {
 
 /** What fixes a stream's format: every message of it must agree. */
 interface StreamFormat {
+  readonly trackId: number;
   readonly modelKind: PayloadHeader["modelKind"];
   readonly mode: PayloadHeader["mode"];
   readonly lmCoded: boolean;
@@ -308,7 +328,7 @@ class IncomingStream {
   matches(header: PayloadHeader): boolean {
     const f = this.format;
     // K may change from unit to unit (adaptive bitrate); comfort noise units carry no codes
-    return header.modelKind === f.modelKind && header.mode === f.mode && (header.lmCoded === f.lmCoded || header.comfortNoiseDb !== null);
+    return header.trackId === f.trackId && header.modelKind === f.modelKind && header.mode === f.mode && (header.lmCoded === f.lmCoded || header.comfortNoiseDb !== null);
   }
 
   /**
@@ -596,7 +616,7 @@ export class ReceiverSession {
 
   #startStream(key: string, id: number, source: string, first: PayloadHeader, messages: readonly PendingMessage[]): void {
     const { codec } = this.#options;
-    const format: StreamFormat = { modelKind: first.modelKind, mode: first.mode, lmCoded: first.lmCoded };
+    const format: StreamFormat = { trackId: first.trackId, modelKind: first.modelKind, mode: first.mode, lmCoded: first.lmCoded };
     let stepSamples = FRAME_SAMPLES;
     let chunkSamples = FRAME_SAMPLES;
     let overlapRatio = this.#options.overlapRatio;
@@ -636,6 +656,8 @@ export class ReceiverSession {
       `stream ${id.toString(16).padStart(4, "0")}: ${first.mode === "chunked" ? `chunked, ${chunkSamples} samples a chunk, hop ${stepSamples}` : `frame-exact stream${framesPerUnit > 1 ? `, ${framesPerUnit} frames a message` : ""}`}, ` +
         `${first.bandwidthKbps} kbps, ${first.lmCoded ? "LM-coded" : "packed codes"}`,
     );
+    const [address, port] = source.split("|") as [string, string];
+    this.#options.onStreamStart?.({ streamId: id, trackId: first.trackId, remoteAddress: address, remotePort: Number(port), mode: first.mode });
     for (const m of messages) this.#push(stream, m.message, m.header, m.arrivalMs);
   }
 

@@ -42,6 +42,8 @@ export interface SenderResilienceOptions {
   readonly lmCoderFor?: ((numCodebooks: number) => PayloadLmCoder) | undefined;
   /** Units between the LM's keyframes (K changes no more often). @default 1 */
   readonly lmKeyframeUnits?: number;
+  /** Track id written in every payload (1–255; 0 writes no track extension). @default 0 */
+  readonly trackId?: number;
 }
 
 /** The sender's view of the path, from the receiver's reports. */
@@ -157,6 +159,7 @@ export class SenderResilience {
       timestampSamples: unit.startSample,
       overlapSamples: this.#o.mode === "chunked" ? this.#o.overlapSamples : 0,
       redundancy: this.#history?.redundancyFor(unit.seq) ?? null,
+      trackId: this.#o.trackId ?? 0,
     };
     return encodePayload(payload, lm !== undefined ? { lmCoder: lm } : {});
   }

@@ -97,6 +97,19 @@ export interface SenderSessionOptions {
   /** The stream id in every `frag_id` (1 to 65535). @default a random one */
   readonly streamId?: number;
   /**
+   * Track id written in every payload (the payload's track extension, 1–255; 0 writes none, so
+   * a single-track stream is byte for byte what it was). Ignored with `resilience`, which has
+   * its own (`SenderResilienceOptions.trackId`). See multi-track-sender.ts.
+   * @default 0
+   */
+  readonly trackId?: number;
+  /**
+   * Awaited after the encoder's warm-up and before the capture clock starts: the multi-track
+   * sender holds every track here until all are warm, so their clocks start together (one
+   * timeline). @default undefined (start at once)
+   */
+  readonly startGate?: (() => Promise<void>) | undefined;
+  /**
    * Pace the input as a live capture: a unit is encoded once the clock has reached the time its
    * last sample would have been captured. Off, the input is encoded as fast as it is read (the
    * socket's own real-time pacing still spaces the datagrams).
@@ -205,6 +218,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
             endOfStream,
             timestampSamples: unit.startSample,
             overlapSamples: encoder.overlapSamples,
+            trackId: options.trackId ?? 0,
           },
           options.lmCoder !== undefined ? { lmCoder: options.lmCoder } : {},
         );
@@ -247,6 +261,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
   };
 
   await encoder.warmUp();
+  await options.startGate?.();
   const pieces = new PieceReader(source);
   const captureOrigin = performance.now();
   options.onStart?.(captureOrigin);

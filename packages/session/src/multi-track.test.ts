@@ -1,0 +1,182 @@
+import { join } from "node:path";
+import { parsePayloadHeader, type PayloadModelKind } from "@encstream/codec";
+import { Reassembler } from "@encstream/packet";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { makeTempDir, openTinyCodec, sine } from "../test/support/tiny-codec.js";
+import { streamIdOf, trackStreamId } from "./frag-id.js";
+import { createChunkedEncoder } from "./frame-encoder.js";
+import { createMemoryTransportPair, type MemoryTransport } from "./memory-transport.js";
+import { MultiTrackReceiver, type TrackInfo } from "./multi-track-receiver.js";
+import { runMultiTrackSender, type TrackSenderOptions } from "./multi-track-sender.js";
+import { ReceiverSession } from "./receiver-session.js";
+import { runSenderSession, type AudioSource } from "./sender-session.js";
+import type { SessionCodec } from "./session-codec.js";
+
+/*
+ * Multi-track over the in-memory transport with the tiny 24 kHz and 48 kHz models: each track is
+ * its own stream (stream ids base + t, the track extension on tracks ≥ 1 only), the receiver
+ * gives each track exactly what a single-track run of it gives, and a receiver that knows
+ * nothing of tracks plays track 0.
+ */
+
+let tiny24: Awaited<ReturnType<typeof openTinyCodec>>;
+let tiny48: Awaited<ReturnType<typeof openTinyCodec>>;
+
+beforeAll(async () => {
+  const dir = await makeTempDir("multi-track");
+  [tiny24, tiny48] = await Promise.all([openTinyCodec("tiny24", join(dir, "cache24")), openTinyCodec("tiny48", join(dir, "cache48"))]);
+});
+
+afterAll(async () => {
+  await Promise.all([tiny24?.release(), tiny48?.release()]);
+});
+
+/** A track's input: a sine of `hz`, `seconds` long, at the codec's rate and channels. */
+function input(codec: SessionCodec, seconds: number, hz: number): Float32Array[] {
+  const n = Math.round(seconds * codec.sampleRateHz);
+  return Array.from({ length: codec.channels }, (_, c) => sine(n, hz * (c + 1), codec.sampleRateHz, 0.4));
+}
+
+function sourceOf(audio: readonly Float32Array[], piece = 2000): AudioSource {
+  let at = 0;
+  return {
+    read: async () => {
+      if (at >= audio[0]!.length) return null;
+      const out = audio.map((ch) => ch.slice(at, at + piece));
+      at += piece;
+      return out;
+    },
+  };
+}
+
+/** A track of 250 ms chunks at 12 kbps (the 48 kHz model's 1 s default made short for the test). */
+function track(codec: SessionCodec, audio: readonly Float32Array[]): TrackSenderOptions {
+  const chunkSamples = codec.sampleRateHz / 4;
+  return {
+    source: sourceOf(audio),
+    encoder: createChunkedEncoder(codec, { chunkSamples, overlapRatio: 0.25, bandwidthKbps: 12 }),
+    modelKind: codec.modelKind,
+    sampleRateHz: codec.sampleRateHz,
+    liveCapture: false,
+  };
+}
+
+const codecFor = (kind: PayloadModelKind) => (kind === "24k" ? tiny24 : tiny48);
+
+/** Planar audio collected from a sink. */
+function collector() {
+  const blocks: Float32Array[][] = [];
+  return {
+    sink: { write: async (audio: readonly Float32Array[]) => void blocks.push(audio.map((c) => c.slice())) },
+    get audio(): Float32Array[] {
+      const channels = blocks[0]?.length ?? 0;
+      return Array.from({ length: channels }, (_, c) => {
+        const out = new Float32Array(blocks.reduce((n, b) => n + b[c]!.length, 0));
+        let at = 0;
+        for (const b of blocks) (out.set(b[c]!, at), (at += b[c]!.length));
+        return out;
+      });
+    },
+  };
+}
+
+/** A single-track run of one track: the reference output. */
+async function singleRun(codec: SessionCodec, audio: readonly Float32Array[]): Promise<Float32Array[]> {
+  const [a, b] = createMemoryTransportPair({ maxQueue: 8192 });
+  const out = collector();
+  const receiver = new ReceiverSession(b, { codec, overlapRatio: 0.25, bufferFrames: 2, idleTimeoutMs: 5_000, sink: out.sink });
+  const running = receiver.run();
+  await runSenderSession({ ...track(codec, audio), transport: a });
+  await running;
+  await a.close();
+  return out.audio;
+}
+
+/** Tees what `a` sends into `wire` as well. */
+function tap(a: MemoryTransport, wire: Uint8Array[]): MemoryTransport {
+  return Object.assign(Object.create(a) as MemoryTransport, {
+    send: (datagrams: readonly Uint8Array[], to?: Parameters<MemoryTransport["send"]>[1]) => {
+      for (const d of datagrams) wire.push(d.slice());
+      return a.send(datagrams, to);
+    },
+    [Symbol.asyncIterator]: () => a[Symbol.asyncIterator](),
+  });
+}
+
+describe("multi-track", () => {
+  test("24 kHz and 48 kHz tracks on one transport: each track's output equals its single-track run", async () => {
+    const inputs = [input(tiny24, 1, 220), input(tiny48, 1, 330), input(tiny24, 0.9, 440)];
+    const codecs = [tiny24, tiny48, tiny24];
+    const references = await Promise.all(inputs.map((audio, t) => singleRun(codecs[t]!, audio)));
+
+    const [a, b] = createMemoryTransportPair({ maxQueue: 8192 });
+    const wire: Uint8Array[] = [];
+    const outs = new Map<number, ReturnType<typeof collector>>();
+    const infos: TrackInfo[] = [];
+    const receiver = new MultiTrackReceiver(b, {
+      codecFor,
+      overlapRatio: 0.25,
+      bufferFrames: 2,
+      idleTimeoutMs: 5_000,
+      sinkFor: (info) => {
+        infos.push(info);
+        const out = collector();
+        outs.set(info.trackId, out);
+        return out.sink;
+      },
+    });
+    const running = receiver.run();
+    const sent = await runMultiTrackSender({ transport: tap(a, wire), baseStreamId: 0xfffe, tracks: inputs.map((audio, t) => track(codecs[t]!, audio)) });
+    const stats = await running;
+    await a.close();
+
+    expect(sent.tracks.map((t) => t.streamId)).toEqual([0xfffe, 0xffff, 1]); // base + t, wrapping past 65535 to 1
+    expect(infos.map((i) => [i.trackId, i.modelKind]).sort()).toEqual([[0, "24k"], [1, "48k"], [2, "24k"]]);
+    for (let t = 0; t < 3; t++) {
+      const got = outs.get(t)!.audio;
+      expect(got.length).toBe(codecs[t]!.channels);
+      expect(got[0]!.length).toBe(inputs[t]![0]!.length); // exact length
+      got.forEach((channel, c) => expect(channel).toEqual(references[t]![c]));
+    }
+    expect(stats.tracks.map((s) => [s.track.trackId, s.stats.concealed, s.stats.unfit])).toEqual([[0, 0, 0], [1, 0, 0], [2, 0, 0]]);
+    expect(stats.foreign + stats.malformed + stats.mismatched + stats.ignored + stats.unrouted).toBe(0);
+
+    // The wire: each stream id's messages carry one track id, only tracks ≥ 1 carry the extension.
+    const reassembler = new Reassembler();
+    const trackOf = new Map<number, Set<number>>();
+    for (const d of wire) {
+      const r = reassembler.push(d, 0, "s");
+      if (r.status !== "complete") continue;
+      const h = parsePayloadHeader(r.message.payload);
+      const id = streamIdOf(r.message.fragId);
+      (trackOf.get(id) ?? trackOf.set(id, new Set()).get(id)!).add(h.trackId);
+      expect(h.timestampSamples).toBe(h.mode === "chunked" ? r.message.seq * (codecs[h.trackId]!.sampleRateHz / 4 - Math.round(codecs[h.trackId]!.sampleRateHz / 16)) : 0);
+      if (h.trackId === 0) expect(r.message.payload[1]! & 0x80).toBe(0); // no extensions at all
+    }
+    expect([...trackOf.entries()].map(([id, t]) => [id, [...t]]).sort((x, y) => (x[1] as number[])[0]! - (y[1] as number[])[0]!)).toEqual([
+      [trackStreamId(0xfffe, 0), [0]],
+      [trackStreamId(0xfffe, 1), [1]],
+      [trackStreamId(0xfffe, 2), [2]],
+    ]);
+  }, 60_000);
+
+  test("a receiver that knows nothing of tracks plays track 0 of a run, as its single-track run", async () => {
+    const inputs = [input(tiny24, 0.8, 220), input(tiny24, 0.8, 550)];
+    const reference = await singleRun(tiny24, inputs[0]!);
+    const [a, b] = createMemoryTransportPair({ maxQueue: 8192 });
+    const out = collector();
+    const receiver = new ReceiverSession(b, { codec: tiny24, overlapRatio: 0.25, bufferFrames: 2, idleTimeoutMs: 5_000, sink: out.sink });
+    const running = receiver.run();
+    await runMultiTrackSender({ transport: a, tracks: inputs.map((audio) => track(tiny24, audio)) });
+    await running;
+    await a.close();
+    expect(out.audio[0]).toEqual(reference[0]);
+  }, 30_000);
+
+  test("misuse: no tracks, too many, a bad base", async () => {
+    const [a] = createMemoryTransportPair();
+    await expect(runMultiTrackSender({ transport: a, tracks: [] })).rejects.toThrow(/^tracks must hold 1 to 16/);
+    await expect(runMultiTrackSender({ transport: a, tracks: [track(tiny24, input(tiny24, 0.1, 220))], baseStreamId: 0 })).rejects.toThrow(/^baseStreamId/);
+    expect(() => trackStreamId(1, 256)).toThrow(/^trackId/);
+  });
+});
