@@ -90,6 +90,30 @@ describe("resolveModel", () => {
     }
   });
 
+  test("opens no session until a graph runs (the main thread of send / receive never does); then builds once and reads the graph from the cache the next time", async () => {
+    const dir = join(cacheDir, "lazy-model");
+    await cp(TINY24_DIR, dir, { recursive: true });
+    const graphCache = join(cacheDir, "lazy-cache");
+    const first = await resolveModel({ kind: "directory", path: dir }, { cacheDir: graphCache });
+    try {
+      // send / receive run the model in worker threads: the main thread's model must hold nothing.
+      expect(first.model.graphStats).toEqual({ built: 0, fromCache: 0, buildMs: 0 });
+      const audio = [new Float32Array(first.model.hopLengthSamples * 4).map((_, i) => Math.sin(i / 7) * 0.3)];
+      await first.model.encode(audio, { bandwidthKbps: 6 });
+      expect(first.model.graphStats.built).toBeGreaterThan(0);
+    } finally {
+      await first.release();
+    }
+    const second = await resolveModel({ kind: "directory", path: dir }, { cacheDir: graphCache });
+    try {
+      await second.model.encode([new Float32Array(second.model.hopLengthSamples * 4)], { bandwidthKbps: 6 });
+      expect(second.model.graphStats).toMatchObject({ built: 0 });
+      expect(second.model.graphStats.fromCache).toBeGreaterThan(0);
+    } finally {
+      await second.release();
+    }
+  });
+
   test("a missing directory and a folder without weights are errors naming the folder", async () => {
     const gone = await resolveModel({ kind: "directory", path: join(cacheDir, "absent") }, { cacheDir }).catch((e: unknown) => e);
     expect(isCliError(gone) && gone.code).toBe("model-not-found");

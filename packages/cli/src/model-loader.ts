@@ -5,7 +5,6 @@ import {
   ecdcLayoutFromConfig,
   isCodecError,
   loadLmWeights,
-  parseEncodecConfig,
   readSafetensors,
   readTorchCheckpoint,
   type EcdcModelLayout,
@@ -13,7 +12,7 @@ import {
   type EncodecModel,
   type LmWeights,
 } from "@encstream/codec";
-import { defaultCacheDir, loadEncodec, loadModelFiles, type LoadEncodecOptions } from "@encstream/codec/node";
+import { defaultCacheDir, loadEncodec, resolveModelFiles, type LoadEncodecOptions } from "@encstream/codec/node";
 import { CliError } from "./errors.js";
 import type { ModelRef } from "./model-ref.js";
 
@@ -93,14 +92,18 @@ export interface ResolveModelOptions {
   readonly revision?: string;
   /**
    * ONNX Runtime settings passed to `loadEncodec`.
-   * @default {} (one intra-op thread, graphs cached)
+   * @default {} (one intra-op thread, graphs cached, `openGraphs: "on-first-use"`)
    */
   readonly loadOptions?: Pick<LoadEncodecOptions, "intraOpNumThreads" | "preloadBandwidthsKbps" | "cacheGraphs" | "openGraphs">;
 }
 
 /** A loaded model, ready to encode and decode: what {@link resolveModel} returns. */
 export interface ResolvedModel {
-  /** The loaded model; call {@link ResolvedModel.release} when done. */
+  /**
+   * The model, loaded by path: its facts (config, bandwidths, lengths) are there at once, its
+   * graphs are opened on first use (unless `loadOptions.openGraphs` says "eager") and its
+   * weights read only when a graph is not in the cache. Call {@link ResolvedModel.release} when done.
+   */
   readonly model: EncodecModel;
   /** Its parsed config. */
   readonly config: EncodecConfig;
@@ -133,8 +136,11 @@ export interface ResolvedModel {
  *   `<cacheDir>/models/<owner>--<name>/<revision>`; nothing is downloaded here;
  * - a directory: `config.json` + `model.safetensors`, or an original `.th` checkpoint.
  *
- * Built ONNX graphs are cached under `<cacheDir>/graphs`, so the second load is fast. The
- * language model is looked for but only read by {@link ResolvedModel.loadLm}.
+ * Built ONNX graphs are cached under `<cacheDir>/graphs`, keyed on the files' identity, so the
+ * second load reads no weights; sessions are opened on first use, so a command that runs the
+ * model elsewhere (worker threads) holds none here. The language model is looked for but only
+ * read by {@link ResolvedModel.loadLm}. The weights are checked against the config when a graph
+ * is built (the first load): a bad weights file then fails at the first model call.
  *
  * @throws CliError `"model-not-found"` for a model not in the cache (the message gives the
  *   `encstream pull` command that fetches it) or a missing directory; `"bad-model"` for files
@@ -155,25 +161,23 @@ export async function resolveModel(ref: ModelRef, options: ResolveModelOptions =
   }
 
   progress({ phase: "reading", message: `reading the model in ${dir}` });
-  let config: EncodecConfig;
-  let files: Awaited<ReturnType<typeof loadModelFiles>>;
-  try {
-    files = await loadModelFiles(dir);
-    config = parseEncodecConfig(files.hfConfig, files.configSource ?? files.source);
-  } catch (error) {
-    throw asModelError(error, dir);
-  }
-  progress({ phase: "building", message: "preparing the ONNX graphs (built once, then read from the cache)" });
+  let weightsPath: string;
   let model: EncodecModel;
   try {
-    model = await loadEncodec({ config, tensors: files.tensors }, { ...options.loadOptions, cacheDir: cacheRoot });
+    ({ weightsPath } = await resolveModelFiles(dir));
+    progress({ phase: "building", message: "preparing the ONNX graphs (built once, then read from the cache)" });
+    // Loaded by path: the graph cache is keyed on the files' identity, so the weights are read
+    // only when a graph must be built, and no copy of them is kept in JS; no session is opened
+    // until a graph runs (send / receive in worker threads never open these).
+    model = await loadEncodec(dir, { openGraphs: "on-first-use", ...options.loadOptions, cacheDir: cacheRoot });
   } catch (error) {
     throw asModelError(error, dir);
   }
+  const { config } = model;
   const source: ModelSource =
     repoId === undefined
-      ? { kind: "directory", dir, weightsPath: files.source }
-      : { kind: "cache", repoId, dir, weightsPath: files.source };
+      ? { kind: "directory", dir, weightsPath }
+      : { kind: "cache", repoId, dir, weightsPath };
   const ecdcLayout = ecdcLayoutFromConfig(config);
   const ecdcModelName = publishedLayoutName(config, ecdcLayout) ?? basename(dir);
   let lmPath: string | null;

@@ -7,7 +7,7 @@ export { defaultCacheDir } from "./node/cache-dir.js";
 
 // ---- Exports of the other workstreams (file formats, language model) go below this line. ----
 // formats
-export { loadModelFiles } from "./node/load-model-files.js";
+export { loadModelFiles, resolveModelFiles } from "./node/load-model-files.js";
 export type { ModelFiles, LoadModelFilesOptions } from "./node/load-model-files.js";
 export { pullModel, DEFAULT_HUB_URL, DEFAULT_MODEL_FILES } from "./hub/pull-model.js";
 export type { PullModelOptions, PulledModel, PullProgress } from "./hub/pull-model.js";

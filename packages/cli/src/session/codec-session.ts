@@ -1,5 +1,4 @@
 import {
-  parseEncodecConfig,
   payloadModelKindOf,
   type EncodecConfig,
   type StreamingCodec,
@@ -7,7 +6,6 @@ import {
 } from "@encstream/codec";
 import {
   createWorkerChunkCoder,
-  loadModelFiles,
   loadStreamingCodec,
   WorkerStreamingCodec,
   type WorkerChunkCoder,
@@ -32,8 +30,8 @@ export interface CodecSessionOptions {
    */
   readonly workers?: boolean | undefined;
   /**
-   * The side the command runs (`send`: "encoder", `receive`: "decoder"): the streaming codec's
-   * worker opens only that side's sessions. @default undefined (both sides)
+   * The side the command runs (`send`: "encoder", `receive`: "decoder"): the streaming codec
+   * (in its worker or on this thread) opens only that side's sessions. @default undefined (both sides)
    */
   readonly side?: "encoder" | "decoder" | undefined;
 }
@@ -78,7 +76,7 @@ export async function openCodecSession(ref: ModelRef, options: CodecSessionOptio
   }
   let streaming: Promise<StreamingCodec> | undefined;
   const streamingCodec = (): Promise<StreamingCodec> => {
-    streaming ??= buildStreaming(resolved, options.cacheDir);
+    streaming ??= buildStreaming(resolved, options.cacheDir, options.side);
     return streaming;
   };
   // `lm()` of the session codec: null when none is found beside the weights (and no `--lm`);
@@ -160,12 +158,14 @@ async function startChunkWorker(resolved: ResolvedModel, cacheDir: string | unde
   }
 }
 
-async function buildStreaming(resolved: ResolvedModel, cacheDir: string | undefined): Promise<StreamingCodec> {
+async function buildStreaming(resolved: ResolvedModel, cacheDir: string | undefined, side: "encoder" | "decoder" | undefined): Promise<StreamingCodec> {
   checkCausal(resolved);
   try {
-    const files = await loadModelFiles(resolved.source.dir);
-    const config = parseEncodecConfig(files.hfConfig, files.configSource ?? files.source);
-    return await createNodeStreamingCodec(config, files.tensors, cacheDir);
+    // By path, as the worker loads it: the weights are read only when a graph is not cached.
+    return await loadStreamingCodec(resolved.source.dir, {
+      ...(cacheDir === undefined ? {} : { cacheDir }),
+      ...(side === undefined ? {} : { sides: [side] }),
+    });
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError("bad-model", `${resolved.source.dir}: cannot build the streaming codec (${(error as Error).message})`, { cause: error });

@@ -101,7 +101,7 @@ export async function loadModelFiles(pathOrDir: string, options: LoadModelFilesO
 
 /**
  * Which files {@link loadModelFiles} reads for `pathOrDir`, without reading them: the weights
- * file and the `config.json` beside it (null when there is none). Internal (not re-exported).
+ * file and the `config.json` beside it (null when there is none). Paths are absolute.
  *
  * @throws CodecError `bad-file` for a missing path, or a folder without exactly one candidate
  */
