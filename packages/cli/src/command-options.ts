@@ -27,8 +27,10 @@ export interface CodingOptions extends ModelOptions {
   /** `--bandwidth`, kbps (must be one the model supports). @default 12 */
   readonly bandwidthKbps: BandwidthKbps;
   /**
-   * LM arithmetic coding instead of packed codes. send/receive: on unless `--no-lm`; encode: off
-   * unless `--lm` or `--lm-weights PATH` (as the reference's tool). @default true (send, receive), false (encode)
+   * LM arithmetic coding instead of packed codes. send: on for chunks unless `--no-lm`, off for
+   * `--stream` unless `--lm` (a lost packet would cost every frame up to the next LM keyframe);
+   * encode: off unless `--lm` or `--lm-weights PATH` (as the reference's tool).
+   * @default true (send, chunked), false (send --stream, encode)
    */
   readonly useLm: boolean;
   /** `--lm PATH` (send, receive) or `--lm-weights PATH` (encode): language-model weights to use instead of the model's own. @default undefined */
@@ -92,6 +94,12 @@ export interface SendOptions extends StreamingOptions, CodingOptions {
   readonly fec?: { readonly depth: number; readonly numCodebooks: number } | undefined;
   /** `--frames-per-packet`: frames per message in stream mode (1–16). @default 1 */
   readonly framesPerPacket?: number;
+  /**
+   * `--keyframe-interval`: frames between LM keyframes of an LM-coded stream (`--stream --lm`),
+   * 1 to 75; a lost message costs the frames up to the next keyframe. Chunks are all keyframes.
+   * @default 15
+   */
+  readonly lmKeyframeIntervalFrames?: number;
   /**
    * `--chunk-ms`: chunk length of the chunked framing, ms. Undefined: the model's default
    * (`MODEL_PRESETS[name].defaultChunkMs`: 250 ms at 24 kHz, 1000 ms at 48 kHz).

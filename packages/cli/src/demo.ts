@@ -113,7 +113,9 @@ async function runDemo(options: { outDir: string; seconds: number; stream: boole
     workers: true,
   };
   log(`model:     ${model.description}`);
-  log(`coding:    6 kbps, ${model.useLm ? "language-model entropy coding" : "packed codes (no language model)"}, ${options.stream ? "frame-exact streaming" : "250 ms chunks with a 25 % crossfade"}`);
+  // as `send`: LM coding for chunks, packed codes for --stream (see the README's "LM coding and loss")
+  const useLm = model.useLm && !options.stream;
+  log(`coding:    6 kbps, ${useLm ? "language-model entropy coding" : "packed codes (no language model)"}, ${options.stream ? "frame-exact streaming" : "250 ms chunks with a 25 % crossfade"}`);
   const shown = relative(process.cwd(), sampleWav);
   log(`sending:   ${options.seconds} s of ${shown.startsWith("..") ? sampleWav : shown} at real time, datagrams of at most 220 bytes`);
   log("");
@@ -144,7 +146,7 @@ async function runDemo(options: { outDir: string; seconds: number; stream: boole
   const sendOptions: SendOptions = {
     ...coding,
     bandwidthKbps: 6,
-    useLm: model.useLm,
+    useLm,
     lmPath: undefined,
     input,
     ip: "127.0.0.1",

@@ -2,7 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option, type ParseOption
 import { DEFAULT_MTU_BYTES, HEADER_BYTES } from "@encstream/packet";
 import { MAX_CAPACITY_FRAMES } from "@encstream/jitter";
 import { MAX_OVERLAP_PERCENT, MIN_OVERLAP_PERCENT, percentToOverlapRatio } from "@encstream/ola";
-import { MAX_FRAMES_PER_PACKET } from "@encstream/session";
+import { MAX_FRAMES_PER_PACKET, MAX_LM_KEYFRAME_INTERVAL_FRAMES, STREAM_LM_KEYFRAME_INTERVAL_FRAMES } from "@encstream/session";
 import { MAX_UDP_PAYLOAD_IPV4_BYTES } from "@encstream/transport-udp";
 import { version as packageVersion } from "../package.json";
 import {
@@ -187,6 +187,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       chunkMs: raw.chunkMs as number | undefined,
       rawFormat: raw.rawFormat as RawFormat | undefined,
       inputDevice: raw.inputDevice as string | undefined,
+      lmKeyframeIntervalFrames: raw.keyframeInterval as number,
       ...sendResilienceOptions(raw, send),
     });
   });
@@ -389,14 +390,26 @@ function addCodingOptions(command: Command, lm: "default-on" | "opt-in" = "defau
     .addOption(
       lm === "opt-in"
         ? new Option("--lm", "entropy-code the codes with the language model (default: packed codes, as the reference's encodec tool)")
-        : new Option("--lm <path>", "language-model weights to entropy-code with (default: the model's own)").argParser(parsePath("--lm")),
+        : new Option(
+            "--lm [path]",
+            "entropy-code with the language model, the model's own or the weights at path (default: on for chunks, off for --stream, where a lost packet costs every frame up to the next LM keyframe)",
+          ).argParser(parsePath("--lm")),
     )
     .addOption(
       new Option(
         "--no-lm",
-        lm === "opt-in" ? "packed codes, no LM coding (default: so; accepted for scripts that pass it, and wins over an earlier --lm)" : "use packed codes instead of LM arithmetic coding (default: the LM is used; the last of --lm/--no-lm wins)",
+        lm === "opt-in"
+          ? "packed codes, no LM coding (default: so; accepted for scripts that pass it, and wins over an earlier --lm)"
+          : "use packed codes instead of LM arithmetic coding (default: see --lm; the last of --lm/--no-lm wins)",
       ),
     );
+  if (lm === "default-on") {
+    command.addOption(
+      new Option("--keyframe-interval <frames>", `LM keyframe every this many frames in --stream mode with --lm, 1-${MAX_LM_KEYFRAME_INTERVAL_FRAMES} (a lost packet costs the frames up to the next keyframe)`)
+        .default(STREAM_LM_KEYFRAME_INTERVAL_FRAMES)
+        .argParser(integerIn("--keyframe-interval", 1, MAX_LM_KEYFRAME_INTERVAL_FRAMES, " frames")),
+    );
+  }
   if (lm === "opt-in") {
     command.addOption(new Option("--lm-weights <path>", "language-model weights for --lm (default: the model's own); implies --lm").argParser(parsePath("--lm-weights")));
   }
@@ -435,7 +448,9 @@ function codingOptions(raw: RawOptions, command: Command, lm: "default-on" | "op
   return {
     model,
     bandwidthKbps,
-    useLm: lm === "opt-in" ? raw.lm === true || (raw.lm !== false && typeof raw.lmWeights === "string") : raw.lm !== false,
+    // send: LM coding unless --no-lm for chunks, only with --lm for --stream (see the CLI README's
+    // "LM coding and loss"); encode: only with --lm or --lm-weights
+    useLm: lm === "opt-in" ? raw.lm === true || (raw.lm !== false && typeof raw.lmWeights === "string") : raw.lm === undefined ? raw.stream !== true : raw.lm !== false,
     lmPath: lm === "opt-in" ? (typeof raw.lmWeights === "string" ? raw.lmWeights : undefined) : typeof raw.lm === "string" ? raw.lm : undefined,
     cacheDir: raw.cacheDir as string | undefined,
   };

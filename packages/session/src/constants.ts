@@ -47,6 +47,9 @@ export const FRAME_SAMPLES = 320;
  */
 export const STREAM_LM_KEYFRAME_INTERVAL_FRAMES = 15;
 
+/** Longest LM keyframe interval a stream may ask for, frames (1 s at 24 kHz). */
+export const MAX_LM_KEYFRAME_INTERVAL_FRAMES = 75;
+
 /** Smallest jitter buffer capacity, frames (`max(16, 2 × --buffer-size)`). */
 export const MIN_JITTER_CAPACITY_FRAMES = 16;
 

@@ -1,16 +1,29 @@
 import { LmStreamDecoder, LmStreamEncoder, type LmWeights, type PayloadLmCoder, type PayloadMode } from "@encstream/codec";
-import { STREAM_LM_KEYFRAME_INTERVAL_FRAMES } from "./constants.js";
+import { MAX_LM_KEYFRAME_INTERVAL_FRAMES, STREAM_LM_KEYFRAME_INTERVAL_FRAMES } from "./constants.js";
 
 /**
  * The sender's LM coder for payloads: `LmStreamEncoder` (the codec's LM stream format: keyframe
  * flag, payload counter, CRC-16 of the codes, arithmetic-coded codes). Chunked payloads are all
  * keyframes (each chunk stands alone, as its audio does); stream payloads carry the LM context
- * from frame to frame and reset it every {@link STREAM_LM_KEYFRAME_INTERVAL_FRAMES} frames.
- * Payloads must be encoded in sequence order, each once.
+ * from frame to frame and reset it every `keyframeIntervalFrames` frames (default
+ * {@link STREAM_LM_KEYFRAME_INTERVAL_FRAMES}): a lost payload costs the receiver every payload up
+ * to the next keyframe. Payloads must be encoded in sequence order, each once.
+ *
+ * @param keyframeIntervalFrames frames between keyframes in stream mode, 1 to
+ *   {@link MAX_LM_KEYFRAME_INTERVAL_FRAMES} (1: every payload stands alone)
+ * @throws RangeError for an interval out of range
  */
-export function createLmPayloadEncoder(lm: LmWeights, numCodebooks: number, mode: PayloadMode): PayloadLmCoder {
+export function createLmPayloadEncoder(
+  lm: LmWeights,
+  numCodebooks: number,
+  mode: PayloadMode,
+  keyframeIntervalFrames: number = STREAM_LM_KEYFRAME_INTERVAL_FRAMES,
+): PayloadLmCoder {
+  if (!Number.isInteger(keyframeIntervalFrames) || keyframeIntervalFrames < 1 || keyframeIntervalFrames > MAX_LM_KEYFRAME_INTERVAL_FRAMES) {
+    throw new RangeError(`keyframeIntervalFrames must be an integer in [1, ${MAX_LM_KEYFRAME_INTERVAL_FRAMES}], got ${keyframeIntervalFrames}`);
+  }
   const encoder = new LmStreamEncoder(lm, numCodebooks, {
-    keyframeIntervalFrames: mode === "chunked" ? 1 : STREAM_LM_KEYFRAME_INTERVAL_FRAMES,
+    keyframeIntervalFrames: mode === "chunked" ? 1 : keyframeIntervalFrames,
   });
   return {
     encode: (codes) => encoder.encode(codes),

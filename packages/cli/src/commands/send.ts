@@ -122,12 +122,13 @@ async function sendWith(
   const encoder = batchFrames(await createEncoder(codec, options), options.framesPerPacket ?? 1);
   let lmCoder;
   let lmCoderFor;
+  const keyframeIntervalFrames = options.lmKeyframeIntervalFrames ?? STREAM_LM_KEYFRAME_INTERVAL_FRAMES;
   if (options.useLm) {
     const lm = await codec.lm();
     if (lm === null) log("no language model found beside the model: sending packed codes, as with --no-lm (give one with --lm PATH)");
     else {
-      lmCoder = createLmPayloadEncoder(lm, encoder.numCodebooks, encoder.mode);
-      lmCoderFor = (k: number) => createLmPayloadEncoder(lm, k, encoder.mode);
+      lmCoder = createLmPayloadEncoder(lm, encoder.numCodebooks, encoder.mode, keyframeIntervalFrames);
+      lmCoderFor = (k: number) => createLmPayloadEncoder(lm, k, encoder.mode, keyframeIntervalFrames);
     }
   }
   const minKbps = options.adaptive?.minKbps ?? model.bandwidthsKbps[0]!;
@@ -147,7 +148,7 @@ async function sendWith(
     fec: options.fec,
     adaptive: options.adaptive !== undefined ? { minCodebooks: codec.numQuantizersForBandwidth(minKbps) } : undefined,
     lmCoderFor,
-    lmKeyframeUnits: encoder.mode === "stream" ? Math.max(1, Math.round(STREAM_LM_KEYFRAME_INTERVAL_FRAMES / framesPerUnit)) : 1,
+    lmKeyframeUnits: encoder.mode === "stream" ? Math.max(1, Math.round(keyframeIntervalFrames / framesPerUnit)) : 1,
   });
 
   const input = await openSendInput(options, { sampleRateHz: codec.sampleRateHz, channels: codec.channels });
@@ -187,7 +188,7 @@ async function sendWith(
       `sending ${input.description} to ${destination}: ${framing}, ` +
         `${options.adaptive !== undefined ? `adaptive ${minKbps}–${options.bandwidthKbps} kbps` : `${options.bandwidthKbps} kbps`}` +
         `${options.fec !== undefined ? `, FEC ${options.fec.depth}:${options.fec.numCodebooks}` : ""}, ` +
-        `${lmCoder !== undefined ? "LM-coded" : "packed codes"}, mtu ${options.mtuBytes}`,
+        `${lmCoder !== undefined ? `LM-coded${encoder.mode === "stream" ? ` (keyframe every ${keyframeIntervalFrames} frames)` : ""}` : "packed codes"}, mtu ${options.mtuBytes}`,
     );
     const progress = new SendProgress(io.stderr, input.durationS, options.stats);
     let units = 0;

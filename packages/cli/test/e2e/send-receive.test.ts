@@ -96,8 +96,8 @@ describe.concurrent("send → receive over loopback, no loss", () => {
     expect(summary).toMatchObject({ concealed: 0, lost: 0 });
   });
 
-  test("LM-coded --stream (the tiny model's own LM, found beside it): the same audio as without LM", async () => {
-    const { wav, sender, receiver } = await stream("stream24lm", TINY24_DIR, input24, ["--stream", "--bandwidth", "6"], ["--stream"]);
+  test("LM-coded --stream (--lm: the tiny model's own LM, found beside it): the same audio as without LM", async () => {
+    const { wav, sender, receiver } = await stream("stream24lm", TINY24_DIR, input24, ["--stream", "--lm", "--bandwidth", "6"], ["--stream"]);
     const audio = (await readWavFile(input24, { sampleRateHz: 24_000, channels: 1 })).audio;
     const reference = await decodeStream(streaming24, await encodeStream(streaming24, audio, 6), { length: audio[0]!.length });
     expect(sender.stderr).toMatch(/LM-coded/);
