@@ -106,6 +106,25 @@ export interface SendOptions extends StreamingOptions, CodingOptions {
    * @default undefined
    */
   readonly chunkMs: number | undefined;
+  /**
+   * Several tracks in one run (`--input` given more than once, or `--tracks split`), with their
+   * per-track settings matched by position. @default undefined (one track: the seed's stream)
+   */
+  readonly tracks?: SendTracksOptions | undefined;
+}
+
+/** `send`'s tracks: what each track sends, by position (a list of one applies to every track). */
+export interface SendTracksOptions {
+  /** `--input`, each given: one track per input (or, with `split`, the one input's channels). */
+  readonly inputs: readonly string[];
+  /** `--tracks split`: one track per channel of the single `--input` WAV. @default false */
+  readonly split: boolean;
+  /** `--model a,b`: each track's model (1 entry: every track's). */
+  readonly models: readonly ModelRef[];
+  /** `--bandwidth 6,12` (or `auto[:MIN-MAX]` entries): each track's bandwidth (1 entry: every track's). */
+  readonly bandwidths: readonly (BandwidthKbps | { readonly minKbps: BandwidthKbps | undefined; readonly maxKbps: BandwidthKbps })[];
+  /** `--lm-tracks on,off`: each track's LM coding (1 entry: every track's). @default undefined (`useLm` for every track) */
+  readonly lm: readonly boolean[] | undefined;
 }
 
 /**
@@ -147,6 +166,18 @@ export interface ReceiveOptions extends StreamingOptions {
   readonly streamIdleS: number;
   /** `--allow-from ADDR[:PORT]`: the only source accepted. @default undefined (any; the stream's source is followed) */
   readonly allowFrom: { readonly address: string; readonly port: number | undefined } | undefined;
+  /**
+   * `--model a,b`: the models of a multi-track run's tracks (a track is decoded by the one of its
+   * model kind). @default undefined (`model` only)
+   */
+  readonly models?: readonly ModelRef[] | undefined;
+  /**
+   * `--mix [FILE]`: receive every track of a multi-track run and mix them (aligned sample for
+   * sample, at the highest rate and channel count of the models); `true`: the mix goes to
+   * `--output`/`--play`; a path: the mix is written there (and the tracks to an `--output`
+   * holding `{track}`). @default undefined (no mix)
+   */
+  readonly mix?: string | true | undefined;
 }
 
 /** `encstream encode IN.wav OUT.ecdc`. */

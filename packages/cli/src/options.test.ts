@@ -367,3 +367,40 @@ describe("live sources and pipes", () => {
     expect(() => parseCommandLine(argv)).toThrow(message);
   });
 });
+
+describe("multi-track", () => {
+  test("send: --input given again, per-track lists by position; receive: --model list, {track}, --mix", () => {
+    const send = parseCommandLine(["send", "--input", "a.wav", "--input", "mic", "--model", "24khz,48khz", "--bandwidth", "6,auto:3-12", "--lm-tracks", "on,off"]);
+    expect(send).toMatchObject({
+      command: "send",
+      options: {
+        input: "a.wav",
+        model: preset24,
+        bandwidthKbps: 6,
+        tracks: { inputs: ["a.wav", "mic"], split: false, models: [preset24, preset48], bandwidths: [6, { minKbps: 3, maxKbps: 12 }], lm: [true, false] },
+      },
+    });
+    expect(parseCommandLine(["send", "--input", "multi.wav", "--tracks", "split", "--model", "48khz"])).toMatchObject({
+      options: { tracks: { inputs: ["multi.wav"], split: true, models: [preset48], bandwidths: [12], lm: undefined } },
+    });
+    expect(parseCommandLine(["send", "--input", "a.wav"])).toMatchObject({ options: { input: "a.wav", tracks: undefined } });
+    expect(parseCommandLine(["receive", "--model", "24khz,48khz", "--output", "out-{track}.wav"])).toMatchObject({
+      options: { model: preset24, models: [preset24, preset48], output: "out-{track}.wav", play: false, mix: undefined },
+    });
+    expect(parseCommandLine(["receive", "--model", "24khz,48khz", "--mix"])).toMatchObject({ options: { mix: true, play: true } });
+    expect(parseCommandLine(["receive", "--output", "t-{track}.wav", "--mix", "mix.wav"])).toMatchObject({ options: { mix: "mix.wav", play: false } });
+  });
+
+  test.each([
+    [["send", "--input", "a.wav", "--model", "24khz,48khz"], /per-track lists .* need several tracks/],
+    [["send", "--input", "a.wav", "--input", "b.wav", "--bandwidth", "6,12,24"], /--bandwidth lists 3 values for 2 tracks/],
+    [["send", "--input", "a.wav", "--input", "b.wav", "--tracks", "split"], /--tracks split .* give one --input/],
+    [["send", "--input", "-", "--tracks", "split"], /--tracks split needs a WAV file/],
+    [["send", "--input", "mic", "--input", "mic"], /capture device can feed one track only/],
+    [["send", "--input", "a.wav", "--input", "b.wav", "--lm-tracks", "on,maybe"], /--lm-tracks: each entry must be on or off/],
+    [["receive", "--output", "t-{track}.wav", "--play"], /one WAV per track/],
+    [["receive", "--output", "t-{track}.wav", "--mix"], /give the mix a file/],
+  ])("%j is a usage error", (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});

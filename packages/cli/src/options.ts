@@ -31,6 +31,7 @@ import type {
   ProgramOutput,
   SendOptions,
   StreamingOptions,
+  SendTracksOptions,
 } from "./command-options.js";
 import type { OutputSampleFormat } from "./internal/pcm.js";
 import { parseRawFormat, type RawFormat } from "./audio/raw-format.js";
@@ -133,8 +134,16 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
     // Required, but checked in the action rather than by commander, which reports a missing
     // mandatory option before an unknown one: `send --inptu a.wav` must name `--inptu`.
     .addOption(
-      new Option("-i, --input <file>", "WAV file to send (any rate, bit depth and channel count), - for stdin (WAV or --raw-format), mic for the capture device (required)")
-        .argParser(parsePath("--input")),
+      new Option(
+        "-i, --input <file>",
+        "WAV file to send (any rate, bit depth and channel count), - for stdin (WAV or --raw-format), mic for the capture device (required); give it again for more tracks, one per --input",
+      ).argParser((value: string, previous: unknown) => [...(Array.isArray(previous) ? (previous as string[]) : []), parsePath("--input")(value)]),
+    )
+    .addOption(
+      new Option("--tracks <how>", "inputs: one track per --input; split: one track per channel of the single --input WAV").choices(["inputs", "split"]).default("inputs"),
+    )
+    .addOption(
+      new Option("--lm-tracks <list>", "per-track LM coding, on or off by position (on,off; one value: every track) (default: on unless --no-lm)").argParser(parseOnOffList),
     )
     .addOption(rawFormatOption("stdin (with --input -)", "a WAV stream"))
     .addOption(new Option("--input-device <device>", "capture device for --input mic: its index or part of its name (see encstream devices; default: the default input)").argParser(parsePath("--input-device")))
@@ -175,10 +184,12 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
   // return the handler's promise.
   send.action((raw: RawOptions) => {
     if (raw.input === undefined) send.error("error: required option '-i, --input <file>' not specified", { code: "commander.missingMandatoryOptionValue" });
+    const inputs = raw.input as string[];
     return handlers.send({
       ...codingOptions(raw, send),
       ...streamingOptions(raw),
-      input: raw.input as string,
+      input: inputs[0] as string,
+      tracks: sendTracksOptions(raw, send, inputs),
       ip: raw.ip as string,
       ttl: raw.ttl as number,
       port: raw.port as number,
@@ -227,7 +238,10 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
         .argParser(numberIn("--stream-idle", 0.1, MAX_IDLE_TIMEOUT_S, " s")),
     )
     .addOption(new Option("--allow-from <addr[:port]>", "accept datagrams from this address (and port) only (default: any; the stream's source is followed)").argParser(parseAllowFrom));
-  addModelOptions(receive, "decode with");
+  addModelOptions(receive, "decode with (a comma list for a multi-track run: 24khz,48khz; each track is decoded by the one of its kind)", true);
+  receive.addOption(
+    new Option("--mix [file]", "mix the tracks of a multi-track run, aligned sample for sample; the mix goes to FILE, else to --output/--play (tracks: --output with {track}, e.g. 'out-{track}.wav') (default: no mix)").argParser(parsePath("--mix")),
+  );
   receive.addOption(new Option("--lm <path>", "language-model weights for LM-coded streams (default: the model's own)").argParser(parsePath("--lm")));
   addStreamingOptions(receive);
   receive.action((raw: RawOptions) => {
@@ -238,8 +252,21 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       });
     }
     const group = raw.group as string | undefined;
+    const models = Array.isArray(raw.model) ? (raw.model as ModelRef[]) : undefined;
+    const mix = raw.mix as string | true | undefined;
+    if (output?.includes("{track}") === true && (output === "-" || raw.play === true || raw.web !== undefined || raw.rawFormat !== undefined)) {
+      receive.error("error: --output with {track} writes one WAV per track: it cannot go with --play, --web or --raw-format (play the tracks with --mix)", { code: "encstream.invalidCombination" });
+    }
+    if (mix === true && output?.includes("{track}") === true) {
+      receive.error("error: --mix without a file sends the mix to --output, which names one WAV per track ({track}): give the mix a file (--mix mix.wav)", { code: "encstream.invalidCombination" });
+    }
+    if ((mix !== undefined || output?.includes("{track}") === true) && (raw.web !== undefined || output === "-")) {
+      receive.error("error: a multi-track receive (--mix, {track}) writes WAV files or plays: it cannot go with --web or --output -", { code: "encstream.invalidCombination" });
+    }
     return handlers.receive({
-      model: raw.model as ModelRef,
+      model: models?.[0] ?? (raw.model as ModelRef),
+      models,
+      mix,
       cacheDir: raw.cacheDir as string | undefined,
       lmPath: raw.lm as string | undefined,
       ...streamingOptions(raw),
@@ -249,7 +276,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       interface: raw.interface as string | undefined,
       bufferSize: raw.bufferSize as BufferSize,
       output,
-      play: raw.play === true || (output === undefined && raw.web === undefined),
+      play: raw.play === true || (output === undefined && raw.web === undefined && typeof mix !== "string"),
       web: raw.web as WebAddress | undefined,
       webRoot: raw.webRoot as string | undefined,
       sampleFormat: raw.sampleFormat as OutputSampleFormat,
@@ -356,12 +383,12 @@ function cacheDirOption(): Option {
   return new Option("--cache-dir <dir>", `where models and built graphs are kept (default: ${CACHE_DIR_DEFAULT})`).argParser(parsePath("--cache-dir"));
 }
 
-function addModelOptions(command: Command, verb: string): void {
+function addModelOptions(command: Command, verb: string, list = false): void {
   command
     .addOption(
       new Option("-m, --model <model>", `model to ${verb}: 24khz, 48khz, a Hugging Face repo id (owner/name) or a model directory`)
         .default(DEFAULT_MODEL, "24khz")
-        .argParser(parseModel),
+        .argParser(list ? listOf(parseModel) : parseModel),
     )
     .addOption(cacheDirOption());
 }
@@ -373,16 +400,17 @@ function addModelOptions(command: Command, verb: string): void {
  * is accepted and wins when given after them).
  */
 function addCodingOptions(command: Command, lm: "default-on" | "opt-in" = "default-on", bandwidth: "fixed" | "auto" = "fixed"): void {
-  addModelOptions(command, "code with");
+  // send (the "auto" one) takes per-track lists: --model 24khz,48khz --bandwidth 6,12
+  addModelOptions(command, bandwidth === "auto" ? "code with (per track, by position: 24khz,48khz)" : "code with", bandwidth === "auto");
   command
     .addOption(
       bandwidth === "auto"
         ? new Option(
             "-b, --bandwidth <kbps>",
-            "bandwidth: 1.5, 3, 6, 12 or 24 (the 48khz model has no 1.5); or auto[:MIN-MAX], adaptive from the receiver's reports, starting at MAX (auto: the model's lowest to 12)",
+            "bandwidth: 1.5, 3, 6, 12 or 24 (the 48khz model has no 1.5); or auto[:MIN-MAX], adaptive from the receiver's reports, starting at MAX (auto: the model's lowest to 12); per track, by position: 6,12",
           )
             .default(DEFAULT_BANDWIDTH_KBPS)
-            .argParser(parseSendBandwidth)
+            .argParser(listOf(parseSendBandwidth))
         : new Option("-b, --bandwidth <kbps>", "target bandwidth: 1.5, 3, 6, 12 or 24 (the 48khz model has no 1.5)")
             .default(DEFAULT_BANDWIDTH_KBPS)
             .argParser(parseBandwidth),
@@ -435,9 +463,10 @@ function addStreamingOptions(command: Command): void {
 
 /** The coding options, checking the bandwidth against a preset model's. */
 function codingOptions(raw: RawOptions, command: Command, lm: "default-on" | "opt-in" = "default-on"): CodingOptions {
-  const model = raw.model as ModelRef;
-  const auto = typeof raw.bandwidth === "object" ? (raw.bandwidth as AutoBandwidth) : undefined;
-  const bandwidthKbps = auto !== undefined ? auto.maxKbps : (raw.bandwidth as BandwidthKbps);
+  const model = (Array.isArray(raw.model) ? raw.model[0] : raw.model) as ModelRef;
+  const bandwidth = Array.isArray(raw.bandwidth) ? raw.bandwidth[0] : raw.bandwidth;
+  const auto = typeof bandwidth === "object" ? (bandwidth as AutoBandwidth) : undefined;
+  const bandwidthKbps = auto !== undefined ? auto.maxKbps : (bandwidth as BandwidthKbps);
   for (const b of auto !== undefined ? [auto.minKbps, auto.maxKbps] : [bandwidthKbps]) {
     if (b !== undefined && model.kind === "preset" && !model.preset.bandwidthsKbps.includes(b)) {
       command.error(`error: --bandwidth ${b} is not available with the ${model.preset.name} model (${model.preset.bandwidthsKbps.join(", ")} kbps)`, {
@@ -462,11 +491,58 @@ function sendResilienceOptions(raw: RawOptions, command: Command): Pick<SendOpti
   if (framesPerPacket > 1 && raw.stream !== true) {
     command.error("error: --frames-per-packet needs --stream (a chunk is one message already)", { code: "encstream.invalidCombination" });
   }
-  const auto = typeof raw.bandwidth === "object" ? (raw.bandwidth as AutoBandwidth) : undefined;
+  const bandwidth = Array.isArray(raw.bandwidth) ? raw.bandwidth[0] : raw.bandwidth;
+  const auto = typeof bandwidth === "object" ? (bandwidth as AutoBandwidth) : undefined;
   return {
     adaptive: auto === undefined ? undefined : { minKbps: auto.minKbps, maxKbps: auto.maxKbps },
     fec: raw.fec as { depth: number; numCodebooks: number } | undefined,
     framesPerPacket,
+  };
+}
+
+/** A parser of a comma list of what `parse` reads; one item gives the item itself (the seed's single value). */
+function listOf<T>(parse: (value: string) => T): (value: string) => T | T[] {
+  return (value: string) => {
+    const parts = value.split(",");
+    return parts.length === 1 ? parse(value) : parts.map((part) => parse(part));
+  };
+}
+
+function parseOnOffList(value: string): boolean[] {
+  return value.split(",").map((part) => {
+    const text = part.trim().toLowerCase();
+    if (text !== "on" && text !== "off") throw new InvalidArgumentError(`--lm-tracks: each entry must be on or off, got '${part}'.`);
+    return text === "on";
+  });
+}
+
+/** `send`'s tracks: several --input, --tracks split, and the per-track lists, checked against each other. */
+function sendTracksOptions(raw: RawOptions, command: Command, inputs: readonly string[]): SendTracksOptions | undefined {
+  const split = raw.tracks === "split";
+  const models = (Array.isArray(raw.model) ? raw.model : [raw.model]) as ModelRef[];
+  const bandwidths = (Array.isArray(raw.bandwidth) ? raw.bandwidth : [raw.bandwidth]) as (BandwidthKbps | AutoBandwidth)[];
+  const lm = raw.lmTracks as boolean[] | undefined;
+  const fail = (text: string) => command.error(`error: ${text}`, { code: "encstream.invalidCombination" });
+  if (split && inputs.length !== 1) fail("--tracks split takes the channels of one --input WAV as tracks: give one --input");
+  if (split && (inputs[0] === "-" || inputs[0] === "mic")) fail("--tracks split needs a WAV file as --input");
+  if (!split && inputs.length === 1) {
+    if (models.length > 1 || bandwidths.length > 1 || (lm?.length ?? 0) > 1) fail("per-track lists (--model a,b, --bandwidth a,b, --lm-tracks) need several tracks: give --input more than once, or --tracks split");
+    return undefined;
+  }
+  if (inputs.filter((i) => i === "-").length > 1) fail("--input -: stdin can feed one track only");
+  if (inputs.filter((i) => i === "mic").length > 1) fail("--input mic: the capture device can feed one track only");
+  if (raw.rawFormat !== undefined && !inputs.includes("-")) fail("--raw-format describes stdin: give it with --input -");
+  if (!split) {
+    for (const [name, list] of [["--model", models], ["--bandwidth", bandwidths], ["--lm-tracks", lm ?? []]] as const) {
+      if (list.length > 1 && list.length !== inputs.length) fail(`${name} lists ${list.length} values for ${inputs.length} tracks (give one value, or one per track)`);
+    }
+  }
+  return {
+    inputs,
+    split,
+    models,
+    bandwidths: bandwidths.map((b) => (typeof b === "object" ? { minKbps: b.minKbps, maxKbps: b.maxKbps } : b)),
+    lm,
   };
 }
 

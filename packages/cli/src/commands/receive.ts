@@ -25,6 +25,7 @@ import { onInterrupt } from "../interrupt.js";
 import { openCodecSession, type CodecSession } from "../session/codec-session.js";
 import { asCliError } from "../session/session-errors.js";
 import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
+import { isMultiTrackReceive, receiveTracks } from "./receive-tracks.js";
 import { WebRelay, type WebRelayStats } from "../web/web-relay.js";
 import { defaultWebRoot } from "../web/web-root.js";
 
@@ -88,6 +89,15 @@ export async function runReceive(options: ReceiveOptions, io: CommandIo = proces
       // Before any model or network work: a machine without sound fails at once, in one line.
       const support = await probePlayback(options.model.kind === "preset" ? options.model.preset : undefined);
       if (!support.available) throw new CliError("playback-unavailable", support.reason);
+    }
+    if (isMultiTrackReceive(options)) {
+      // several tracks (--model a,b, --output with {track}, --mix)
+      const run = receiveTracks(options, io, hooks, signal, log);
+      finishing = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return await run;
     }
     const codec = await openCodecSession(options.model, {
       cacheDir: options.cacheDir,
@@ -240,7 +250,7 @@ async function receiveWith(
 }
 
 /** Runs the decoder of the expected framing once, so the first frames of the stream are not late. */
-async function warmUp(codec: CodecSession, options: ReceiveOptions, log: (line: string) => void): Promise<void> {
+export async function warmUp(codec: CodecSession, options: ReceiveOptions, log: (line: string) => void): Promise<void> {
   const { model } = codec.resolved;
   // The stream says its bandwidth; warm the default one (other codebook counts build on first use).
   const numCodebooks = model.bandwidthsKbps.includes(DEFAULT_BANDWIDTH_KBPS)

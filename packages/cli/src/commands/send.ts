@@ -22,6 +22,7 @@ import { processIo, secondsSince, type CommandIo } from "../internal/command-io.
 import { onInterrupt } from "../interrupt.js";
 import { openCodecSession, type CodecSession } from "../session/codec-session.js";
 import { openSendInput } from "../session/send-input.js";
+import { sendTracks } from "./send-tracks.js";
 import { SendProgress } from "../session/send-progress.js";
 import { asCliError } from "../session/session-errors.js";
 import { formatPathFigures, formatPathSummary, formatSendFigures } from "../session/stats-format.js";
@@ -82,6 +83,20 @@ export async function runSend(options: SendOptions, io: CommandIo = processIo(),
   const signal = io.signal === undefined ? stop.signal : AbortSignal.any([io.signal, stop.signal]);
   let finishing: Promise<void> = Promise.resolve();
   const unregister = io.signal === undefined ? onInterrupt(() => (stop.abort(), finishing)) : () => undefined;
+  const tracks = options.tracks;
+  if (tracks !== undefined) {
+    // several tracks on one timeline (--input more than once, --tracks split)
+    try {
+      const run = sendTracks({ ...options, tracks }, io, hooks, signal, log, started);
+      finishing = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return await run;
+    } finally {
+      unregister();
+    }
+  }
   const codec = await openCodecSession(options.model, {
     cacheDir: options.cacheDir,
     lmPath: options.lmPath,
@@ -275,7 +290,7 @@ async function sendWith(
 }
 
 /** The framing's encoder, its chunk length checked against the model. */
-async function createEncoder(codec: CodecSession, options: SendOptions): Promise<FrameEncoder> {
+export async function createEncoder(codec: CodecSession, options: SendOptions): Promise<FrameEncoder> {
   const { model } = codec.resolved;
   if (options.framing === "stream") {
     if (!codec.causal) {
@@ -300,7 +315,7 @@ async function createEncoder(codec: CodecSession, options: SendOptions): Promise
 }
 
 /** An IP literal for `host` (resolved when it is a name). */
-async function resolveHost(host: string): Promise<string> {
+export async function resolveHost(host: string): Promise<string> {
   if (isIP(host) !== 0) return host;
   try {
     return (await lookup(host)).address;
@@ -309,7 +324,8 @@ async function resolveHost(host: string): Promise<string> {
   }
 }
 
-function asTransportCliError(error: unknown, destination: string): unknown {
+/** A transport error as the `"io"` CliError naming the destination; anything else unchanged. */
+export function asTransportCliError(error: unknown, destination: string): unknown {
   if (isTransportError(error)) return new CliError("io", `UDP to ${destination}: ${error.message}`, { cause: error });
   return error;
 }
