@@ -143,7 +143,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       new Option("--tracks <how>", "inputs: one track per --input; split: one track per channel of the single --input WAV").choices(["inputs", "split"]).default("inputs"),
     )
     .addOption(
-      new Option("--lm-tracks <list>", "per-track LM coding, on or off by position (on,off; one value: every track) (default: on unless --no-lm)").argParser(parseOnOffList),
+      new Option("--lm-tracks <list>", "per-track LM coding, on or off by position (on,off; one value: every track) (default: every track as --lm/--no-lm say)").argParser(parseOnOffList),
     )
     .addOption(rawFormatOption("stdin (with --input -)", "a WAV stream"))
     .addOption(new Option("--input-device <device>", "capture device for --input mic: its index or part of its name (see encstream devices; default: the default input)").argParser(parsePath("--input-device")))

@@ -179,10 +179,11 @@ async function openTrack(
   }
   const encoder = batchFrames(await createEncoder(codec, { ...options, bandwidthKbps }), options.framesPerPacket ?? 1);
   let lmCoderFor;
+  const keyframeIntervalFrames = options.lmKeyframeIntervalFrames ?? STREAM_LM_KEYFRAME_INTERVAL_FRAMES;
   if (useLm) {
     const lm = await codec.lm();
     if (lm === null) log(`track ${t}: no language model found beside the model: sending packed codes (give one with --lm PATH, or --lm-tracks off)`);
-    else lmCoderFor = (k: number) => createLmPayloadEncoder(lm, k, encoder.mode);
+    else lmCoderFor = (k: number) => createLmPayloadEncoder(lm, k, encoder.mode, keyframeIntervalFrames);
   }
   const framesPerUnit = Math.ceil(encoder.unitSamples / codec.hopLengthSamples);
   const resilience = new SenderResilience({
@@ -196,7 +197,7 @@ async function openTrack(
     fec: options.fec,
     adaptive: adaptive !== undefined ? { minCodebooks: codec.numQuantizersForBandwidth(minKbps) } : undefined,
     lmCoderFor,
-    lmKeyframeUnits: encoder.mode === "stream" ? Math.max(1, Math.round(STREAM_LM_KEYFRAME_INTERVAL_FRAMES / framesPerUnit)) : 1,
+    lmKeyframeUnits: encoder.mode === "stream" ? Math.max(1, Math.round(keyframeIntervalFrames / framesPerUnit)) : 1,
     trackId: t,
   });
   const format = { sampleRateHz: codec.sampleRateHz, channels: codec.channels };
