@@ -32,7 +32,10 @@ import { asTransportCliError, createEncoder, resolveHost, type SendHooks, type S
 /** One track as `send` runs it. */
 interface OpenTrack {
   readonly name: string;
-  readonly input: SendInput;
+  readonly inputName: string;
+  /** Opens the input (files first, live inputs last: only once every model is ready). */
+  readonly openInput: () => Promise<SendInput>;
+  input: SendInput | undefined;
   readonly codec: CodecSession;
   readonly options: TrackSenderOptions;
   readonly lmCoded: boolean;
@@ -66,10 +69,10 @@ export async function sendTracks(
   const codecs = new Map<string, Promise<CodecSession>>();
   const tracks: OpenTrack[] = [];
   const closeAll = async () => {
-    await Promise.all(tracks.map((t) => t.input.close()));
+    await Promise.all(tracks.map((t) => t.input?.close()));
     await Promise.all([...codecs.values()].map(async (c) => (await c.catch(() => undefined))?.release()));
   };
-  const closeOnStop = () => void Promise.all(tracks.map((t) => t.input.close()));
+  const closeOnStop = () => void Promise.all(tracks.map((t) => t.input?.close()));
   signal.addEventListener("abort", closeOnStop, { once: true });
   try {
     for (let t = 0; t < count; t++) {
@@ -81,6 +84,10 @@ export async function sendTracks(
       const codec = await (codecs.get(key) as Promise<CodecSession>);
       tracks.push(await openTrack(t, codec, options, spec, pick(spec.bandwidths, t), spec.lm === undefined ? options.useLm : pick(spec.lm, t), log));
     }
+    // Every model is ready: open the inputs, a live one (stdin, the microphone) last, so it is
+    // not captured long before the tracks' clocks start.
+    const live = (name: string) => name === "-" || name === "mic";
+    for (const track of [...tracks.filter((t) => !live(t.inputName)), ...tracks.filter((t) => live(t.inputName))]) track.input = await track.openInput();
     const address = await resolveHost(options.ip);
     const destination = `${address.includes(":") ? `[${address}]` : address}:${options.port}`;
     let refused = false;
@@ -99,7 +106,7 @@ export async function sendTracks(
     } catch (error) {
       throw asTransportCliError(error, destination);
     }
-    for (const [t, track] of tracks.entries()) log(`track ${t}: ${track.name}`);
+    for (const [t, track] of tracks.entries()) log(`track ${t}: ${track.input!.description}, ${track.name}`);
     log(`sending ${tracks.length} tracks to ${destination} on one timeline`);
     const timer = options.stats
       ? setInterval(() => log(`sent ${tracks.map((tr, t) => `track ${t} ${(tr.sentSamples / tr.codec.sampleRateHz).toFixed(2)} s`).join(", ")}`), STATS_INTERVAL_MS)
@@ -111,6 +118,7 @@ export async function sendTracks(
         signal,
         tracks: tracks.map((track) => ({
           ...track.options,
+          source: track.input!.source,
           sealer,
           mtuBytes: options.mtuBytes,
           onStart: hooks.onStart,
@@ -152,7 +160,7 @@ export async function sendTracks(
       durationS,
       lmCoded: tracks.some((t) => t.lmCoded),
       completed,
-      overruns: tracks.reduce((n, t) => n + t.input.overruns(), 0),
+      overruns: tracks.reduce((n, t) => n + (t.input?.overruns() ?? 0), 0),
     };
   } finally {
     signal.removeEventListener("abort", closeOnStop);
@@ -202,17 +210,20 @@ async function openTrack(
   });
   const format = { sampleRateHz: codec.sampleRateHz, channels: codec.channels };
   const inputName = spec.split ? (spec.inputs[0] as string) : (spec.inputs[t] as string);
-  const input = spec.split
-    ? await openChannel(inputName, t, format)
-    : await openSendInput({ input: inputName, rawFormat: inputName === "-" ? options.rawFormat : undefined, inputDevice: inputName === "mic" ? options.inputDevice : undefined }, format);
+  const openInput = () =>
+    spec.split
+      ? openChannel(inputName, t, format)
+      : openSendInput({ input: inputName, rawFormat: inputName === "-" ? options.rawFormat : undefined, inputDevice: inputName === "mic" ? options.inputDevice : undefined }, format);
   const framing = encoder.mode === "stream" ? "frame-exact stream" : `chunks of ${encoder.unitSamples} samples, overlap ${encoder.overlapSamples}`;
   return {
-    name: `${input.description}, ${codec.sampleRateHz / 1000} kHz model, ${framing}, ${adaptive !== undefined ? `adaptive ${minKbps}–${bandwidthKbps}` : bandwidthKbps} kbps, ${lmCoderFor !== undefined ? "LM-coded" : "packed codes"}`,
-    input,
+    name: `${codec.sampleRateHz / 1000} kHz model, ${framing}, ${adaptive !== undefined ? `adaptive ${minKbps}–${bandwidthKbps}` : bandwidthKbps} kbps, ${lmCoderFor !== undefined ? "LM-coded" : "packed codes"}`,
+    inputName,
+    openInput,
+    input: undefined,
     codec,
     lmCoded: lmCoderFor !== undefined,
     sentSamples: 0,
-    options: { source: input.source, encoder, modelKind: codec.modelKind, sampleRateHz: codec.sampleRateHz, resilience },
+    options: { source: { read: async () => null }, encoder, modelKind: codec.modelKind, sampleRateHz: codec.sampleRateHz, resilience },
   };
 }
 

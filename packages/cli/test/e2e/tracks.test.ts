@@ -219,4 +219,36 @@ describe("multi-track: one sender, one port, 10 % loss", () => {
       expect(got[0], `track ${t}`).toEqual(references.get(name)![0]);
     }
   }, 60_000);
+
+  test("--key-file: every track sealed, opened and played, each equal to its single-track run", async () => {
+    const key = join(dir, "tracks.key");
+    const keygen = await CliProcess.start(["keygen", key]);
+    expect(await keygen.finish(30_000), keygen.stderr).toBe(0);
+    const tracks = TRACKS.slice(0, 2);
+    const common = ["--cache-dir", cache, "--key-file", key];
+    const { receiver, port } = await startReceiver([...common, "--model", `${TINY24_DIR},${TINY48_DIR}`, "--output", join(dir, "keyed-{track}.wav"), "--sample-format", "f32", "--stats", "--timeout", "30"]);
+    const sender = await CliProcess.start([
+      "send",
+      ...common,
+      "--model",
+      tracks.map((t) => t.model).join(","),
+      ...tracks.flatMap((t) => ["--input", join(dir, `${t.name}.wav`)]),
+      "--port",
+      String(port),
+      "--no-lm",
+      "--chunk-ms",
+      String(CHUNK_MS),
+      "--bandwidth",
+      "6,12",
+    ]);
+    const [s, r] = await Promise.all([sender.finish(60_000), receiver.finish(60_000)]);
+    expect(s, sender.stderr).toBe(0);
+    expect(r, receiver.stderr).toBe(0);
+    expect(receiver.stderr).toMatch(/router: \d+ datagrams, 0 malformed, 0 unauthenticated/);
+    for (const [t, spec] of tracks.entries()) {
+      const got = (await readWavFile(join(dir, `keyed-${t}.wav`))).audio;
+      got.forEach((channel, c) => expect(channel, `track ${t} channel ${c}`).toEqual(references.get(spec.name)![c]));
+      expect(trackSummary(receiver.stderr, t)).toMatchObject({ concealed: 0, lost: 0 });
+    }
+  }, 60_000);
 });
