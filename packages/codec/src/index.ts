@@ -45,6 +45,8 @@ export {
   GRAPH_IO,
 } from "./onnx/encodec-graphs.js";
 export type { EncodecGraphKind } from "./onnx/encodec-graphs.js";
+export { CODEC_PRECISIONS } from "./onnx/int8-graph.js";
+export type { CodecPrecision } from "./onnx/int8-graph.js";
 
 export { EncodecModel } from "./runtime/encodec-model.js";
 export type {

@@ -2,6 +2,7 @@ import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { parseEncodecConfig, type EncodecConfig } from "../config.js";
 import { EncodecModel, type EncodecModelOptions } from "../runtime/encodec-model.js";
+import { checkPrecision, type CodecPrecision } from "../onnx/int8-graph.js";
 import type { OrtSessionOptions } from "../runtime/ort-types.js";
 import type { DeriveConfigHints } from "../weights/derive-config.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
@@ -37,6 +38,12 @@ export interface LoadEncodecOptions {
   readonly hints?: DeriveConfigHints;
   /** `loadEncodec`: when the offline encoder and decode graphs are opened (see `EncodecModelOptions.openGraphs`). @default "eager" */
   readonly openGraphs?: "eager" | "on-first-use";
+  /**
+   * Numeric precision of the encoder and decoder graphs: `"int8"` is faster and approximate
+   * (see `EncodecModelOptions.precision` and the package README's fidelity table).
+   * @default "float32"
+   */
+  readonly precision?: CodecPrecision;
 }
 
 function isParsedConfig(value: unknown): value is EncodecConfig {
@@ -89,6 +96,7 @@ export async function nodeCreateOptions(spec: EncodecModelSpec, options: LoadEnc
     ...(graphCache ? { graphCache } : {}),
     ...(options.preloadBandwidthsKbps ? { preloadBandwidthsKbps: options.preloadBandwidthsKbps } : {}),
     ...(options.openGraphs ? { openGraphs: options.openGraphs } : {}),
+    ...(options.precision !== undefined ? { precision: checkPrecision(options.precision) } : {}),
   };
   const hints = options.hints ?? {};
   if (typeof spec === "string") {

@@ -2,7 +2,9 @@ import type { PreparedWeights } from "../model/prepare-weights.js";
 import { GraphBuilder } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
-import { addSeanet, type SeanetContext } from "./seanet-graph.js";
+import { checkPrecision, precisionSuffix, type CodecPrecision } from "./int8-graph.js";
+import type { SeanetLayer } from "../model/architecture.js";
+import { addSeanet, int8MinConvWeights, type SeanetContext } from "./seanet-graph.js";
 
 /**
  * Version of the graph builders. It is part of every cache key: bump it whenever a builder's
@@ -23,22 +25,22 @@ export const GRAPH_IO = {
   codes: "codes",
 } as const;
 
-function context(name: string, prepared: PreparedWeights): SeanetContext {
-  return { g: new GraphBuilder(name), config: prepared.architecture.config, weights: prepared.tensors };
+function context(name: string, prepared: PreparedWeights, precision: CodecPrecision = "float32", layers: readonly SeanetLayer[] = []): SeanetContext {
+  return { g: new GraphBuilder(name), config: prepared.architecture.config, weights: prepared.tensors, precision: checkPrecision(precision), int8MinConvWeights: int8MinConvWeights(layers) };
 }
 
 function finish(ctx: SeanetContext, kind: string): Uint8Array {
   return ctx.g.toModelBytes({ producerVersion: GRAPH_BUILDER_VERSION, docString: `EnCodec ${kind}`, metadata: { "encstream.graph": kind } });
 }
 
-/** SEANet encoder: audio `[B, C, T]` → embeddings `[B, D, ceil(T / hop)]`. */
-export function buildEncoderGraph(prepared: PreparedWeights): Uint8Array {
-  const ctx = context("encodec_encoder", prepared);
+/** SEANet encoder: audio `[B, C, T]` → embeddings `[B, D, ceil(T / hop)]`. `precision` `"int8"` builds the approximate int8 graph (see int8-graph.ts). */
+export function buildEncoderGraph(prepared: PreparedWeights, precision: CodecPrecision = "float32"): Uint8Array {
+  const ctx = context("encodec_encoder", prepared, precision, prepared.architecture.encoder);
   const c = ctx.config;
   const x = ctx.g.input(GRAPH_IO.audio, OnnxDataType.FLOAT, ["batch", c.audioChannels, "samples"]);
   const y = addSeanet(ctx, x, prepared.architecture.encoder);
   ctx.g.output(y, GRAPH_IO.embeddings, OnnxDataType.FLOAT, ["batch", c.hiddenSize, "frames"]);
-  return finish(ctx, "encoder");
+  return finish(ctx, `encoder${precisionSuffix(precision)}`);
 }
 
 /** RVQ encode with the first `numQuantizers` codebooks: embeddings `[B, D, F]` → codes `[B, numQuantizers, F]` int64. */
@@ -63,23 +65,23 @@ export function buildQuantizerDecodeGraph(prepared: PreparedWeights): Uint8Array
   return finish(ctx, "quantizer-decode");
 }
 
-/** SEANet decoder: embeddings `[B, D, F]` → audio `[B, C, F · hop]` (untrimmed). */
-export function buildDecoderGraph(prepared: PreparedWeights): Uint8Array {
-  const ctx = context("encodec_decoder", prepared);
+/** SEANet decoder: embeddings `[B, D, F]` → audio `[B, C, F · hop]` (untrimmed). `precision` `"int8"` builds the approximate int8 graph (see int8-graph.ts). */
+export function buildDecoderGraph(prepared: PreparedWeights, precision: CodecPrecision = "float32"): Uint8Array {
+  const ctx = context("encodec_decoder", prepared, precision, prepared.architecture.decoder);
   const c = ctx.config;
   const x = ctx.g.input(GRAPH_IO.embeddings, OnnxDataType.FLOAT, ["batch", c.hiddenSize, "frames"]);
   const y = addSeanet(ctx, x, prepared.architecture.decoder);
   ctx.g.output(y, GRAPH_IO.audio, OnnxDataType.FLOAT, ["batch", c.audioChannels, "samples"]);
-  return finish(ctx, "decoder");
+  return finish(ctx, `decoder${precisionSuffix(precision)}`);
 }
 
-/** RVQ decode and SEANet decoder in one graph: codes `[B, K, F]` int64 → audio `[B, C, F · hop]`. */
-export function buildDecodeGraph(prepared: PreparedWeights): Uint8Array {
-  const ctx = context("encodec_decode", prepared);
+/** RVQ decode and SEANet decoder in one graph: codes `[B, K, F]` int64 → audio `[B, C, F · hop]`. `precision` `"int8"` builds the approximate int8 graph (see int8-graph.ts). */
+export function buildDecodeGraph(prepared: PreparedWeights, precision: CodecPrecision = "float32"): Uint8Array {
+  const ctx = context("encodec_decode", prepared, precision, prepared.architecture.decoder);
   const c = ctx.config;
   const codes = ctx.g.input(GRAPH_IO.codes, OnnxDataType.INT64, ["batch", "codebooks", "frames"]);
   const emb = addRvqDecode(ctx.g, codes, prepared.tensors, prepared.architecture.numQuantizers);
   const y = addSeanet(ctx, emb, prepared.architecture.decoder);
   ctx.g.output(y, GRAPH_IO.audio, OnnxDataType.FLOAT, ["batch", c.audioChannels, "samples"]);
-  return finish(ctx, "decode");
+  return finish(ctx, `decode${precisionSuffix(precision)}`);
 }

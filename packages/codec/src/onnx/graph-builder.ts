@@ -13,6 +13,8 @@ import {
 export const ONNX_OPSET = 17;
 /** ONNX IR version written into the models (IR 8 goes with opset 17). */
 export const ONNX_IR_VERSION = 8;
+/** ONNX Runtime's contrib operator domain (opset 1), used only by the int8 precision's graphs. */
+export const MS_DOMAIN = "com.microsoft";
 
 /** An attribute value without its name. */
 export type AttrValue = OnnxAttribute extends infer A ? (A extends { name: string } ? Omit<A, "name"> : never) : never;
@@ -39,6 +41,8 @@ export class GraphBuilder {
   private readonly used: Set<string>;
   private readonly constCache: Map<string, string>;
   private readonly root: GraphBuilder;
+  /** Whether a node of the `com.microsoft` domain was added (to this graph or a subgraph). */
+  private usesMsDomain = false;
 
   /**
    * @param name graph name
@@ -88,12 +92,21 @@ export class GraphBuilder {
   }
 
   /** Add a constant tensor (initializer). The array is referenced, not copied, until the model is encoded. */
-  initializer(hint: string, data: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]): string {
+  initializer(hint: string, data: Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array, dims: readonly number[]): string {
     if (this.root !== this) return this.root.initializer(hint, data, dims);
     const count = dims.reduce((a, b) => a * b, 1);
     if (count !== data.length) throw new Error(`initializer ${hint}: ${data.length} values for dims [${dims.join(", ")}]`);
     const name = this.fresh(hint);
-    const dataType = data instanceof Float32Array ? OnnxDataType.FLOAT : data instanceof BigInt64Array ? OnnxDataType.INT64 : OnnxDataType.INT32;
+    const dataType =
+      data instanceof Float32Array
+        ? OnnxDataType.FLOAT
+        : data instanceof BigInt64Array
+          ? OnnxDataType.INT64
+          : data instanceof Int8Array
+            ? OnnxDataType.INT8
+            : data instanceof Uint8Array
+              ? OnnxDataType.UINT8
+              : OnnxDataType.INT32;
     this.initializers.push({ name, dataType, dims: [...dims], rawData: littleEndianBytes(data) });
     return name;
   }
@@ -125,11 +138,22 @@ export class GraphBuilder {
     return this.opN(opType, inputs, 1, attrs, hint)[0]!;
   }
 
-  /** Add a node with `outputs` outputs; returns their names. */
+  /**
+   * Add a node with `outputs` outputs; returns their names. `opType` may name an operator of
+   * ONNX Runtime's contrib domain as `com.microsoft:OpName` (the model then imports that domain).
+   */
   opN(opType: string, inputs: readonly string[], outputs: number, attrs: Readonly<Record<string, AttrValue>> = {}, hint = opType): string[] {
     const outs = Array.from({ length: outputs }, (_, i) => this.fresh(outputs === 1 ? hint : `${hint}_out${i}`));
     const attributes = Object.entries(attrs).map(([name, v]) => ({ name, ...v }) as OnnxAttribute);
-    this.nodes.push({ opType, inputs, outputs: outs, name: `${outs[0]}_node`, attributes });
+    const colon = opType.indexOf(":");
+    if (colon < 0) {
+      this.nodes.push({ opType, inputs, outputs: outs, name: `${outs[0]}_node`, attributes });
+    } else {
+      const domain = opType.slice(0, colon);
+      if (domain !== MS_DOMAIN) throw new Error(`graph ${this.name}: unknown operator domain ${domain}`);
+      this.root.usesMsDomain = true;
+      this.nodes.push({ opType: opType.slice(colon + 1), domain, inputs, outputs: outs, name: `${outs[0]}_node`, attributes });
+    }
     return outs;
   }
 
@@ -149,7 +173,7 @@ export class GraphBuilder {
   toModelBytes(options: { producerVersion: string; docString?: string; metadata?: Record<string, string> }): Uint8Array {
     return encodeOnnxModel({
       irVersion: ONNX_IR_VERSION,
-      opsetImports: [{ domain: "", version: ONNX_OPSET }],
+      opsetImports: [{ domain: "", version: ONNX_OPSET }, ...(this.usesMsDomain ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
       producerName: "@encstream/codec",
       producerVersion: options.producerVersion,
       graph: this.toGraph(options.docString),

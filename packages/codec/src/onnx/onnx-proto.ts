@@ -47,7 +47,7 @@ import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
  */
 
 /** ONNX `TensorProto.DataType` values used here. */
-export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
+export const OnnxDataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
 /** One of {@link OnnxDataType}'s values. */
 export type OnnxDataType = (typeof OnnxDataType)[keyof typeof OnnxDataType];
 
@@ -237,7 +237,7 @@ export function encodeOnnxModel(m: OnnxModel): Uint8Array {
 }
 
 /** Little-endian bytes of a typed array (a view when the platform is little-endian, which all ORT targets are). */
-export function littleEndianBytes(data: Float32Array | BigInt64Array | Int32Array): Uint8Array {
+export function littleEndianBytes(data: Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) return bytes;
   const out = new Uint8Array(bytes.length);

@@ -2,6 +2,7 @@ import type { EncodecConfig } from "../config.js";
 import type { ConvLayer, ConvTransposeLayer, LstmLayer, ResnetLayer, SeanetLayer } from "../model/architecture.js";
 import type { RawTensor } from "../weights/raw-tensor.js";
 import { attr, type GraphBuilder } from "./graph-builder.js";
+import { addInt8Conv, addInt8Lstm, type CodecPrecision } from "./int8-graph.js";
 import { OnnxDataType } from "./onnx-proto.js";
 
 /** What the layer builders need: the graph under construction, the config and the prepared weights. */
@@ -9,6 +10,39 @@ export interface SeanetContext {
   readonly g: GraphBuilder;
   readonly config: EncodecConfig;
   readonly weights: ReadonlyMap<string, RawTensor>;
+  /** Numeric precision of the convolutions and LSTMs (see `int8-graph.ts`). @default "float32" */
+  readonly precision?: CodecPrecision;
+  /** With the int8 precision, the fewest weights a convolution runs in int8 with (see {@link int8MinConvWeights}). @default 0 */
+  readonly int8MinConvWeights?: number;
+}
+
+/**
+ * Whether a convolution from `cin` to `cout` channels with kernel `k` runs in int8: with the int8
+ * precision, when it holds at least {@link INT8_MIN_CONV_SHARE} of its side's convolution weights
+ * (`int8MinConvWeights`). The small convolutions (the first and last, which read and write audio,
+ * and those of the high-rate blocks) stay float32: they hold a small part of the weights a frame
+ * reads and cause most of int8's error.
+ */
+function int8Layer(ctx: SeanetContext, cin: number, cout: number, k: number): boolean {
+  return ctx.precision === "int8" && cin * cout * k >= (ctx.int8MinConvWeights ?? 0);
+}
+
+/** The share of a side's convolution weights a convolution must hold to run in int8 (see `int8Layer`). */
+export const INT8_MIN_CONV_SHARE = 0.05;
+
+/** {@link INT8_MIN_CONV_SHARE} of the convolution weights of `layers` (one side of the model). */
+export function int8MinConvWeights(layers: readonly SeanetLayer[]): number {
+  let total = 0;
+  const conv = (l: ConvLayer) => (total += l.inChannels * l.outChannels * l.kernelSize);
+  for (const layer of layers) {
+    if (layer.kind === "conv") conv(layer);
+    else if (layer.kind === "conv-transpose") total += layer.inChannels * layer.outChannels * layer.kernelSize;
+    else if (layer.kind === "resnet") {
+      layer.convs.forEach(conv);
+      if (layer.shortcut) conv(layer.shortcut);
+    }
+  }
+  return total * INT8_MIN_CONV_SHARE;
 }
 
 /** GroupNorm epsilon (PyTorch's default, used by the reference's `time_group_norm`). */
@@ -97,6 +131,10 @@ function addTimeGroupNorm(ctx: SeanetContext, x: string, prefix: string, channel
 
 /** The Conv node of an SConv1d on an input already padded (no padding of its own), weight and bias from the prepared weights. */
 export function addConvOp(ctx: SeanetContext, padded: string, layer: ConvLayer): string {
+  if (int8Layer(ctx, layer.inChannels, layer.outChannels, layer.kernelSize)) {
+    const w = weight(ctx, `${layer.prefix}.conv.weight`).data;
+    return addInt8Conv(ctx.g, padded, w, weight(ctx, `${layer.prefix}.conv.bias`).data, layer, `${layer.prefix}.conv`);
+  }
   return ctx.g.op(
     "Conv",
     [padded, weightInitializer(ctx, `${layer.prefix}.conv.weight`), weightInitializer(ctx, `${layer.prefix}.conv.bias`)],
@@ -191,6 +229,13 @@ export function addPolyphaseConv(ctx: SeanetContext, x: string, layer: ConvTrans
   const bias = weight(ctx, `${prefix}.conv.bias`).data;
   const phaseBias = new Float32Array(cout * s);
   for (let j = 0; j < s; j++) phaseBias.set(bias.subarray(0, cout), j * cout);
+  if (int8Layer(ctx, cin, cout, k)) {
+    const xin = pads[0] === 0 && pads[1] === 0 ? x : g.op("Pad", [x, g.int64([0, 0, pads[0], 0, 0, pads[1]])], { mode: attr.str("constant") }, `${prefix}.phase_pad`);
+    const shape = { inChannels: cin, outChannels: cout * s, kernelSize: m, stride: 1, dilation: 1 };
+    const y = addInt8Conv(g, xin, polyphaseWeights(w, cin, cout, k, s), phaseBias, shape, `${prefix}.convtr_phases`, true); // [B, T', s·cout]
+    const bySample = g.op("Reshape", [y, g.int64([0, -1, cout])], {}, `${prefix}.samples`); // [B, T'·s, cout]
+    return g.op("Transpose", [bySample], { perm: attr.ints([0, 2, 1]) }, `${prefix}.convtr`);
+  }
   const y = g.op(
     "Conv",
     [x, g.initializer(`${prefix}.conv.phases`, polyphaseWeights(w, cin, cout, k, s), [cout * s, cin, m]), g.initializer(`${prefix}.conv.phase_bias`, phaseBias, [cout * s])],
@@ -266,8 +311,13 @@ export function addLstm(ctx: SeanetContext, x: string, layer: LstmLayer): string
   const seq = g.op("Transpose", [x], { perm: attr.ints([2, 0, 1]) }, `${layer.prefix}.tbc`);
   let h = seq;
   for (let l = 0; l < layer.numLayers; l++) {
-    const { W, R, B } = addLstmInitializers(ctx, layer, l);
-    const y = g.op("LSTM", [h, W, R, B], { hidden_size: attr.int(layer.dim), direction: attr.str("forward") }, `${layer.prefix}.lstm${l}`);
+    let y: string;
+    if (ctx.precision === "int8") {
+      y = addInt8Lstm(g, h, onnxLstmWeights(ctx.weights, layer.prefix, l, layer.dim), layer.dim, null, `${layer.prefix}.lstm${l}`)[0];
+    } else {
+      const { W, R, B } = addLstmInitializers(ctx, layer, l);
+      y = g.op("LSTM", [h, W, R, B], { hidden_size: attr.int(layer.dim), direction: attr.str("forward") }, `${layer.prefix}.lstm${l}`);
+    }
     h = g.op("Squeeze", [y, g.int64([1])], {}, `${layer.prefix}.lstm${l}.y`);
   }
   const sum = g.op("Add", [h, seq], {}, `${layer.prefix}.skip`);

@@ -5,7 +5,8 @@ import { CodecError } from "../errors.js";
 import { GraphBuilder, attr } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
-import { addConv1d, addConvOp, addConvTranspose1d, addElu, addLstmInitializers, addPolyphaseConv, applySeanetLayers, weightInitializer, type SeanetContext } from "./seanet-graph.js";
+import { addInt8Lstm, checkPrecision, precisionSuffix, type CodecPrecision } from "./int8-graph.js";
+import { addConv1d, addConvOp, addConvTranspose1d, addElu, addLstmInitializers, addPolyphaseConv, applySeanetLayers, int8MinConvWeights, onnxLstmWeights, weightInitializer, type SeanetContext } from "./seanet-graph.js";
 
 /*
  * Stateful ("streaming") versions of the causal SEANet encoder and decoder.
@@ -279,9 +280,15 @@ function streamLstm(w: StreamWalk, x: string, layer: LstmLayer): string {
     const name = `${layer.prefix}.lstm.l${l}`;
     const sh = w.state(name, "lstm-h", [1, 1, layer.dim]);
     const sc = w.state(name, "lstm-c", [1, 1, layer.dim]);
-    const { W, R, B } = addLstmInitializers(w.ctx, layer, l);
-    const inputs = sh.input && sc.input ? [h, W, R, B, "", sh.input, sc.input] : [h, W, R, B];
-    const [y, yh, yc] = g.opN("LSTM", inputs, 3, { hidden_size: attr.int(layer.dim), direction: attr.str("forward") }, `${layer.prefix}.lstm${l}`);
+    let y: string | undefined, yh: string | undefined, yc: string | undefined;
+    if (w.ctx.precision === "int8") {
+      const initial = sh.input && sc.input ? ([sh.input, sc.input] as const) : null;
+      [y, yh, yc] = addInt8Lstm(g, h, onnxLstmWeights(w.ctx.weights, layer.prefix, l, layer.dim), layer.dim, initial, `${layer.prefix}.lstm${l}`);
+    } else {
+      const { W, R, B } = addLstmInitializers(w.ctx, layer, l);
+      const inputs = sh.input && sc.input ? [h, W, R, B, "", sh.input, sc.input] : [h, W, R, B];
+      [y, yh, yc] = g.opN("LSTM", inputs, 3, { hidden_size: attr.int(layer.dim), direction: attr.str("forward") }, `${layer.prefix}.lstm${l}`);
+    }
     sh.output(yh!);
     sc.output(yc!);
     h = g.op("Squeeze", [y!, g.int64([1])], {}, `${layer.prefix}.lstm${l}.y`);
@@ -314,43 +321,45 @@ function finish(g: GraphBuilder, kind: string): Uint8Array {
 /**
  * Streaming encoder + residual vector quantizer in one graph: audio `[1, C, samples]` (a
  * multiple of the hop, or a last partial frame; the "first" graph takes any length) and, for
- * "step", the states → codes `[1, numQuantizers, frames]` int64 and the new states.
+ * "step", the states → codes `[1, numQuantizers, frames]` int64 and the new states. `precision`
+ * `"int8"` builds the approximate int8 graph (see int8-graph.ts); the states are the same.
  *
  * @throws CodecError `unsupported` for a model that cannot be streamed; RangeError for `numQuantizers` out of range
  */
-export function buildStreamEncoderGraph(prepared: PreparedWeights, numQuantizers: number, phase: StreamGraphPhase): Uint8Array {
+export function buildStreamEncoderGraph(prepared: PreparedWeights, numQuantizers: number, phase: StreamGraphPhase, precision: CodecPrecision = "float32"): Uint8Array {
   const arch = prepared.architecture;
   if (!Number.isInteger(numQuantizers) || numQuantizers < 1 || numQuantizers > arch.numQuantizers) {
     throw new RangeError(`numQuantizers must be an integer in [1, ${arch.numQuantizers}], got ${numQuantizers}`);
   }
   const specs = describeStreamStates(arch, "encoder");
   const g = new GraphBuilder(`encodec_stream_encoder_${phase}_${numQuantizers}`);
-  const w = new StreamWalk({ g, config: arch.config, weights: prepared.tensors }, phase, specs);
+  const w = new StreamWalk({ g, config: arch.config, weights: prepared.tensors, precision: checkPrecision(precision), int8MinConvWeights: int8MinConvWeights(arch.encoder) }, phase, specs);
   const x = g.input(STREAM_GRAPH_IO.audio, OnnxDataType.FLOAT, [1, arch.config.audioChannels, "samples"]);
   const emb = streamSeanet(w, x, arch.encoder);
   w.finish();
   const codes = addRvqEncode(g, emb, prepared.tensors, numQuantizers);
   g.output(codes, STREAM_GRAPH_IO.codes, OnnxDataType.INT64, [1, numQuantizers, "frames"]);
-  return finish(g, `stream-encoder-${phase}-${numQuantizers}`);
+  return finish(g, `stream-encoder-${phase}-${numQuantizers}${precisionSuffix(precision)}`);
 }
 
 /**
  * Streaming RVQ decode + decoder in one graph: codes `[1, K, frames]` int64 (any K up to the
  * model's), a per-frame embedding gain `[1, 1, frames]` and, for "step", the states → audio
- * `[1, C, frames · hop]` and the new states.
+ * `[1, C, frames · hop]` and the new states. `precision` `"int8"` builds the approximate int8
+ * graph (see int8-graph.ts); the states are the same.
  *
  * @throws CodecError `unsupported` for a model that cannot be streamed
  */
-export function buildStreamDecoderGraph(prepared: PreparedWeights, phase: StreamGraphPhase): Uint8Array {
+export function buildStreamDecoderGraph(prepared: PreparedWeights, phase: StreamGraphPhase, precision: CodecPrecision = "float32"): Uint8Array {
   const arch = prepared.architecture;
   const specs = describeStreamStates(arch, "decoder");
   const g = new GraphBuilder(`encodec_stream_decoder_${phase}`);
-  const w = new StreamWalk({ g, config: arch.config, weights: prepared.tensors }, phase, specs);
+  const w = new StreamWalk({ g, config: arch.config, weights: prepared.tensors, precision: checkPrecision(precision), int8MinConvWeights: int8MinConvWeights(arch.decoder) }, phase, specs);
   const codes = g.input(STREAM_GRAPH_IO.codes, OnnxDataType.INT64, [1, "codebooks", "frames"]);
   const gain = g.input(STREAM_GRAPH_IO.gain, OnnxDataType.FLOAT, [1, 1, "frames"]);
   const emb = g.op("Mul", [addRvqDecode(g, codes, prepared.tensors, arch.numQuantizers), gain], {}, "gained_embeddings");
   const y = streamSeanet(w, emb, arch.decoder);
   w.finish();
   g.output(y, STREAM_GRAPH_IO.audio, OnnxDataType.FLOAT, [1, arch.config.audioChannels, "samples"]);
-  return finish(g, `stream-decoder-${phase}`);
+  return finish(g, `stream-decoder-${phase}${precisionSuffix(precision)}`);
 }

@@ -13,6 +13,7 @@ import { CodecError } from "../errors.js";
 import { checkFrameCodebooks, findBadCode, writeCodeIds } from "../internal/frame-codebooks.js";
 import { prepareWeights, type PreparedWeights } from "../model/prepare-weights.js";
 import { buildDecodeGraph, buildEncoderGraph, buildQuantizerEncodeGraph, GRAPH_IO } from "../onnx/encodec-graphs.js";
+import { checkPrecision, precisionSuffix, type CodecPrecision } from "../onnx/int8-graph.js";
 import { StreamingCodec } from "../streaming/streaming-codec.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
 import { interleavePlanar, segmentOffsets, segmentScale } from "./audio-segments.js";
@@ -105,6 +106,15 @@ export interface EncodecModelOptions {
    * @default "eager"
    */
   readonly openGraphs?: "eager" | "on-first-use";
+  /**
+   * Numeric precision of the SEANet encoder and decoder graphs (offline and streaming):
+   * `"float32"` is exact (the reference's numbers); `"int8"` runs the convolutions and LSTMs
+   * with int8 weights and dynamically quantized activations through ONNX Runtime's
+   * `com.microsoft` CPU kernels (onnxruntime-node; not onnxruntime-web), several times faster per
+   * frame and approximate: see the package README's fidelity table. The quantizer stays float32.
+   * Part of the graph cache keys. @default "float32"
+   */
+  readonly precision?: CodecPrecision;
 }
 
 /** Counters of how graphs were obtained (for tests and diagnostics). */
@@ -145,6 +155,8 @@ export class EncodecModel {
   readonly segmentLengthSamples: number | null;
   /** Offline segment stride in samples, or null. */
   readonly segmentStrideSamples: number | null;
+  /** Numeric precision of the encoder and decoder graphs (see `EncodecModelOptions.precision`). */
+  readonly precision: CodecPrecision;
 
   private readonly quantizers = new Map<number, Promise<OrtSession>>();
   private stats_: { built: number; fromCache: number; buildMs: number };
@@ -162,8 +174,10 @@ export class EncodecModel {
     private readonly decoderSession: () => Promise<OrtSession>,
     config: EncodecConfig,
     stats: { built: number; fromCache: number; buildMs: number },
+    precision: CodecPrecision,
   ) {
     this.config = config;
+    this.precision = precision;
     this.sampleRateHz = config.sampleRateHz;
     this.channels = config.audioChannels;
     this.hopLengthSamples = hopLengthSamples(config);
@@ -186,6 +200,7 @@ export class EncodecModel {
   static async create(options: EncodecModelOptions): Promise<EncodecModel> {
     const { config, runtime } = options;
     const sessionOptions = options.sessionOptions ?? {};
+    const precision = checkPrecision(options.precision, "precision");
     for (const bw of options.preloadBandwidthsKbps ?? []) checkBandwidth(config, bw, "preloadBandwidthsKbps");
     if (options.modelKey !== undefined && !/^[0-9a-f]{32,}$/.test(options.modelKey)) {
       throw new RangeError(`modelKey must be at least 32 lowercase hex digits, got ${JSON.stringify(options.modelKey)}`);
@@ -225,8 +240,9 @@ export class EncodecModel {
         return session;
       };
     };
-    const encoder = once("encoder", async () => buildEncoderGraph(await weights()));
-    const decoder = once("decode", async () => buildDecodeGraph(await weights()));
+    const suffix = precisionSuffix(precision);
+    const encoder = once(`encoder${suffix}`, async () => buildEncoderGraph(await weights(), precision));
+    const decoder = once(`decode${suffix}`, async () => buildDecodeGraph(await weights(), precision));
     if (!lazy) {
       const first = await encoder();
       try {
@@ -236,7 +252,7 @@ export class EncodecModel {
         throw e;
       }
     }
-    const model = new EncodecModel(runtime, openGraph, encoder, decoder, config, stats);
+    const model = new EncodecModel(runtime, openGraph, encoder, decoder, config, stats, precision);
     model.openedSessions = opened;
     model.buildQuantizer = async (nq) => buildQuantizerEncodeGraph(await weights(), nq);
     if (config.useCausalConv && segmentLengthSamples(config) === null) {
@@ -246,7 +262,7 @@ export class EncodecModel {
       const loadTensors = options.loadTensors;
       model.openStreaming = (side) => {
         const source = tensors ? { tensors } : { loadTensors: loadTensors!, ...(options.modelKey ? { modelKey: options.modelKey } : {}) };
-        return StreamingCodec.create({ config, ...source, runtime, sessionOptions, sides: [side], releaseStartupSessions: true, ...(cache ? { graphCache: cache } : {}) });
+        return StreamingCodec.create({ config, ...source, runtime, sessionOptions, precision, sides: [side], releaseStartupSessions: true, ...(cache ? { graphCache: cache } : {}) });
       };
     }
     try {

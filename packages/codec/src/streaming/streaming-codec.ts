@@ -12,6 +12,7 @@ import {
 } from "../onnx/streaming-graphs.js";
 import type { InferenceSession, Tensor } from "onnxruntime-common";
 import { describeArchitecture, type EncodecArchitecture } from "../model/architecture.js";
+import { checkPrecision, precisionSuffix, type CodecPrecision } from "../onnx/int8-graph.js";
 import { createGraphOpener, hashModel, type GraphCache, type GraphOpener } from "../runtime/graph-cache.js";
 import type { OrtRuntime, OrtSession, OrtSessionOptions } from "../runtime/ort-types.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
@@ -61,6 +62,8 @@ export interface StreamingCodecOptions {
    * @default false
    */
   readonly releaseStartupSessions?: boolean;
+  /** Numeric precision of the encoder and decoder graphs (see `EncodecModelOptions.precision`). @default "float32" */
+  readonly precision?: CodecPrecision;
 }
 
 /**
@@ -94,6 +97,8 @@ export class StreamingCodec {
   readonly encoderStates: readonly StreamStateSpec[];
   /** The decoder graphs' state tensors, in input order. */
   readonly decoderStates: readonly StreamStateSpec[];
+  /** Numeric precision of the graphs (see `StreamingCodecOptions.precision`). */
+  readonly precision: CodecPrecision;
 
   private readonly encoders = new Map<number, Promise<GraphPair>>();
   /** Open "first" sessions by graph name, with the number of first calls running on each. */
@@ -109,8 +114,10 @@ export class StreamingCodec {
     private readonly releaseStartup: boolean,
     readonly runtime: OrtRuntime,
     architecture: EncodecArchitecture,
+    precision: CodecPrecision,
   ) {
     const config = architecture.config;
+    this.precision = precision;
     this.config = config;
     this.sampleRateHz = config.sampleRateHz;
     this.channels = config.audioChannels;
@@ -152,6 +159,7 @@ export class StreamingCodec {
     const { config, runtime } = options;
     const sessionOptions = options.sessionOptions ?? {};
     const preload = options.preloadBandwidthsKbps ?? [];
+    const precision = checkPrecision(options.precision, "precision");
     for (const bw of preload) checkBandwidth(config, bw, "preloadBandwidthsKbps");
     const sides = new Set<StreamSide>(options.sides ?? ["encoder", "decoder"]);
     if (sides.size === 0 || [...sides].some((side) => side !== "encoder" && side !== "decoder")) {
@@ -180,7 +188,7 @@ export class StreamingCodec {
     const openGraph = createGraphOpener({ runtime, sessionOptions, cache, modelHash, keyPrefix: `stream${STREAMING_GRAPH_VERSION}-` });
     // While creating, weights read once serve every graph built; afterwards they are read again when needed.
     let held: Promise<PreparedWeights> | null = null;
-    const codec = new StreamingCodec(openGraph, () => (held ??= weights()), sides, options.releaseStartupSessions ?? false, runtime, architecture);
+    const codec = new StreamingCodec(openGraph, () => (held ??= weights()), sides, options.releaseStartupSessions ?? false, runtime, architecture, precision);
     try {
       if (sides.has("decoder")) codec.decoderPair = await codec.openSide("decoder", 0);
       for (const bw of preload) await codec.encoderPair(numQuantizersForBandwidth(config, bw));
@@ -200,12 +208,12 @@ export class StreamingCodec {
 
   /** Open one side's step session (and its first session, unless released after startup); `nq` codebooks for the encoder. */
   private async openSide(side: StreamSide, nq: number): Promise<GraphPair> {
-    const suffix = side === "encoder" ? `-${nq}` : "";
+    const suffix = `${side === "encoder" ? `-${nq}` : ""}${precisionSuffix(this.precision)}`;
     const firstName = `${side}-first${suffix}`;
     let loaded: Promise<PreparedWeights> | null = null;
     const builder = (phase: StreamGraphPhase, shared: boolean) => async () => {
       const prepared = await (shared ? (loaded ??= this.weights()) : this.weights());
-      return side === "encoder" ? buildStreamEncoderGraph(prepared, nq, phase) : buildStreamDecoderGraph(prepared, phase);
+      return side === "encoder" ? buildStreamEncoderGraph(prepared, nq, phase, this.precision) : buildStreamDecoderGraph(prepared, phase, this.precision);
     };
     const step = await this.openGraph(`${side}-step${suffix}`, builder("step", true));
     try {

@@ -152,6 +152,7 @@ export function loaderOptions(options: LoadStreamingCodecOptions): LoadStreaming
     "hints",
     "sides",
     "releaseStartupSessions",
+    "precision",
   ] as const;
   const out: Record<string, unknown> = {};
   for (const key of keys) if (options[key] !== undefined) out[key] = options[key];

@@ -277,3 +277,23 @@ test("a process that never closes its worker codecs still exits (idle workers do
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("precision crosses to the worker: int8 codes in a worker equal int8 on the calling thread", async () => {
+  const int8 = { ...NO_CACHE, precision: "int8" } as const;
+  const [codec, encoder] = await Promise.all([
+    loadStreamingCodec({ config: tiny24.config, tensors: tiny24.tensors }, int8),
+    createWorkerStreamEncoder(fixturePath("tiny24"), { bandwidthKbps: 6, ...int8 }),
+  ]);
+  try {
+    const audio = tiny24.input[0]!;
+    const want = await encodeInPieces(await createStreamEncoder(codec, { bandwidthKbps: 6 }), audio, 4);
+    const got = await encodeInPieces(encoder, audio, 4);
+    expect(got.frames).toEqual(want.frames);
+    const float32 = await loadStreamingCodec({ config: tiny24.config, tensors: tiny24.tensors }, NO_CACHE);
+    const exact = await encodeInPieces(await createStreamEncoder(float32, { bandwidthKbps: 6 }), audio, 4);
+    await float32.release();
+    expect(got.frames).not.toEqual(exact.frames); // int8 really ran in the worker
+  } finally {
+    await Promise.all([codec.release(), encoder.close()]);
+  }
+});

@@ -1,0 +1,146 @@
+import { attr, type GraphBuilder } from "./graph-builder.js";
+
+/*
+ * The "int8" precision: the convolutions and LSTMs of SEANet with int8 weights (symmetric, one
+ * scale per output channel) and activations quantized to uint8 on the fly, per tensor, by ONNX
+ * Runtime's dynamic-quantization kernels (`com.microsoft` contrib operators, CPU provider):
+ *
+ * - a convolution runs as `DynamicQuantizeMatMul` over its unfolded input (im2col by slices in
+ *   the graph): `[1, T, k·Cin] × [k·Cin, Cout]`. On onnxruntime-node 1.30 this is 3–4× faster
+ *   than the float32 `Conv` at one frame, where `ConvInteger` is slower than float32 (it packs
+ *   its weights on every call) and `MatMulNBits` with 8 bits is 20× slower unless it computes in
+ *   int8 (bench/precision.ts measures the whole frame);
+ * - an LSTM runs as `DynamicQuantizeLSTM`.
+ *
+ * Only the large convolutions run in int8 (each holding at least 5 % of its side's convolution
+ * weights: `int8MinConvWeights` in seanet-graph.ts); the small ones — the first and last, which
+ * read and write audio, and those of the high-rate blocks — stay float32: they are a small part
+ * of the bytes a frame reads and caused most of the error. The quantizer (RVQ) stays float32,
+ * so that the codes of a given embedding are those of float32.
+ */
+
+/** Numeric precision of the SEANet encoder and decoder graphs. */
+export type CodecPrecision = "float32" | "int8";
+
+/** The precisions, default first. */
+export const CODEC_PRECISIONS: readonly CodecPrecision[] = ["float32", "int8"];
+
+/**
+ * Check a `precision` option: undefined gives `"float32"`.
+ * @throws RangeError for anything but `"float32"` or `"int8"`
+ */
+export function checkPrecision(precision: unknown, name = "precision"): CodecPrecision {
+  if (precision === undefined) return "float32";
+  if (precision === "float32" || precision === "int8") return precision;
+  throw new RangeError(`${name} must be "float32" or "int8", got ${JSON.stringify(precision)}`);
+}
+
+/** The suffix a graph name gets for `precision` in cache keys (none for float32, so its keys are unchanged). */
+export function precisionSuffix(precision: CodecPrecision): string {
+  return precision === "float32" ? "" : `-${precision}`;
+}
+
+/**
+ * Symmetric int8 quantization of a `[rows, cols]` row-major matrix, one scale per row
+ * (`max |w| / 127`; 1 for an all-zero row), stored transposed as `[cols, rows]` (the layout of a
+ * MatMul's right operand whose columns are the rows here).
+ */
+export function quantizeRowsTransposed(w: Float32Array, rows: number, cols: number): { q: Int8Array; scales: Float32Array } {
+  if (w.length !== rows * cols) throw new Error(`quantize: ${w.length} values for [${rows}, ${cols}]`);
+  const q = new Int8Array(rows * cols);
+  const scales = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let max = 0;
+    for (let c = 0; c < cols; c++) max = Math.max(max, Math.abs(w[r * cols + c]!));
+    const scale = max > 0 ? max / 127 : 1;
+    scales[r] = scale;
+    for (let c = 0; c < cols; c++) q[c * rows + r] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c]! / scale)));
+  }
+  return { q, scales };
+}
+
+/** Shape of a convolution for {@link addInt8Conv}. */
+export interface Int8ConvShape {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly dilation: number;
+}
+
+/**
+ * A convolution without padding of `x` `[1, Cin, L]` with weight `w` `[Cout, Cin, k]` and `bias`
+ * `[Cout]`, in int8: the input is transposed to `[1, L, Cin]` and unfolded to `[1, T, k·Cin]`
+ * (column `j·Cin + c` is tap j of channel c), multiplied by the quantized weights with
+ * `DynamicQuantizeMatMul`, and transposed back to `[1, Cout, T]`. With dilation 1 and a kernel
+ * that is a multiple m of the stride s, the unfolding is a reshape to frames of s samples and m
+ * shifted slices (L must then be a multiple of s, as EnCodec's padding makes it); otherwise one
+ * strided slice per tap. With `timeMajorOut` the result is left as `[1, T, Cout]`.
+ */
+export function addInt8Conv(g: GraphBuilder, x: string, w: Float32Array, bias: Float32Array, shape: Int8ConvShape, hint: string, timeMajorOut = false): string {
+  const { inChannels: cin, outChannels: cout, kernelSize: k, stride: s, dilation: d } = shape;
+  const END = Number.MAX_SAFE_INTEGER;
+  // B[j·Cin + c, o] = w[o, c, j]: reorder each output row to tap-major before quantizing.
+  const rows = new Float32Array(cout * k * cin);
+  for (let o = 0; o < cout; o++) for (let c = 0; c < cin; c++) for (let j = 0; j < k; j++) rows[(o * k + j) * cin + c] = w[(o * cin + c) * k + j]!;
+  const { q, scales } = quantizeRowsTransposed(rows, cout, k * cin);
+  const xt = g.op("Transpose", [x], { perm: attr.ints([0, 2, 1]) }, `${hint}.tc`); // [1, L, Cin]
+  let cols: string;
+  if (k === 1 && s === 1) {
+    cols = xt;
+  } else if (d === 1 && k % s === 0) {
+    const m = k / s;
+    const frames = s === 1 ? xt : g.op("Reshape", [xt, g.int64([0, -1, s * cin])], {}, `${hint}.frames`); // [1, L / s, s·Cin]
+    const taps = Array.from({ length: m }, (_, u) => (m === 1 ? frames : g.op("Slice", [frames, g.int64([u]), g.int64([u === m - 1 ? END : u - (m - 1)]), g.int64([1])], {}, `${hint}.tap${u}`)));
+    cols = taps.length === 1 ? taps[0]! : g.op("Concat", taps, { axis: attr.int(2) }, `${hint}.cols`);
+  } else {
+    const span = (k - 1) * d;
+    const taps = Array.from({ length: k }, (_, j) =>
+      g.op("Slice", [xt, g.int64([j * d]), g.int64([j === k - 1 ? END : j * d - span]), g.int64([1]), g.int64([s])], {}, `${hint}.tap${j}`),
+    );
+    cols = g.op("Concat", taps, { axis: attr.int(2) }, `${hint}.cols`);
+  }
+  const y = g.op(
+    "com.microsoft:DynamicQuantizeMatMul",
+    [cols, g.initializer(`${hint}.wq`, q, [k * cin, cout]), g.initializer(`${hint}.wscale`, scales, [cout]), g.initializer(`${hint}.wzero`, new Int8Array(cout), [cout]), g.initializer(`${hint}.b`, bias, [cout])],
+    {},
+    `${hint}.qmm`,
+  ); // [1, T, Cout]
+  return timeMajorOut ? y : g.op("Transpose", [y], { perm: attr.ints([0, 2, 1]) }, hint);
+}
+
+/**
+ * One forward LSTM layer in int8 (`DynamicQuantizeLSTM`) from the ONNX-layout float32 weights W
+ * `[4H, I]`, R `[4H, H]` (gates i, o, f, c) and B `[8H]`, with per-gate-row scales. `initial` is
+ * `[h, c]` or null (zeros). Returns Y, Y_h, Y_c like the LSTM operator.
+ */
+export function addInt8Lstm(
+  g: GraphBuilder,
+  x: string,
+  weights: { readonly w: Float32Array; readonly r: Float32Array; readonly b: Float32Array },
+  hidden: number,
+  initial: readonly [string, string] | null,
+  hint: string,
+): [string, string, string] {
+  const inSize = weights.w.length / (4 * hidden);
+  const w = quantizeRowsTransposed(weights.w, 4 * hidden, inSize);
+  const r = quantizeRowsTransposed(weights.r, 4 * hidden, hidden);
+  const zeros = g.initializer(`${hint}.zero`, new Int8Array(4 * hidden), [1, 4 * hidden]);
+  const inputs = [
+    x,
+    g.initializer(`${hint}.Wq`, w.q, [1, inSize, 4 * hidden]),
+    g.initializer(`${hint}.Rq`, r.q, [1, hidden, 4 * hidden]),
+    g.initializer(`${hint}.B`, weights.b, [1, 8 * hidden]),
+    "",
+    initial ? initial[0] : "",
+    initial ? initial[1] : "",
+    "",
+    g.initializer(`${hint}.Wscale`, w.scales, [1, 4 * hidden]),
+    zeros,
+    g.initializer(`${hint}.Rscale`, r.scales, [1, 4 * hidden]),
+    zeros,
+  ];
+  const [y, yh, yc] = g.opN("com.microsoft:DynamicQuantizeLSTM", inputs, 3, { hidden_size: attr.int(hidden), direction: attr.str("forward") }, hint);
+  return [y!, yh!, yc!];
+}
+

@@ -1,0 +1,138 @@
+// The int8 precision end to end on the tiny golden models (onnxruntime-node): offline codes and
+// audio against float32, frame-by-frame streaming against float32 offline, and the graph cache
+// keeping the precisions apart. Measured figures are printed at the end (bench/precision.ts
+// makes the README's table on the full-size model).
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { afterAll, describe, expect, test } from "vitest";
+import { loadEncodec } from "../src/node/encodec-node.js";
+import { EncodecModel, type EncodedAudio } from "../src/runtime/encodec-model.js";
+import { concatCodeBlocks } from "../src/streaming/code-blocks.js";
+import { createStreamDecoder } from "../src/streaming/stream-decoder.js";
+import { createStreamEncoder } from "../src/streaming/stream-encoder.js";
+import { StreamingCodec } from "../src/streaming/streaming-codec.js";
+import { fixturePath, loadGoldenFixture, TINY_MODELS, type TinyModel } from "./support/fixtures.js";
+import { joinPlanar, snrDb } from "./support/streaming-support.js";
+
+/**
+ * Floors for int8 against float32 at 6 kbps, below the values measured on onnxruntime-node 1.30
+ * (printed at the end; AVX-512 VNNI CPU). Residual quantization amplifies small differences: a
+ * later codebook quantizes what the earlier ones left, so its codes flip first, and codebook 1
+ * agrees most. A broken int8 graph agrees on ~0.1 % of codes (1 in 1024) with an SNR below 0 dB.
+ */
+const FLOORS: Record<TinyModel | "tiny24 streaming", { codes: number; firstCodebook: number; decodeSnrDb: number; endToEndSnrDb: number }> = {
+  // measured: 44.8 %, 89.4 %, 40.3 dB, 28.7 dB
+  tiny24: { codes: 0.35, firstCodebook: 0.8, decodeSnrDb: 34, endToEndSnrDb: 22 },
+  // measured: 88.2 %, 96.0 %, 35.3 dB, 12.6 dB (non-causal, GroupNorm, normalized 1 s segments)
+  tiny48: { codes: 0.75, firstCodebook: 0.88, decodeSnrDb: 29, endToEndSnrDb: 8 },
+  // measured: 45.1 %, 90.3 %, -, 29.1 dB
+  "tiny24 streaming": { codes: 0.35, firstCodebook: 0.8, decodeSnrDb: 0, endToEndSnrDb: 22 },
+};
+
+const measured: string[] = [];
+afterAll(() => console.log(`int8 vs float32:\n${measured.join("\n")}`));
+
+/** Share of equal codes, overall and in the first codebook. */
+function agreement(a: EncodedAudio, b: EncodedAudio): [number, number] {
+  let same = 0;
+  let total = 0;
+  let first = 0;
+  let firstTotal = 0;
+  a.frames.forEach((fa, s) => {
+    const fb = b.frames[s]!;
+    for (let i = 0; i < fa.codes.length; i++) {
+      total++;
+      if (fa.codes[i] === fb.codes[i]) same++;
+      if (i < fa.numFrames) {
+        firstTotal++;
+        if (fa.codes[i] === fb.codes[i]) first++;
+      }
+    }
+  });
+  return [same / total, first / firstTotal];
+}
+
+describe.each(TINY_MODELS)("%s, int8 against float32 (offline)", (name: TinyModel) => {
+  const f = loadGoldenFixture(name);
+  test("codes mostly agree; int8 decodes float32's codes and its own close to float32", async () => {
+    const [m32, m8] = await Promise.all([
+      EncodecModel.create({ config: f.config, tensors: f.tensors, runtime: ort }),
+      EncodecModel.create({ config: f.config, tensors: f.tensors, runtime: ort, precision: "int8" }),
+    ]);
+    try {
+      expect(m32.precision).toBe("float32");
+      expect(m8.precision).toBe("int8");
+      const c32 = await m32.encode(f.input, { bandwidthKbps: 6 });
+      const c8 = await m8.encode(f.input, { bandwidthKbps: 6 });
+      const [all, first] = agreement(c32, c8);
+      const a32 = await m32.decode(c32);
+      const decodeSnr = snrDb(a32, await m8.decode(c32));
+      const endToEndSnr = snrDb(a32, await m8.decode(c8));
+      measured.push(`${name} offline 6 kbps: codes ${(all * 100).toFixed(1)} % equal (codebook 1: ${(first * 100).toFixed(1)} %), decode SNR ${decodeSnr.toFixed(1)} dB, end to end ${endToEndSnr.toFixed(1)} dB`);
+      const floor = FLOORS[name];
+      expect(all).toBeGreaterThanOrEqual(floor.codes);
+      expect(first).toBeGreaterThanOrEqual(floor.firstCodebook);
+      expect(decodeSnr).toBeGreaterThanOrEqual(floor.decodeSnrDb);
+      expect(endToEndSnr).toBeGreaterThanOrEqual(floor.endToEndSnrDb);
+      // int8 is approximate, not a copy of float32
+      expect(decodeSnr).toBeLessThan(120);
+    } finally {
+      await Promise.all([m32.release(), m8.release()]);
+    }
+  });
+});
+
+test("tiny24 frame by frame in int8: codes and audio close to float32 offline", async () => {
+  const f = loadGoldenFixture("tiny24");
+  const audio = f.input[0]!;
+  const [m32, codec] = await Promise.all([
+    EncodecModel.create({ config: f.config, tensors: f.tensors, runtime: ort }),
+    StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: ort, precision: "int8" }),
+  ]);
+  try {
+    expect(codec.precision).toBe("int8");
+    const encoder = await createStreamEncoder(codec, { bandwidthKbps: 6 });
+    const frames = [];
+    for (let pos = 0; pos < audio.length; pos += 320) frames.push(...(await encoder.push([audio.subarray(pos, pos + 320)])));
+    frames.push(...(await encoder.end()));
+    const offline = await m32.encode([audio], { bandwidthKbps: 6 });
+    const streamed = concatCodeBlocks(frames);
+    const asAudio: EncodedAudio = { ...offline, frames: [{ ...streamed, scale: null }] };
+    const [all, first] = agreement(offline, asAudio);
+    const decoder = createStreamDecoder(codec);
+    const parts = [];
+    for (const fr of frames) parts.push(await decoder.push(fr));
+    parts.push(await decoder.end());
+    const snr = snrDb(await m32.decode(offline), joinPlanar(parts, 1));
+    measured.push(`tiny24 streaming 6 kbps: codes ${(all * 100).toFixed(1)} % equal to float32 offline (codebook 1: ${(first * 100).toFixed(1)} %), end to end SNR ${snr.toFixed(1)} dB`);
+    expect(frames).toHaveLength(offline.frames[0]!.numFrames);
+    const floor = FLOORS["tiny24 streaming"];
+    expect(all).toBeGreaterThanOrEqual(floor.codes);
+    expect(first).toBeGreaterThanOrEqual(floor.firstCodebook);
+    expect(snr).toBeGreaterThanOrEqual(floor.endToEndSnrDb);
+  } finally {
+    await Promise.all([m32.release(), codec.release()]);
+  }
+});
+
+test("the graph cache keeps float32 and int8 graphs apart; a bad precision is a RangeError", async () => {
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), "encstream-precision-"));
+  try {
+    const dir = fixturePath("tiny24");
+    const open = async (precision?: "int8") => {
+      const model = await loadEncodec(dir, { cacheDir, ...(precision ? { precision } : {}) });
+      const stats = model.graphStats;
+      await model.release();
+      return stats;
+    };
+    expect((await open()).built).toBe(2);
+    expect((await open("int8")).built).toBe(2); // not float32's graphs from the cache
+    expect(await open("int8")).toMatchObject({ built: 0, fromCache: 2 });
+    expect(await open()).toMatchObject({ built: 0, fromCache: 2 });
+    await expect(loadEncodec(dir, { cacheDir, precision: "bf16" as "int8" })).rejects.toThrow(RangeError);
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
