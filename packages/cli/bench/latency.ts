@@ -23,7 +23,6 @@
  *
  * Run: npx tsx bench/latency.ts [--quick] [--no-full] [--live]
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,8 +30,8 @@ import { fileURLToPath } from "node:url";
 import { readWavFile } from "../src/audio/wav-input.js";
 import { WavFileWriter } from "../src/audio/wav-writer.js";
 import { writeFullSizeModel } from "./full-size-model.js";
+import { startLatencyChild } from "./latency-child-process.js";
 
-const CHILD = fileURLToPath(new URL("./latency-child.ts", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("../../codec/test/fixtures/", import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -44,38 +43,6 @@ const CAPTURE_RATE_HZ = 44_100;
 const CAPTURE_CHANNELS = 2;
 let liveEnv: NodeJS.ProcessEnv = {};
 
-interface Side {
-  stdout: string;
-  stderr: string;
-  exited: Promise<number | null>;
-  line: (prefix: string) => Promise<string>;
-}
-
-function startChild(argv: string[], env: NodeJS.ProcessEnv = {}): Side {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...argv], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-  const side: Side = {
-    stdout: "",
-    stderr: "",
-    exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
-    line: (prefix) =>
-      new Promise((resolve, reject) => {
-        const look = () => {
-          const found = side.stdout.split("\n").find((l) => l.startsWith(prefix));
-          if (found !== undefined) {
-            resolve(found.slice(prefix.length));
-            return true;
-          }
-          return false;
-        };
-        if (look()) return;
-        child.stdout.on("data", () => look());
-        void side.exited.then(() => look() || reject(new Error(`child exited without ${prefix}\n${side.stderr.slice(-3000)}`)));
-      }),
-  };
-  child.stdout.setEncoding("utf8").on("data", (t: string) => (side.stdout += t));
-  child.stderr.setEncoding("utf8").on("data", (t: string) => (side.stderr += t));
-  return side;
-}
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
@@ -94,9 +61,9 @@ async function measure(run: Run, buffer: number, input: string, cache: string) {
   const common = ["--model", run.model, "--cache-dir", cache, ...run.framing];
   // Live: played on ALSA's null device, and written too, so the receiver ends with the stream.
   const output = [...(live ? ["--play"] : []), "--output", join(cache, "..", "out.wav")];
-  const receiver = startChild(["receive", ...common, "--bind", "127.0.0.1", "--port", "0", ...output, "--buffer-size", String(buffer), "--timeout", "30"], liveEnv);
+  const receiver = startLatencyChild(["receive", ...common, "--bind", "127.0.0.1", "--port", "0", ...output, "--buffer-size", String(buffer), "--timeout", "30"], liveEnv);
   const port = Number(await receiver.line("PORT "));
-  const sender = startChild(["send", ...common, "--no-lm", "--bandwidth", "6", "--input", live ? "mic" : input, "--port", String(port)], live ? { ...liveEnv, LATENCY_STOP_AFTER_S: String(SECONDS) } : {});
+  const sender = startLatencyChild(["send", ...common, "--no-lm", "--bandwidth", "6", "--input", live ? "mic" : input, "--port", String(port)], live ? { ...liveEnv, LATENCY_STOP_AFTER_S: String(SECONDS) } : {});
   const [s, r] = await Promise.all([sender.line("RESULT "), receiver.line("RESULT ")]);
   await Promise.all([sender.exited, receiver.exited]);
   const sent = JSON.parse(s) as { units: [number, number, number][]; cpuMs: number; durationS: number };

@@ -23,8 +23,8 @@ import { fileURLToPath } from "node:url";
 import { readWavFile } from "../src/audio/wav-input.js";
 import { WavFileWriter } from "../src/audio/wav-writer.js";
 import { writeFullSizeModel } from "./full-size-model.js";
+import { startLatencyChild } from "./latency-child-process.js";
 
-const CHILD = fileURLToPath(new URL("./latency-child.ts", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("../../codec/test/fixtures/", import.meta.url));
 const args = process.argv.slice(2);
 const argValue = (name: string): string | undefined => {
@@ -35,36 +35,6 @@ const SECONDS = Number(argValue("--seconds") ?? (args.includes("--long") ? 300 :
 const BUFFER = argValue("--buffer-size");
 const STARTUP_FRAMES = 7;
 
-interface Child {
-  stdout: string;
-  stderr: string;
-  exited: Promise<number | null>;
-  line: (prefix: string) => Promise<string>;
-}
-
-function startChild(argv: string[]): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
-  const side: Child = {
-    stdout: "",
-    stderr: "",
-    exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
-    line: (prefix) =>
-      new Promise((resolve, reject) => {
-        const look = () => {
-          // Complete lines only: a RESULT line is longer than one pipe read.
-          const found = side.stdout.split("\n").slice(0, -1).find((l) => l.startsWith(prefix));
-          if (found !== undefined) resolve(found.slice(prefix.length));
-          return found !== undefined;
-        };
-        if (look()) return;
-        child.stdout.on("data", () => look());
-        void side.exited.then(() => look() || reject(new Error(`child exited without ${prefix}\n${side.stderr.slice(-3000)}`)));
-      }),
-  };
-  child.stdout.setEncoding("utf8").on("data", (t: string) => (side.stdout += t));
-  child.stderr.setEncoding("utf8").on("data", (t: string) => (side.stderr += t));
-  return side;
-}
 
 const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 
@@ -72,7 +42,7 @@ async function measure(model: string, cache: string, input: string, workers: boo
   const common = ["--model", model, "--cache-dir", cache, "--no-lm", "--bandwidth", "6", "--stream", ...(workers ? [] : ["--no-workers"])];
   const busy = spawn(process.execPath, ["-e", "for(;;);"], { stdio: "ignore" });
   try {
-    const receiver = startChild([
+    const receiver = startLatencyChild([
       "receive",
       ...common,
       "--bind",
@@ -86,7 +56,7 @@ async function measure(model: string, cache: string, input: string, workers: boo
       ...(BUFFER !== undefined ? ["--buffer-size", BUFFER] : []),
     ]);
     const port = Number(await receiver.line("PORT "));
-    const sender = startChild(["send", ...common, "--input", input, "--port", String(port)]);
+    const sender = startLatencyChild(["send", ...common, "--input", input, "--port", String(port)]);
     const [s, r] = await Promise.all([sender.line("RESULT "), receiver.line("RESULT ")]);
     await Promise.all([sender.exited, receiver.exited]);
     const sent = JSON.parse(s) as { units: [number, number, number, number][]; cpuMs: number; durationS: number };
