@@ -1,5 +1,9 @@
 // Helpers for bench/run.ts: seeded random weights for a config, a safetensors writer (the WAV reader is test/support/wav.ts).
+import * as ortNode from "onnxruntime-node";
 import { mulberry32 } from "../src/internal/mulberry32.js";
+import { nodeSessionOptions } from "../src/node/encodec-node.js";
+import { buildQuantizerEncodeGraph } from "../src/onnx/encodec-graphs.js";
+import { EncodecModel } from "../src/runtime/encodec-model.js";
 import { describeArchitecture } from "../src/model/architecture.js";
 import type { EncodecConfig } from "../src/config.js";
 import type { RawTensor, TensorMap } from "../src/weights/raw-tensor.js";
@@ -105,4 +109,27 @@ export async function sampleCodebooks(
     for (let f = 0; f < numFrames; f++) for (let i = 0; i < d; i++) residual[f * d + i]! -= codebook[idx[f]! * d + i]!;
     tensors.set(`quantizer.layers.${layer}.codebook.embed`, tensor([n, d], codebook));
   }
+}
+
+/** Full-size random weights with codebooks sampled from the encoder's residuals on `audio` (as bench/run.ts does). */
+export async function makeSampledWeights(config: EncodecConfig, audio: Float32Array, seed: number): Promise<TensorMap> {
+  const tensors = randomWeights(config, seed);
+  const probe = await EncodecModel.create({ config, tensors, runtime: ortNode, sessionOptions: nodeSessionOptions({ intraOpNumThreads: 2 }) });
+  const e = await probe.embed([audio]);
+  await probe.release();
+  const d = e.hiddenSize;
+  const frameMajor = new Float32Array(e.numFrames * d);
+  for (let t = 0; t < e.numFrames; t++) for (let i = 0; i < d; i++) frameMajor[t * d + i] = e.embeddings[i * e.numFrames + t]!;
+  const nearest = async (codebook: Float32Array, residual: Float32Array, numFrames: number) => {
+    const architecture = { ...describeArchitecture(config), numQuantizers: 1 };
+    const one = new Map([["quantizer.layers.0.codebook.embed", { dims: [config.codebookSize, d], data: codebook, sourceDtype: "F32" as const }]]);
+    const s = await ortNode.InferenceSession.create(buildQuantizerEncodeGraph({ architecture, tensors: one }, 1));
+    const x = new Float32Array(residual.length);
+    for (let t = 0; t < numFrames; t++) for (let i = 0; i < d; i++) x[i * numFrames + t] = residual[t * d + i]!;
+    const out = await s.run({ embeddings: new ortNode.Tensor("float32", x, [1, d, numFrames]) });
+    await s.release();
+    return Int32Array.from(out.codes!.data as BigInt64Array, (v) => Number(v));
+  };
+  await sampleCodebooks(config, tensors, frameMajor, e.numFrames, nearest, seed + 1);
+  return tensors;
 }

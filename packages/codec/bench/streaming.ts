@@ -16,9 +16,7 @@ import { fileURLToPath } from "node:url";
 import { OverlapAdd, percentToOverlapRatio, splitIntoChunks } from "@encstream/ola";
 import * as ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web";
-import { parseEncodecConfig, type EncodecConfig } from "../src/config.js";
-import { describeArchitecture } from "../src/model/architecture.js";
-import { buildQuantizerEncodeGraph } from "../src/onnx/encodec-graphs.js";
+import { parseEncodecConfig } from "../src/config.js";
 import { nodeSessionOptions } from "../src/node/encodec-node.js";
 import { EncodecModel } from "../src/runtime/encodec-model.js";
 import type { OrtRuntime, OrtSessionOptions } from "../src/runtime/ort-types.js";
@@ -27,11 +25,10 @@ import { concatCodeBlocks } from "../src/streaming/code-blocks.js";
 import { createStreamDecoder } from "../src/streaming/stream-decoder.js";
 import { createStreamEncoder } from "../src/streaming/stream-encoder.js";
 import { StreamingCodec } from "../src/streaming/streaming-codec.js";
-import type { TensorMap } from "../src/weights/raw-tensor.js";
 import { loadGoldenFixture } from "../test/support/fixtures.js";
 import { joinPlanar, snrDb } from "../test/support/streaming-support.js";
 import { readWav16 } from "../test/support/wav.js";
-import { randomWeights, sampleCodebooks } from "./bench-support.js";
+import { makeSampledWeights } from "./bench-support.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -47,29 +44,6 @@ function quantile(sorted: readonly number[], q: number): number {
 function stats(times: number[]): { median: number; p99: number } {
   const s = [...times].sort((a, b) => a - b);
   return { median: quantile(s, 0.5), p99: quantile(s, 0.99) };
-}
-
-/** Full-size random weights with codebooks sampled from the encoder's residuals on `audio` (as bench/run.ts does). */
-async function makeWeights(config: EncodecConfig, audio: Float32Array, seed: number): Promise<TensorMap> {
-  const tensors = randomWeights(config, seed);
-  const probe = await EncodecModel.create({ config, tensors, runtime: ortNode, sessionOptions: nodeSessionOptions({ intraOpNumThreads: 2 }) });
-  const e = await probe.embed([audio]);
-  await probe.release();
-  const d = e.hiddenSize;
-  const frameMajor = new Float32Array(e.numFrames * d);
-  for (let t = 0; t < e.numFrames; t++) for (let i = 0; i < d; i++) frameMajor[t * d + i] = e.embeddings[i * e.numFrames + t]!;
-  const nearest = async (codebook: Float32Array, residual: Float32Array, numFrames: number) => {
-    const architecture = { ...describeArchitecture(config), numQuantizers: 1 };
-    const one = new Map([["quantizer.layers.0.codebook.embed", { dims: [config.codebookSize, d], data: codebook, sourceDtype: "F32" as const }]]);
-    const s = await ortNode.InferenceSession.create(buildQuantizerEncodeGraph({ architecture, tensors: one }, 1));
-    const x = new Float32Array(residual.length);
-    for (let t = 0; t < numFrames; t++) for (let i = 0; i < d; i++) x[i * numFrames + t] = residual[t * d + i]!;
-    const out = await s.run({ embeddings: new ortNode.Tensor("float32", x, [1, d, numFrames]) });
-    await s.release();
-    return Int32Array.from(out.codes!.data as BigInt64Array, (v) => Number(v));
-  };
-  await sampleCodebooks(config, tensors, frameMajor, e.numFrames, nearest, seed + 1);
-  return tensors;
 }
 
 interface StreamTiming {
@@ -172,7 +146,7 @@ async function benchFrames(): Promise<void> {
   const wav = readWav16(path.join(here, "..", "test", "fixtures", "audio", "test_24k.wav")).channels[0]!;
   const audio = wav.subarray(0, 10 * config.sampleRateHz);
   const t0 = now();
-  const tensors = await makeWeights(config, audio, 24);
+  const tensors = await makeSampledWeights(config, audio, 24);
   const params = [...tensors.values()].reduce((n, t) => n + t.data.length, 0);
   console.log(`\n## Frame-exact streaming, encodec_24khz architecture (${(params / 1e6).toFixed(2)} M parameters, seeded random weights; made in ${(now() - t0).toFixed(0)} ms)`);
   const calls = quick ? 100 : 400;
