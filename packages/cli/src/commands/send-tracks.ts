@@ -77,7 +77,9 @@ export async function sendTracks(
   try {
     for (let t = 0; t < count; t++) {
       const model: ModelRef = pick(spec.models, t);
-      const key = JSON.stringify(model);
+      // One codec session (and worker thread) per track, even for tracks of one model: no track's
+      // model calls wait behind another's, so a slow track cannot make a live one fall behind.
+      const key = String(t);
       if (!codecs.has(key)) {
         codecs.set(key, openCodecSession(model, { cacheDir: options.cacheDir, lmPath: options.lmPath, workers: options.workers, side: "encoder", onProgress: (p) => log(`track ${t}: ${p.message}`) }));
       }
@@ -87,6 +89,9 @@ export async function sendTracks(
     // Every model is ready: open the inputs, a live one (stdin, the microphone) last, so it is
     // not captured long before the tracks' clocks start.
     const live = (name: string) => name === "-" || name === "mic";
+    // A capture opened before slow warm-ups would queue, then drop, audio: warm every encoder
+    // first (the sessions warm them again, then quickly).
+    if (tracks.some((t) => live(t.inputName))) await Promise.all(tracks.map((t) => t.options.encoder.warmUp()));
     for (const track of [...tracks.filter((t) => !live(t.inputName)), ...tracks.filter((t) => live(t.inputName))]) track.input = await track.openInput();
     const address = await resolveHost(options.ip);
     const destination = `${address.includes(":") ? `[${address}]` : address}:${options.port}`;
