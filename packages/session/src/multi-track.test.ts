@@ -179,4 +179,46 @@ describe("multi-track", () => {
     await expect(runMultiTrackSender({ transport: a, tracks: [track(tiny24, input(tiny24, 0.1, 220))], baseStreamId: 0 })).rejects.toThrow(/^baseStreamId/);
     expect(() => trackStreamId(1, 256)).toThrow(/^trackId/);
   });
+
+  test("the router drops and counts what does not belong, and plays the run: short datagrams, unknown versions, a model kind without codec", async () => {
+    const [a, b] = createMemoryTransportPair({ maxQueue: 8192 });
+    const inputs = [input(tiny24, 0.6, 220)];
+    const reference = await singleRun(tiny24, inputs[0]!);
+    const outs: ReturnType<typeof collector>[] = [];
+    const receiver = new MultiTrackReceiver(b, {
+      codecFor: (kind) => (kind === "24k" ? tiny24 : undefined), // no 48 kHz codec here
+      overlapRatio: 0.25,
+      bufferFrames: 2,
+      idleTimeoutMs: 5_000,
+      sinkFor: () => {
+        const out = collector();
+        outs.push(out);
+        return out.sink;
+      },
+    });
+    const running = receiver.run();
+    // before the run: a short datagram, a fragment 0 of an unknown payload version, a 48 kHz stream
+    const header = (streamId: number, fragIndex: number) => {
+      const d = new Uint8Array(40);
+      const v = new DataView(d.buffer);
+      v.setUint32(12, (streamId << 16) >>> 0);
+      v.setUint32(16, 1);
+      v.setUint32(20, fragIndex);
+      return d;
+    };
+    const unknown = header(0x1111, 0);
+    unknown[24] = 9;
+    const kind48 = header(0x2222, 0);
+    kind48[24] = 2;
+    kind48[25] = 0x01 | 0x02;
+    await a.send([new Uint8Array(10), unknown, kind48, header(0x3333, 1)]);
+    await runMultiTrackSender({ transport: a, tracks: [track(tiny24, inputs[0]!)] });
+    const stats = await running;
+    await a.close();
+    expect(outs.length).toBe(1);
+    expect(outs[0]!.audio[0]).toEqual(reference[0]);
+    expect(stats).toMatchObject({ malformed: 2, mismatched: 1, foreign: 0 });
+    expect(stats.unrouted).toBe(0); // the lone fragment 1 of stream 3333 still waits: counted only when pushed out
+    expect(stats.tracks.length).toBe(1);
+  }, 30_000);
 });
