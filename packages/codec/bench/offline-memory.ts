@@ -5,7 +5,7 @@
  * Target (issue #14): every run below 400 MB, whatever the length.
  *
  * Each command runs in its own process under `/usr/bin/time -f "%M %e"` (peak RSS of the node
- * process, wall time). A 1 s warm-up run first fills the graph cache, so the measured runs read
+ * process, wall time). A 3 s warm-up run first fills the graph cache, so the measured runs read
  * their graphs from it, as a user's second run does.
  *
  * Run (in packages/codec): `npx tsx bench/offline-memory.ts` (60 s of audio), `--seconds N`, or
@@ -93,8 +93,9 @@ try {
   await writeFile(join(modelDir, "model.safetensors"), writeSafetensors(randomWeights(config, 1)));
   await writeFile(join(modelDir, "lm.safetensors"), writeSafetensors(randomLmTensors(FULL_SIZE_LM, 2024)));
   const common = ["--model", modelDir, "--cache-dir", join(dir, "cache")];
+  // Longer than one offline block (2 s), so the warm-up builds the streaming graphs that long inputs run on.
   const warm = join(dir, "warm.wav");
-  await writeInput(warm, 1);
+  await writeInput(warm, 3);
   const input = join(dir, "input.wav");
   await writeInput(input, seconds);
   console.log(`input: ${seconds} s of 24 kHz mono s16 (${((await stat(input)).size / 1e6).toFixed(0)} MB); full-size 24 kHz model and LM, random weights; 6 kbps`);

@@ -97,6 +97,44 @@ describe("StreamingCodec footprint", () => {
     expect(c.live()).toBe(0);
   });
 
+  test("oneSessionAtATime: the same codes and audio, stream after stream, and never two sessions of a side open at once", async () => {
+    const reference = await StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: ortNode });
+    const want = await roundTrip(reference, reference);
+    await reference.release();
+    const cache = mapCache();
+    // One side per codec (a sender, a receiver), each on a runtime that records the most sessions open at once.
+    const codecFor = async (side: "encoder" | "decoder") => {
+      const c = countingRuntime();
+      let peak = 0;
+      const create = c.runtime.InferenceSession.create;
+      const runtime = {
+        ...c.runtime,
+        InferenceSession: {
+          create: async (...args: Parameters<typeof create>) => {
+            const s = await create(...args);
+            peak = Math.max(peak, c.live());
+            return s;
+          },
+        },
+      } as unknown as typeof c.runtime;
+      const codec = await StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime, graphCache: cache, sides: [side], oneSessionAtATime: true, ...(side === "encoder" ? { preloadBandwidthsKbps: [6] } : {}) });
+      expect(c.live()).toBe(1); // the first (startup) session only
+      return { codec, live: c.live, peak: () => peak };
+    };
+    const enc = await codecFor("encoder");
+    const dec = await codecFor("decoder");
+    const got = await roundTrip(enc.codec, dec.codec);
+    expect(got.codes).toEqual(want.codes);
+    expect(got.audio).toEqual(want.audio);
+    expect([enc.live(), dec.live()]).toEqual([1, 1]); // the step sessions
+    const again = await roundTrip(enc.codec, dec.codec); // a second stream: the step sessions are released before the first ones reopen
+    expect(again.codes).toEqual(want.codes);
+    expect(again.audio).toEqual(want.audio);
+    expect([enc.peak(), dec.peak()]).toEqual([1, 1]);
+    await Promise.all([enc.codec.release(), dec.codec.release()]);
+    expect([enc.live(), dec.live()]).toEqual([0, 0]);
+  });
+
   test("loadTensors + modelKey: the weights are read once to build, and not at all when every graph is cached", async () => {
     const cache = mapCache();
     const modelKey = "ab".repeat(16);

@@ -127,6 +127,17 @@ export async function openCodecSession(ref: ModelRef, options: CodecSessionOptio
   };
 }
 
+/**
+ * The streaming codec's options for a command's side: only that side's sessions; a sender holds
+ * one encoder session at a time (its step session opens after the startup one is released: the
+ * sender catches up on the frames that waited), a receiver both decoder sessions at the start of
+ * a stream, so that its first frames are played on time.
+ */
+function sideOptions(side: "encoder" | "decoder" | undefined): { sides?: ["encoder" | "decoder"]; oneSessionAtATime?: boolean } {
+  if (side === undefined) return {};
+  return side === "encoder" ? { sides: [side], oneSessionAtATime: true } : { sides: [side] };
+}
+
 function checkCausal(resolved: ResolvedModel): void {
   if (!resolved.config.useCausalConv) {
     throw new CliError(
@@ -140,10 +151,7 @@ function checkCausal(resolved: ResolvedModel): void {
 async function startStreamingWorker(resolved: ResolvedModel, cacheDir: string | undefined, side: "encoder" | "decoder" | undefined): Promise<WorkerStreamingCodec> {
   checkCausal(resolved);
   try {
-    return await WorkerStreamingCodec.create(resolved.source.dir, {
-      ...(cacheDir === undefined ? {} : { cacheDir }),
-      ...(side === undefined ? {} : { sides: [side] }),
-    });
+    return await WorkerStreamingCodec.create(resolved.source.dir, { ...(cacheDir === undefined ? {} : { cacheDir }), ...sideOptions(side) });
   } catch (error) {
     throw new CliError("bad-model", `${resolved.source.dir}: cannot start the streaming codec's worker (${(error as Error).message})`, { cause: error });
   }
@@ -162,10 +170,7 @@ async function buildStreaming(resolved: ResolvedModel, cacheDir: string | undefi
   checkCausal(resolved);
   try {
     // By path, as the worker loads it: the weights are read only when a graph is not cached.
-    return await loadStreamingCodec(resolved.source.dir, {
-      ...(cacheDir === undefined ? {} : { cacheDir }),
-      ...(side === undefined ? {} : { sides: [side] }),
-    });
+    return await loadStreamingCodec(resolved.source.dir, { ...(cacheDir === undefined ? {} : { cacheDir }), ...sideOptions(side) });
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError("bad-model", `${resolved.source.dir}: cannot build the streaming codec (${(error as Error).message})`, { cause: error });

@@ -257,12 +257,13 @@ export class EncodecModel {
     model.buildQuantizer = async (nq) => buildQuantizerEncodeGraph(await weights(), nq);
     if (config.useCausalConv && segmentLengthSamples(config) === null) {
       // Long inputs are coded block by block with the streaming graphs of one side (built from
-      // the weights on first use); each stream's startup session is released after its first call.
+      // the weights on first use), one session at a time: the startup session is released after
+      // its first call, before the step session is opened.
       const tensors = options.tensors;
       const loadTensors = options.loadTensors;
       model.openStreaming = (side) => {
         const source = tensors ? { tensors } : { loadTensors: loadTensors!, ...(options.modelKey ? { modelKey: options.modelKey } : {}) };
-        return StreamingCodec.create({ config, ...source, runtime, sessionOptions, precision, sides: [side], releaseStartupSessions: true, ...(cache ? { graphCache: cache } : {}) });
+        return StreamingCodec.create({ config, ...source, runtime, sessionOptions, precision, sides: [side], oneSessionAtATime: true, ...(cache ? { graphCache: cache } : {}) });
       };
     }
     try {

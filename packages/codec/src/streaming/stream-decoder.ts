@@ -219,7 +219,7 @@ export class StreamDecoder implements StreamDecoderLike {
     };
     if (phase === "step") this.states!.forEach((t, i) => (feeds[stateInputName(i)] = t));
     const pair = this.internals.decoder();
-    const result = await (phase === "first" ? pair.runFirst(feeds) : pair.step.run(feeds));
+    const result = await (phase === "first" ? pair.runFirst(feeds) : pair.runStep(feeds));
     this.states = this.codec.decoderStates.map((_, i) => result[stateOutputName(i)]!);
     this.pending.splice(0, n);
     const audio = result[STREAM_GRAPH_IO.audio]!;

@@ -153,7 +153,7 @@ export class StreamEncoder implements StreamEncoderLike {
     this.buffer.forEach((ch, c) => data.set(ch.subarray(this.head, this.head + samples), c * samples));
     const feeds: Record<string, Tensor> = { [STREAM_GRAPH_IO.audio]: new runtime.Tensor("float32", data, [1, channels, samples]) };
     if (phase === "step") this.states!.forEach((t, i) => (feeds[stateInputName(i)] = t));
-    const result = await (phase === "first" ? pair.runFirst(feeds) : pair.step.run(feeds));
+    const result = await (phase === "first" ? pair.runFirst(feeds) : pair.runStep(feeds));
     this.states = this.codec.encoderStates.map((_, i) => result[stateOutputName(i)]!);
     const codes = result[STREAM_GRAPH_IO.codes]!;
     const [, k, f] = codes.dims as [number, number, number];

@@ -18,6 +18,11 @@ import type { OrtRuntime, OrtSession, OrtSessionOptions } from "../runtime/ort-t
 import type { TensorMap } from "../weights/raw-tensor.js";
 import { setCodecInternals, type GraphPair } from "./internal/codec-internals.js";
 
+/** A side's sessions as the codec holds them: the step session's opening, or null while it is not opened. */
+interface LazyGraphPair extends GraphPair {
+  opened(): Promise<OrtSession> | null;
+}
+
 /** Options of {@link StreamingCodec.create}. */
 export interface StreamingCodecOptions {
   /** Parsed config of a causal model (`use_causal_conv: true`, e.g. `facebook/encodec_24khz`). */
@@ -64,6 +69,18 @@ export interface StreamingCodecOptions {
   readonly releaseStartupSessions?: boolean;
   /** Numeric precision of the encoder and decoder graphs (see `EncodecModelOptions.precision`). @default "float32" */
   readonly precision?: CodecPrecision;
+  /**
+   * Hold one session of a side at a time: the "first" (startup) session is opened with the side,
+   * released after a stream's first call (as `releaseStartupSessions`, which this implies), and
+   * only then is the step session opened, on the stream's first step call, which waits for it.
+   * The side's peak memory is then one graph's weights instead of two, at the cost of a step
+   * session opened (from the graph cache: a fraction of a second) inside the first stream. Suits a
+   * sender, which catches up after, and offline coding; not a receiver playing on a clock. A later
+   * stream's first call releases the step session (when no step call of another stream runs)
+   * before it reopens the first session.
+   * @default false
+   */
+  readonly oneSessionAtATime?: boolean;
 }
 
 /**
@@ -100,10 +117,10 @@ export class StreamingCodec {
   /** Numeric precision of the graphs (see `StreamingCodecOptions.precision`). */
   readonly precision: CodecPrecision;
 
-  private readonly encoders = new Map<number, Promise<GraphPair>>();
+  private readonly encoders = new Map<number, Promise<LazyGraphPair>>();
   /** Open "first" sessions by graph name, with the number of first calls running on each. */
   private readonly firsts = new Map<string, { readonly session: Promise<OrtSession>; users: number }>();
-  private decoderPair: GraphPair | null = null;
+  private decoderPair: LazyGraphPair | null = null;
   private released = false;
 
   private constructor(
@@ -112,6 +129,7 @@ export class StreamingCodec {
     private weights: () => Promise<PreparedWeights>,
     private readonly sides: ReadonlySet<StreamSide>,
     private readonly releaseStartup: boolean,
+    private readonly oneAtATime: boolean,
     readonly runtime: OrtRuntime,
     architecture: EncodecArchitecture,
     precision: CodecPrecision,
@@ -188,7 +206,8 @@ export class StreamingCodec {
     const openGraph = createGraphOpener({ runtime, sessionOptions, cache, modelHash, keyPrefix: `stream${STREAMING_GRAPH_VERSION}-` });
     // While creating, weights read once serve every graph built; afterwards they are read again when needed.
     let held: Promise<PreparedWeights> | null = null;
-    const codec = new StreamingCodec(openGraph, () => (held ??= weights()), sides, options.releaseStartupSessions ?? false, runtime, architecture, precision);
+    const oneAtATime = options.oneSessionAtATime ?? false;
+    const codec = new StreamingCodec(openGraph, () => (held ??= weights()), sides, oneAtATime || (options.releaseStartupSessions ?? false), oneAtATime, runtime, architecture, precision);
     try {
       if (sides.has("decoder")) codec.decoderPair = await codec.openSide("decoder", 0);
       for (const bw of preload) await codec.encoderPair(numQuantizersForBandwidth(config, bw));
@@ -206,16 +225,58 @@ export class StreamingCodec {
     return numQuantizersForBandwidth(this.config, bandwidthKbps);
   }
 
-  /** Open one side's step session (and its first session, unless released after startup); `nq` codebooks for the encoder. */
-  private async openSide(side: StreamSide, nq: number): Promise<GraphPair> {
+  /**
+   * Open one side's step session and its first session (unless released after startup); with
+   * `oneSessionAtATime`, only the first session, the step session on the first step call.
+   * `nq` codebooks for the encoder.
+   */
+  private async openSide(side: StreamSide, nq: number): Promise<LazyGraphPair> {
     const suffix = `${side === "encoder" ? `-${nq}` : ""}${precisionSuffix(this.precision)}`;
     const firstName = `${side}-first${suffix}`;
+    const stepName = `${side}-step${suffix}`;
     let loaded: Promise<PreparedWeights> | null = null;
     const builder = (phase: StreamGraphPhase, shared: boolean) => async () => {
       const prepared = await (shared ? (loaded ??= this.weights()) : this.weights());
       return side === "encoder" ? buildStreamEncoderGraph(prepared, nq, phase, this.precision) : buildStreamDecoderGraph(prepared, phase, this.precision);
     };
-    const step = await this.openGraph(`${side}-step${suffix}`, builder("step", true));
+    if (this.oneAtATime) {
+      // Opened now so that the first stream's first frames are not delayed; the step session waits for its first call.
+      await this.firstEntry(firstName, builder("first", true)).session;
+      let step: Promise<OrtSession> | null = null;
+      let stepRuns = 0;
+      const stepSession = (): Promise<OrtSession> => {
+        this.assertLive();
+        if (step === null) {
+          const opening = this.openGraph(stepName, builder("step", false));
+          step = opening;
+          opening.catch(() => {
+            if (step === opening) step = null;
+          });
+        }
+        return step;
+      };
+      return {
+        opened: () => step,
+        runStep: async (feeds) => {
+          stepRuns++;
+          try {
+            return await (await stepSession()).run(feeds);
+          } finally {
+            stepRuns--;
+          }
+        },
+        runFirst: async (feeds) => {
+          // A new stream of this side: release the step session first when no step call is running (it is reopened after).
+          if (step !== null && stepRuns === 0) {
+            const open = step;
+            step = null;
+            await (await open.catch(() => null))?.release();
+          }
+          return this.runFirst(firstName, builder("first", false), feeds);
+        },
+      };
+    }
+    const step = await this.openGraph(stepName, builder("step", true));
     try {
       // Opened now even when it is released after startup: opening it when a stream starts would delay that stream's first frames.
       await this.firstEntry(firstName, builder("first", true)).session;
@@ -223,7 +284,8 @@ export class StreamingCodec {
       await step.release();
       throw e;
     }
-    return { step, runFirst: (feeds) => this.runFirst(firstName, builder("first", false), feeds) };
+    const opened = Promise.resolve(step);
+    return { opened: () => opened, runStep: (feeds) => step.run(feeds), runFirst: (feeds) => this.runFirst(firstName, builder("first", false), feeds) };
   }
 
   private firstEntry(name: string, build: () => Promise<Uint8Array>): { readonly session: Promise<OrtSession>; users: number } {
@@ -256,7 +318,7 @@ export class StreamingCodec {
     }
   }
 
-  private encoderPair(nq: number): Promise<GraphPair> {
+  private encoderPair(nq: number): Promise<LazyGraphPair> {
     let pair = this.encoders.get(nq);
     if (!pair) {
       pair = this.openSide("encoder", nq);
@@ -278,10 +340,12 @@ export class StreamingCodec {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    const sessions: OrtSession[] = this.decoderPair ? [this.decoderPair.step] : [];
-    for (const p of this.encoders.values()) {
-      const pair = await p.catch(() => null);
-      if (pair) sessions.push(pair.step);
+    const sessions: OrtSession[] = [];
+    const pairs: Array<LazyGraphPair | null> = [this.decoderPair];
+    for (const p of this.encoders.values()) pairs.push(await p.catch(() => null));
+    for (const pair of pairs) {
+      const step = await pair?.opened()?.catch(() => null);
+      if (step) sessions.push(step);
     }
     for (const entry of this.firsts.values()) {
       const session = await entry.session.catch(() => null);

@@ -153,6 +153,7 @@ export function loaderOptions(options: LoadStreamingCodecOptions): LoadStreaming
     "sides",
     "releaseStartupSessions",
     "precision",
+    "oneSessionAtATime",
   ] as const;
   const out: Record<string, unknown> = {};
   for (const key of keys) if (options[key] !== undefined) out[key] = options[key];

@@ -7,7 +7,8 @@ import type { OrtRuntime, OrtSession } from "../../runtime/ort-types.js";
  * (offline start, outputs the states), whose session may be opened on demand and released after.
  */
 export interface GraphPair {
-  readonly step: OrtSession;
+  /** Run the "step" graph on `feeds` (its session opened on the first call when the codec holds one session of a side at a time). */
+  runStep(feeds: Record<string, Tensor>): Promise<InferenceSession.ReturnType>;
   /** Run the "first" graph on `feeds`. */
   runFirst(feeds: Record<string, Tensor>): Promise<InferenceSession.ReturnType>;
 }

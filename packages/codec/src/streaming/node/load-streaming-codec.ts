@@ -12,6 +12,12 @@ export interface LoadStreamingCodecOptions extends LoadEncodecOptions {
    * @default true
    */
   readonly releaseStartupSessions?: boolean;
+  /**
+   * Hold one session of a side at a time: the step session is opened after the first
+   * (startup) session is released (see `StreamingCodecOptions.oneSessionAtATime`). For a sender
+   * and offline coding. @default false
+   */
+  readonly oneSessionAtATime?: boolean;
 }
 
 /**
@@ -30,5 +36,6 @@ export async function loadStreamingCodec(spec: EncodecModelSpec, options: LoadSt
     ...(await nodeCreateOptions(spec, options)),
     ...(options.sides ? { sides: options.sides } : {}),
     releaseStartupSessions: options.releaseStartupSessions ?? true,
+    ...(options.oneSessionAtATime ? { oneSessionAtATime: true } : {}),
   });
 }
