@@ -1,0 +1,140 @@
+/**
+ * Footprint of the built `encstream` with the full-size encodec_24khz architecture (seeded random
+ * weights, graphs read from the cache, as a user's second run): issue #15's targets.
+ *
+ * - Load from the graph cache, each in a fresh process (median of 3; wall and CPU time):
+ *   offline (`loadEncodec`: encoder and decode sessions), streaming receiver (`loadStreamingCodec`,
+ *   decoder side: step + startup sessions), streaming sender (encoder side at 12 kbps,
+ *   `oneSessionAtATime`: the startup session). Targets: 150 ms offline, 300 ms streaming.
+ * - Peak RSS (`/usr/bin/time`) of `receive --stream` and `send --stream` (10 s over loopback, the
+ *   default worker threads), beside the same-run floor: `node` with the CLI's modules imported and
+ *   no model. Targets: 150 MB receive, 200 MB send.
+ *
+ * Run (in packages/cli, after `pnpm build`): npx tsx bench/footprint.ts
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WavFileWriter } from "../src/audio/wav-writer.js";
+import { writeFullSizeModel } from "./full-size-model.js";
+
+/** 20 s of 24 kHz mono: a gliding tone and noise. */
+async function writeInput(path: string): Promise<void> {
+  const writer = await WavFileWriter.create(path, { sampleRateHz: 24_000, channels: 1 });
+  let state = 1;
+  let phase = 0;
+  for (let s = 0; s < 20; s++) {
+    const piece = new Float32Array(24_000);
+    for (let i = 0; i < piece.length; i++) {
+      state = (state * 48271) % 2147483647;
+      phase += (2 * Math.PI * (180 + 120 * Math.sin((s + i / 24_000) / 5))) / 24_000;
+      piece[i] = 0.3 * Math.sin(phase) + (state / 2147483647 - 0.5) * 0.1;
+    }
+    await writer.write([piece]);
+  }
+  await writer.close();
+}
+
+const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+const CLI_INDEX = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+const MIB = 1024 * 1024;
+if (!existsSync(BIN)) {
+  console.log(`footprint: skipped, ${BIN} is missing (run pnpm build first)`);
+  process.exit(0);
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(argv: readonly string[], cwd?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], ...(cwd ? { cwd } : {}) });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (t: string) => (stdout += t));
+    child.stderr.setEncoding("utf8").on("data", (t: string) => (stderr += t));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Peak RSS in MiB of a finished `/usr/bin/time -f "PEAK %M"` run. */
+function peakOf(r: Run, what: string): number {
+  const m = /PEAK (\d+)/.exec(r.stderr);
+  if (r.code !== 0 || !m) throw new Error(`${what} failed (${r.code}):\n${r.stderr.slice(-1500)}`);
+  return Number(m[1]) / 1024;
+}
+
+/** A child that imports @encstream/codec/node (resolved from this package), loads, and prints wall and CPU ms. */
+const LOADER = (modelDir: string, cacheDir: string, kind: string) => `
+const codec = await import("@encstream/codec/node");
+const c0 = process.cpuUsage(); const t0 = performance.now();
+const m = ${
+  kind === "offline"
+    ? `await codec.loadEncodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)} })`
+    : kind === "fill"
+      ? `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, preloadBandwidthsKbps: [12] })`
+      : kind === "receiver"
+      ? `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, sides: ["decoder"] })`
+      : `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, sides: ["encoder"], preloadBandwidthsKbps: [12], oneSessionAtATime: true })`
+};
+const t = performance.now() - t0; const c = process.cpuUsage(c0);
+console.log("LOAD " + t.toFixed(1) + " " + ((c.user + c.system) / 1000).toFixed(1) + " " + JSON.stringify(m.graphStats ?? null));
+await m.release();`;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const dir = await mkdtemp(join(tmpdir(), "encstream-footprint-"));
+try {
+  const model = join(dir, "model");
+  const cache = join(dir, "cache");
+  await writeFullSizeModel(model);
+  const input = join(dir, "input.wav");
+  await writeInput(input);
+  console.log(`# footprint — ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ""}, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log("full-size encodec_24khz, random weights; graphs from the cache (filled by a first run)\n");
+  const common = ["--model", model, "--cache-dir", cache];
+  // Fill the graph cache: the offline graphs, and both sides' stream graphs (step and startup) at 12 kbps.
+  for (const kind of ["offline", "fill"]) {
+    const r = await run([process.execPath, "--input-type=module", "-e", LOADER(model, cache, kind)], fileURLToPath(new URL("..", import.meta.url)));
+    if (r.code !== 0) throw new Error(`loading (${kind}) failed:\n${r.stderr.slice(-1500)}`);
+  }
+
+  console.log("load from the graph cache, fresh process, median of 3 (wall ms / CPU ms):");
+  for (const [kind, target] of [["offline", 150], ["receiver", 300], ["sender", 300]] as const) {
+    const walls: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await run([process.execPath, "--input-type=module", "-e", LOADER(model, cache, kind)], fileURLToPath(new URL("..", import.meta.url)));
+      const m = /LOAD ([\d.]+) ([\d.]+)/.exec(r.stdout);
+      if (r.code !== 0 || !m) throw new Error(`loading (${kind}) failed:\n${r.stderr.slice(-1500)}`);
+      walls.push(Number(m[1]));
+      cpu.push(Number(m[2]));
+    }
+    const w = median(walls);
+    console.log(`  ${kind.padEnd(8)} ${w.toFixed(0).padStart(5)} ms wall, ${median(cpu).toFixed(0).padStart(5)} ms CPU   target ${target} ms: ${w <= target ? "met" : "NOT met"} (wall)`);
+  }
+
+  const floor = peakOf(await run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, "--input-type=module", "-e", `await import(${JSON.stringify(CLI_INDEX)});`]), "floor");
+  const port = String(20_000 + Math.floor(Math.random() * 20_000));
+  const receiver = run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, BIN, "receive", "--stream", "--port", port, ...common, "--output", join(dir, "out.wav"), "--timeout", "30", "--stream-idle", "2"]);
+  await new Promise((r) => setTimeout(r, 1500));
+  const sender = await run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, BIN, "send", "--stream", "--input", input, "--ip", "127.0.0.1", "--port", port, ...common, "--no-lm"]);
+  const recv = await receiver;
+  const sendMiB = peakOf(sender, "send");
+  const recvMiB = peakOf(recv, "receive");
+  const lost = /received .*?([\d.]+) % lost/.exec(recv.stdout + recv.stderr)?.[1] ?? "?";
+  console.log(`\npeak RSS (MiB; 1 MB = 0.954 MiB), 20 s over loopback, ${lost} % lost:`);
+  console.log(`  node + the CLI's modules, no model (floor)  ${floor.toFixed(0)}`);
+  console.log(`  receive --stream                            ${recvMiB.toFixed(0)} = floor + ${(recvMiB - floor).toFixed(0)}   target 150 MB (143 MiB): ${recvMiB * MIB <= 150e6 ? "met" : "NOT met"}`);
+  console.log(`  send --stream (12 kbps)                     ${sendMiB.toFixed(0)} = floor + ${(sendMiB - floor).toFixed(0)}   target 200 MB (191 MiB): ${sendMiB * MIB <= 200e6 ? "met" : "NOT met"}`);
+  console.log(`load average now ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
