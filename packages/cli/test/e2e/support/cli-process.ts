@@ -98,6 +98,11 @@ export class CliProcess {
     }
   }
 
+  /** The process id (for /proc/PID figures such as peak memory). */
+  get pid(): number {
+    return this.#child.pid ?? -1;
+  }
+
   /** Sends a signal (SIGINT: Ctrl-C). */
   kill(signal: NodeJS.Signals): void {
     this.#child.kill(signal);

@@ -64,6 +64,10 @@ export class ImpairmentRelay {
   readonly capRecords: CapRecord[] = [];
   /** Datagrams sent back from the target to the sender. */
   reverseForwarded = 0;
+  /** Called with every datagram that reaches the relay, before its fate is drawn (an on-path observer, for attack tests). */
+  tap: ((bytes: Buffer) => void) | undefined;
+  /** Called with every copy forwarded to the target, once the socket has handed it to the kernel (it is then ahead of anything sent later). */
+  onForwarded: ((bytes: Buffer) => void) | undefined;
   #capKbps: number | undefined;
   #capFreeAtMs = 0;
   #lastSender: { address: string; port: number } | undefined;
@@ -80,6 +84,7 @@ export class ImpairmentRelay {
     this.#capKbps = impairments.capKbps;
     socket.on("message", (bytes, from) => {
       this.#lastSender = { address: from.address, port: from.port };
+      this.tap?.(bytes);
       this.#onMessage(bytes);
     });
     out.on("message", (bytes) => {
@@ -154,7 +159,9 @@ export class ImpairmentRelay {
       const timer = setTimeout(() => {
         this.#pending.delete(timer);
         this.#forwarded++;
-        this.#out.send(copy, this.targetPort, "127.0.0.1");
+        this.#out.send(copy, this.targetPort, "127.0.0.1", (error) => {
+          if (error === null) this.onForwarded?.(copy);
+        });
       }, delay);
       this.#pending.add(timer);
     }
