@@ -60,3 +60,6 @@ export const DEFAULT_MAX_PENDING_PER_SOURCE = 16;
 
 /** Default half-width, in sequence numbers, of the `Reassembler`'s window around the expected seq. */
 export const DEFAULT_NEAR_SEQ_WINDOW = 256;
+
+/** Largest message a `FeedbackSealer` seals (receiver reports are 36 bytes). */
+export const MAX_FEEDBACK_BYTES = 1_024;

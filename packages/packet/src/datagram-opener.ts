@@ -16,6 +16,7 @@ import {
   COUNTER_OFFSET,
   KEY_ID_OFFSET,
   MIN_SEALED_BYTES,
+  SALT_DIRECTION_BIT,
   SALT_OFFSET,
   VERSION_OFFSET,
 } from "./internal/secure-header.js";
@@ -53,7 +54,8 @@ export interface DatagramOpenerOptions {
 
 /**
  * Why {@link DatagramOpener.open} refused a datagram:
- * - `"malformed"`: too short, a seed header the decoder would reject, or an unknown version;
+ * - `"malformed"`: too short, a seed header the decoder would reject, an unknown version, or a
+ *   salt of the feedback direction (top bit set);
  * - `"unknown-key"`: a key id not in the key ring;
  * - `"replayed"`: a counter of its run already accepted, or a run forgotten;
  * - `"too-old"`: a counter behind its run's replay window;
@@ -172,6 +174,7 @@ export class DatagramOpener {
   async open(datagram: Uint8Array): Promise<OpenResult> {
     if (!(datagram instanceof Uint8Array)) throw new TypeError("datagram must be a Uint8Array");
     if (datagram.length < MIN_SEALED_BYTES || datagram[VERSION_OFFSET] !== SECURE_FORMAT_VERSION) return this.#reject("malformed");
+    if ((datagram[SALT_OFFSET]! & SALT_DIRECTION_BIT) !== 0) return this.#reject("malformed"); // a feedback nonce
     const plainBytes = datagram.length - HEADER_BYTES - SECURE_OVERHEAD_BYTES;
     if (isProblem(parseHeader(datagram, plainBytes))) return this.#reject("malformed");
     const keyId = datagram[KEY_ID_OFFSET]!;

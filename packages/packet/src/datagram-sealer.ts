@@ -8,6 +8,7 @@ import {
   COUNTER_OFFSET,
   KEY_ID_OFFSET,
   SALT_BYTES,
+  SALT_DIRECTION_BIT,
   SALT_OFFSET,
   VERSION_OFFSET,
 } from "./internal/secure-header.js";
@@ -24,8 +25,9 @@ export interface DatagramSealerOptions {
    */
   readonly aead?: AeadFactory;
   /**
-   * The 8-byte run salt, the first 8 bytes of every nonce. Leave it random: a fixed salt
-   * reused with the same key repeats nonces. For test fixtures only.
+   * The 8-byte run salt, the first 8 bytes of every nonce, its top bit clear (the set half
+   * belongs to sealed feedback, see `FeedbackSealer`). Leave it random: a fixed salt reused
+   * with the same key repeats nonces. For test fixtures only.
    * @default 8 random bytes (WebCrypto `getRandomValues`)
    */
   readonly salt?: Uint8Array;
@@ -54,7 +56,7 @@ export class DatagramSealer {
    * A sealer with a new run salt.
    *
    * @throws TypeError/RangeError for a key that is not 32 bytes, a key id not in 0–255, a salt
-   *   that is not 8 bytes; what the `aead` factory throws.
+   *   that is not 8 bytes or has its top bit set; what the `aead` factory throws.
    */
   static async create(options: DatagramSealerOptions): Promise<DatagramSealer> {
     const { key, aead = createWebCryptoAead } = options;
@@ -65,6 +67,8 @@ export class DatagramSealer {
     if (!(salt instanceof Uint8Array) || salt.length !== SALT_BYTES) {
       throw new RangeError(`salt must be ${SALT_BYTES} bytes, got ${String(salt?.length)}`);
     }
+    if (options.salt === undefined) salt[0]! &= ~SALT_DIRECTION_BIT;
+    else if ((salt[0]! & SALT_DIRECTION_BIT) !== 0) throw new RangeError("salt must have the top bit of its first byte clear (the set half is the feedback direction's)");
     return new DatagramSealer(await aead(key.key), key.keyId, salt);
   }
 

@@ -14,6 +14,7 @@ export {
   DEFAULT_REPLAY_WINDOW_DATAGRAMS,
   DEFAULT_RETIRED_SALTS,
   KEY_BYTES,
+  MAX_FEEDBACK_BYTES,
   MAX_SEALED_DATAGRAMS,
   SECURE_FORMAT_VERSION,
   SECURE_HEADER_BYTES,
@@ -28,6 +29,16 @@ export {
   type OpenRejection,
   type OpenResult,
 } from "./datagram-opener.js";
+export {
+  FEEDBACK_HEADER_BYTES,
+  FEEDBACK_OVERHEAD_BYTES,
+  FeedbackOpener,
+  FeedbackSealer,
+  type FeedbackOpenResult,
+  type FeedbackOpenerOptions,
+  type FeedbackRejection,
+  type FeedbackSealerOptions,
+} from "./feedback-sealer.js";
 export {
   formatKeyFile,
   formatKeyList,
