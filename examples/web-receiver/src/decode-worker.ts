@@ -3,7 +3,7 @@
 // forwards over a WebSocket; decoded audio goes straight to the playout worklet's port.
 import * as ort from "onnxruntime-web/wasm";
 import { loadEncodec, loadLmWeightsWeb, loadStreamingCodec, type LoadEncodecWebOptions } from "@encstream/codec/web";
-import { DatagramOpener, createWebCryptoAead, parseKeyList } from "@encstream/packet";
+import { DatagramOpener, FeedbackSealer, createWebCryptoAead, parseKeyList } from "@encstream/packet";
 import { createChunkedDecoder, createFrameStreamDecoder, createSessionCodec, defaultChunkMsOf, ReceiverSession, type SessionCodec } from "@encstream/session";
 import type { WorkerEvent, WorkerKey, WorkerStart, WorkletCommand } from "./messages.js";
 import { WebSocketTransport } from "./websocket-transport.js";
@@ -74,9 +74,10 @@ function nextKey(): Promise<string> {
   });
 }
 
-/** A key set in the page: the opener and the ids of its keys. */
+/** A key set in the page: the opener, the sealer of its reports, and the ids of its keys. */
 interface PageKey {
   readonly opener: DatagramOpener;
+  readonly reportSealer: FeedbackSealer;
   readonly keyIds: readonly number[];
 }
 
@@ -85,7 +86,11 @@ async function openerOf(key: string): Promise<PageKey | undefined> {
   const text = key.trim();
   if (text === "") return undefined;
   const keys = parseKeyList(text, "the key field");
-  return { opener: await DatagramOpener.create({ keys, aead: createWebCryptoAead }), keyIds: keys.map((k) => k.keyId) };
+  return {
+    opener: await DatagramOpener.create({ keys, aead: createWebCryptoAead }),
+    reportSealer: await FeedbackSealer.create({ keys, aead: createWebCryptoAead }),
+    keyIds: keys.map((k) => k.keyId),
+  };
 }
 
 /** Receives from the relay until the session ends or `signal` aborts it. */
@@ -102,7 +107,7 @@ async function listen(msg: WorkerStart, codec: SessionCodec, key: PageKey | unde
     bufferMs: config.bufferMs,
     exitOnEnd: false,
     signal,
-    ...(key !== undefined ? { opener: key.opener } : {}),
+    ...(key !== undefined ? { opener: key.opener, reportSealer: key.reportSealer } : {}),
     sink: {
       write: async (audio) => {
         const channels = audio.map((c) => c.slice());

@@ -1,7 +1,7 @@
 import { decodePayload, parsePayloadHeader, type PayloadHeader } from "@encstream/codec";
 import { JitterBuffer, MAX_CAPACITY_FRAMES, seqDiff, type JitterStats, type PopResult } from "@encstream/jitter";
 import { computeOverlapSamples } from "@encstream/ola";
-import { Reassembler, type DatagramOpener, type ReassembledMessage } from "@encstream/packet";
+import { Reassembler, type DatagramOpener, type FeedbackSealer, type ReassembledMessage } from "@encstream/packet";
 import {
   BITRATE_WINDOW_MS,
   DEFAULT_STREAM_IDLE_MS,
@@ -124,6 +124,13 @@ export interface ReceiverSessionOptions {
    * @default undefined (the seed's unauthenticated wire)
    */
   readonly opener?: DatagramOpener | undefined;
+  /**
+   * Seals the receiver reports (`FeedbackSealer` of `@encstream/packet`, made from the same
+   * keys as `opener`): each report is sealed with the key id of the stream's own datagrams. A
+   * keyed sender drops reports that are not sealed.
+   * @default undefined (reports in clear, as without a key)
+   */
+  readonly reportSealer?: FeedbackSealer | undefined;
   /** Return once a stream has ended (else wait for the next stream). @default true */
   readonly exitOnEnd?: boolean;
   /** Stops receiving: what is buffered is played out at once, then `run` returns. @default undefined */
@@ -309,6 +316,8 @@ class IncomingStream {
   done = false;
   /** `source|id`. */
   key = "";
+  /** Key id of the stream's last authenticated datagram (the reports are sealed with it). */
+  keyId: number | undefined;
 
   constructor(
     readonly id: number,
@@ -495,8 +504,10 @@ export class ReceiverSession {
   async #sendReport(): Promise<void> {
     const stream = this.#current;
     if (stream === undefined || stream.replyTo === undefined || !stream.report.started) return;
-    const report = encodeReport(stream.report.take(performance.now(), stream.jitter.stats.jitterMs));
+    const plain = encodeReport(stream.report.take(performance.now(), stream.jitter.stats.jitterMs));
     try {
+      const sealer = this.#options.reportSealer;
+      const report = sealer === undefined ? plain : await sealer.seal(plain, stream.keyId);
       await this.#transport.send([report], stream.replyTo);
       this.#reportsSent++;
     } catch {
@@ -531,13 +542,13 @@ export class ReceiverSession {
       return undefined;
     }
     return opener.open(datagram.bytes).then((result) => {
-      if (result.status === "opened") this.#onOpened(datagram, result.datagram);
+      if (result.status === "opened") this.#onOpened(datagram, result.datagram, result.keyId);
       else this.#unauthenticated++;
     });
   }
 
   /** A datagram that passed the source and key checks: reassembly, payload check, routing. */
-  #onOpened(datagram: InboundDatagram, bytes: Uint8Array): void {
+  #onOpened(datagram: InboundDatagram, bytes: Uint8Array, keyId?: number): void {
     const now = datagram.receivedAtMs;
     const source = `${datagram.remoteAddress}|${datagram.remotePort}`;
     // every datagram of the current stream counts toward the receive rate the reports state,
@@ -574,6 +585,7 @@ export class ReceiverSession {
     const current = this.#current;
     if (current !== undefined && current.source === source && current.id === id) {
       current.replyTo = { address: datagram.remoteAddress, port: datagram.remotePort };
+      if (keyId !== undefined) current.keyId = keyId;
       this.#push(current, message, header, now);
       return;
     }

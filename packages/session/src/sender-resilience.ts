@@ -52,6 +52,8 @@ export interface SenderPathStats {
   readonly reports: number;
   /** Datagrams that came back and were not reports (dropped). */
   readonly badReports: number;
+  /** Datagrams that came back and did not authenticate, with a key (dropped unread). */
+  readonly unauthenticatedReports: number;
   /** The last report, or undefined. */
   readonly last: ReceiverReport | undefined;
   /** Round-trip time from the last report, ms. */
@@ -81,6 +83,7 @@ export class SenderResilience {
   #unitsSinceChange = 0;
   #reports = 0;
   #badReports = 0;
+  #unauthenticatedReports = 0;
   #last: ReceiverReport | undefined;
   #rttMs: number | undefined;
   /** The last reports' received bytes and intervals (the receive rate is taken over about 1 s). */
@@ -207,11 +210,17 @@ export class SenderResilience {
     this.#controller?.update({ nowMs, rttMs: this.#rttMs, lossFraction: report.lossFraction, receiveKbps, sendKbps });
   }
 
+  /** A datagram came back that did not authenticate (keyed streams): counted, never read. */
+  onUnauthenticated(): void {
+    this.#unauthenticatedReports++;
+  }
+
   /** A snapshot of the path figures. */
   get stats(): SenderPathStats {
     return {
       reports: this.#reports,
       badReports: this.#badReports,
+      unauthenticatedReports: this.#unauthenticatedReports,
       last: this.#last,
       rttMs: this.#rttMs,
       targetKbps: this.#controller?.targetKbps,

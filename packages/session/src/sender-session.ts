@@ -1,5 +1,5 @@
 import { encodePayload, type PayloadLmCoder, type PayloadModelKind } from "@encstream/codec";
-import { DEFAULT_MTU_BYTES, SECURE_OVERHEAD_BYTES, splitIntoFragments, type DatagramSealer } from "@encstream/packet";
+import { DEFAULT_MTU_BYTES, SECURE_OVERHEAD_BYTES, splitIntoFragments, type DatagramSealer, type FeedbackOpener } from "@encstream/packet";
 import { END_OF_STREAM_REPEATS, END_OF_STREAM_REPEAT_INTERVAL_MS, MAX_CATCH_UP_UNITS, MIN_CATCH_UP_UNITS } from "./constants.js";
 import { makeFragId, randomStreamId } from "./frag-id.js";
 import type { EncodedUnit, FrameEncoder } from "./frame-encoder.js";
@@ -86,6 +86,14 @@ export interface SenderSessionOptions {
    * @default undefined (the seed's unauthenticated wire)
    */
   readonly sealer?: DatagramSealer | undefined;
+  /**
+   * Opens the receiver reports when the stream is keyed (`FeedbackOpener` of
+   * `@encstream/packet`, from the same keys as `sealer`): a datagram that comes back and does
+   * not authenticate is dropped and counted (`unauthenticatedReports` of the resilience's
+   * stats) before it is read, so no one without the key can steer the sender's bitrate.
+   * @default undefined (reports read in clear)
+   */
+  readonly feedbackOpener?: FeedbackOpener | undefined;
   /** LM coder of the payloads (ignored with `resilience`, which makes its own). @default undefined (packed codes) */
   readonly lmCoder?: PayloadLmCoder | undefined;
   /**
@@ -224,8 +232,17 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
         );
   // Receiver reports come back on the same transport; the loop ends when the transport closes.
   if (resilience !== undefined) {
+    const opener = options.feedbackOpener;
     void (async () => {
-      for await (const datagram of transport) resilience.onDatagram(datagram.bytes, datagram.receivedAtMs);
+      for await (const datagram of transport) {
+        if (opener === undefined) {
+          resilience.onDatagram(datagram.bytes, datagram.receivedAtMs);
+          continue;
+        }
+        const opened = await opener.open(datagram.bytes);
+        if (opened.status === "opened") resilience.onDatagram(opened.message, datagram.receivedAtMs);
+        else resilience.onUnauthenticated();
+      }
     })().catch(() => undefined);
   }
 

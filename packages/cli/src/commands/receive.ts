@@ -10,7 +10,7 @@ import {
   type PlayedBlock,
   type ReceiverStats,
 } from "@encstream/session";
-import { DatagramOpener } from "@encstream/packet";
+import { DatagramOpener, FeedbackSealer } from "@encstream/packet";
 import { createNodeAead, isTransportError, UdpTransport } from "@encstream/transport-udp";
 import { loadStreamKeys } from "../keys.js";
 import { openPlayback, probePlayback, type Playback } from "../audio/playback.js";
@@ -132,6 +132,7 @@ async function receiveWith(
   const loaded = await loadStreamKeys(options.keyFile);
   if (loaded?.warning !== undefined) log(`warning: ${loaded.warning}`);
   const opener = loaded === undefined ? undefined : await DatagramOpener.create({ keys: loaded.keys, aead: createNodeAead });
+  const reportSealer = loaded === undefined ? undefined : await FeedbackSealer.create({ keys: loaded.keys, aead: createNodeAead });
   if (loaded !== undefined) log(`datagrams must authenticate with the ${loaded.keys.length} key(s) of ${loaded.source} (ids ${loaded.keys.map((k) => k.keyId).join(", ")})`);
   await warmUp(codec, options, log);
   const toStdout = options.output === STDOUT_OUTPUT;
@@ -199,6 +200,7 @@ async function receiveWith(
       streamIdleMs: options.streamIdleS * 1000,
       allowFrom: options.allowFrom,
       opener,
+      reportSealer,
       exitOnEnd: options.output !== undefined,
       signal,
       onPlayed: hooks.onPlayed,

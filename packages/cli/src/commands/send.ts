@@ -12,7 +12,7 @@ import {
   type FrameEncoder,
   type SentUnit,
 } from "@encstream/session";
-import { DatagramSealer } from "@encstream/packet";
+import { DatagramSealer, FeedbackOpener } from "@encstream/packet";
 import { createNodeAead, isTransportError, UdpTransport } from "@encstream/transport-udp";
 import { loadStreamKeys } from "../keys.js";
 import type { SendOptions } from "../command-options.js";
@@ -129,6 +129,8 @@ async function sendWith(
   const loaded = await loadStreamKeys(options.keyFile);
   if (loaded?.warning !== undefined) log(`warning: ${loaded.warning}`);
   const sealer = loaded === undefined ? undefined : await DatagramSealer.create({ key: loaded.keys[0]!, aead: createNodeAead });
+  // With a key, receiver reports must be sealed too (any key of the file: the receiver seals with the stream's).
+  const feedbackOpener = loaded === undefined ? undefined : await FeedbackOpener.create({ keys: loaded.keys, aead: createNodeAead });
   if (loaded !== undefined) log(`sealing every datagram with key ${loaded.keys[0]!.keyId} of ${loaded.source} (AES-256-GCM)`);
   const { model } = codec.resolved;
   if (!model.bandwidthsKbps.includes(options.bandwidthKbps)) {
@@ -237,6 +239,7 @@ async function sendWith(
         transport: udp,
         mtuBytes: options.mtuBytes,
         sealer,
+        feedbackOpener,
         lmCoder,
         resilience,
         signal,

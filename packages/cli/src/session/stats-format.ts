@@ -46,8 +46,9 @@ export function formatPathFigures(p: SenderPathStats, frameRateHz: number): stri
 
 /** The sender's path summary at the end of `send --stats`. */
 export function formatPathSummary(p: SenderPathStats, frameRateHz: number): string {
-  if (p.last === undefined) return `no receiver reports (${p.badReports} other datagrams came back)`;
-  return `${p.reports} receiver reports, ${p.last.cumulativeLost} units lost, highest seq ${p.last.highestSeq}, ${formatPathFigures(p, frameRateHz).slice(3)}`;
+  const refused = p.unauthenticatedReports > 0 ? `, ${p.unauthenticatedReports} unauthenticated dropped` : "";
+  if (p.last === undefined) return `no receiver reports (${p.badReports} other datagrams came back${refused})`;
+  return `${p.reports} receiver reports${refused}, ${p.last.cumulativeLost} units lost, highest seq ${p.last.highestSeq}, ${formatPathFigures(p, frameRateHz).slice(3)}`;
 }
 
 /** The sender's `--stats` figures, shown on the progress line. */
