@@ -74,7 +74,7 @@ export { mixChannels } from "./audio/channel-mix.js";
 export { Resampler, type ResamplerOptions } from "./audio/resampler.js";
 export { WavReader } from "./audio/wav-reader.js";
 export { WavInput, readWavFile, type WavAudio, type WavInputOptions } from "./audio/wav-input.js";
-export { WavFileWriter, type WavFileWriterOptions } from "./audio/wav-writer.js";
+export { WavFileWriter, type WavFileWriterOptions, type WavWriteAt } from "./audio/wav-writer.js";
 export {
   openPlayback,
   probePlayback,

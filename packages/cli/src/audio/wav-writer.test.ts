@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
@@ -9,7 +9,7 @@ import { isCliError } from "../errors.js";
 import { makeTempDir, seededRandom } from "../../test/helpers.js";
 import { patternSample } from "../../test/fixtures/wav-pattern.js";
 import { readWavFile } from "./wav-input.js";
-import { WavFileWriter } from "./wav-writer.js";
+import { WavFileWriter, type WavWriteAt } from "./wav-writer.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -150,6 +150,95 @@ describe("WavFileWriter", () => {
     await writer.close();
     await writer.close();
     expect(() => writer.write([new Float32Array(1), new Float32Array(1)])).toThrow(/write\(\) after close\(\)/);
+  });
+});
+
+describe("WavFileWriter on a full disk", () => {
+  /**
+   * A disk that holds `capacity` bytes of this file: a write takes at most 1000 bytes a call
+   * (short writes along the way) and nothing past the capacity, where it fails with ENOSPC or
+   * makes no progress. Rewriting bytes already there (the header) always works, as on a real disk.
+   */
+  function diskOf(capacity: number, then: "ENOSPC" | "zero"): WavWriteAt {
+    return async (file, bytes, offset, length, position) => {
+      const n = Math.min(length, 1000, Math.max(0, capacity - position));
+      if (n === 0) {
+        if (then === "zero") return 0;
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      }
+      return (await file.write(bytes, offset, n, position)).bytesWritten;
+    };
+  }
+
+  test.each([
+    { sampleFormat: "s16" as const, then: "ENOSPC" as const, reason: /cannot write \(\d+ of 9600 bytes written\) \(no space left on device\)$/ },
+    { sampleFormat: "f32" as const, then: "zero" as const, reason: /cannot write \(short write: the file system took \d+ of 19200 bytes; is the disk full\?\)$/ },
+  ])("$sampleFormat, then $then: the error names the file, and the header claims only whole frames on disk", async ({ sampleFormat, then, reason }) => {
+    const path = join(dir, `full-${sampleFormat}.wav`);
+    const header = sampleFormat === "s16" ? 44 : 58;
+    const bytesPerFrame = sampleFormat === "s16" ? 4 : 8;
+    // the header, two whole blocks of 2400 stereo frames, and 3003 bytes of the third
+    const capacity = header + 2 * 2400 * bytesPerFrame + 3003;
+    const writer = await WavFileWriter.create(path, { sampleRateHz: 24_000, channels: 2, sampleFormat, writeAt: diskOf(capacity, then) });
+    const block = (k: number) => [0, 1].map((c) => Float32Array.from({ length: 2400 }, (_, i) => Math.fround(patternSample(k * 2400 + i, c))));
+    await writer.write(block(0));
+    await writer.write(block(1));
+    const error = await writer.write(block(2)).catch((e: unknown) => e);
+    expect(isCliError(error)).toBe(true);
+    expect((error as Error).message.startsWith(`${path}: `)).toBe(true);
+    expect((error as Error).message).toMatch(reason);
+    // later writes and close fail the same way
+    await expect(writer.write(block(3))).rejects.toBe(error);
+    await expect(writer.close()).rejects.toBe(error);
+
+    const partialFrames = Math.floor(3003 / bytesPerFrame);
+    expect(writer.framesWritten).toBe(2 * 2400 + partialFrames);
+    const file = await readFile(path);
+    const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+    const declared = view.getUint32(header - 4, true);
+    expect(declared).toBe((2 * 2400 + partialFrames) * bytesPerFrame);
+    expect(header + declared).toBeLessThanOrEqual(file.length); // never more than what is on disk
+    const { planar } = await parseWithWavefile(path);
+    expect(planar[0]!.length).toBe(2 * 2400 + partialFrames);
+    for (let i = 0; i < planar[0]!.length; i += 101) {
+      const value = Math.fround(patternSample(i, 1));
+      expect(planar[1]![i]).toBe(sampleFormat === "s16" ? expectedS16(value) : value);
+    }
+  });
+
+  test("/dev/full: the OS refuses the first write; the error names the file and says why", async () => {
+    const error = await WavFileWriter.create("/dev/full", { sampleRateHz: 24_000, channels: 1 }).catch((e: unknown) => e);
+    expect(isCliError(error)).toBe(true);
+    expect((error as Error).message).toBe("/dev/full: cannot write (no space left on device)");
+  });
+
+  test("a real full file system (a 64 KiB tmpfs; root only): the header never claims more than the file holds", async (context) => {
+    const mountPoint = join(dir, "tiny-fs");
+    await mkdir(mountPoint, { recursive: true });
+    const mounted = process.getuid?.() === 0 && spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint]).status === 0;
+    if (!mounted) {
+      context.skip(); // not root, or no mount(8) here
+      return;
+    }
+    try {
+      const path = join(mountPoint, "out.wav");
+      const writer = await WavFileWriter.create(path, { sampleRateHz: 24_000, channels: 2 });
+      let error: unknown;
+      for (let k = 0; k < 40 && error === undefined; k++) {
+        await writer.write([0, 1].map((c) => Float32Array.from({ length: 1000 }, (_, i) => patternSample(k * 1000 + i, c)))).catch((e: unknown) => (error = e));
+      }
+      await writer.close().catch(() => undefined);
+      expect(isCliError(error)).toBe(true);
+      expect((error as Error).message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: cannot write .*(no space left on device|disk full)`));
+      const file = await readFile(path);
+      const declared = new DataView(file.buffer, file.byteOffset).getUint32(40, true);
+      expect(44 + declared).toBeLessThanOrEqual(file.length);
+      expect(declared % 4).toBe(0);
+      expect(declared).toBe(writer.framesWritten * 4);
+      expect(declared).toBeGreaterThan(0);
+    } finally {
+      spawnSync("umount", [mountPoint]);
+    }
   });
 });
 

@@ -17,6 +17,28 @@ export interface WavFileWriterOptions {
    * @default "s16"
    */
   readonly sampleFormat?: OutputSampleFormat;
+  /**
+   * Writes `length` bytes of `bytes` from `offset` at file `position` and resolves with the
+   * bytes the OS took, as `FileHandle.write` does (which may take fewer: a full disk). For tests
+   * that simulate short writes.
+   * @default the file handle's own `write`
+   */
+  readonly writeAt?: WavWriteAt;
+}
+
+/** How a {@link WavFileWriter} writes: `FileHandle.write`'s positional form, resolving with the bytes written. */
+export type WavWriteAt = (file: FileHandle, bytes: Uint8Array, offset: number, length: number, position: number) => Promise<number>;
+
+const fileWriteAt: WavWriteAt = async (file, bytes, offset, length, position) => (await file.write(bytes, offset, length, position)).bytesWritten;
+
+/** A write that stopped short: `written` of `wanted` bytes, the OS giving no error (or 0 bytes: no progress). */
+class ShortWriteError extends Error {
+  constructor(
+    readonly written: number,
+    readonly wanted: number,
+  ) {
+    super(`short write: ${written} of ${wanted} bytes`);
+  }
 }
 
 /*
@@ -61,6 +83,11 @@ function headerBytesOf(sampleFormat: OutputSampleFormat): number {
  *
  * The file is created (or truncated) at its final path. Writes are queued, so calls need not
  * be awaited one by one, but a rejected write means the file holds only the earlier ones.
+ *
+ * A write the OS takes only in part (a full disk: Node's `write` may return fewer bytes than
+ * asked without an error) is retried for the rest; when it still cannot go on, the write fails
+ * with an `"io"` error naming the file, and the header is patched to declare exactly the whole
+ * frames that reached the file: it never claims bytes that are not on disk.
  */
 export class WavFileWriter {
   /** The file's path as given. */
@@ -81,8 +108,12 @@ export class WavFileWriter {
   #queue: Promise<void> = Promise.resolve();
   #failure: CliError | undefined;
   #closing: Promise<void> | undefined;
+  readonly #writeAt: WavWriteAt;
+  /** Bytes of the last `#writeFully` that reached the file (all of them when it succeeded). */
+  #partial = 0;
 
-  private constructor(path: string, file: FileHandle, options: Required<WavFileWriterOptions>) {
+  private constructor(path: string, file: FileHandle, options: Required<Omit<WavFileWriterOptions, "writeAt">>, writeAt: WavWriteAt) {
+    this.#writeAt = writeAt;
     this.path = path;
     this.sampleRateHz = options.sampleRateHz;
     this.channels = options.channels;
@@ -113,9 +144,9 @@ export class WavFileWriter {
     } catch (error) {
       throw new CliError("io", describeIoError(path, "cannot create", error), { cause: error });
     }
-    const writer = new WavFileWriter(path, file, { ...options, sampleFormat });
+    const writer = new WavFileWriter(path, file, { sampleRateHz: options.sampleRateHz, channels: options.channels, sampleFormat }, options.writeAt ?? fileWriteAt);
     try {
-      await file.write(writer.#header, 0, writer.#header.length, 0);
+      await writer.#writeFully(writer.#header, 0);
     } catch (error) {
       await file.close().catch(() => undefined);
       throw new CliError("io", describeIoError(path, "cannot write", error), { cause: error });
@@ -183,20 +214,60 @@ export class WavFileWriter {
     return this.#closing;
   }
 
+  /**
+   * Writes all of `bytes` at `position`, going on after short writes; a write that makes no
+   * progress rejects with a {@link ShortWriteError}, an OS error rejects as it is. Either way
+   * `#partial` holds the bytes that reached the file.
+   */
+  async #writeFully(bytes: Uint8Array, position: number): Promise<void> {
+    const file = this.#file as FileHandle;
+    let done = 0;
+    this.#partial = 0;
+    while (done < bytes.length) {
+      const n = await this.#writeAt(file, bytes, done, bytes.length - done, position + done);
+      if (!(Number.isInteger(n) && n > 0 && n <= bytes.length - done)) throw new ShortWriteError(done, bytes.length);
+      done += n;
+      this.#partial = done;
+    }
+  }
+
   async #append(bytes: Uint8Array, offset: number, frames: number): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
-    const file = this.#file as FileHandle;
+    // Samples first, then the sizes that make them part of the file: a crash between the two
+    // leaves the previous, consistent header.
     try {
-      // Samples first, then the sizes that make them part of the file: a crash between the two
-      // leaves the previous, consistent header.
-      await file.write(bytes, 0, bytes.length, offset);
-      this.#framesWritten += frames;
-      this.#fillHeader();
-      await file.write(this.#header, 0, this.#header.length, 0);
+      await this.#writeFully(bytes, offset);
     } catch (error) {
-      this.#failure = new CliError("io", describeIoError(this.path, "cannot write", error), { cause: error });
+      // Only whole frames that reached the file are declared (a partial frame stays past the
+      // declared data, where readers ignore it); what follows fails the same way.
+      const onDisk = Math.floor(this.#partial / this.#bytesPerFrame);
+      this.#failure = this.#ioError(error, bytes.length);
+      if (onDisk > 0) {
+        this.#framesWritten += onDisk;
+        this.#fillHeader();
+        await this.#writeFully(this.#header, 0).catch(() => {
+          // The header could not be patched: it still declares the earlier frames, all on disk.
+          this.#framesWritten -= onDisk;
+        });
+      }
       throw this.#failure;
     }
+    this.#framesWritten += frames;
+    this.#fillHeader();
+    try {
+      await this.#writeFully(this.#header, 0);
+    } catch (error) {
+      this.#failure = this.#ioError(error, this.#header.length);
+      throw this.#failure;
+    }
+  }
+
+  /** The `"io"` error of a failed write of `wanted` bytes: the OS's reason, or the short write. */
+  #ioError(error: unknown, wanted: number): CliError {
+    if (error instanceof ShortWriteError) {
+      return new CliError("io", `${this.path}: cannot write (short write: the file system took ${error.written} of ${wanted} bytes; is the disk full?)`, { cause: error });
+    }
+    return new CliError("io", describeIoError(this.path, `cannot write (${this.#partial} of ${wanted} bytes written)`, error), { cause: error });
   }
 
   #fillHeader(): void {
