@@ -1,5 +1,5 @@
 import type { PayloadModelKind } from "@encstream/codec";
-import type { DatagramOpener } from "@encstream/packet";
+import type { DatagramOpener, FeedbackSealer } from "@encstream/packet";
 import { MAX_TRACKS } from "./constants.js";
 import { streamIdOf } from "./frag-id.js";
 import { ChildTransport } from "./internal/child-transport.js";
@@ -61,6 +61,8 @@ export interface MultiTrackReceiverOptions
   readonly allowFrom?: ReceiverSessionOptions["allowFrom"];
   /** Opens sealed datagrams; with it every datagram must authenticate. @default undefined */
   readonly opener?: DatagramOpener | undefined;
+  /** Seals every track's receiver reports (a `FeedbackSealer`, with its first key). @default undefined (reports in clear) */
+  readonly reportSealer?: FeedbackSealer | undefined;
   /** Most tracks followed, 1 to 255. @default 16 (`MAX_TRACKS`) */
   readonly maxTracks?: number;
   /** Stops receiving: every track plays out what it holds. @default undefined */
@@ -286,6 +288,7 @@ export class MultiTrackReceiver {
       idleTimeoutMs: o.idleTimeoutMs,
       streamIdleMs: o.streamIdleMs,
       reports: o.reports,
+      reportSealer: o.reportSealer,
       exitOnEnd: true,
       signal: o.signal,
       log: o.log === undefined ? undefined : (line) => o.log?.(`${name()}: ${line}`),

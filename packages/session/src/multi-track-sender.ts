@@ -1,3 +1,4 @@
+import type { FeedbackOpener } from "@encstream/packet";
 import { decodeReport } from "./receiver-report.js";
 import { MAX_TRACKS } from "./constants.js";
 import { randomStreamId, trackStreamId } from "./frag-id.js";
@@ -37,6 +38,13 @@ export interface MultiTrackSenderOptions {
   readonly baseStreamId?: number;
   /** Stops every track (each flags its end and sends it). @default undefined */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Opens the receiver reports of a keyed run (a `FeedbackOpener`) before they are routed by
+   * the stream id they name; what does not authenticate goes to track 0, which counts it
+   * (`unauthenticatedReports`). The tracks' own `feedbackOpener` is then not used.
+   * @default undefined (reports read in clear)
+   */
+  readonly feedbackOpener?: FeedbackOpener | undefined;
 }
 
 /** What {@link runMultiTrackSender} did, per track. */
@@ -64,7 +72,19 @@ export async function runMultiTrackSender(options: MultiTrackSenderOptions): Pro
   const children = tracks.map(() => new ChildTransport(transport, 256));
   // Reports come back on the shared socket: each goes to the track it reports on.
   const reader = (async () => {
+    const opener = options.feedbackOpener;
     for await (const datagram of transport) {
+      if (opener !== undefined) {
+        const opened = await opener.open(datagram.bytes);
+        if (opened.status !== "opened") {
+          tracks[0]!.resilience?.onUnauthenticated();
+          continue;
+        }
+        const report = decodeReport(opened.message);
+        const t = report === null ? -1 : ids.indexOf(report.streamId);
+        children[t < 0 ? 0 : t]!.deliver({ ...datagram, bytes: opened.message });
+        continue;
+      }
       const report = decodeReport(datagram.bytes);
       const t = report === null ? -1 : ids.indexOf(report.streamId);
       // not a report of this run: handed to track 0, whose resilience counts it as a bad report
@@ -83,6 +103,7 @@ export async function runMultiTrackSender(options: MultiTrackSenderOptions): Pro
         runSenderSession({
           ...track,
           transport: children[t]!,
+          ...(options.feedbackOpener !== undefined ? { feedbackOpener: undefined } : {}),
           destination: options.destination,
           streamId: ids[t]!,
           trackId: t,

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { parsePayloadHeader, type PayloadModelKind } from "@encstream/codec";
-import { Reassembler } from "@encstream/packet";
+import { DatagramOpener, DatagramSealer, FeedbackOpener, FeedbackSealer, Reassembler, type StreamKey } from "@encstream/packet";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makeTempDir, openTinyCodec, sine } from "../test/support/tiny-codec.js";
 import { streamIdOf, trackStreamId } from "./frag-id.js";
@@ -9,8 +9,10 @@ import { createMemoryTransportPair, type MemoryTransport } from "./memory-transp
 import { MultiTrackReceiver, type TrackInfo } from "./multi-track-receiver.js";
 import { runMultiTrackSender, type TrackSenderOptions } from "./multi-track-sender.js";
 import { ReceiverSession } from "./receiver-session.js";
+import { SenderResilience } from "./sender-resilience.js";
 import { runSenderSession, type AudioSource } from "./sender-session.js";
 import type { SessionCodec } from "./session-codec.js";
+import type { DatagramTransport } from "./transport.js";
 
 /*
  * Multi-track over the in-memory transport with the tiny 24 kHz and 48 kHz models: each track is
@@ -172,6 +174,60 @@ describe("multi-track", () => {
     await a.close();
     expect(out.audio[0]).toEqual(reference[0]);
   }, 30_000);
+
+  test("keyed: every track's reports come back sealed, are opened, routed to their track and read; none refused", async () => {
+    const key: StreamKey = { keyId: 5, key: Uint8Array.from({ length: 32 }, (_, i) => i ^ 0x5a) };
+    const [a, b] = createMemoryTransportPair({ maxQueue: 8192 });
+    const receiver = new MultiTrackReceiver(b, {
+      codecFor,
+      overlapRatio: 0.25,
+      bufferFrames: 2,
+      idleTimeoutMs: 5_000,
+      opener: await DatagramOpener.create({ keys: [key] }),
+      reportSealer: await FeedbackSealer.create({ keys: [key] }),
+      sinkFor: () => collector().sink,
+    });
+    const running = receiver.run();
+    const resiliences = [0, 1].map(
+      (trackId) => new SenderResilience({ modelKind: "24k", mode: "chunked", maxCodebooks: 16, framesPerUnit: 19, unitMs: 187.5, overlapSamples: 1500, mtuBytes: 220, trackId }),
+    );
+    const back: Uint8Array[] = [];
+    const sender: DatagramTransport = {
+      send: (datagrams, to) => a.send(datagrams, to),
+      close: () => a.close(),
+      get stats() {
+        return a.stats;
+      },
+      [Symbol.asyncIterator]: async function* () {
+        for await (const d of a) {
+          back.push(d.bytes);
+          yield d;
+        }
+      },
+    };
+    await runMultiTrackSender({
+      transport: sender,
+      feedbackOpener: await FeedbackOpener.create({ keys: [key] }),
+      tracks: await Promise.all(
+        [220, 440].map(async (hz, t) => ({
+          ...track(tiny24, input(tiny24, 1.5, hz)),
+          liveCapture: true,
+          sealer: await DatagramSealer.create({ key }),
+          resilience: resiliences[t],
+        })),
+      ),
+    });
+    const stats = await running;
+    await a.close();
+    expect(stats.tracks.map((t) => t.stats.reportsSent).every((n) => n > 0)).toBe(true);
+    expect(back.length).toBeGreaterThan(0);
+    for (const d of back) expect([d[0], d[1], d.length]).toEqual([0x45, 0x46, 36 + 32]);
+    resiliences.forEach((r, t) => {
+      expect(r.stats.unauthenticatedReports).toBe(0);
+      expect(r.stats.reports, `track ${t}`).toBeGreaterThan(0);
+    });
+    expect(resiliences[0]!.stats.reports + resiliences[1]!.stats.reports).toBe(back.length);
+  }, 60_000);
 
   test("misuse: no tracks, too many, a bad base", async () => {
     const [a] = createMemoryTransportPair();
