@@ -134,6 +134,22 @@ describe("ReceiverSession", () => {
     expect(samples).toBe(20 * 320);
   });
 
+  test("a stream whose end has arrived plays out to it: no takeover while it is buffered, however silent", async () => {
+    // A sender that ran ahead of real time: the whole stream, end included, arrives at once and
+    // then nothing more of it, while another stream id sends a credible start.
+    const { stats, samples, log } = await receive({ bufferFrames: 24, takeoverSilenceMs: 60 }, async (client) => {
+      for (let seq = 0; seq < 24; seq++) await send(client, datagramsOf({ seq, streamId: 0x0c0c, end: seq === 23 }));
+      await sleep(100);
+      for (let seq = 0; seq < 6; seq++) {
+        await send(client, datagramsOf({ seq, streamId: 0x0d0d }));
+        await sleep(FRAME_MS);
+      }
+    });
+    expect(log.some((line) => /replaces/.test(line)), log.join("\n")).toBe(false);
+    expect(stats).toMatchObject({ streams: 1, played: 24, concealed: 0 });
+    expect(samples).toBe(24 * 320);
+  });
+
   test("a message that disagrees with its stream's format is dropped as unfit and concealed", async () => {
     const { stats, samples } = await receive({ bufferFrames: 8 }, async (client) => {
       for (let seq = 0; seq < 8; seq++) {

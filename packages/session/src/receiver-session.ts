@@ -618,6 +618,10 @@ export class ReceiverSession {
     const current = this.#current;
     const silence = this.#options.takeoverSilenceMs ?? DEFAULT_TAKEOVER_SILENCE_MS;
     if (current !== undefined && now - current.lastHeardMs < silence) return undefined;
+    // A stream whose end has arrived is not silent but complete: it plays out to that end (a
+    // sender that ran ahead of real time leaves it buffered, without a datagram for a while),
+    // and only then may another take over (or the receiver stop, with `exitOnEnd`).
+    if (current !== undefined && current.endSeq !== undefined && !current.done) return undefined;
     let best: Candidate | undefined;
     for (const c of this.#candidates.values()) {
       const credible = current === undefined || c.firstOfStream || c.messages.length >= RESTART_MESSAGES;
