@@ -1,6 +1,6 @@
 import { MultiTrackReceiver, type AudioSink, type MultiTrackStats, type ReceiverStats, type TrackInfo } from "@encstream/session";
 import type { PayloadModelKind } from "@encstream/codec";
-import { DatagramOpener } from "@encstream/packet";
+import { DatagramOpener, FeedbackSealer } from "@encstream/packet";
 import { createNodeAead, isTransportError, UdpTransport } from "@encstream/transport-udp";
 import { openPlayback, type Playback } from "../audio/playback.js";
 import { TrackMixer, type MixerInput } from "../audio/track-mixer.js";
@@ -57,6 +57,7 @@ export async function receiveTracks(options: ReceiveOptions, io: CommandIo, hook
     const loaded = await loadStreamKeys(options.keyFile);
     if (loaded?.warning !== undefined) log(`warning: ${loaded.warning}`);
     const opener = loaded === undefined ? undefined : await DatagramOpener.create({ keys: loaded.keys, aead: createNodeAead });
+    const reportSealer = loaded === undefined ? undefined : await FeedbackSealer.create({ keys: loaded.keys, aead: createNodeAead });
     const perTrack = options.output?.includes(TRACK_PLACEHOLDER) === true ? options.output : undefined;
     // the mix: to --mix FILE, else to --output (without {track}) and/or --play
     const mixPath = typeof options.mix === "string" ? options.mix : perTrack === undefined ? options.output : undefined;
@@ -94,6 +95,7 @@ export async function receiveTracks(options: ReceiveOptions, io: CommandIo, hook
       streamIdleMs: options.streamIdleS * 1000,
       allowFrom: options.allowFrom,
       opener,
+      reportSealer,
       signal,
       log,
       sinkFor: async (track: TrackInfo): Promise<AudioSink> => {

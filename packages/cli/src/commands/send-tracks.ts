@@ -7,7 +7,7 @@ import {
   type AudioSource,
   type TrackSenderOptions,
 } from "@encstream/session";
-import { DatagramSealer } from "@encstream/packet";
+import { DatagramSealer, FeedbackOpener } from "@encstream/packet";
 import { createNodeAead, UdpTransport } from "@encstream/transport-udp";
 import { WavInput } from "../audio/wav-input.js";
 import type { SendOptions, SendTracksOptions } from "../command-options.js";
@@ -66,6 +66,8 @@ export async function sendTracks(
   const loaded = await loadStreamKeys(options.keyFile);
   if (loaded?.warning !== undefined) log(`warning: ${loaded.warning}`);
   const sealer = loaded === undefined ? undefined : await DatagramSealer.create({ key: loaded.keys[0]!, aead: createNodeAead });
+  // With a key, the receiver's reports must be sealed too.
+  const feedbackOpener = loaded === undefined ? undefined : await FeedbackOpener.create({ keys: loaded.keys, aead: createNodeAead });
   const codecs = new Map<string, Promise<CodecSession>>();
   const tracks: OpenTrack[] = [];
   const closeAll = async () => {
@@ -121,6 +123,7 @@ export async function sendTracks(
       summary = await runMultiTrackSender({
         transport: udp,
         signal,
+        feedbackOpener,
         tracks: tracks.map((track) => ({
           ...track.options,
           source: track.input!.source,
