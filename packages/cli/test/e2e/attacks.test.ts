@@ -325,7 +325,7 @@ async function attackedRunOnce(name: string, mode: Mode, keyed: boolean, attack?
   const sent = { total: 0, empty: 0, done: 0, failed: 0 };
   const random = seededRandom(name.length * 7919 + (keyed ? 1 : 0));
   try {
-    const sender = await CliProcess.start(["send", ...common(), "--input", input, "--port", String(relay.port), "--no-lm", ...MODES[mode].send], env);
+    const sender = await CliProcess.start(["send", ...common(), "--input", input, "--port", String(relay.port), "--no-lm", "--stats", ...MODES[mode].send], env);
     let attackDone: Promise<void> = Promise.resolve();
     if (attack !== undefined) {
       const ctx: AttackContext = {
@@ -357,7 +357,7 @@ async function attackedRunOnce(name: string, mode: Mode, keyed: boolean, attack?
     expect(sent.done).toBe(sent.total);
     const summary = parseReceiveSummary(receiver.stderr);
     const wav = await readWavFile(output);
-    return { summary, wav, stderr: receiver.stderr, sent, peakKb, relay };
+    return { summary, wav, stderr: receiver.stderr, senderStderr: sender.stderr, sent, peakKb, relay };
   } finally {
     clearInterval(sampler);
     socket.close();
@@ -405,6 +405,8 @@ beforeAll(async () => {
   for (const keyed of [false, true]) {
     const run = await attackedRun(`lossless-${keyed ? "keyed" : "plain"}`, "stream", keyed);
     expect(run.summary).toMatchObject({ lost: 0, unauthenticated: 0 });
+    // The receiver's reports reached the sender and were read (sealed ones, with a key), none refused.
+    expect(run.senderStderr).toMatch(/path: [1-9]\d* receiver reports, \d+ units lost/);
     await expectLosslessOutsideConcealed("stream", run.wav, run.summary.concealed!);
     expect(run.peakKb).toBeGreaterThan(0);
     baselineKb.set(keyed, run.peakKb);
