@@ -1,3 +1,4 @@
+import type { CodecPrecision } from "@encstream/codec";
 import type { WebAddress } from "./web/web-address.js";
 import type { RawFormat } from "./audio/raw-format.js";
 import type { OutputSampleFormat } from "./internal/pcm.js";
@@ -20,6 +21,12 @@ export interface ModelOptions {
   readonly model: ModelRef;
   /** `--cache-dir`: where models and built graphs are kept. @default undefined (the codec's default cache) */
   readonly cacheDir: string | undefined;
+  /**
+   * `--precision`: `"float32"` (exact, the reference's numbers) or `"int8"` (the codec's int8
+   * graphs: faster per frame, approximate; see the codec README's fidelity table).
+   * @default "float32"
+   */
+  readonly precision?: CodecPrecision;
 }
 
 /** Options of the commands that encode or decode EnCodec frames. */
@@ -202,6 +209,12 @@ export interface DecodeOptions {
   readonly sampleFormat: OutputSampleFormat;
   /** `--cache-dir`. @default undefined (the codec's default cache) */
   readonly cacheDir: string | undefined;
+  /**
+   * `--precision`: `"float32"` (exact, the reference's numbers) or `"int8"` (the codec's int8
+   * graphs: faster per frame, approximate; see the codec README's fidelity table).
+   * @default "float32"
+   */
+  readonly precision?: CodecPrecision;
 }
 
 /** `encstream pull <repo-id>`: download a model into the cache. */

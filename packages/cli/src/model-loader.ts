@@ -94,7 +94,7 @@ export interface ResolveModelOptions {
    * ONNX Runtime settings passed to `loadEncodec`.
    * @default {} (one intra-op thread, graphs cached, `openGraphs: "on-first-use"`)
    */
-  readonly loadOptions?: Pick<LoadEncodecOptions, "intraOpNumThreads" | "preloadBandwidthsKbps" | "cacheGraphs" | "openGraphs">;
+  readonly loadOptions?: Pick<LoadEncodecOptions, "intraOpNumThreads" | "preloadBandwidthsKbps" | "cacheGraphs" | "openGraphs" | "precision">;
 }
 
 /** A loaded model, ready to encode and decode: what {@link resolveModel} returns. */

@@ -79,6 +79,7 @@ describe("the seed's command lines", () => {
         useLm: false,
         lmPath: undefined,
         cacheDir: undefined,
+        precision: "float32",
         framing: "chunked",
         overlapRatio: 0.25,
         stats: false,
@@ -106,6 +107,7 @@ describe("the seed's command lines", () => {
         model: preset24,
         lmPath: undefined,
         cacheDir: undefined,
+        precision: "float32",
         framing: "chunked",
         overlapRatio: 0.25,
         stats: false,
@@ -146,6 +148,7 @@ describe("good command lines", () => {
       { input: "in.wav", ip: "::1", port: 5000, bind: "::", mtuBytes: 64, model: preset48, bandwidthKbps: 24, framing: "stream", stats: true, useLm: true, lmPath: "/w/lm.th", cacheDir: "/c" },
     ],
     ["a host name for --ip", ["send", "-i", "a.wav", "--ip", "receiver.local"], { ip: "receiver.local" }],
+    ["--precision int8 (float32 by default)", ["send", "-i", "a.wav", "--stream", "--precision", "int8"], { framing: "stream", precision: "int8" }],
     ["--chunk-ms and a fractional --overlap", ["send", "-i", "a.wav", "--chunk-ms", "500", "--overlap", "12.5"], { chunkMs: 500, overlapRatio: 0.125 }],
     ["largest MTU", ["send", "-i", "a.wav", "--mtu", "65507"], { mtuBytes: 65507 }],
     ["--lm then --no-lm: the last wins", ["send", "-i", "a.wav", "--lm", "x.th", "--no-lm"], { useLm: false, lmPath: undefined }],
@@ -264,6 +267,7 @@ describe("bad command lines exit with 2 and say what is wrong", () => {
     [["encode", "a.wav"], /missing required argument 'output'/],
     [["encode", "a.wav", "b.ecdc", "c"], /too many arguments for 'encode'/],
     [["decode", "a.ecdc", "b.wav", "--bandwidth", "6"], /unknown option '--bandwidth'/],
+    [["send", "-i", "a.wav", "--precision", "bf16"], /argument 'bf16' is invalid. Allowed choices are float32, int8/],
     [["pull"], /missing required argument 'repo-id'/],
     [["pull", "../x"], /<repo-id> must be 24khz, 48khz or a Hugging Face repository id like owner\/name/],
     [["pull", "x", "--base-url", "ftp://host"], /--base-url must be an http:\/\/ or https:\/\/ URL/],
@@ -283,6 +287,15 @@ describe("bad command lines exit with 2 and say what is wrong", () => {
     expect(thrown).toBeInstanceOf(CliError);
     expect(thrown).toMatchObject({ code: "usage" });
   });
+});
+
+test.each([
+  ["receive", "--precision", "int8"],
+  ["encode", "a.wav", "b.ecdc", "--precision", "int8"],
+  ["decode", "a.ecdc", "b.wav", "--precision", "int8"],
+])("%s takes --precision", (...argv) => {
+  expect(parseCommandLine(argv)).toMatchObject({ options: { precision: "int8" } });
+  expect(parseCommandLine(argv.slice(0, -2))).toMatchObject({ options: { precision: "float32" } });
 });
 
 describe("help and version", () => {

@@ -4,6 +4,7 @@ import { MAX_CAPACITY_FRAMES } from "@encstream/jitter";
 import { MAX_OVERLAP_PERCENT, MIN_OVERLAP_PERCENT, percentToOverlapRatio } from "@encstream/ola";
 import { MAX_FRAMES_PER_PACKET, MAX_LM_KEYFRAME_INTERVAL_FRAMES, STREAM_LM_KEYFRAME_INTERVAL_FRAMES } from "@encstream/session";
 import { MAX_UDP_PAYLOAD_IPV4_BYTES } from "@encstream/transport-udp";
+import { CODEC_PRECISIONS, type CodecPrecision } from "@encstream/codec";
 import { version as packageVersion } from "../package.json";
 import {
   DEFAULT_BANDWIDTH_KBPS,
@@ -268,6 +269,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       models,
       mix,
       cacheDir: raw.cacheDir as string | undefined,
+      precision: raw.precision as CodecPrecision,
       lmPath: raw.lm as string | undefined,
       ...streamingOptions(raw),
       port: raw.port as number,
@@ -301,7 +303,8 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
     .addOption(new Option("-m, --model <model>", "24khz, 48khz, a Hugging Face repo id or a model directory (default: the model named in the file)").argParser(parseModel))
     .addOption(new Option("--lm <path>", "language-model weights for LM-coded files (default: the model's own)").argParser(parsePath("--lm")))
     .addOption(sampleFormatOption())
-    .addOption(cacheDirOption());
+    .addOption(cacheDirOption())
+    .addOption(precisionOption());
   decode.action((input: string, outputPath: string, raw: RawOptions) =>
     handlers.decode({
       input,
@@ -310,6 +313,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       lmPath: raw.lm as string | undefined,
       sampleFormat: raw.sampleFormat as OutputSampleFormat,
       cacheDir: raw.cacheDir as string | undefined,
+      precision: raw.precision as CodecPrecision,
     }),
   );
 
@@ -390,7 +394,12 @@ function addModelOptions(command: Command, verb: string, list = false): void {
         .default(DEFAULT_MODEL, "24khz")
         .argParser(list ? listOf(parseModel) : parseModel),
     )
-    .addOption(cacheDirOption());
+    .addOption(cacheDirOption())
+    .addOption(precisionOption());
+}
+
+function precisionOption(): Option {
+  return new Option("--precision <precision>", "float32 (exact) or int8 (faster per frame, approximate: see the codec README's fidelity table)").choices(CODEC_PRECISIONS).default("float32");
 }
 
 /**
@@ -482,6 +491,7 @@ function codingOptions(raw: RawOptions, command: Command, lm: "default-on" | "op
     useLm: lm === "opt-in" ? raw.lm === true || (raw.lm !== false && typeof raw.lmWeights === "string") : raw.lm === undefined ? raw.stream !== true : raw.lm !== false,
     lmPath: lm === "opt-in" ? (typeof raw.lmWeights === "string" ? raw.lmWeights : undefined) : typeof raw.lm === "string" ? raw.lm : undefined,
     cacheDir: raw.cacheDir as string | undefined,
+    precision: raw.precision as CodecPrecision,
   };
 }
 

@@ -72,7 +72,7 @@ export async function runDecode(options: DecodeOptions, io: CommandIo = processI
       ...(options.lmPath !== undefined ? { lmPath: options.lmPath } : {}),
       onProgress: (p) => log(p.message),
       // Only the graphs this command runs are opened (a long file never needs the offline ones).
-      loadOptions: { openGraphs: "on-first-use" },
+      loadOptions: { openGraphs: "on-first-use", ...(options.precision !== undefined ? { precision: options.precision } : {}) },
     });
     try {
       const { model } = resolved;

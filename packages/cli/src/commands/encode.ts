@@ -51,7 +51,7 @@ export async function runEncode(options: EncodeOptions, io: CommandIo = processI
     requireLm: options.useLm,
     onProgress: (p) => log(p.message),
     // Only the graphs this command runs are opened (a long file never needs the offline ones).
-    loadOptions: { openGraphs: "on-first-use" },
+    loadOptions: { openGraphs: "on-first-use", ...(options.precision !== undefined ? { precision: options.precision } : {}) },
   });
   try {
     const { model } = resolved;

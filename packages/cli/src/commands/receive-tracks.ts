@@ -48,7 +48,7 @@ export async function receiveTracks(options: ReceiveOptions, io: CommandIo, hook
   let udp: UdpTransport | undefined;
   try {
     for (const ref of refs) {
-      const codec = await openCodecSession(ref, { cacheDir: options.cacheDir, lmPath: options.lmPath, workers: options.workers, side: "decoder", onProgress: (p) => log(p.message) });
+      const codec = await openCodecSession(ref, { cacheDir: options.cacheDir, lmPath: options.lmPath, workers: options.workers, precision: options.precision, side: "decoder", onProgress: (p) => log(p.message) });
       codecs.push(codec);
       if (byKind.has(codec.modelKind)) throw new CliError("usage", `--model: two ${codec.modelKind === "48k" ? "48 kHz" : "24 kHz"} models; give one model per kind (a track is decoded by the one of its kind)`);
       byKind.set(codec.modelKind, codec);

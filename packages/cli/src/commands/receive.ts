@@ -103,6 +103,7 @@ export async function runReceive(options: ReceiveOptions, io: CommandIo = proces
       cacheDir: options.cacheDir,
       lmPath: options.lmPath,
       workers: options.workers,
+      precision: options.precision,
       side: "decoder",
       onProgress: (p) => log(p.message),
     });

@@ -83,7 +83,7 @@ export async function sendTracks(
       // model calls wait behind another's, so a slow track cannot make a live one fall behind.
       const key = String(t);
       if (!codecs.has(key)) {
-        codecs.set(key, openCodecSession(model, { cacheDir: options.cacheDir, lmPath: options.lmPath, workers: options.workers, side: "encoder", onProgress: (p) => log(`track ${t}: ${p.message}`) }));
+        codecs.set(key, openCodecSession(model, { cacheDir: options.cacheDir, lmPath: options.lmPath, workers: options.workers, precision: options.precision, side: "encoder", onProgress: (p) => log(`track ${t}: ${p.message}`) }));
       }
       const codec = await (codecs.get(key) as Promise<CodecSession>);
       tracks.push(await openTrack(t, codec, options, spec, pick(spec.bandwidths, t), spec.lm === undefined ? options.useLm : pick(spec.lm, t), log));

@@ -101,6 +101,7 @@ export async function runSend(options: SendOptions, io: CommandIo = processIo(),
     cacheDir: options.cacheDir,
     lmPath: options.lmPath,
     workers: options.workers,
+    precision: options.precision,
     side: "encoder",
     onProgress: (p) => log(p.message),
   });

@@ -1,5 +1,6 @@
 import {
   payloadModelKindOf,
+  type CodecPrecision,
   type EncodecConfig,
   type StreamingCodec,
   type TensorMap,
@@ -8,6 +9,7 @@ import {
   createWorkerChunkCoder,
   loadStreamingCodec,
   WorkerStreamingCodec,
+  type LoadEncodecOptions,
   type WorkerChunkCoder,
 } from "@encstream/codec/node";
 import { createSessionCodec, type SessionCodec } from "@encstream/session";
@@ -34,6 +36,8 @@ export interface CodecSessionOptions {
    * (in its worker or on this thread) opens only that side's sessions. @default undefined (both sides)
    */
   readonly side?: "encoder" | "decoder" | undefined;
+  /** `--precision` of every graph the session opens (offline, streaming, in workers or not). @default "float32" */
+  readonly precision?: CodecPrecision | undefined;
 }
 
 /**
@@ -66,8 +70,10 @@ export async function openCodecSession(ref: ModelRef, options: CodecSessionOptio
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.lmPath !== undefined ? { lmPath: options.lmPath } : {}),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+    ...(options.precision !== undefined ? { loadOptions: { precision: options.precision } } : {}),
   });
   const { config } = resolved;
+  const load = { ...(options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }), ...(options.precision === undefined ? {} : { precision: options.precision }) };
   try {
     payloadModelKindOf(config);
   } catch (error) {
@@ -76,7 +82,7 @@ export async function openCodecSession(ref: ModelRef, options: CodecSessionOptio
   }
   let streaming: Promise<StreamingCodec> | undefined;
   const streamingCodec = (): Promise<StreamingCodec> => {
-    streaming ??= buildStreaming(resolved, options.cacheDir, options.side);
+    streaming ??= buildStreaming(resolved, load, options.side);
     return streaming;
   };
   // `lm()` of the session codec: null when none is found beside the weights (and no `--lm`);
@@ -101,11 +107,11 @@ export async function openCodecSession(ref: ModelRef, options: CodecSessionOptio
   let streamingWorker: Promise<WorkerStreamingCodec> | undefined;
   let chunkWorker: Promise<WorkerChunkCoder> | undefined;
   const streamingInWorker = (): Promise<WorkerStreamingCodec> => {
-    streamingWorker ??= startStreamingWorker(resolved, options.cacheDir, options.side);
+    streamingWorker ??= startStreamingWorker(resolved, load, options.side);
     return streamingWorker;
   };
   const chunksInWorker = (): Promise<WorkerChunkCoder> => {
-    chunkWorker ??= startChunkWorker(resolved, options.cacheDir);
+    chunkWorker ??= startChunkWorker(resolved, load);
     return chunkWorker;
   };
   return {
@@ -147,30 +153,33 @@ function checkCausal(resolved: ResolvedModel): void {
   }
 }
 
-/** The streaming codec in a worker thread, loading the model folder itself (graphs from the cache under `cacheDir`). */
-async function startStreamingWorker(resolved: ResolvedModel, cacheDir: string | undefined, side: "encoder" | "decoder" | undefined): Promise<WorkerStreamingCodec> {
+/** What the codecs are loaded with: `--cache-dir` (graphs from the cache under it) and `--precision`. */
+type LoadOptions = Pick<LoadEncodecOptions, "cacheDir" | "precision">;
+
+/** The streaming codec in a worker thread, loading the model folder itself. */
+async function startStreamingWorker(resolved: ResolvedModel, load: LoadOptions, side: "encoder" | "decoder" | undefined): Promise<WorkerStreamingCodec> {
   checkCausal(resolved);
   try {
-    return await WorkerStreamingCodec.create(resolved.source.dir, { ...(cacheDir === undefined ? {} : { cacheDir }), ...sideOptions(side) });
+    return await WorkerStreamingCodec.create(resolved.source.dir, { ...load, ...sideOptions(side) });
   } catch (error) {
     throw new CliError("bad-model", `${resolved.source.dir}: cannot start the streaming codec's worker (${(error as Error).message})`, { cause: error });
   }
 }
 
 /** The offline model (chunks) in a worker thread. */
-async function startChunkWorker(resolved: ResolvedModel, cacheDir: string | undefined): Promise<WorkerChunkCoder> {
+async function startChunkWorker(resolved: ResolvedModel, load: LoadOptions): Promise<WorkerChunkCoder> {
   try {
-    return await createWorkerChunkCoder(resolved.source.dir, cacheDir === undefined ? {} : { cacheDir });
+    return await createWorkerChunkCoder(resolved.source.dir, load);
   } catch (error) {
     throw new CliError("bad-model", `${resolved.source.dir}: cannot start the codec's worker (${(error as Error).message})`, { cause: error });
   }
 }
 
-async function buildStreaming(resolved: ResolvedModel, cacheDir: string | undefined, side: "encoder" | "decoder" | undefined): Promise<StreamingCodec> {
+async function buildStreaming(resolved: ResolvedModel, load: LoadOptions, side: "encoder" | "decoder" | undefined): Promise<StreamingCodec> {
   checkCausal(resolved);
   try {
     // By path, as the worker loads it: the weights are read only when a graph is not cached.
-    return await loadStreamingCodec(resolved.source.dir, { ...(cacheDir === undefined ? {} : { cacheDir }), ...sideOptions(side) });
+    return await loadStreamingCodec(resolved.source.dir, { ...load, ...sideOptions(side) });
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError("bad-model", `${resolved.source.dir}: cannot build the streaming codec (${(error as Error).message})`, { cause: error });
