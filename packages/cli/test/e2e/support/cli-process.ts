@@ -60,10 +60,15 @@ export class CliProcess {
   /**
    * Starts `encstream <args>` with `env` added to this process's environment. `options.stdin`:
    * bytes written to its stdin (then closed), as a pipe would; `options.binaryStdout`: collect
-   * stdout as bytes in {@link stdoutBytes}.
+   * stdout as bytes in {@link stdoutBytes}; `options.nodeArgs`: arguments to node before the
+   * script (benchmarks: `--import` a preload).
    */
-  static async start(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { stdin?: Uint8Array; binaryStdout?: boolean } = {}): Promise<CliProcess> {
-    const child = spawn(process.execPath, await commandLine(args), {
+  static async start(
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+    options: { stdin?: Uint8Array; binaryStdout?: boolean; nodeArgs?: readonly string[] } = {},
+  ): Promise<CliProcess> {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...(await commandLine(args))], {
       env: { ...process.env, ...env },
       stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
@@ -113,7 +118,7 @@ export class CliProcess {
 export async function startReceiver(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
-  options: { binaryStdout?: boolean } = {},
+  options: { binaryStdout?: boolean; nodeArgs?: readonly string[] } = {},
 ): Promise<{ receiver: CliProcess; port: number }> {
   const receiver = await CliProcess.start(["receive", "--bind", "127.0.0.1", "--port", "0", ...args], env, options);
   const match = await receiver.waitForStderr(/listening on [^\s]*:(\d+)/);
