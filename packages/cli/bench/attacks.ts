@@ -16,7 +16,7 @@
  *   real units lost. Without and with a key.
  *
  * Every part's default run stays under 60 s. Run (from packages/cli):
- *   npx tsx bench/attacks.ts cpu | flood | partials | all
+ *   npx tsx bench/attacks.ts cpu | flood | partials | all [--rounds N]
  */
 import { createSocket } from "node:dgram";
 import { join } from "node:path";
@@ -44,7 +44,12 @@ interface Run {
 }
 
 const cpuOf = (stderr: string): number => Number(stderr.match(/cpu-at-exit ([\d.]+)/)?.[1] ?? Number.NaN);
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The median (the mean of the middle two for an even count). */
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** mulberry32, as the tests' seededRandom. */
@@ -111,7 +116,9 @@ async function cryptoMicros(bytes: number): Promise<{ sealUs: number; openUs: nu
   const plain = encodePacket({ seqNum: 1, totalLength: bytes - 24, hasOverlap: false, fragId: 7, totalFrags: 1, fragIndex: 0 }, new Uint8Array(bytes - 24));
   let sealUs = Infinity;
   let openUs = Infinity;
-  for (let round = 0; round < 3; round++) {
+  const at = process.argv.indexOf("--rounds");
+  const rounds = at > 0 ? Math.max(1, Number(process.argv[at + 1])) : 2;
+  for (let round = 0; round < rounds; round++) {
     const sealer = await DatagramSealer.create({ key, aead: createNodeAead });
     const opener = await DatagramOpener.create({ keys: [key], aead: createNodeAead });
     const sealed: Uint8Array[] = [];
@@ -128,13 +135,15 @@ async function cryptoMicros(bytes: number): Promise<{ sealUs: number; openUs: nu
 async function cpuBenchmark(): Promise<void> {
   const runs: Record<"plain" | "keyed", Run[]> = { plain: [], keyed: [] };
   await run(STREAM, false); // warm-up (graph cache, page cache)
-  for (let round = 0; round < 3; round++) {
+  const at = process.argv.indexOf("--rounds");
+  const rounds = at > 0 ? Math.max(1, Number(process.argv[at + 1])) : 2;
+  for (let round = 0; round < rounds; round++) {
     for (const keyed of round % 2 === 0 ? [false, true] : [true, false]) runs[keyed ? "keyed" : "plain"].push(await run(STREAM, keyed));
   }
   const side = (k: "plain" | "keyed", s: "senderCpuMs" | "receiverCpuMs") => median(runs[k].map((r) => r[s]));
   const datagrams = median(runs.keyed.map((r) => r.datagramsSent));
   const { sealUs, openUs } = await cryptoMicros(24 + 19 + 30);
-  console.log(`encryption CPU cost: 4 s stream, --stream 6 kbps (${datagrams} datagrams), tiny 24 kHz model, median of 3 alternating runs`);
+  console.log(`encryption CPU cost: 4 s stream, --stream 6 kbps (${datagrams} datagrams), tiny 24 kHz model, median of ${rounds} alternating runs each`);
   for (const [name, s, us] of [
     ["sender", "senderCpuMs", sealUs],
     ["receiver", "receiverCpuMs", openUs],
