@@ -108,6 +108,11 @@ export interface SendOptions extends StreamingOptions, CodingOptions {
    */
   readonly lmKeyframeIntervalFrames?: number;
   /**
+   * `--dtx` / `--dtx-threshold`: units whose input stays below `thresholdDb` (dBFS) for over
+   * 200 ms go as comfort noise units (no codes). @default undefined (off)
+   */
+  readonly dtx?: { readonly thresholdDb: number } | undefined;
+  /**
    * `--chunk-ms`: chunk length of the chunked framing, ms. Undefined: the model's default
    * (`MODEL_PRESETS[name].defaultChunkMs`: 250 ms at 24 kHz, 1000 ms at 48 kHz).
    * @default undefined

@@ -31,6 +31,8 @@ export interface EncodedUnit {
   readonly startSample: number;
   /** One past the last input sample it covers: the unit's audio was complete once this many samples were captured. */
   readonly endSample: number;
+  /** RMS level of the unit's input audio, dBFS (see `levelDbfs`), when measured (`measureUnitLevels`; `send --dtx`). @default undefined */
+  readonly levelDb?: number | undefined;
 }
 
 /**

@@ -67,6 +67,7 @@ export {
   type TrackStats,
 } from "./multi-track-receiver.js";
 export { batchFrames, MAX_FRAMES_PER_PACKET } from "./frame-batcher.js";
+export { measureUnitLevels } from "./unit-levels.js";
 export {
   decodeReport,
   encodeReport,

@@ -1,5 +1,6 @@
 import { encodePayload, type FramePayload, type PayloadLmCoder, type PayloadMode, type PayloadModelKind } from "@encstream/codec";
 import { HEADER_BYTES } from "@encstream/packet";
+import { DtxGate } from "./comfort-noise.js";
 import type { EncodedUnit } from "./frame-encoder.js";
 import { decodeReport, type ReceiverReport } from "./receiver-report.js";
 import { chooseRateOption, RateController, type RateOption } from "./rate-controller.js";
@@ -10,6 +11,12 @@ import { RedundancyHistory } from "./redundancy.js";
  * of every unit, redundancy for FEC (`--fec D[:K]`), K chosen per unit by the rate controller
  * (`--bandwidth auto[:MIN-MAX]`: the encoder runs at the top of the range and each unit carries
  * its first K codebooks), and the receiver reports it reads back (RTT, loss, jitter).
+ *
+ * DTX (`--dtx`): a unit whose input level (`EncodedUnit.levelDb`, see `measureUnitLevels`) has
+ * stayed below the threshold for the hangover goes as a comfort noise payload (no codes, its
+ * level; it still carries the redundancy of the units before it), never the first or last unit
+ * of a stream; it is not kept for FEC (there are no codes to protect), and with the LM the next
+ * coded unit starts a fresh LM coder (a keyframe), as after a change of K.
  *
  * K and LM coding: an LM-coded payload has one K, and the receiver's LM context is per K; so with
  * the LM on, K changes only where the LM coder starts afresh (a new coder: its first payload is
@@ -44,6 +51,12 @@ export interface SenderResilienceOptions {
   readonly lmKeyframeUnits?: number;
   /** Track id written in every payload (1–255; 0 writes no track extension). @default 0 */
   readonly trackId?: number;
+  /**
+   * `--dtx`: units quieter than `thresholdDb` (dBFS, −127 to 0) for longer than `hangoverMs`
+   * go as comfort noise; units without a `levelDb` always carry codes.
+   * @default undefined (every unit carries codes)
+   */
+  readonly dtx?: { readonly thresholdDb: number; readonly hangoverMs?: number | undefined } | undefined;
 }
 
 /** The sender's view of the path, from the receiver's reports. */
@@ -62,6 +75,8 @@ export interface SenderPathStats {
   readonly targetKbps: number | undefined;
   /** K of the last unit sent. */
   readonly numCodebooks: number;
+  /** Units sent as comfort noise (`--dtx`). */
+  readonly comfortNoise: number;
 }
 
 /** Wire bytes of a payload of `bytes` cut into datagrams of at most `mtu` bytes (24-byte header each). */
@@ -86,6 +101,10 @@ export class SenderResilience {
   #unauthenticatedReports = 0;
   #last: ReceiverReport | undefined;
   #rttMs: number | undefined;
+  readonly #gate: DtxGate | undefined;
+  /** Units whose payload was comfort noise (not kept for FEC). */
+  readonly #noise = new WeakSet<EncodedUnit>();
+  #comfortNoise = 0;
   /** The last reports' received bytes and intervals (the receive rate is taken over about 1 s). */
   readonly #received: { bytes: number; ms: number }[] = [];
   /** Datagram bytes sent, by time (the send rate over the same span as the receive rate). */
@@ -94,6 +113,7 @@ export class SenderResilience {
   constructor(options: SenderResilienceOptions) {
     this.#o = options;
     this.#k = options.maxCodebooks;
+    this.#gate = options.dtx === undefined ? undefined : new DtxGate(options.dtx.thresholdDb, options.dtx.hangoverMs);
     this.#history = options.fec ? new RedundancyHistory(options.fec.depth, Math.min(options.fec.numCodebooks, options.maxCodebooks)) : undefined;
     if (options.adaptive) {
       const minK = options.adaptive.minCodebooks;
@@ -141,6 +161,28 @@ export class SenderResilience {
   payloadOf(unit: EncodedUnit, flags: { firstOfStream: boolean; endOfStream: boolean }): Uint8Array {
     const k = Math.min(this.#k, unit.numCodebooks);
     const f = unit.numFrames;
+    if (this.#gate !== undefined && unit.levelDb !== undefined && !flags.endOfStream) {
+      const quiet = this.#gate.quiet(unit.levelDb, this.#o.unitMs);
+      if (quiet && !flags.firstOfStream) {
+        this.#noise.add(unit);
+        this.#comfortNoise++;
+        this.#lm = undefined; // the next coded unit starts the LM afresh (a keyframe)
+        return encodePayload({
+          modelKind: this.#o.modelKind,
+          mode: this.#o.mode,
+          numCodebooks: 0,
+          numFrames: f,
+          codes: new Uint16Array(0),
+          lengthSamples: unit.lengthSamples,
+          scale: null,
+          comfortNoiseDb: unit.levelDb,
+          trackId: this.#o.trackId ?? 0,
+          timestampSamples: unit.startSample,
+          overlapSamples: this.#o.mode === "chunked" ? this.#o.overlapSamples : 0,
+          redundancy: this.#history?.redundancyFor(unit.seq) ?? null,
+        });
+      }
+    }
     let lm: PayloadLmCoder | undefined;
     if (this.#o.lmCoderFor !== undefined) {
       if (this.#lm === undefined || this.#lmK !== k) {
@@ -171,7 +213,7 @@ export class SenderResilience {
   onSent(unit: EncodedUnit, sentAtMs: number, wireBytes = 0): void {
     this.#sent.push({ atMs: sentAtMs, bytes: wireBytes });
     while (this.#sent.length > 0 && sentAtMs - this.#sent[0]!.atMs > 5_000) this.#sent.shift();
-    this.#history?.add({ seq: unit.seq, codes: unit.codes, numCodebooks: Math.min(this.#k, unit.numCodebooks), numFrames: unit.numFrames, lengthSamples: unit.lengthSamples, scale: unit.scale });
+    if (!this.#noise.has(unit)) this.#history?.add({ seq: unit.seq, codes: unit.codes, numCodebooks: Math.min(this.#k, unit.numCodebooks), numFrames: unit.numFrames, lengthSamples: unit.lengthSamples, scale: unit.scale });
     this.#sentAt.set(unit.startSample >>> 0, sentAtMs);
     if (this.#sentAt.size > 1024) this.#sentAt.delete(this.#sentAt.keys().next().value as number);
     this.#unitsSinceChange++;
@@ -225,6 +267,7 @@ export class SenderResilience {
       rttMs: this.#rttMs,
       targetKbps: this.#controller?.targetKbps,
       numCodebooks: this.#k,
+      comfortNoise: this.#comfortNoise,
     };
   }
 }

@@ -2,6 +2,7 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import {
   batchFrames,
+  measureUnitLevels,
   createChunkedEncoder,
   createFrameStreamEncoder,
   createLmPayloadEncoder,
@@ -50,6 +51,8 @@ export interface SendResult {
   readonly completed: boolean;
   /** Capture overruns (`--input mic`; 0 otherwise). */
   readonly overruns: number;
+  /** Units sent as comfort noise (`--dtx`; 0 otherwise). */
+  readonly comfortNoise: number;
 }
 
 /** Hooks for the latency benchmark and tests: when each unit left, and the capture clock's origin. */
@@ -137,7 +140,9 @@ async function sendWith(
   if (!model.bandwidthsKbps.includes(options.bandwidthKbps)) {
     throw new CliError("usage", `--bandwidth ${options.bandwidthKbps}: this model supports ${model.bandwidthsKbps.join(", ")} kbps`);
   }
-  const encoder = batchFrames(await createEncoder(codec, options), options.framesPerPacket ?? 1);
+  const batched = batchFrames(await createEncoder(codec, options), options.framesPerPacket ?? 1);
+  // --dtx: each unit carries its input level, which the resilience layer's gate reads
+  const encoder = options.dtx !== undefined ? measureUnitLevels(batched) : batched;
   let lmCoder;
   let lmCoderFor;
   const keyframeIntervalFrames = options.lmKeyframeIntervalFrames ?? STREAM_LM_KEYFRAME_INTERVAL_FRAMES;
@@ -167,6 +172,7 @@ async function sendWith(
     adaptive: options.adaptive !== undefined ? { minCodebooks: codec.numQuantizersForBandwidth(minKbps) } : undefined,
     lmCoderFor,
     lmKeyframeUnits: encoder.mode === "stream" ? Math.max(1, Math.round(keyframeIntervalFrames / framesPerUnit)) : 1,
+    dtx: options.dtx,
   });
 
   const input = await openSendInput(options, { sampleRateHz: codec.sampleRateHz, channels: codec.channels });
@@ -205,7 +211,8 @@ async function sendWith(
     log(
       `sending ${input.description} to ${destination}: ${framing}, ` +
         `${options.adaptive !== undefined ? `adaptive ${minKbps}–${options.bandwidthKbps} kbps` : `${options.bandwidthKbps} kbps`}` +
-        `${options.fec !== undefined ? `, FEC ${options.fec.depth}:${options.fec.numCodebooks}` : ""}, ` +
+        `${options.fec !== undefined ? `, FEC ${options.fec.depth}:${options.fec.numCodebooks}` : ""}` +
+        `${options.dtx !== undefined ? `, DTX below ${options.dtx.thresholdDb} dBFS` : ""}, ` +
         `${lmCoder !== undefined ? `LM-coded${encoder.mode === "stream" ? ` (keyframe every ${keyframeIntervalFrames} frames)` : ""}` : "packed codes"}, mtu ${options.mtuBytes}`,
     );
     const progress = new SendProgress(io.stderr, input.durationS, options.stats);
@@ -268,7 +275,7 @@ async function sendWith(
     if (options.stats) {
       log(
         `summary: ${summary.units} frames, ${summary.datagrams} datagrams, ${summary.bytes} bytes, ${kbps.toFixed(1)} kbps on the wire, ` +
-          `at most ${summary.maxBehindScheduleMs.toFixed(1)} ms behind schedule`,
+          `at most ${summary.maxBehindScheduleMs.toFixed(1)} ms behind schedule, ${resilience.stats.comfortNoise} comfort-noise`,
       );
       log(`path: ${formatPathSummary(resilience.stats, codec.sampleRateHz / codec.hopLengthSamples)}`);
     }
@@ -286,6 +293,7 @@ async function sendWith(
       lmCoded: lmCoder !== undefined,
       completed: summary.completed,
       overruns: input.overruns(),
+      comfortNoise: resilience.stats.comfortNoise,
     };
   } finally {
     signal.removeEventListener("abort", closeOnStop);

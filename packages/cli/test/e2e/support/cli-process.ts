@@ -131,7 +131,7 @@ export function parseReceiveSummary(stderr: string): Record<string, number> {
   if (start < 0) throw new Error(`no summary on stderr:\n${stderr}`);
   const text = stderr.slice(start);
   const figures: Record<string, number> = {};
-  for (const name of ["datagrams", "malformed", "duplicates", "expired", "dropped", "unauthenticated", "foreign", "unfit", "mismatched", "played", "concealed", "lost", "late", "undecodable", "too-far-ahead", "underruns", "resyncs"]) {
+  for (const name of ["datagrams", "malformed", "duplicates", "expired", "dropped", "unauthenticated", "foreign", "unfit", "mismatched", "played", "concealed", "lost", "late", "undecodable", "too-far-ahead", "underruns", "resyncs", "recovered", "comfort-noise"]) {
     const pattern = name === "datagrams" ? /datagrams (\d+) received/ : new RegExp(`(\\d+) ${name}\\b`);
     const m = text.match(pattern);
     if (m) figures[name] = Number(m[1]);
