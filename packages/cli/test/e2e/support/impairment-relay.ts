@@ -5,8 +5,15 @@ import { seededRandom } from "../../helpers.js";
 export interface Impairments {
   /** Seed of the PRNG that decides every datagram's fate. */
   readonly seed: number;
-  /** Probability that a datagram is dropped. */
+  /** Probability that a datagram is dropped (independent random loss; ignored with `burst`). */
   readonly lossRate: number;
+  /**
+   * Bursty loss instead of `lossRate`: a two-state Gilbert–Elliott channel that loses every
+   * datagram in its bad state and none in its good one; per datagram it moves good → bad with
+   * probability `toBad` and bad → good with `toGood` (average loss toBad / (toBad + toGood),
+   * bursts of 1 / toGood datagrams on average). @default undefined
+   */
+  readonly burst?: { readonly toBad: number; readonly toGood: number } | undefined;
   /** Probability that a forwarded datagram is held back by `reorderDelayMs` more (so later ones overtake it). */
   readonly reorderRate: number;
   /** Probability that a forwarded datagram is sent twice. */
@@ -76,6 +83,8 @@ export class ImpairmentRelay {
   readonly #random: () => number;
   readonly #pending = new Set<NodeJS.Timeout>();
   #forwarded = 0;
+  /** The Gilbert–Elliott channel's state (with `burst`). */
+  #bad = false;
 
   private constructor(socket: Socket, out: Socket, readonly port: number, readonly targetPort: number, readonly impairments: Impairments) {
     this.#socket = socket;
@@ -140,7 +149,12 @@ export class ImpairmentRelay {
     // Every decision draws the same number of values, so a fate depends only on the seed and the index.
     const [drop, reorder, dup, jitterA, jitterB] = [rnd(), rnd(), rnd(), rnd(), rnd()];
     const header = bytes.length >= 24 ? new DataView(bytes.buffer, bytes.byteOffset, 24) : undefined;
-    const queued = drop < imp.lossRate ? undefined : this.#bottleneck(bytes);
+    let lost: boolean;
+    if (imp.burst !== undefined) {
+      this.#bad = this.#bad ? drop >= imp.burst.toGood : drop < imp.burst.toBad;
+      lost = this.#bad;
+    } else lost = drop < imp.lossRate;
+    const queued = lost ? undefined : this.#bottleneck(bytes);
     const dropped = queued === undefined;
     const reordered = !dropped && reorder < imp.reorderRate;
     const copies = dropped ? 0 : dup < imp.duplicateRate ? 2 : 1;
