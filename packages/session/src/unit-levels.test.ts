@@ -79,7 +79,7 @@ describe("SenderResilience with dtx", () => {
     }
     // silence from frame 30 (sample 9600) to 74; 100 ms of hangover keeps 7 quiet frames coded (93 ms; the 8th is past 100 ms)
     const quietFrom = units.findIndex((u) => u.levelDb! < -50);
-    const quietTo = units.findLastIndex((u) => u.levelDb! < -50);
+    const quietTo = units.length - 1 - [...units].reverse().findIndex((u) => u.levelDb! < -50);
     const expected = units.map((_, i) => (i >= quietFrom + 7 && i <= quietTo ? "n" : "c")).join("");
     expect(kinds.join("")).toBe(expected);
     expect(resilience.stats.comfortNoise).toBe(quietTo - quietFrom - 6);
