@@ -183,7 +183,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
     )
     .addOption(new Option("--dtx", `discontinuous transmission: audio quieter than --dtx-threshold for over 200 ms goes as small comfort-noise units; default: off`))
     .addOption(
-      new Option("--dtx-threshold <dBFS>", `the level below which --dtx sends comfort noise, -127 to 0 dBFS (implies --dtx; default ${DEFAULT_DTX_THRESHOLD_DB})`).argParser(
+      new Option("--dtx-threshold <dBFS>", `the level below which --dtx sends comfort noise, -127 to 0 dBFS (implies --dtx); default: ${DEFAULT_DTX_THRESHOLD_DB}`).argParser(
         integerIn("--dtx-threshold", -127, 0, " dBFS"),
       ),
     );

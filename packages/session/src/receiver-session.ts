@@ -22,7 +22,7 @@ import { Waker } from "./internal/timing.js";
 import { LmPayloadDecoder } from "./payload-lm.js";
 import { comfortNoise } from "./comfort-noise.js";
 import { encodeReport, REPORT_INTERVAL_MS, ReportBuilder } from "./receiver-report.js";
-import { RedundancyStore, type RecoveredUnit } from "./redundancy.js";
+import { MAX_FEC_DEPTH, MAX_HELD_REDUNDANCY, RedundancyStore, type RecoveredUnit } from "./redundancy.js";
 import type { SessionCodec } from "./session-codec.js";
 import type { DatagramTransport, InboundDatagram } from "./transport.js";
 
@@ -306,7 +306,7 @@ class IncomingStream {
   /** Frames per unit in stream mode (`--frames-per-packet`). */
   framesPerUnit = 1;
   /** Redundant copies of units not played yet (FEC). */
-  readonly store = new RedundancyStore();
+  readonly store: RedundancyStore;
   /** Counts for the receiver reports. */
   readonly report: ReportBuilder;
   /** Where the stream's datagrams come from, as an endpoint (reports go back there). */
@@ -331,6 +331,8 @@ class IncomingStream {
     readonly capacityFrames: number,
   ) {
     this.jitter = new JitterBuffer<QueuedUnit>({ capacity: capacityFrames, prefillFrames, frameDurationMs: unitMs });
+    // copies for every unit the buffer can hold (a deep buffer holds more than the default bound)
+    this.store = new RedundancyStore(Math.max(MAX_HELD_REDUNDANCY, capacityFrames + MAX_FEC_DEPTH));
     this.report = new ReportBuilder(id, performance.now());
   }
 

@@ -61,5 +61,12 @@ describe("RedundancyStore (receiver)", () => {
     expect(store.size).toBeLessThanOrEqual(256);
     store.forgetBefore(990); // held: units 990–998 (unit 999's redundancy would come with seq 1000)
     expect(store.size).toBe(9);
+    // a deep jitter buffer's receiver gives a larger bound: the oldest go only beyond it
+    const deep = new RedundancyStore(600);
+    for (let seq = 1; seq <= 1000; seq++) deep.add(seq, red, undefined);
+    expect(deep.size).toBe(600);
+    expect(deep.take(400)).toBeDefined();
+    expect(deep.take(399)).toBeUndefined();
+    expect(() => new RedundancyStore(0)).toThrow(RangeError);
   });
 });

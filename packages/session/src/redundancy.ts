@@ -97,7 +97,7 @@ export interface RecoveredUnit {
   readonly scale: number | null;
 }
 
-/** Most units the receiver holds redundancy for (bounds its memory whatever arrives). */
+/** Fewest units a {@link RedundancyStore} holds redundancy for (the default bound). */
 export const MAX_HELD_REDUNDANCY = 256;
 
 /**
@@ -106,6 +106,15 @@ export const MAX_HELD_REDUNDANCY = 256;
  */
 export class RedundancyStore {
   readonly #units = new Map<number, RecoveredUnit>();
+
+  /**
+   * @param maxUnits most units held (bounds memory whatever arrives; the oldest go first): at
+   *   least the receiver's jitter buffer capacity plus the FEC depth, or copies of units still
+   *   to be played are dropped before they are due. @default MAX_HELD_REDUNDANCY (256)
+   */
+  constructor(readonly maxUnits: number = MAX_HELD_REDUNDANCY) {
+    if (!Number.isInteger(maxUnits) || maxUnits < 1) throw new RangeError(`maxUnits must be a positive integer, got ${maxUnits}`);
+  }
 
   /** Units held now. */
   get size(): number {
@@ -122,11 +131,11 @@ export class RedundancyStore {
       if (have !== undefined && have.numCodebooks >= redundancy.numCodebooks) continue;
       this.#units.set(target, { codes: u.codes, numCodebooks: redundancy.numCodebooks, numFrames: u.numFrames, lengthSamples: u.lengthSamples, scale: u.scale });
     }
-    if (this.#units.size > MAX_HELD_REDUNDANCY) {
+    if (this.#units.size > this.maxUnits) {
       // drop the oldest (by insertion) beyond the bound
       for (const key of this.#units.keys()) {
         this.#units.delete(key);
-        if (this.#units.size <= MAX_HELD_REDUNDANCY) break;
+        if (this.#units.size <= this.maxUnits) break;
       }
     }
   }

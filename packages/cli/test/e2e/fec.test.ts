@@ -1,20 +1,22 @@
 import { join } from "node:path";
-import { createStreamDecoder, type StreamingCodec } from "@encstream/codec";
+import { createStreamDecoder, decodePayload, type StreamingCodec } from "@encstream/codec";
+import { HEADER_BYTES } from "@encstream/packet";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { readWavFile } from "../../src/audio/wav-input.js";
 import { makeTempDir } from "../helpers.js";
 import { CliProcess, cleanupCli, parseReceiveSummary, prepareCli, startReceiver } from "./support/cli-process.js";
 import { SPEECH_24K, TINY24_DIR, loadStreaming, writeInputWav } from "./support/fixtures.js";
 import { expectFromRelay, ImpairmentRelay } from "./support/impairment-relay.js";
-import { encodeStream, firstDifference, joinTo } from "./support/reference.js";
+import { firstDifference, joinTo } from "./support/reference.js";
 
 /*
  * FEC with real processes: `send --stream --fec 2` → the impairment relay (seeded 15 % random
  * loss) → `receive`. From the relay's log alone: which frames were lost, and which of them the
  * receiver can rebuild (a lost frame whose copy rode in one of the 2 frames after it, and one of
  * those arrived). The receiver's counts must be exactly those, and its output bit-identical to
- * the offline streaming decode in which every rebuilt frame is decoded from its first 2 codebooks
- * (what the redundancy carries) and every other lost frame is concealed.
+ * the offline streaming decode of the codes the sender sent (every datagram the relay saw, lost
+ * or not: one a frame) in which every rebuilt frame is decoded from its first 2 codebooks (what
+ * the redundancy carries) and every other lost frame is concealed.
  */
 
 const SECONDS = 4;
@@ -45,7 +47,7 @@ test("--fec 2 through 15 % seeded loss: recovered and concealed as the relay's d
   const common = ["--model", TINY24_DIR, "--cache-dir", cache];
   // a 3 s buffer: a sender or receiver slowed by a loaded machine still gets every unit in before it is due
   const { receiver, port } = await startReceiver([...common, "--output", output, "--sample-format", "f32", "--stats", "--timeout", "30", "--buffer-size", "3s"]);
-  const relay = await ImpairmentRelay.start(port, { seed: 11, lossRate: 0.15, reorderRate: 0, duplicateRate: 0, maxJitterMs: 0 });
+  const relay = await ImpairmentRelay.start(port, { seed: 11, lossRate: 0.15, reorderRate: 0, duplicateRate: 0, maxJitterMs: 0, capture: true });
   try {
     const sender = await CliProcess.start(["send", ...common, "--input", input, "--port", String(relay.port), "--stream", "--no-lm", "--bandwidth", "6", "--fec", `${FEC_DEPTH}:${FEC_CODEBOOKS}`]);
     const [sendCode, receiveCode] = await Promise.all([sender.finish(), receiver.finish()]);
@@ -53,7 +55,14 @@ test("--fec 2 through 15 % seeded loss: recovered and concealed as the relay's d
     expect(receiveCode, receiver.stderr).toBe(0);
 
     const audio = (await readWavFile(input, { sampleRateHz: 24_000, channels: 1 })).audio;
-    const frames = await encodeStream(streaming, audio, 6);
+    // the frames as sent (first copy of each seq; one datagram a frame at 6 kbps)
+    const sent = new Map<number, ReturnType<typeof decodePayload>>();
+    for (const d of relay.datagrams) {
+      const seq = new DataView(d.buffer, d.byteOffset, HEADER_BYTES).getUint32(0);
+      if (!sent.has(seq)) sent.set(seq, decodePayload(d.subarray(HEADER_BYTES)));
+    }
+    const frames = [...sent.entries()].sort((a, b) => a[0] - b[0]).map(([index, p]) => ({ index, codes: p.codes!, numCodebooks: p.numCodebooks, numFrames: 1, lengthSamples: p.lengthSamples }));
+    expect(frames.map((f) => f.index)).toEqual(Array.from({ length: audio[0]!.length / 320 }, (_, i) => i));
     const lastSeq = frames.length - 1;
     const { lostSeqs } = expectFromRelay(relay.records, lastSeq);
     const recoverable = new Set([...lostSeqs].filter((seq) => Array.from({ length: FEC_DEPTH }, (_, i) => seq + 1 + i).some((n) => n <= lastSeq && !lostSeqs.has(n))));

@@ -30,6 +30,8 @@ export interface Impairments {
   readonly capKbps?: number;
   /** Longest wait in the bottleneck's queue, ms. @default 200 */
   readonly capQueueMs?: number;
+  /** Keep a copy of every datagram that reaches the relay, dropped or not, in `datagrams`. @default false */
+  readonly capture?: boolean;
 }
 
 /** One datagram offered to the bottleneck, for rate and loss figures over time. */
@@ -67,6 +69,8 @@ export interface RelayRecord {
  */
 export class ImpairmentRelay {
   readonly records: RelayRecord[] = [];
+  /** Every datagram that reached the relay, in order (with `capture`). */
+  readonly datagrams: Uint8Array[] = [];
   /** Every datagram that passed the random loss, as offered to the bottleneck (capped or not). */
   readonly capRecords: CapRecord[] = [];
   /** Datagrams sent back from the target to the sender. */
@@ -146,6 +150,7 @@ export class ImpairmentRelay {
   #onMessage(bytes: Buffer): void {
     const imp = this.impairments;
     const rnd = this.#random;
+    if (imp.capture === true) this.datagrams.push(new Uint8Array(bytes));
     // Every decision draws the same number of values, so a fate depends only on the seed and the index.
     const [drop, reorder, dup, jitterA, jitterB] = [rnd(), rnd(), rnd(), rnd(), rnd()];
     const header = bytes.length >= 24 ? new DataView(bytes.buffer, bytes.byteOffset, 24) : undefined;
