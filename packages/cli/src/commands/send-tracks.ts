@@ -58,6 +58,7 @@ export async function sendTracks(
   started: number,
 ): Promise<SendResult> {
   const spec = options.tracks;
+  if (options.dtx !== undefined) throw new CliError("usage", "--dtx sends one track; leave it out with several tracks");
   const count = spec.split ? await channelCount(spec.inputs[0] as string) : spec.inputs.length;
   for (const [name, list] of [["--model", spec.models], ["--bandwidth", spec.bandwidths], ["--lm-tracks", spec.lm ?? []]] as const) {
     if (list.length > 1 && list.length !== count) throw new CliError("usage", `${name} lists ${list.length} values for ${count} tracks (give one value, or one per track)`);
@@ -166,6 +167,7 @@ export async function sendTracks(
       datagrams,
       bytes,
       durationS,
+      comfortNoise: 0, // --dtx is refused above
       lmCoded: tracks.some((t) => t.lmCoded),
       completed,
       overruns: tracks.reduce((n, t) => n + (t.input?.overruns() ?? 0), 0),
