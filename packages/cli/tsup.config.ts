@@ -16,6 +16,7 @@ export default defineConfig({
   // import.meta.url in the CommonJS build (the demo finds its sample relative to itself).
   shims: true,
   // tsup keeps dependencies and peers external but bundles optional dependencies: naudiodon2 (a
-  // native addon, loaded lazily for playback) must stay a runtime import.
-  external: ["naudiodon2"],
+  // native addon, loaded lazily for playback) and node-datachannel (WebRTC for receive --web,
+  // loaded lazily) must stay runtime imports.
+  external: ["naudiodon2", "node-datachannel"],
 });

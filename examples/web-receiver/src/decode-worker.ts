@@ -1,15 +1,20 @@
 // The decode worker: the model loaded by URL (graphs cached in the Cache API), warmed up before
 // the first stream, then the receive pipeline of @encstream/session on the datagrams the relay
-// forwards over a WebSocket; decoded audio goes straight to the playout worklet's port.
+// forwards over a WebSocket or, once the page has one, a WebRTC data channel; decoded audio goes
+// straight to the playout worklet's port.
 import * as ort from "onnxruntime-web/wasm";
 import { loadEncodec, loadLmWeightsWeb, loadStreamingCodec, type LoadEncodecWebOptions } from "@encstream/codec/web";
 import { DatagramOpener, FeedbackSealer, createWebCryptoAead, parseKeyList } from "@encstream/packet";
 import { createChunkedDecoder, createFrameStreamDecoder, createSessionCodec, defaultChunkMsOf, ReceiverSession, type SessionCodec } from "@encstream/session";
-import type { WorkerEvent, WorkerKey, WorkerStart, WorkletCommand } from "./messages.js";
-import { WebSocketTransport } from "./websocket-transport.js";
+import type { ChannelDatagram, WorkerEvent, WorkerKey, WorkerSignal, WorkerStart, WorkletCommand } from "./messages.js";
+import { RelayTransport } from "./relay-transport.js";
 
 const STATS_INTERVAL_MS = 250;
 const post = (event: WorkerEvent): void => postMessage(event);
+
+/** The relay connection listened on now (one per receive session), and its number. */
+let current: { readonly connection: number; readonly transport: RelayTransport } | undefined;
+let connections = 0;
 
 async function start(msg: WorkerStart): Promise<void> {
   const { config } = msg;
@@ -96,10 +101,14 @@ async function openerOf(key: string): Promise<PageKey | undefined> {
 /** Receives from the relay until the session ends or `signal` aborts it. */
 async function listen(msg: WorkerStart, codec: SessionCodec, key: PageKey | undefined, signal: AbortSignal, toWorklet: (cmd: WorkletCommand, transfer?: Transferable[]) => void): Promise<void> {
   const { config } = msg;
-  const transport = new WebSocketTransport(msg.websocketUrl);
+  const connection = ++connections;
+  const transport = new RelayTransport(msg.websocketUrl, { onSignal: (text) => post({ type: "signal", connection, text }) });
+  current = { connection, transport };
   await transport.opened;
-  post({ type: "listening", keyIds: key?.keyIds ?? [] });
+  post({ type: "listening", connection, keyIds: key?.keyIds ?? [] });
   post({ type: "status", text: "listening" });
+  // The relay sends on the WebSocket until the page's data channel opens, then on the channel.
+  if (msg.webrtc && config.webrtc === true) transport.sendSignal(JSON.stringify({ type: "rtc-request" }));
   const session = new ReceiverSession(transport, {
     codec,
     overlapRatio: config.overlapRatio,
@@ -121,17 +130,24 @@ async function listen(msg: WorkerStart, codec: SessionCodec, key: PageKey | unde
       post({ type: "status", text: line });
     },
   });
-  const timer = setInterval(() => post({ type: "stats", stats: session.stats }), STATS_INTERVAL_MS);
+  const timer = setInterval(() => post({ type: "stats", stats: session.stats, transport: transport.stats }), STATS_INTERVAL_MS);
   try {
     await session.run();
   } finally {
     clearInterval(timer);
-    post({ type: "stats", stats: session.stats });
+    await transport.close();
+    if (current?.connection === connection) current = undefined;
+    post({ type: "stats", stats: session.stats, transport: transport.stats });
+    post({ type: "disconnected", connection });
     post({ type: "status", text: "disconnected" });
   }
 }
 
-addEventListener("message", (e: MessageEvent<WorkerStart | WorkerKey>) => {
+addEventListener("message", (e: MessageEvent<WorkerStart | WorkerKey | WorkerSignal>) => {
+  if (e.data?.type === "signal") {
+    if (current?.connection === e.data.connection) current.transport.sendSignal(e.data.text);
+    return;
+  }
   if (e.data?.type === "key") {
     const waiter = keyWaiter;
     keyWaiter = undefined;
@@ -140,5 +156,9 @@ addEventListener("message", (e: MessageEvent<WorkerStart | WorkerKey>) => {
     return;
   }
   if (e.data?.type !== "start") return;
+  // The data channel's datagrams, handed over by the page; those of an ended connection are dropped.
+  e.data.datagrams.onmessage = (m: MessageEvent<ChannelDatagram>) => {
+    if (current?.connection === m.data.connection) current.transport.pushFromDataChannel(m.data.bytes, m.data.atEpochMs - performance.timeOrigin);
+  };
   start(e.data).catch((error: unknown) => post({ type: "error", message: error instanceof Error ? error.message : String(error) }));
 });

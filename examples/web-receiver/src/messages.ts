@@ -1,5 +1,6 @@
 // Messages between the page, the decode worker and the playout worklet.
 import type { ReceiverStats } from "@encstream/session";
+import type { RelayTransportStats } from "./relay-transport.js";
 
 /** What /receiver.json (served by `encstream receive --web`) tells the page. */
 export interface ReceiverConfig {
@@ -10,6 +11,8 @@ export interface ReceiverConfig {
   readonly modelUrl: string;
   readonly lmUrl: string | null;
   readonly websocketPath: string;
+  /** Whether the relay offers a WebRTC data channel (absent from older relays: no). */
+  readonly webrtc?: boolean;
 }
 
 /** Page → worker: start (with the worklet's port). */
@@ -22,6 +25,25 @@ export interface WorkerStart {
   readonly worklet: MessagePort;
   /** The key typed in the page (encrypted streams), or "". */
   readonly key: string;
+  /** Ask the relay for a WebRTC data channel on each connection (the page hosts it: {@link WorkerSignal}). */
+  readonly webrtc: boolean;
+  /** The page hands the data channel's datagrams to the worker on this port ({@link ChannelDatagram}). */
+  readonly datagrams: MessagePort;
+}
+
+/** Page → worker: a signalling message for the relay, on the connection it belongs to. */
+export interface WorkerSignal {
+  readonly type: "signal";
+  readonly connection: number;
+  readonly text: string;
+}
+
+/** Page → worker (the datagrams port): one datagram of a connection's data channel. */
+export interface ChannelDatagram {
+  readonly connection: number;
+  readonly bytes: ArrayBuffer;
+  /** When it came, `performance.timeOrigin + performance.now()` of the page, ms. */
+  readonly atEpochMs: number;
 }
 
 /**
@@ -36,10 +58,17 @@ export interface WorkerKey {
 /** Worker → page. */
 export type WorkerEvent =
   | { readonly type: "status"; readonly text: string }
-  /** A receive session is listening; `keyIds` are the ids of the keys it opens datagrams with ([] for none). */
-  | { readonly type: "listening"; readonly keyIds: readonly number[] }
+  /**
+   * A receive session is listening on relay connection `connection` (a new one for each key);
+   * `keyIds` are the ids of the keys it opens datagrams with ([] for none).
+   */
+  | { readonly type: "listening"; readonly connection: number; readonly keyIds: readonly number[] }
+  /** A signalling message from the relay on `connection`, for the page's data channel. */
+  | { readonly type: "signal"; readonly connection: number; readonly text: string }
+  /** Relay connection `connection` closed: its data channel goes too. */
+  | { readonly type: "disconnected"; readonly connection: number }
   | { readonly type: "ready"; readonly sampleRateHz: number; readonly channels: number; readonly warmUpMs: number }
-  | { readonly type: "stats"; readonly stats: ReceiverStats }
+  | { readonly type: "stats"; readonly stats: ReceiverStats; readonly transport: RelayTransportStats }
   | { readonly type: "error"; readonly message: string };
 
 /** Worker → worklet. */

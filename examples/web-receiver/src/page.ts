@@ -1,7 +1,9 @@
 // The page: starts the decode worker, creates the AudioContext at the model's rate with the
 // playout worklet, connects the two, and shows live statistics and a level meter.
 import type { ReceiverStats } from "@encstream/session";
-import type { ReceiverConfig, WorkerEvent, WorkerKey, WorkerStart, WorkletCommand, WorkletEvent } from "./messages.js";
+import { DataChannelLink } from "./data-channel-link.js";
+import type { ChannelDatagram, ReceiverConfig, WorkerEvent, WorkerKey, WorkerSignal, WorkerStart, WorkletCommand, WorkletEvent } from "./messages.js";
+import type { RelayTransportStats } from "./relay-transport.js";
 
 /** What the page exposes for tests and benchmarks (`window.encstream`). */
 interface PageState {
@@ -11,6 +13,12 @@ interface PageState {
   connected: boolean;
   /** Ids of the keys the listening session opens datagrams with ([] without a key). */
   keyIds: readonly number[];
+  /** How the datagrams come from the relay now ("none" while not connected to it). */
+  transport: "websocket" | "webrtc" | "none";
+  /** Why the page is on the WebSocket (no data channel asked for, or why it could not be had), or "". */
+  transportNote: string;
+  /** The receive transport's counters (datagrams on each path). */
+  transportStats: RelayTransportStats | undefined;
   openedAtMs: number;
   readyAtMs: number | undefined;
   firstSoundAtMs: number | undefined;
@@ -26,6 +34,9 @@ const page: PageState = {
   status: "loading",
   connected: false,
   keyIds: [],
+  transport: "none",
+  transportNote: "",
+  transportStats: undefined,
   openedAtMs: performance.timeOrigin,
   readyAtMs: undefined,
   firstSoundAtMs: undefined,
@@ -48,6 +59,7 @@ function show(name: string, value: string): void {
 }
 
 function showStats(): void {
+  show("transport", page.transport === "none" ? "–" : page.transport === "webrtc" ? "WebRTC data channel" : page.transportNote === "" ? "WebSocket" : `WebSocket (${page.transportNote})`);
   const s = page.stats;
   if (s) {
     show("datagrams", String(s.datagrams));
@@ -73,6 +85,40 @@ async function main(): Promise<void> {
   const worker = new Worker(new URL("decode-worker.js", import.meta.url), { type: "module" });
   worker.onerror = (e) => setStatus(`error: the decode worker failed: ${e.message || "it could not be loaded"}`, "error");
   const channel = new MessageChannel();
+  const datagrams = new MessageChannel();
+  // ?transport=websocket: no data channel (the WebSocket fallback, on purpose).
+  const forceWebSocket = new URLSearchParams(location.search).get("transport") === "websocket";
+  const webrtc = !forceWebSocket && config.webrtc === true && typeof RTCPeerConnection === "function";
+  page.transportNote = forceWebSocket ? "asked for by the URL" : config.webrtc !== true ? "the relay offers no data channel" : webrtc ? "" : "this browser has no WebRTC";
+  // The data channel of the connection the worker listens on (a new one for each key).
+  let link: { connection: number; link: DataChannelLink } | undefined;
+  const closeLink = (): void => {
+    link?.link.close();
+    link = undefined;
+    page.transport = "none";
+  };
+  const openLink = (connection: number): void => {
+    closeLink();
+    page.transport = "websocket";
+    if (!webrtc) return;
+    const signal = (text: string): void => {
+      const message: WorkerSignal = { type: "signal", connection, text };
+      worker.postMessage(message);
+    };
+    const created = new DataChannelLink({
+      signal,
+      onDatagram: (bytes, atEpochMs) => {
+        const message: ChannelDatagram = { connection, bytes, atEpochMs };
+        datagrams.port1.postMessage(message, [bytes]);
+      },
+      onState: (state) => {
+        if (link?.link !== created) return;
+        page.transport = state.kind === "open" ? "webrtc" : "websocket";
+        page.transportNote = state.kind === "failed" ? state.reason : state.kind === "closed" ? "the data channel closed" : "";
+      },
+    });
+    link = { connection, link: created };
+  };
   const ready = new Promise<{ sampleRateHz: number; channels: number }>((resolve) => {
     worker.onmessage = (e: MessageEvent<WorkerEvent>) => {
       const ev = e.data;
@@ -81,9 +127,18 @@ async function main(): Promise<void> {
         if (ev.text === "disconnected") page.connected = false;
         setStatus(ev.text);
       }
-      else if (ev.type === "listening") page.keyIds = ev.keyIds;
-      else if (ev.type === "error") setStatus(`error: ${ev.message}`, "error");
-      else if (ev.type === "stats") page.stats = ev.stats;
+      else if (ev.type === "listening") {
+        page.keyIds = ev.keyIds;
+        openLink(ev.connection);
+      } else if (ev.type === "signal") {
+        if (link?.connection === ev.connection) link.link.handle(ev.text);
+      } else if (ev.type === "disconnected") {
+        if (link?.connection === ev.connection) closeLink();
+      } else if (ev.type === "error") setStatus(`error: ${ev.message}`, "error");
+      else if (ev.type === "stats") {
+        page.stats = ev.stats;
+        page.transportStats = ev.transport;
+      }
       else if (ev.type === "ready") resolve(ev);
     };
   });
@@ -96,8 +151,10 @@ async function main(): Promise<void> {
     websocketUrl: wsUrl.href,
     worklet: channel.port2,
     key: ($("key") as HTMLInputElement).value,
+    webrtc,
+    datagrams: datagrams.port2,
   };
-  worker.postMessage(start, [channel.port2]);
+  worker.postMessage(start, [channel.port2, datagrams.port2]);
   // A submitted key (Enter in the field) restarts listening with it; the model stays loaded.
   $("key-form").addEventListener("submit", () => {
     const message: WorkerKey = { type: "key", key: ($("key") as HTMLInputElement).value };

@@ -60,18 +60,77 @@ interface PageStats {
   samplesOut: number;
 }
 
-interface RunResult {
-  wav: Float32Array;
+/** How a page gets the datagrams: the relay's WebRTC data channel, or (forced) its WebSocket. */
+type PageTransport = "webrtc" | "websocket";
+
+/** What one page played and showed. */
+interface PageResult {
   tapped: Float32Array;
-  summary: ReceiveSummary;
   pageStats: PageStats;
   shown: Record<string, string>;
   worklet: { underruns: number; driftSamples: number; overflowSamples: number; playedSamples: number };
-  dropped: Set<number>;
+  transport: PageTransport;
+  /** Datagrams the page's receive transport got on each path. */
+  onWebSocket: number;
+  onDataChannel: number;
 }
 
-/** One stream through the whole chain. */
-async function runStream(options: { seconds: 3 | 10; stream: boolean; lm: boolean; drop?: (seq: number) => boolean; key?: StreamKeyFixture }): Promise<RunResult> {
+interface RunResult extends PageResult {
+  wav: Float32Array;
+  summary: ReceiveSummary;
+  dropped: Set<number>;
+  /** Every page's result (the first is spread into this object). */
+  pages: PageResult[];
+}
+
+type EncstreamWindow = {
+  encstream: {
+    connected: boolean;
+    keyIds: readonly number[];
+    transport: PageTransport | "none";
+    transportNote: string;
+    transportStats?: { onWebSocket: number; onDataChannel: number };
+    stats?: PageStats;
+    worklet?: PageResult["worklet"] & { playing: boolean };
+    tapped: Float32Array[][];
+  };
+};
+
+/** Opens the relay's page and waits until it listens on the transport asked for (and with the key). */
+async function openPage(url: string, transport: PageTransport, key: StreamKeyFixture | undefined): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${url}?tap${transport === "websocket" ? "&transport=websocket" : ""}`);
+  await page.waitForFunction(() => (window as unknown as EncstreamWindow).encstream?.connected === true, undefined, { timeout: 90_000 });
+  if (key) {
+    // As a listener would: type the key, press Enter; the page listens again with it.
+    await page.fill("#key", key.text);
+    await page.press("#key", "Enter");
+  }
+  // A data channel opens within a second on loopback; the relay sends on it from then on. The
+  // page shows which transport it is on.
+  await page.waitForFunction(
+    ([id, want, shown]) => {
+      const e = (window as unknown as EncstreamWindow).encstream;
+      return e.connected && (id === null || e.keyIds.includes(id)) && e.transport === want && document.querySelector("[data-stat=transport]")?.textContent === shown;
+    },
+    [key?.keyId ?? null, transport, transport === "webrtc" ? "WebRTC data channel" : "WebSocket (asked for by the URL)"] as const,
+    { timeout: 30_000 },
+  );
+  return { page, errors };
+}
+
+/** One stream through the whole chain, to one page or several at once. */
+async function runStream(options: {
+  seconds: 3 | 10;
+  stream: boolean;
+  lm: boolean;
+  drop?: (seq: number) => boolean;
+  key?: StreamKeyFixture;
+  /** One page per entry, all listening at once. @default ["webrtc"] */
+  pages?: readonly PageTransport[];
+}): Promise<RunResult> {
   const port = nextPort++;
   const out = path.join(tmp.dir, `out-${port}.wav`);
   const common = ["--model", TINY24, "--cache-dir", path.join(tmp.dir, "cache"), ...(options.key ? ["--key-file", options.key.file] : [])];
@@ -96,28 +155,12 @@ async function runStream(options: { seconds: 3 | 10; stream: boolean; lm: boolea
     ...(options.stream ? ["--stream"] : ["--overlap", "25"]),
     ...common,
   ]);
-  let page: Page | undefined;
+  const opened: { page: Page; errors: string[] }[] = [];
   const proxy = options.drop ? await startLossyProxy(port, options.drop) : undefined;
   try {
     const url = (await receive.waitFor(/web receiver at (\S+)/))[1]!;
-    page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${url}?tap`);
-    await page.waitForFunction(() => (window as unknown as { encstream?: { connected: boolean } }).encstream?.connected === true, undefined, { timeout: 90_000 });
-    if (options.key) {
-      // As a listener would: type the key, press Enter; the page listens again with it.
-      await page.fill("#key", options.key.text);
-      await page.press("#key", "Enter");
-      await page.waitForFunction(
-        (id) => {
-          const e = (window as unknown as { encstream: { connected: boolean; keyIds: readonly number[] } }).encstream;
-          return e.connected && e.keyIds.includes(id);
-        },
-        options.key.keyId,
-        { timeout: 30_000 },
-      );
-    }
+    const transports = options.pages ?? ["webrtc"];
+    for (const transport of transports) opened.push(await openPage(url, transport, options.key));
     const send = startCli([
       "send",
       "--input",
@@ -137,38 +180,42 @@ async function runStream(options: { seconds: 3 | 10; stream: boolean; lm: boolea
     const received = await receive.exited;
     expect(received.code, received.stderr).toBe(0);
     const summary = parseReceiveSummary(received.stderr);
-    // The page plays in real time behind the relay: wait until its worklet has played it all.
-    await page.waitForFunction(
-      (samples) => {
-        const e = (window as unknown as { encstream: { stats?: { samplesOut: number }; worklet?: { playedSamples: number; playing: boolean } } }).encstream;
-        return e.stats?.samplesOut === samples && e.worklet?.playedSamples === samples && !e.worklet.playing;
-      },
-      summary.samples,
-      { timeout: 60_000 },
-    );
-    await page.waitForTimeout(300); // two stats periods: the shown figures are the final ones
-    const got = await page.evaluate(() => {
-      const e = (window as unknown as { encstream: { stats: PageStats; worklet: RunResult["worklet"]; tapped: Float32Array[][] } }).encstream;
-      const tapped: number[] = [];
-      for (const part of e.tapped) for (const v of part[0]!) tapped.push(v);
-      const shown: Record<string, string> = {};
-      for (const cell of document.querySelectorAll("[data-stat]")) shown[(cell as HTMLElement).dataset.stat!] = cell.textContent ?? "";
-      return { stats: e.stats, worklet: e.worklet, tapped, shown };
-    });
-    expect(errors).toEqual([]);
-    return {
-      wav: readWav(out).data[0]!,
-      tapped: Float32Array.from(got.tapped),
-      summary,
-      pageStats: got.stats,
-      shown: got.shown,
-      worklet: got.worklet,
-      dropped: proxy?.dropped ?? new Set(),
-    };
+    const pages: PageResult[] = [];
+    for (const [i, { page, errors }] of opened.entries()) {
+      // The page plays in real time behind the relay: wait until its worklet has played it all.
+      await page.waitForFunction(
+        (samples) => {
+          const e = (window as unknown as EncstreamWindow).encstream;
+          return e.stats?.samplesOut === samples && e.worklet?.playedSamples === samples && !e.worklet.playing;
+        },
+        summary.samples,
+        { timeout: 60_000 },
+      );
+      await page.waitForTimeout(300); // two stats periods: the shown figures are the final ones
+      const got = await page.evaluate(() => {
+        const e = (window as unknown as EncstreamWindow).encstream;
+        const tapped: number[] = [];
+        for (const part of e.tapped) for (const v of part[0]!) tapped.push(v);
+        const shown: Record<string, string> = {};
+        for (const cell of document.querySelectorAll("[data-stat]")) shown[(cell as HTMLElement).dataset.stat!] = cell.textContent ?? "";
+        return { stats: e.stats!, worklet: e.worklet!, tapped, shown, paths: e.transportStats! };
+      });
+      expect(errors).toEqual([]);
+      pages.push({
+        tapped: Float32Array.from(got.tapped),
+        pageStats: got.stats,
+        shown: got.shown,
+        worklet: got.worklet,
+        transport: transports[i]!,
+        onWebSocket: got.paths.onWebSocket,
+        onDataChannel: got.paths.onDataChannel,
+      });
+    }
+    return { ...pages[0]!, pages, wav: readWav(out).data[0]!, summary, dropped: proxy?.dropped ?? new Set() };
   } finally {
     proxy?.close();
     receive.kill();
-    await page?.close();
+    for (const { page } of opened) await page.close();
   }
 }
 
@@ -182,22 +229,28 @@ function maxDiffOutside(a: Float32Array, b: Float32Array, skip: readonly (readon
   return max;
 }
 
+/** Every page's statistics equal the relay-side receiver's, and each got every datagram on the path it was on. */
 function expectStatsEqual(r: RunResult): void {
   const s = r.summary;
-  expect({ ...r.pageStats, samplesOut: r.pageStats.samplesOut }).toMatchObject({
-    datagrams: s.datagrams,
-    played: s.played,
-    concealed: s.concealed,
-    lost: s.lost,
-    late: s.late,
-    undecodable: s.undecodable,
-    samplesOut: s.samples,
-  });
-  // What the page shows is what it computed.
-  expect(r.shown).toMatchObject({ datagrams: String(s.datagrams), played: String(s.played), concealed: String(s.concealed), lost: String(s.lost), late: String(s.late) });
+  for (const p of r.pages) {
+    expect(p.pageStats).toMatchObject({
+      datagrams: s.datagrams,
+      played: s.played,
+      concealed: s.concealed,
+      lost: s.lost,
+      late: s.late,
+      undecodable: s.undecodable,
+      samplesOut: s.samples,
+    });
+    // What the page shows is what it computed.
+    expect(p.shown).toMatchObject({ datagrams: String(s.datagrams), played: String(s.played), concealed: String(s.concealed), lost: String(s.lost), late: String(s.late) });
+    // Every datagram on the path the page was on (the relay has gone when this is read).
+    if (p.transport === "webrtc") expect({ onDataChannel: p.onDataChannel, onWebSocket: p.onWebSocket }).toEqual({ onDataChannel: s.datagrams, onWebSocket: 0 });
+    else expect({ onDataChannel: p.onDataChannel, onWebSocket: p.onWebSocket }).toEqual({ onDataChannel: 0, onWebSocket: s.datagrams });
+  }
 }
 
-describe("web receiver in Chromium, fed by encstream send → receive --web", () => {
+describe("web receiver in Chromium, fed by encstream send → receive --web (WebRTC data channel unless said)", () => {
   test("clean 10 s, chunked: plays what `encstream receive` wrote, 0 underruns, 0 concealed; stats equal the relay's", async () => {
     const r = await runStream({ seconds: 10, stream: false, lm: false });
     expect(r.wav.length).toBe(240_000);
@@ -232,6 +285,17 @@ describe("web receiver in Chromium, fed by encstream send → receive --web", ()
     expect(r.wav.length).toBe(72_000);
     expect(r.tapped.length).toBe(r.wav.length);
     expect(maxDiffOutside(r.tapped, r.wav, [])).toBeLessThanOrEqual(1e-5);
+  });
+
+  test("two pages at once, one on the data channel and one forced onto the WebSocket fallback: both play what `encstream receive` wrote", async () => {
+    const r = await runStream({ seconds: 3, stream: false, lm: false, pages: ["webrtc", "websocket"] });
+    expectStatsEqual(r);
+    expect(r.summary.concealed).toBe(0);
+    expect(r.wav.length).toBe(72_000);
+    for (const p of r.pages) {
+      expect(p.tapped.length).toBe(r.wav.length);
+      expect(maxDiffOutside(p.tapped, r.wav, [])).toBeLessThanOrEqual(1e-5);
+    }
   });
 
   test("10 % loss on the path (stream mode): the page conceals exactly the lost frames, as the relay does", async () => {

@@ -170,6 +170,8 @@ export interface ReceiveOptions extends StreamingOptions {
   readonly web?: WebAddress | undefined;
   /** `--web-root`: the built web receiver. @default undefined (examples/web-receiver/dist of this repository) */
   readonly webRoot?: string | undefined;
+  /** With `web`: offer pages a WebRTC data channel (`--no-webrtc`: false). @default true */
+  readonly webrtc?: boolean | undefined;
   /** `--sample-format` of the WAV output. @default "s16" */
   readonly sampleFormat: OutputSampleFormat;
   /** `--timeout`: seconds without packets after which the receiver ends. @default undefined (never) */

@@ -232,6 +232,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
         parseWebAddress,
       ),
     )
+    .addOption(new Option("--no-webrtc", "with --web: relay to pages over their WebSocket only, offering no WebRTC data channel (default: offered when node-datachannel is installed)"))
     .addOption(new Option("--web-root <dir>", "the built web receiver to serve with --web (default: examples/web-receiver/dist of this repository)").argParser(parsePath("--web-root")))
     .addOption(sampleFormatOption())
     .addOption(
@@ -287,6 +288,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       play: raw.play === true || (output === undefined && raw.web === undefined && typeof mix !== "string"),
       web: raw.web as WebAddress | undefined,
       webRoot: raw.webRoot as string | undefined,
+      webrtc: raw.webrtc !== false,
       sampleFormat: raw.sampleFormat as OutputSampleFormat,
       idleTimeoutS: raw.timeout as number | undefined,
       rawFormat: raw.rawFormat as RawFormat | undefined,

@@ -282,6 +282,7 @@ async function openRelay(codec: CodecSession, options: ReceiveOptions, log: (lin
       host: web.host,
       port: web.port,
       webRoot,
+      webrtc: options.webrtc !== false,
       modelDir: codec.resolved.source.dir,
       lmPath: codec.resolved.lmPath,
       overlapRatio: options.overlapRatio,
@@ -291,7 +292,8 @@ async function openRelay(codec: CodecSession, options: ReceiveOptions, log: (lin
   } catch (error) {
     throw new CliError("io", `--web ${web.host}:${web.port}: ${(error as Error).message}`, { cause: error });
   }
-  log(`web receiver at ${relay.url} (pages: open it in a browser; the stream is relayed to every open page)`);
+  const rtc = relay.stats.webrtcUnavailable;
+  log(`web receiver at ${relay.url} (pages: open it in a browser; the stream is relayed to every open page${rtc === undefined ? ", on a WebRTC data channel where one opens" : `; WebSocket only: ${rtc}`})`);
   return relay;
 }
 
@@ -341,7 +343,7 @@ async function relayOnly(
     if (idle !== undefined) clearInterval(idle);
   }
   const r = relay.stats;
-  log(`relayed ${r.datagrams} datagrams to ${r.pagesTotal} page(s), ${r.dropped} dropped for slow pages`);
+  log(`relayed ${r.datagrams} datagrams to ${r.pagesTotal} page(s) (${r.dataChannelsOpened} on a WebRTC data channel), ${r.dropped} dropped for slow pages`);
   io.stdout.write(`relayed ${r.datagrams} datagrams (${r.bytes} bytes) to ${r.pagesTotal} page(s)\n`);
   const u = udp.stats;
   const zero = { malformed: 0, unauthenticated: 0, foreign: 0, unfit: 0, mismatched: 0, dropped: 0, duplicates: 0, expired: 0, played: 0, concealed: 0, recovered: 0, comfortNoise: 0, reportsSent: 0, lost: 0, late: 0, undecodable: 0, tooFarAhead: 0 };

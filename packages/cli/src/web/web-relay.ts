@@ -2,7 +2,8 @@ import { createReadStream, existsSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { WebSocketServer, type WebSocket } from "ws";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { DataChannelPeer, loadDataChannelLibrary, MAX_SIGNAL_BYTES, parseSignal, type DataChannelLibrary, type SignalToPage } from "./data-channel-peer.js";
 
 /*
  * The relay behind `encstream receive --web [HOST:]PORT`: one HTTP server that serves the web
@@ -14,11 +15,18 @@ import { WebSocketServer, type WebSocket } from "ws";
  *   GET /receiver.json       what the page needs to decode: overlap, buffer size, model and LM URLs
  *   GET /model/<file>        config.json, model.safetensors and the language model, nothing else
  *   GET /relay-stats.json    the relay's counters (and the local receiver's, when it decodes too)
- *   WS  /ws                  the datagrams
+ *   WS  /ws                  the datagrams, and the signalling of a WebRTC data channel
+ *
+ * A page may ask on its WebSocket for a WebRTC data channel (see data-channel-peer.ts); once the
+ * channel is open, that page's datagrams go on it (unordered, never retransmitted: no head-of-line
+ * blocking) instead of on the WebSocket, and back on the WebSocket if the channel closes. Each
+ * datagram goes to each page exactly once, on one of the two.
  *
  * Every response carries COOP/COEP (cross-origin isolation, for onnxruntime-web's threads). A page
  * that reads too slowly (more than maxBufferedBytes waiting) misses datagrams, counted in
- * `dropped`; the network never blocks the relay.
+ * `dropped`; the network never blocks the relay. Anything malformed a page sends (binary frames,
+ * text that is not a signalling message, signalling out of turn) is dropped and counted in
+ * `signalsDropped`.
  */
 
 /** Options of {@link WebRelay.open}. */
@@ -40,6 +48,13 @@ export interface WebRelayOptions {
   readonly bufferMs?: number | undefined;
   /** Bytes a page may have waiting before datagrams to it are dropped. @default 1048576 */
   readonly maxBufferedBytes?: number;
+  /**
+   * Offer pages a WebRTC data channel (node-datachannel, an optional dependency; without it pages
+   * stay on the WebSocket). @default true
+   */
+  readonly webrtc?: boolean;
+  /** Data channels open or being set up at once; pages asking beyond it stay on the WebSocket. @default 64 */
+  readonly maxDataChannels?: number;
 }
 
 /** The relay's counters. */
@@ -54,6 +69,22 @@ export interface WebRelayStats {
   readonly bytes: number;
   /** Datagram copies not sent to a page that was too slow. */
   readonly dropped: number;
+  /** Pages whose datagrams go on a WebRTC data channel now (the others: on their WebSocket). */
+  readonly pagesOnDataChannel: number;
+  /** Data channels opened since the start. */
+  readonly dataChannelsOpened: number;
+  /** Datagram copies sent on data channels (the rest of the relayed copies went on WebSockets). */
+  readonly sentOnDataChannels: number;
+  /** Messages from pages dropped as malformed or out of turn. */
+  readonly signalsDropped: number;
+  /** Why pages get no data channel, when they cannot (WebRTC off, node-datachannel missing). */
+  readonly webrtcUnavailable: string | undefined;
+}
+
+/** One open page: its WebSocket and, once asked for, its data channel. */
+interface PageLink {
+  readonly ws: WebSocket;
+  peer: DataChannelPeer | undefined;
 }
 
 const TYPES: Record<string, string> = {
@@ -81,18 +112,23 @@ export class WebRelay {
   readonly #wss: WebSocketServer;
   readonly #options: WebRelayOptions;
   readonly #maxBuffered: number;
-  readonly #pages = new Set<WebSocket>();
+  readonly #pages = new Set<PageLink>();
+  readonly #rtc: DataChannelLibrary | Error;
   #pagesTotal = 0;
   #datagrams = 0;
   #bytes = 0;
   #dropped = 0;
+  #channelsOpened = 0;
+  #sentOnChannels = 0;
+  #signalsDropped = 0;
   #extraStats: (() => unknown) | undefined;
 
-  private constructor(server: Server, wss: WebSocketServer, options: WebRelayOptions) {
+  private constructor(server: Server, wss: WebSocketServer, options: WebRelayOptions, rtc: DataChannelLibrary | Error) {
     this.#server = server;
     this.#wss = wss;
     this.#options = options;
     this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+    this.#rtc = rtc;
   }
 
   /**
@@ -103,9 +139,10 @@ export class WebRelay {
     if (!existsSync(path.join(options.webRoot, "index.html"))) {
       throw new Error(`${options.webRoot}: no index.html (build the web receiver: pnpm --filter @encstream/example-web-receiver build, or give --web-root)`);
     }
+    const rtc = options.webrtc === false ? new Error("WebRTC is off (--no-webrtc)") : await loadDataChannelLibrary();
     const server = createServer();
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
-    const relay = new WebRelay(server, wss, options);
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SIGNAL_BYTES });
+    const relay = new WebRelay(server, wss, options, rtc);
     server.on("request", (req, res) => relay.#serve(req, res));
     server.on("upgrade", (req, socket, head) => {
       if (new URL(req.url ?? "/", "http://x").pathname !== "/ws") {
@@ -133,7 +170,20 @@ export class WebRelay {
 
   /** A snapshot of the counters. */
   get stats(): WebRelayStats {
-    return { pages: this.#pages.size, pagesTotal: this.#pagesTotal, datagrams: this.#datagrams, bytes: this.#bytes, dropped: this.#dropped };
+    let onChannel = 0;
+    for (const page of this.#pages) if (page.peer?.open === true) onChannel++;
+    return {
+      pages: this.#pages.size,
+      pagesTotal: this.#pagesTotal,
+      datagrams: this.#datagrams,
+      bytes: this.#bytes,
+      dropped: this.#dropped,
+      pagesOnDataChannel: onChannel,
+      dataChannelsOpened: this.#channelsOpened,
+      sentOnDataChannels: this.#sentOnChannels,
+      signalsDropped: this.#signalsDropped,
+      webrtcUnavailable: this.#rtc instanceof Error ? this.#rtc.message : undefined,
+    };
   }
 
   /** Adds `receiver` (the local receiver's statistics) to /relay-stats.json. */
@@ -145,7 +195,19 @@ export class WebRelay {
   relay(bytes: Uint8Array): void {
     this.#datagrams++;
     this.#bytes += bytes.byteLength;
-    for (const ws of this.#pages) {
+    for (const { ws, peer } of this.#pages) {
+      if (peer?.open === true) {
+        const sent = peer.send(bytes, this.#maxBuffered);
+        if (sent === "sent") {
+          this.#sentOnChannels++;
+          continue;
+        }
+        if (sent === "full") {
+          this.#dropped++;
+          continue;
+        }
+        // Closed just now: the WebSocket takes over.
+      }
       if (ws.readyState !== ws.OPEN || ws.bufferedAmount > this.#maxBuffered) {
         this.#dropped++;
         continue;
@@ -156,18 +218,68 @@ export class WebRelay {
 
   /** Closes every page's connection and the server. */
   async close(): Promise<void> {
-    for (const ws of this.#pages) ws.terminate();
+    for (const { ws, peer } of this.#pages) {
+      peer?.close();
+      ws.terminate();
+    }
     this.#wss.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
   #addPage(ws: WebSocket): void {
-    this.#pages.add(ws);
+    const page: PageLink = { ws, peer: undefined };
+    this.#pages.add(page);
     this.#pagesTotal++;
-    ws.on("message", () => undefined); // pages send nothing; anything is ignored
-    ws.on("error", () => this.#pages.delete(ws));
-    ws.on("close", () => this.#pages.delete(ws));
+    const id = this.#pagesTotal;
+    ws.on("message", (data: RawData, isBinary: boolean) => this.#onPageMessage(page, id, data, isBinary));
+    const remove = (): void => {
+      page.peer?.close();
+      this.#pages.delete(page);
+    };
+    ws.on("error", remove);
+    ws.on("close", remove);
+  }
+
+  /** A message from a page: only signalling (text); anything else is dropped and counted. */
+  #onPageMessage(page: PageLink, id: number, data: RawData, isBinary: boolean): void {
+    const message = isBinary ? undefined : parseSignal(Buffer.isBuffer(data) ? data.toString("utf8") : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString("utf8"));
+    if (message === undefined) {
+      this.#signalsDropped++;
+      return;
+    }
+    const signal = (m: SignalToPage): void => {
+      if (page.ws.readyState === page.ws.OPEN) page.ws.send(JSON.stringify(m));
+    };
+    if (message.type !== "rtc-request") {
+      if (page.peer === undefined || !page.peer.accept(message)) this.#signalsDropped++;
+      return;
+    }
+    if (page.peer !== undefined) {
+      this.#signalsDropped++; // one data channel per WebSocket
+      return;
+    }
+    const rtc = this.#rtc;
+    if (rtc instanceof Error) {
+      signal({ type: "rtc-unavailable", reason: rtc.message });
+      return;
+    }
+    let peers = 0;
+    for (const p of this.#pages) if (p.peer !== undefined) peers++;
+    if (peers >= (this.#options.maxDataChannels ?? 64)) {
+      signal({ type: "rtc-unavailable", reason: "the relay has as many data channels as it allows" });
+      return;
+    }
+    try {
+      page.peer = new DataChannelPeer(rtc, `page-${id}`, {
+        signal,
+        onOpenChange: (open) => {
+          if (open) this.#channelsOpened++;
+        },
+      });
+    } catch (error) {
+      signal({ type: "rtc-unavailable", reason: `the relay could not create a data channel: ${error instanceof Error ? error.message : String(error)}` });
+    }
   }
 
   #serve(req: IncomingMessage, res: ServerResponse): void {
@@ -186,6 +298,7 @@ export class WebRelay {
           modelUrl: "model/",
           lmUrl: lmName === null ? null : `model/${lmName}`,
           websocketPath: "ws",
+          webrtc: !(this.#rtc instanceof Error),
         });
         return;
       }
