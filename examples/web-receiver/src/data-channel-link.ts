@@ -10,14 +10,14 @@ export const DATA_CHANNEL_OPEN_TIMEOUT_MS = 10_000;
 export type DataChannelLinkState =
   | { readonly kind: "open" }
   | { readonly kind: "failed"; readonly reason: string }
-  | { readonly kind: "closed" };
+  | { readonly kind: "closed"; readonly reason: string };
 
 /** Options of {@link DataChannelLink}. */
 export interface DataChannelLinkOptions {
   /** Sends a signalling message to the relay (through the worker's WebSocket). */
   readonly signal: (text: string) => void;
-  /** Each datagram of the channel, with the time it came (`performance.timeOrigin + performance.now()`, ms). */
-  readonly onDatagram: (bytes: ArrayBuffer, atEpochMs: number) => void;
+  /** Each datagram of the channel. */
+  readonly onDatagram: (bytes: ArrayBuffer) => void;
   /** The channel opened, could not be had, or closed after opening. */
   readonly onState: (state: DataChannelLinkState) => void;
 }
@@ -27,6 +27,8 @@ export class DataChannelLink {
   readonly #options: DataChannelLinkOptions;
   readonly #pc: RTCPeerConnection;
   #remoteSet: Promise<void> | undefined;
+  /** Held so that the channel lives as long as the link (a collected channel would stop delivering). */
+  #channel: RTCDataChannel | undefined;
   #done = false;
   #opened = false;
   readonly #timer: ReturnType<typeof setTimeout>;
@@ -71,6 +73,7 @@ export class DataChannelLink {
   close(): void {
     clearTimeout(this.#timer);
     this.#done = true;
+    this.#channel?.close();
     this.#pc.close();
   }
 
@@ -82,9 +85,11 @@ export class DataChannelLink {
   }
 
   #adopt(channel: RTCDataChannel): void {
+    this.#channel?.close();
+    this.#channel = channel;
     channel.binaryType = "arraybuffer";
     channel.addEventListener("message", (e: MessageEvent) => {
-      if (e.data instanceof ArrayBuffer) this.#options.onDatagram(e.data, performance.timeOrigin + performance.now());
+      if (e.data instanceof ArrayBuffer) this.#options.onDatagram(e.data);
     });
     const opened = (): void => {
       if (this.#done || this.#opened) return;
@@ -94,11 +99,19 @@ export class DataChannelLink {
     };
     if (channel.readyState === "open") opened();
     else channel.addEventListener("open", opened);
+    let error = "";
+    channel.addEventListener("error", (e) => {
+      const detail = (e as RTCErrorEvent).error;
+      error = `: ${detail?.message ?? "error"}${detail?.errorDetail ? ` (${detail.errorDetail}${detail.sctpCauseCode ? `, SCTP cause ${detail.sctpCauseCode}` : ""})` : ""}`;
+    });
     channel.addEventListener("close", () => {
       if (this.#done) return;
       if (this.#opened) {
+        const why = `the data channel closed${error} (connection ${this.#pc.connectionState}, ICE ${this.#pc.iceConnectionState})`;
+        // The relay may not know (an association can fail on one side only): it goes back to the WebSocket.
+        this.#options.signal(JSON.stringify({ type: "rtc-closed" }));
         this.close();
-        this.#options.onState({ kind: "closed" });
+        this.#options.onState({ kind: "closed", reason: why });
       } else this.#fail("the data channel closed before opening");
     });
   }

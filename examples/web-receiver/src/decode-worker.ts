@@ -20,11 +20,22 @@ async function start(msg: WorkerStart): Promise<void> {
   const { config } = msg;
   const options: LoadEncodecWebOptions = { runtime: ort, wasmPaths: new URL("ort/", msg.baseUrl).href, numThreads: 1, baseUrl: msg.baseUrl };
   post({ type: "status", text: "loading the model" });
+  // Where the start goes (`ready.phasesMs`, shown by the benchmark): each phase's wall time.
+  const phasesMs: Record<string, number> = { workerStartAtMs: performance.timeOrigin + performance.now() };
+  let mark = performance.now();
+  const lap = (name: string): void => {
+    const now = performance.now();
+    phasesMs[name] = now - mark;
+    mark = now;
+  };
   const t0 = performance.now();
-  const model = await loadEncodec({ url: config.modelUrl }, options);
+  // A receiver never encodes: the offline encoder graph is never built or opened (its decode
+  // graph opens on the warm-up's first call), and the streaming codec opens only its decoder side.
+  const model = await loadEncodec({ url: config.modelUrl }, { ...options, openGraphs: "on-first-use" });
+  lap("loadModel");
   const codec = createSessionCodec({
     model,
-    streaming: () => loadStreamingCodec({ url: config.modelUrl }, options),
+    streaming: () => loadStreamingCodec({ url: config.modelUrl }, { ...options, sides: ["decoder"] }),
     lm: () => (config.lmUrl === null ? Promise.resolve(null) : loadLmWeightsWeb({ url: config.lmUrl, optional: true }, options)),
   });
   post({ type: "status", text: "warming up" });
@@ -32,9 +43,16 @@ async function start(msg: WorkerStart): Promise<void> {
   const numCodebooks = model.numQuantizersForBandwidth(model.bandwidthsKbps.includes(6) ? 6 : model.bandwidthsKbps[0]!);
   const chunkSamples = Math.round((defaultChunkMsOf(codec.modelKind) * codec.sampleRateHz) / 1000);
   await createChunkedDecoder(codec, { chunkSamples, overlapRatio: config.overlapRatio }).warmUp(numCodebooks);
-  if (codec.causal) await (await createFrameStreamDecoder(codec)).warmUp(numCodebooks);
+  lap("warmUpChunked");
+  if (codec.causal) {
+    const decoder = await createFrameStreamDecoder(codec);
+    lap("loadStreaming");
+    await decoder.warmUp(numCodebooks);
+    lap("warmUpStream");
+  }
   await codec.lm().catch(() => null);
-  post({ type: "ready", sampleRateHz: codec.sampleRateHz, channels: codec.channels, warmUpMs: performance.now() - t0 });
+  lap("loadLm");
+  post({ type: "ready", sampleRateHz: codec.sampleRateHz, channels: codec.channels, warmUpMs: performance.now() - t0, phasesMs });
 
   const worklet = msg.worklet;
   const toWorklet = (cmd: WorkletCommand, transfer: Transferable[] = []): void => worklet.postMessage(cmd, transfer);
@@ -158,7 +176,9 @@ addEventListener("message", (e: MessageEvent<WorkerStart | WorkerKey | WorkerSig
   if (e.data?.type !== "start") return;
   // The data channel's datagrams, handed over by the page; those of an ended connection are dropped.
   e.data.datagrams.onmessage = (m: MessageEvent<ChannelDatagram>) => {
-    if (current?.connection === m.data.connection) current.transport.pushFromDataChannel(m.data.bytes, m.data.atEpochMs - performance.timeOrigin);
+    // Timed on arrival here, on this worker's clock like the WebSocket's datagrams (the page's
+    // clock and this one's do not line up exactly: mixing them made silent gaps out of nothing).
+    if (current?.connection === m.data.connection) current.transport.pushFromDataChannel(m.data.bytes, performance.now());
   };
   start(e.data).catch((error: unknown) => post({ type: "error", message: error instanceof Error ? error.message : String(error) }));
 });

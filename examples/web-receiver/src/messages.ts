@@ -42,8 +42,6 @@ export interface WorkerSignal {
 export interface ChannelDatagram {
   readonly connection: number;
   readonly bytes: ArrayBuffer;
-  /** When it came, `performance.timeOrigin + performance.now()` of the page, ms. */
-  readonly atEpochMs: number;
 }
 
 /**
@@ -67,7 +65,8 @@ export type WorkerEvent =
   | { readonly type: "signal"; readonly connection: number; readonly text: string }
   /** Relay connection `connection` closed: its data channel goes too. */
   | { readonly type: "disconnected"; readonly connection: number }
-  | { readonly type: "ready"; readonly sampleRateHz: number; readonly channels: number; readonly warmUpMs: number }
+  /** The model is loaded and warmed up; `phasesMs`: each phase's wall time, and `workerStartAtMs` (epoch ms) when the worker began. */
+  | { readonly type: "ready"; readonly sampleRateHz: number; readonly channels: number; readonly warmUpMs: number; readonly phasesMs: Readonly<Record<string, number>> }
   | { readonly type: "stats"; readonly stats: ReceiverStats; readonly transport: RelayTransportStats }
   | { readonly type: "error"; readonly message: string };
 

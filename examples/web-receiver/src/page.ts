@@ -22,6 +22,8 @@ interface PageState {
   openedAtMs: number;
   readyAtMs: number | undefined;
   firstSoundAtMs: number | undefined;
+  /** Where the start went, ms a phase (the worker's phases, the page's before and after them). */
+  startupMs: Record<string, number>;
   stats: ReceiverStats | undefined;
   worklet: Extract<WorkletEvent, { type: "stats" }> | undefined;
   tapped: Float32Array[][];
@@ -40,6 +42,7 @@ const page: PageState = {
   openedAtMs: performance.timeOrigin,
   readyAtMs: undefined,
   firstSoundAtMs: undefined,
+  startupMs: {},
   stats: undefined,
   worklet: undefined,
   tapped: [],
@@ -107,19 +110,19 @@ async function main(): Promise<void> {
     };
     const created = new DataChannelLink({
       signal,
-      onDatagram: (bytes, atEpochMs) => {
-        const message: ChannelDatagram = { connection, bytes, atEpochMs };
+      onDatagram: (bytes) => {
+        const message: ChannelDatagram = { connection, bytes };
         datagrams.port1.postMessage(message, [bytes]);
       },
       onState: (state) => {
         if (link?.link !== created) return;
         page.transport = state.kind === "open" ? "webrtc" : "websocket";
-        page.transportNote = state.kind === "failed" ? state.reason : state.kind === "closed" ? "the data channel closed" : "";
+        page.transportNote = state.kind === "open" ? "" : state.reason;
       },
     });
     link = { connection, link: created };
   };
-  const ready = new Promise<{ sampleRateHz: number; channels: number }>((resolve) => {
+  const ready = new Promise<{ sampleRateHz: number; channels: number; phasesMs: Readonly<Record<string, number>> }>((resolve) => {
     worker.onmessage = (e: MessageEvent<WorkerEvent>) => {
       const ev = e.data;
       if (ev.type === "status") {
@@ -160,8 +163,10 @@ async function main(): Promise<void> {
     const message: WorkerKey = { type: "key", key: ($("key") as HTMLInputElement).value };
     worker.postMessage(message);
   });
-  const { sampleRateHz, channels } = await ready;
+  const { sampleRateHz, channels, phasesMs } = await ready;
   page.readyAtMs = performance.now();
+  const { workerStartAtMs, ...phases } = phasesMs;
+  page.startupMs = { pageToWorkerStart: (workerStartAtMs ?? performance.timeOrigin) - performance.timeOrigin, ...phases };
   const context = new AudioContext({ sampleRate: sampleRateHz, latencyHint: "playback" });
   await context.audioWorklet.addModule(new URL("playout-worklet.js", import.meta.url));
   const node = new AudioWorkletNode(context, "encstream-playout", { numberOfInputs: 0, outputChannelCount: [channels], processorOptions: { channels } });
@@ -172,7 +177,10 @@ async function main(): Promise<void> {
     if (ev.type === "tap") page.tapped.push(ev.channels);
     else {
       page.worklet = ev;
-      if (ev.playing && page.firstSoundAtMs === undefined) page.firstSoundAtMs = performance.now();
+      if (ev.playing && page.firstSoundAtMs === undefined) {
+        page.firstSoundAtMs = performance.now();
+        page.startupMs.readyToFirstSound = page.firstSoundAtMs - (page.readyAtMs ?? 0);
+      }
       const bar = $("meter-bar");
       // -60 dBFS to 0 dBFS across the bar.
       const db = ev.peak > 0 ? 20 * Math.log10(ev.peak) : -60;

@@ -283,6 +283,7 @@ async function openRelay(codec: CodecSession, options: ReceiveOptions, log: (lin
       port: web.port,
       webRoot,
       webrtc: options.webrtc !== false,
+      log,
       modelDir: codec.resolved.source.dir,
       lmPath: codec.resolved.lmPath,
       overlapRatio: options.overlapRatio,

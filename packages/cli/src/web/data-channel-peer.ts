@@ -12,6 +12,7 @@ import type { DataChannel, PeerConnection } from "node-datachannel";
  *   page → relay  {"type":"rtc-request"}                             offer me a data channel
  *                 {"type":"rtc-answer","sdp":"…"}                    the page's answer
  *                 {"type":"rtc-candidate","candidate":"…","mid":"…"}  one of the page's ICE candidates
+ *                 {"type":"rtc-closed"}                              the page's channel closed: back to the WebSocket
  *   relay → page  {"type":"rtc-offer","sdp":"…"}
  *                 {"type":"rtc-candidate","candidate":"…","mid":"…"}
  *                 {"type":"rtc-unavailable","reason":"…"}            no data channel: stay on the WebSocket
@@ -32,6 +33,7 @@ const MAX_MID_CHARS = 64;
 /** A signalling message from a page, checked. */
 export type SignalFromPage =
   | { readonly type: "rtc-request" }
+  | { readonly type: "rtc-closed" }
   | { readonly type: "rtc-answer"; readonly sdp: string }
   | { readonly type: "rtc-candidate"; readonly candidate: string; readonly mid: string };
 
@@ -58,6 +60,8 @@ export function parseSignal(text: string): SignalFromPage | undefined {
   switch (m.type) {
     case "rtc-request":
       return { type: "rtc-request" };
+    case "rtc-closed":
+      return { type: "rtc-closed" };
     case "rtc-answer":
       return typeof m.sdp === "string" && m.sdp.length > 0 ? { type: "rtc-answer", sdp: m.sdp } : undefined;
     case "rtc-candidate":
@@ -96,8 +100,8 @@ export type ChannelSendResult = "sent" | "full" | "closed";
 export interface DataChannelPeerOptions {
   /** Sends a signalling message to the page (over its WebSocket). */
   readonly signal: (message: SignalToPage) => void;
-  /** Called once when the channel opens, and once when it closes after that (or fails). */
-  readonly onOpenChange: (open: boolean) => void;
+  /** Called once when the channel opens, and once when it closes after that, with why. */
+  readonly onOpenChange: (open: boolean, why: string) => void;
 }
 
 /** One page's data channel, from the relay's offer to its close. */
@@ -123,16 +127,16 @@ export class DataChannelPeer {
     });
     this.#pc.onLocalCandidate((candidate, mid) => this.#send({ type: "rtc-candidate", candidate, mid }));
     this.#pc.onStateChange((state) => {
-      if (state === "failed" || state === "closed") this.close();
+      if (state === "failed" || state === "closed" || state === "disconnected") this.close(`connection ${state}`);
     });
     this.#channel = this.#pc.createDataChannel("datagrams", { unordered: true, maxRetransmits: 0 });
     this.#channel.onOpen(() => {
       if (this.#closed || this.#open) return;
       this.#open = true;
-      this.#options.onOpenChange(true);
+      this.#options.onOpenChange(true, "opened");
     });
-    this.#channel.onClosed(() => this.close());
-    this.#channel.onError(() => this.close());
+    this.#channel.onClosed(() => this.close("channel closed"));
+    this.#channel.onError((error) => this.close(`channel error: ${error}`));
     this.#channel.onMessage(() => undefined); // pages send nothing on it
   }
 
@@ -147,6 +151,11 @@ export class DataChannelPeer {
    */
   accept(message: Exclude<SignalFromPage, { type: "rtc-request" }>): boolean {
     if (this.#closed) return false;
+    if (message.type === "rtc-closed") {
+      // The page's side closed (the association can fail on one side only): stop sending into it.
+      this.close("closed by the page");
+      return true;
+    }
     try {
       if (message.type === "rtc-answer") {
         if (this.#answered) return false;
@@ -174,14 +183,14 @@ export class DataChannelPeer {
     try {
       if (this.#channel.bufferedAmount() > maxBufferedBytes) return "full";
       return this.#channel.sendMessageBinary(bytes) ? "sent" : "full";
-    } catch {
-      this.close();
+    } catch (error) {
+      this.close(`send failed: ${error instanceof Error ? error.message : String(error)}`);
       return "closed";
     }
   }
 
-  /** Closes the channel and the connection (idempotent). */
-  close(): void {
+  /** Closes the channel and the connection (idempotent); `why` goes to `onOpenChange`. */
+  close(why = "closed by the relay"): void {
     if (this.#closed) return;
     this.#closed = true;
     const wasOpen = this.#open;
@@ -196,7 +205,7 @@ export class DataChannelPeer {
     } catch {
       // idem
     }
-    if (wasOpen) this.#options.onOpenChange(false);
+    if (wasOpen) this.#options.onOpenChange(false, why);
   }
 
   #send(message: SignalToPage): void {

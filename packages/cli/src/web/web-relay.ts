@@ -55,6 +55,8 @@ export interface WebRelayOptions {
   readonly webrtc?: boolean;
   /** Data channels open or being set up at once; pages asking beyond it stay on the WebSocket. @default 64 */
   readonly maxDataChannels?: number;
+  /** Where the relay says a page's data channel opened or closed. @default undefined (silent) */
+  readonly log?: (line: string) => void;
 }
 
 /** The relay's counters. */
@@ -273,8 +275,9 @@ export class WebRelay {
     try {
       page.peer = new DataChannelPeer(rtc, `page-${id}`, {
         signal,
-        onOpenChange: (open) => {
+        onOpenChange: (open, why) => {
           if (open) this.#channelsOpened++;
+          this.#options.log?.(`page ${id}: ${open ? "on a WebRTC data channel" : `data channel closed (${why}), back on its WebSocket`}`);
         },
       });
     } catch (error) {

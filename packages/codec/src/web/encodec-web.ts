@@ -2,6 +2,7 @@ import { EncodecModel } from "../runtime/encodec-model.js";
 import type { GraphCache } from "../runtime/graph-cache.js";
 import type { OrtSessionOptions } from "../runtime/ort-types.js";
 import { StreamingCodec } from "../streaming/streaming-codec.js";
+import type { StreamSide } from "../onnx/streaming-graphs.js";
 import { CacheStorageGraphCache } from "./cache-storage-graph-cache.js";
 import { readWebSource, type WebModelSource, type WebSourceOptions } from "./web-source.js";
 import { resolveWebRuntime, type WebRuntimeOptions } from "./web-runtime.js";
@@ -17,6 +18,16 @@ export interface LoadEncodecWebOptions extends WebRuntimeOptions, WebSourceOptio
   readonly graphCache?: GraphCache | false;
   /** Bandwidths whose graphs are opened during loading (quantizer graphs; streaming: encoder graphs). @default [] */
   readonly preloadBandwidthsKbps?: readonly number[];
+  /**
+   * {@link loadEncodec}: when the offline encoder and decode graphs are opened, at loading or on
+   * first use (a page that only decodes then never builds nor opens the encoder). @default "eager"
+   */
+  readonly openGraphs?: "eager" | "on-first-use";
+  /**
+   * {@link loadStreamingCodec}: the sides whose sessions are opened (a receiver needs only
+   * `["decoder"]`, a sender `["encoder"]`). @default ["encoder", "decoder"]
+   */
+  readonly sides?: readonly StreamSide[];
 }
 
 function graphCacheOf(options: LoadEncodecWebOptions): GraphCache | undefined {
@@ -47,7 +58,7 @@ async function createOptions(source: WebModelSource, options: LoadEncodecWebOpti
  * @throws TypeError / RangeError for a bad source or options
  */
 export async function loadEncodec(source: WebModelSource, options: LoadEncodecWebOptions = {}): Promise<EncodecModel> {
-  return EncodecModel.create(await createOptions(source, options));
+  return EncodecModel.create({ ...(await createOptions(source, options)), ...(options.openGraphs ? { openGraphs: options.openGraphs } : {}) });
 }
 
 /**
@@ -59,5 +70,5 @@ export async function loadEncodec(source: WebModelSource, options: LoadEncodecWe
  * @throws TypeError / RangeError for a bad source or options
  */
 export async function loadStreamingCodec(source: WebModelSource, options: LoadEncodecWebOptions = {}): Promise<StreamingCodec> {
-  return StreamingCodec.create(await createOptions(source, options));
+  return StreamingCodec.create({ ...(await createOptions(source, options)), ...(options.sides ? { sides: options.sides } : {}) });
 }
