@@ -101,6 +101,7 @@ describe("the seed's command lines", () => {
         bufferSize: { unit: "units", units: 24 },
         output: undefined,
         play: true,
+        webrtc: true,
         sampleFormat: "s16",
         idleTimeoutS: undefined,
         streamIdleS: 3,
@@ -360,6 +361,10 @@ describe("receive --web", () => {
   });
   test.each(["", "http://x:80", "[1.2.3.4]:80", "80000", "host:"])("--web %j is refused", (value) => {
     expect(() => parseWebAddress(value)).toThrow(/--web/);
+  });
+  test("--no-webrtc keeps pages on the WebSocket; WebRTC is offered by default", () => {
+    expect(parseCommandLine(["receive", "--web", "8080"])).toMatchObject({ options: { webrtc: true } });
+    expect(parseCommandLine(["receive", "--web", "8080", "--no-webrtc"])).toMatchObject({ options: { webrtc: false } });
   });
 });
 
