@@ -276,9 +276,9 @@ describe("web receiver in Chromium, fed by encstream send → receive --web (Web
     { stream: false, lm: true },
     { stream: true, lm: true },
   ])("3 s, stream=$stream lm=$lm: the page's samples equal the WAV within 1e-5", async ({ stream, lm }) => {
-    // Stream mode (75 datagrams/s) runs on the WebSocket: on this machine the data channel's SCTP
-    // association is aborted ("User-Initiated Abort") about 2 s into such a stream, a defect not
-    // yet understood (see the README's "Known defect"); chunked streams run on the data channel.
+    // Stream mode (75 datagrams/s) stays on the WebSocket: under load, runs over the data channel
+    // stopped about 2 s in, not yet understood (the README's "Known problem"); chunked streams run
+    // on the data channel.
     const r = await runStream({ seconds: 3, stream, lm, pages: stream ? ["websocket"] : ["webrtc"] });
     expectStatsEqual(r);
     expect(r.summary.concealed).toBe(0);
