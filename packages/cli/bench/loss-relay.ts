@@ -35,7 +35,7 @@
  * ahead: the table then says "late/other").
  *
  * Run: npx tsx bench/loss-relay.ts [--seconds N] [--only-10] [--depths 0,1,2] [--parallel N]
- *   default: 8 s of speech a run, every loss model, no FEC / --fec 1 / --fec 2 (about 3.5 min);
+ *   default: 8 s of speech a run, every loss model, no FEC / --fec 1 / --fec 2 (about 3 min);
  *   --only-10: just random 10 % (the target row), e.g. --only-10 --seconds 120 --depths 0,2.
  */
 import { tmpdir } from "node:os";
