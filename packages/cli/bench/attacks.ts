@@ -2,13 +2,13 @@
  * Security benchmarks of issue #10, real `encstream send` and `encstream receive` processes on
  * loopback (the tiny 24 kHz model; the command built from the sources as the e2e tests build it):
  *
- * - `cpu`: what encryption costs. The same 4 s stream (frame-exact, 6 kbps: 75 datagrams/s, the
+ * - `cpu`: what encryption costs. The same 20 s stream (`--seconds N`) (frame-exact, 6 kbps: 75 datagrams/s, the
  *   most datagrams per second of audio) sent with and without a key, alternating, 3 runs each;
  *   each side's CPU time (user + system, every thread, from `process.cpuUsage()` at exit) as the
  *   median, and the ratio keyed / plain. Beside it the direct figure: seal and open time per
  *   datagram (node:crypto, measured here) × the stream's datagrams, as a share of each side's CPU.
- * - `flood`: garbage datagrams (random bytes, random lengths) sent at the receiver as fast as one
- *   socket here can (target ≥ 50 000/s) while a real stream plays (chunked, 24 kbps, 100 ms
+ * - `flood`: garbage datagrams (random bytes, random lengths) sent at the receiver at 50 000/s
+ *   (the target) and as fast as one socket here can (`--rates 50000,0`) while a real stream plays (chunked, 24 kbps, 100 ms
  *   chunks in 2 datagrams each); the rate achieved, what the receiver took off the socket, and
  *   the real units lost. Without and with a key.
  * - `partials`: 5 000 fake partial messages/s (first fragments of 2-fragment messages near the
@@ -16,7 +16,7 @@
  *   real units lost. Without and with a key.
  *
  * Every part's default run stays under 60 s. Run (from packages/cli):
- *   npx tsx bench/attacks.ts cpu | flood | partials | all [--rounds N]
+ *   npx tsx bench/attacks.ts cpu | flood | partials | all [--rounds N] [--seconds N] [--rates N,N]
  */
 import { createSocket } from "node:dgram";
 import { join } from "node:path";
@@ -28,12 +28,19 @@ import { createNodeAead } from "@encstream/transport-udp";
 import { CliProcess, cleanupCli, parseReceiveSummary, prepareCli, startReceiver } from "../test/e2e/support/cli-process.js";
 import { SPEECH_24K, TINY24_DIR, writeInputWav } from "../test/e2e/support/fixtures.js";
 import { ImpairmentRelay } from "../test/e2e/support/impairment-relay.js";
+import { readWavFile } from "../src/audio/wav-input.js";
+import { WavFileWriter } from "../src/audio/wav-writer.js";
 
 const KEY_HEX = "5d".repeat(32);
 const KEY_ENV = { ENCSTREAM_KEY: `42:${KEY_HEX}` };
 const PRELOAD = fileURLToPath(new URL("./cpu-at-exit.mjs", import.meta.url));
 const STREAM = ["--stream", "--bandwidth", "6"];
 const CHUNKED = ["--bandwidth", "24", "--chunk-ms", "100", "--overlap", "25"];
+/** Garbage rates of the flood part (`--rates 50000,0`; 0 = as fast as one socket can). */
+const FLOOD_RATES = (() => {
+  const at = process.argv.indexOf("--rates");
+  return (at > 0 ? (process.argv[at + 1] ?? "") : "50000,0").split(",").map(Number).filter((n) => Number.isFinite(n) && n >= 0);
+})();
 
 interface Run {
   senderCpuMs: number;
@@ -67,12 +74,19 @@ function seededRandomOf(seed: number): () => number {
 let dir: string;
 let cache: string;
 let input: string;
+let cpuInput: string;
+/** Length of the CPU part's stream (`--seconds N`, default 20). */
+const CPU_SECONDS = (() => {
+  const at = process.argv.indexOf("--seconds");
+  const n = at > 0 ? Number(process.argv[at + 1]) : 20;
+  return Number.isInteger(n) && n >= 1 && n <= 600 ? n : 20;
+})();
 
 /** One stream, send → (relay) → receive, with `attack` running from the first datagram to the sender's exit. */
 async function run(
   mode: readonly string[],
   keyed: boolean,
-  options: { jitterMs?: number; attack?: (port: number, last: () => { seq: number; fragId: number }, stopped: () => boolean) => Promise<{ sent: number; seconds: number }> } = {},
+  options: { source?: string; jitterMs?: number; attack?: (port: number, last: () => { seq: number; fragId: number }, stopped: () => boolean) => Promise<{ sent: number; seconds: number }> } = {},
 ): Promise<Run> {
   const env = keyed ? KEY_ENV : {};
   const common = ["--model", TINY24_DIR, "--cache-dir", cache];
@@ -92,7 +106,7 @@ async function run(
   };
   let stopped = false;
   try {
-    const sender = await CliProcess.start(["send", ...common, "--input", input, "--port", String(relay.port), "--no-lm", ...mode], env, { nodeArgs: ["--import", PRELOAD] });
+    const sender = await CliProcess.start(["send", ...common, "--input", options.source ?? input, "--port", String(relay.port), "--no-lm", ...mode], env, { nodeArgs: ["--import", PRELOAD] });
     const attack = options.attack === undefined ? Promise.resolve({ sent: 0, seconds: 0 }) : firstSeen.then(() => options.attack!(port, () => last, () => stopped));
     const sendCode = await sender.finish(60_000);
     stopped = true;
@@ -134,16 +148,19 @@ async function cryptoMicros(bytes: number): Promise<{ sealUs: number; openUs: nu
 
 async function cpuBenchmark(): Promise<void> {
   const runs: Record<"plain" | "keyed", Run[]> = { plain: [], keyed: [] };
-  await run(STREAM, false); // warm-up (graph cache, page cache)
+  await run(STREAM, false, { source: cpuInput }); // warm-up (graph cache, page cache)
   const at = process.argv.indexOf("--rounds");
   const rounds = at > 0 ? Math.max(1, Number(process.argv[at + 1])) : 2;
   for (let round = 0; round < rounds; round++) {
-    for (const keyed of round % 2 === 0 ? [false, true] : [true, false]) runs[keyed ? "keyed" : "plain"].push(await run(STREAM, keyed));
+    for (const keyed of round % 2 === 0 ? [false, true] : [true, false]) runs[keyed ? "keyed" : "plain"].push(await run(STREAM, keyed, { source: cpuInput }));
   }
   const side = (k: "plain" | "keyed", s: "senderCpuMs" | "receiverCpuMs") => median(runs[k].map((r) => r[s]));
   const datagrams = median(runs.keyed.map((r) => r.datagramsSent));
   const { sealUs, openUs } = await cryptoMicros(24 + 19 + 30);
-  console.log(`encryption CPU cost: 4 s stream, --stream 6 kbps (${datagrams} datagrams), tiny 24 kHz model, median of ${rounds} alternating runs each`);
+  console.log(`encryption CPU cost: ${CPU_SECONDS} s stream, --stream 6 kbps (${datagrams} datagrams), tiny 24 kHz model, median of ${rounds} alternating runs each`);
+  for (const s of ["senderCpuMs", "receiverCpuMs"] as const) {
+    console.log(`  runs, ${s === "senderCpuMs" ? "sender" : "receiver"} CPU ms: plain ${runs.plain.map((r) => r[s].toFixed(0)).join(" ")}; keyed ${runs.keyed.map((r) => r[s].toFixed(0)).join(" ")}`);
+  }
   for (const [name, s, us] of [
     ["sender", "senderCpuMs", sealUs],
     ["receiver", "receiverCpuMs", openUs],
@@ -158,29 +175,36 @@ async function cpuBenchmark(): Promise<void> {
   }
 }
 
-/** Garbage at the receiver as fast as one socket here can, for as long as the stream lasts. */
-async function garbage(port: number, _last: () => { seq: number; fragId: number }, stopped: () => boolean): Promise<{ sent: number; seconds: number }> {
-  const socket = createSocket("udp4");
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  const random = seededRandomOf(9);
-  const pool = Array.from({ length: 512 }, () => Buffer.from(Uint8Array.from({ length: 1 + Math.floor(random() * 300) }, () => Math.floor(random() * 256))));
-  let sent = 0;
-  let inFlight = 0;
-  const t0 = performance.now();
-  while (!stopped()) {
-    // bursts of 200, waiting for the callbacks when too many are queued in libuv
-    for (let i = 0; i < 200; i++) {
-      inFlight++;
-      socket.send(pool[(sent + i) & 511]!, port, "127.0.0.1", () => inFlight--);
+/**
+ * Garbage at the receiver at `perSecond` (0: as fast as one socket here can), for as long as the
+ * stream lasts.
+ */
+function garbage(perSecond: number) {
+  return async (port: number, _last: () => { seq: number; fragId: number }, stopped: () => boolean): Promise<{ sent: number; seconds: number }> => {
+    const socket = createSocket("udp4");
+    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+    const random = seededRandomOf(9);
+    const pool = Array.from({ length: 512 }, () => Buffer.from(Uint8Array.from({ length: 1 + Math.floor(random() * 300) }, () => Math.floor(random() * 256))));
+    let sent = 0;
+    let inFlight = 0;
+    const t0 = performance.now();
+    while (!stopped()) {
+      // bursts of at most 200 (as many as are due at a set rate), waiting for the callbacks when
+      // too many are queued in libuv
+      const due = perSecond > 0 ? Math.min(200, Math.floor(((performance.now() - t0) / 1000) * perSecond) - sent) : 200;
+      for (let i = 0; i < due; i++) {
+        inFlight++;
+        socket.send(pool[(sent + i) & 511]!, port, "127.0.0.1", () => inFlight--);
+      }
+      sent += Math.max(0, due);
+      while (inFlight > 2000) await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    sent += 200;
-    while (inFlight > 2000) await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  while (inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
-  const seconds = (performance.now() - t0) / 1000;
-  socket.close();
-  return { sent, seconds };
+    while (inFlight > 0) await new Promise((resolve) => setImmediate(resolve));
+    const seconds = (performance.now() - t0) / 1000;
+    socket.close();
+    return { sent, seconds };
+  };
 }
 
 /** Fake first fragments near the stream's seq at `perSecond`. */
@@ -222,7 +246,12 @@ function reportLoss(name: string, r: Run): void {
 
 async function floodBenchmark(): Promise<void> {
   console.log("receiver under a garbage flood while a real stream plays (chunked 24 kbps, 100 ms chunks, 2 datagrams each; 4 s)");
-  for (const keyed of [false, true]) reportLoss(keyed ? "with a key" : "no key", await run(CHUNKED, keyed, { attack: garbage }));
+  for (const rate of FLOOD_RATES) {
+    for (const keyed of [false, true]) {
+      const name = `${rate === 0 ? "max" : `${rate / 1000}k/s`} ${keyed ? "key" : "no key"}`;
+      reportLoss(name, await run(CHUNKED, keyed, { attack: garbage(rate) }));
+    }
+  }
 }
 
 async function partialsBenchmark(): Promise<void> {
@@ -238,6 +267,15 @@ async function main(): Promise<void> {
   cache = join(dir, "cache");
   input = join(dir, "in.wav");
   await writeInputWav(input, SPEECH_24K, 4, 1);
+  // The CPU part: a longer stream (the speech repeated) so that the per-datagram cost is not lost
+  // in the run-to-run spread of each process's start (model load: ~1.3 s of CPU).
+  cpuInput = join(dir, "cpu-in.wav");
+  const speech = await readWavFile(input);
+  const tiled = new Float32Array(CPU_SECONDS * speech.sampleRateHz);
+  for (let at = 0; at < tiled.length; at += speech.audio[0]!.length) tiled.set(speech.audio[0]!.subarray(0, Math.min(speech.audio[0]!.length, tiled.length - at)), at);
+  const writer = await WavFileWriter.create(cpuInput, { sampleRateHz: speech.sampleRateHz, channels: 1 });
+  await writer.write([tiled]);
+  await writer.close();
   try {
     if (which === "cpu" || which === "all") await cpuBenchmark();
     if (which === "flood" || which === "all") await floodBenchmark();
