@@ -276,10 +276,8 @@ describe("web receiver in Chromium, fed by encstream send → receive --web (Web
     { stream: false, lm: true },
     { stream: true, lm: true },
   ])("3 s, stream=$stream lm=$lm: the page's samples equal the WAV within 1e-5", async ({ stream, lm }) => {
-    // Stream mode (75 datagrams/s) stays on the WebSocket: under load, runs over the data channel
-    // stopped about 2 s in, not yet understood (the README's "Known problem"); chunked streams run
-    // on the data channel.
-    const r = await runStream({ seconds: 3, stream, lm, pages: stream ? ["websocket"] : ["webrtc"] });
+    // Every mode runs over the data channel (the WebSocket fallback has its own test below).
+    const r = await runStream({ seconds: 3, stream, lm, pages: ["webrtc"] });
     expectStatsEqual(r);
     expect(r.summary.concealed).toBe(0);
     expect(r.wav.length).toBe(72_000);
@@ -311,8 +309,7 @@ describe("web receiver in Chromium, fed by encstream send → receive --web (Web
   });
 
   test("10 % loss on the path (stream mode): the page conceals exactly the lost frames, as the relay does", async () => {
-    // On the WebSocket: see the stream-mode note above.
-    const r = await runStream({ seconds: 3, stream: true, lm: false, drop: (seq) => seq % 10 === 5, pages: ["websocket"] });
+    const r = await runStream({ seconds: 3, stream: true, lm: false, drop: (seq) => seq % 10 === 5, pages: ["webrtc"] });
     const lost = [...r.dropped].sort((a, b) => a - b);
     expect(lost.length).toBe(22); // frames 5, 15, ..., 215 of 225
     expect(r.summary).toMatchObject({ lost: lost.length, concealed: lost.length });
