@@ -39,7 +39,7 @@ const STARTUP_FRAMES = 7;
 const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 
 async function measure(model: string, cache: string, input: string, workers: boolean) {
-  const common = ["--model", model, "--cache-dir", cache, "--no-lm", "--bandwidth", "6", "--stream", ...(workers ? [] : ["--no-workers"])];
+  const common = ["--model", model, "--cache-dir", cache, "--stream", ...(workers ? [] : ["--no-workers"])];
   const busy = spawn(process.execPath, ["-e", "for(;;);"], { stdio: "ignore" });
   try {
     const receiver = startLatencyChild([
@@ -56,7 +56,7 @@ async function measure(model: string, cache: string, input: string, workers: boo
       ...(BUFFER !== undefined ? ["--buffer-size", BUFFER] : []),
     ]);
     const port = Number(await receiver.line("PORT "));
-    const sender = startLatencyChild(["send", ...common, "--input", input, "--port", String(port)]);
+    const sender = startLatencyChild(["send", ...common, "--no-lm", "--bandwidth", "6", "--input", input, "--port", String(port)]);
     const [s, r] = await Promise.all([sender.line("RESULT "), receiver.line("RESULT ")]);
     await Promise.all([sender.exited, receiver.exited]);
     const sent = JSON.parse(s) as { units: [number, number, number, number][]; cpuMs: number; durationS: number };
