@@ -10,7 +10,7 @@ import {
 import type { StreamKey } from "./key-file.js";
 import { checkInteger } from "./internal/check-integer.js";
 import { checkKey } from "./internal/check-key.js";
-import { RecentKeys } from "./internal/recent-ids.js";
+import { SaltReplayWindows } from "./internal/salt-windows.js";
 import {
   CIPHERTEXT_OFFSET,
   COUNTER_OFFSET,
@@ -22,7 +22,6 @@ import {
 } from "./internal/secure-header.js";
 import { readU32BE } from "./internal/uint32-be.js";
 import { isProblem, parseHeader } from "./internal/wire-header.js";
-import { ReplayWindow } from "./replay-window.js";
 
 /** Options of {@link DatagramOpener.create}. */
 export interface DatagramOpenerOptions {
@@ -106,10 +105,7 @@ const REJECTED: Readonly<Record<OpenRejection, OpenResult>> = Object.freeze({
  */
 export class DatagramOpener {
   readonly #ciphers: (AeadCipher | undefined)[];
-  readonly #windowSize: number;
-  readonly #maxSalts: number;
-  readonly #windows = new Map<string, ReplayWindow>();
-  readonly #retired: RecentKeys<string>;
+  readonly #runs: SaltReplayWindows;
   #opened = 0;
   #malformed = 0;
   #unknownKey = 0;
@@ -119,10 +115,7 @@ export class DatagramOpener {
 
   private constructor(ciphers: (AeadCipher | undefined)[], windowSize: number, maxSalts: number, retired: number) {
     this.#ciphers = ciphers;
-    this.#windowSize = windowSize;
-    this.#maxSalts = maxSalts;
-    this.#retired = new RecentKeys<string>(retired);
-    new ReplayWindow(windowSize); // checks the size now rather than at the first datagram
+    this.#runs = new SaltReplayWindows(windowSize, maxSalts, retired);
   }
 
   /**
@@ -182,7 +175,7 @@ export class DatagramOpener {
     if (cipher === undefined) return this.#reject("unknown-key");
     const salt = saltHex(datagram);
     const counter = readU32BE(datagram, COUNTER_OFFSET);
-    const early = this.#verdict(salt, counter);
+    const early = this.#runs.verdict(salt, counter);
     if (early !== undefined) return this.#reject(early);
 
     // Copies: the caller may reuse `datagram` while an asynchronous cipher works.
@@ -191,41 +184,14 @@ export class DatagramOpener {
     const plain = await cipher.decrypt(nonce, aad, datagram.slice(CIPHERTEXT_OFFSET));
     if (plain === null || plain.length !== plainBytes) return this.#reject("forged");
 
-    const late = this.#verdict(salt, counter);
+    const late = this.#runs.verdict(salt, counter);
     if (late !== undefined) return this.#reject(late);
-    this.#windowOf(salt).accept(counter);
+    this.#runs.accept(salt, counter);
     this.#opened++;
     const out = new Uint8Array(HEADER_BYTES + plainBytes);
     out.set(aad.subarray(0, HEADER_BYTES), 0);
     out.set(plain, HEADER_BYTES);
     return { status: "opened", datagram: out, keyId, salt, counter };
-  }
-
-  /** Why `counter` of run `salt` must be refused now, or undefined if it may be accepted. */
-  #verdict(salt: string, counter: number): "replayed" | "too-old" | undefined {
-    const window = this.#windows.get(salt);
-    if (window === undefined) return this.#retired.has(salt) ? "replayed" : undefined;
-    const verdict = window.check(counter);
-    return verdict === "fresh" ? undefined : verdict;
-  }
-
-  /** The window of an authenticated run, made (forgetting the least recently heard run) if new. */
-  #windowOf(salt: string): ReplayWindow {
-    let window = this.#windows.get(salt);
-    if (window !== undefined) {
-      // Map order is the recency order: move it to the end unless it is there already.
-      this.#windows.delete(salt);
-      this.#windows.set(salt, window);
-      return window;
-    }
-    if (this.#windows.size >= this.#maxSalts) {
-      const oldest = this.#windows.keys().next().value as string;
-      this.#windows.delete(oldest);
-      this.#retired.add(oldest);
-    }
-    window = new ReplayWindow(this.#windowSize);
-    this.#windows.set(salt, window);
-    return window;
   }
 
   #reject(reason: OpenRejection): OpenResult {

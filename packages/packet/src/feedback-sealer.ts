@@ -3,10 +3,9 @@ import { AUTH_TAG_BYTES, DEFAULT_REPLAY_WINDOW_DATAGRAMS, MAX_FEEDBACK_BYTES, MA
 import type { StreamKey } from "./key-file.js";
 import { checkInteger } from "./internal/check-integer.js";
 import { checkKey } from "./internal/check-key.js";
-import { RecentKeys } from "./internal/recent-ids.js";
+import { SaltReplayWindows } from "./internal/salt-windows.js";
 import { SALT_BYTES, SALT_DIRECTION_BIT } from "./internal/secure-header.js";
 import { readU32BE, writeU32BE } from "./internal/uint32-be.js";
-import { ReplayWindow } from "./replay-window.js";
 
 /*
  * Sealed feedback: what a receiver sends back to its sender (receiver reports) when the stream
@@ -143,8 +142,7 @@ export interface FeedbackOpenerOptions {
  */
 export class FeedbackOpener {
   readonly #ciphers: ReadonlyMap<number, AeadCipher>;
-  readonly #windows = new Map<string, ReplayWindow>();
-  readonly #retired = new RecentKeys<string>(RETIRED_SALTS);
+  readonly #runs = new SaltReplayWindows(DEFAULT_REPLAY_WINDOW_DATAGRAMS, TRACKED_SALTS, RETIRED_SALTS);
   #opened = 0;
   #rejected = 0;
 
@@ -182,40 +180,16 @@ export class FeedbackOpener {
     if (cipher === undefined) return this.#reject("unknown-key");
     const salt = `${readU32BE(datagram, SALT_OFFSET).toString(16)}:${readU32BE(datagram, SALT_OFFSET + 4).toString(16)}`;
     const counter = readU32BE(datagram, COUNTER_OFFSET);
-    const early = this.#verdict(salt, counter);
+    const early = this.#runs.verdict(salt, counter);
     if (early !== undefined) return this.#reject(early);
     const aad = datagram.slice(0, FEEDBACK_HEADER_BYTES);
     const plain = await cipher.decrypt(aad.subarray(SALT_OFFSET), aad, datagram.slice(FEEDBACK_HEADER_BYTES));
     if (plain === null || plain.length !== n) return this.#reject("forged");
-    const late = this.#verdict(salt, counter);
+    const late = this.#runs.verdict(salt, counter);
     if (late !== undefined) return this.#reject(late);
-    this.#windowOf(salt).accept(counter);
+    this.#runs.accept(salt, counter);
     this.#opened++;
     return { status: "opened", message: plain, keyId };
-  }
-
-  #verdict(salt: string, counter: number): "replayed" | "too-old" | undefined {
-    const window = this.#windows.get(salt);
-    if (window === undefined) return this.#retired.has(salt) ? "replayed" : undefined;
-    const verdict = window.check(counter);
-    return verdict === "fresh" ? undefined : verdict;
-  }
-
-  #windowOf(salt: string): ReplayWindow {
-    let window = this.#windows.get(salt);
-    if (window !== undefined) {
-      this.#windows.delete(salt);
-      this.#windows.set(salt, window);
-      return window;
-    }
-    if (this.#windows.size >= TRACKED_SALTS) {
-      const oldest = this.#windows.keys().next().value as string;
-      this.#windows.delete(oldest);
-      this.#retired.add(oldest);
-    }
-    window = new ReplayWindow(DEFAULT_REPLAY_WINDOW_DATAGRAMS);
-    this.#windows.set(salt, window);
-    return window;
   }
 
   #reject(reason: FeedbackRejection): FeedbackOpenResult {
