@@ -5,11 +5,16 @@
 
 /** How long the channel may take to open before the page stays on the WebSocket. */
 export const DATA_CHANNEL_OPEN_TIMEOUT_MS = 10_000;
+/**
+ * Data channels the page asks for on one WebSocket: a handshake that fails (they do now and then,
+ * even on loopback) is tried again, up to this many in all (the relay allows as many).
+ */
+export const DATA_CHANNEL_ATTEMPTS = 3;
 
 /** What happened to a link, for the page to show. */
 export type DataChannelLinkState =
   | { readonly kind: "open" }
-  | { readonly kind: "failed"; readonly reason: string }
+  | { readonly kind: "failed"; readonly reason: string; readonly retryable: boolean }
   | { readonly kind: "closed"; readonly reason: string };
 
 /** Options of {@link DataChannelLink}. */
@@ -65,7 +70,7 @@ export class DataChannelLink {
         .then(() => this.#pc.addIceCandidate(init))
         .catch(() => undefined);
     } else if (m.type === "rtc-unavailable") {
-      this.#fail(typeof m.reason === "string" ? `the relay offers none: ${m.reason}` : "the relay offers none");
+      this.#fail(typeof m.reason === "string" ? `the relay offers none: ${m.reason}` : "the relay offers none", false);
     }
   }
 
@@ -116,9 +121,9 @@ export class DataChannelLink {
     });
   }
 
-  #fail(reason: string): void {
+  #fail(reason: string, retryable = true): void {
     if (this.#done || this.#opened) return;
     this.close();
-    this.#options.onState({ kind: "failed", reason });
+    this.#options.onState({ kind: "failed", reason, retryable });
   }
 }

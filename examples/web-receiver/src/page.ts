@@ -1,7 +1,7 @@
 // The page: starts the decode worker, creates the AudioContext at the model's rate with the
 // playout worklet, connects the two, and shows live statistics and a level meter.
 import type { ReceiverStats } from "@encstream/session";
-import { DataChannelLink } from "./data-channel-link.js";
+import { DATA_CHANNEL_ATTEMPTS, DataChannelLink } from "./data-channel-link.js";
 import type { ChannelDatagram, ReceiverConfig, WorkerEvent, WorkerKey, WorkerSignal, WorkerStart, WorkletCommand, WorkletEvent } from "./messages.js";
 import type { RelayTransportStats } from "./relay-transport.js";
 
@@ -17,6 +17,8 @@ interface PageState {
   transport: "websocket" | "webrtc" | "none";
   /** Why the page is on the WebSocket (no data channel asked for, or why it could not be had), or "". */
   transportNote: string;
+  /** Data channels asked for on the current WebSocket (a failed handshake is tried again). */
+  dataChannelAttempts: number;
   /** The receive transport's counters (datagrams on each path). */
   transportStats: RelayTransportStats | undefined;
   openedAtMs: number;
@@ -38,6 +40,7 @@ const page: PageState = {
   keyIds: [],
   transport: "none",
   transportNote: "",
+  dataChannelAttempts: 0,
   transportStats: undefined,
   openedAtMs: performance.timeOrigin,
   readyAtMs: undefined,
@@ -100,10 +103,12 @@ async function main(): Promise<void> {
     link = undefined;
     page.transport = "none";
   };
-  const openLink = (connection: number): void => {
+  // `attempt` 1 is asked for by the worker when it connects; a failed handshake is asked for again.
+  const openLink = (connection: number, attempt = 1): void => {
     closeLink();
     page.transport = "websocket";
     if (!webrtc) return;
+    page.dataChannelAttempts = attempt;
     const signal = (text: string): void => {
       const message: WorkerSignal = { type: "signal", connection, text };
       worker.postMessage(message);
@@ -118,9 +123,11 @@ async function main(): Promise<void> {
         if (link?.link !== created) return;
         page.transport = state.kind === "open" ? "webrtc" : "websocket";
         page.transportNote = state.kind === "open" ? "" : state.reason;
+        if (state.kind === "failed" && state.retryable && attempt < DATA_CHANNEL_ATTEMPTS) openLink(connection, attempt + 1);
       },
     });
     link = { connection, link: created };
+    if (attempt > 1) signal(JSON.stringify({ type: "rtc-request" }));
   };
   const ready = new Promise<{ sampleRateHz: number; channels: number; phasesMs: Readonly<Record<string, number>> }>((resolve) => {
     worker.onmessage = (e: MessageEvent<WorkerEvent>) => {

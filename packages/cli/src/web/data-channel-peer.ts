@@ -9,7 +9,8 @@ import type { DataChannel, PeerConnection } from "node-datachannel";
  *
  * Signalling messages are JSON text frames on /ws:
  *
- *   page → relay  {"type":"rtc-request"}                             offer me a data channel
+ *   page → relay  {"type":"rtc-request"}                             offer me a data channel (again, after one
+ *                                                                    that failed: MAX_DATA_CHANNEL_ATTEMPTS in all)
  *                 {"type":"rtc-answer","sdp":"…"}                    the page's answer
  *                 {"type":"rtc-candidate","candidate":"…","mid":"…"}  one of the page's ICE candidates
  *                 {"type":"rtc-closed"}                              the page's channel closed: back to the WebSocket
@@ -24,6 +25,12 @@ import type { DataChannel, PeerConnection } from "node-datachannel";
 
 /** Longest signalling message accepted from a page, bytes (an SDP answer is about 600). */
 export const MAX_SIGNAL_BYTES = 16_384;
+/**
+ * Data channels one page may ask for on one WebSocket: a new `rtc-request` replaces a channel that
+ * never opened or has closed (a WebRTC handshake can fail now and then, even on loopback), up to this
+ * many in all; a request while the channel is open, or past this count, is dropped (counted).
+ */
+export const MAX_DATA_CHANNEL_ATTEMPTS = 3;
 /** ICE candidates accepted from one page; more are dropped (counted). */
 export const MAX_REMOTE_CANDIDATES = 32;
 /** Longest candidate line and media id accepted, characters. */

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { DataChannelPeer, loadDataChannelLibrary, MAX_SIGNAL_BYTES, parseSignal, type DataChannelLibrary, type SignalToPage } from "./data-channel-peer.js";
+import { DataChannelPeer, loadDataChannelLibrary, MAX_DATA_CHANNEL_ATTEMPTS, MAX_SIGNAL_BYTES, parseSignal, type DataChannelLibrary, type SignalToPage } from "./data-channel-peer.js";
 
 /*
  * The relay behind `encstream receive --web [HOST:]PORT`: one HTTP server that serves the web
@@ -87,6 +87,8 @@ export interface WebRelayStats {
 interface PageLink {
   readonly ws: WebSocket;
   peer: DataChannelPeer | undefined;
+  /** Data channels asked for on this WebSocket (a failed one may be asked for again). */
+  attempts: number;
 }
 
 const TYPES: Record<string, string> = {
@@ -230,7 +232,7 @@ export class WebRelay {
   }
 
   #addPage(ws: WebSocket): void {
-    const page: PageLink = { ws, peer: undefined };
+    const page: PageLink = { ws, peer: undefined, attempts: 0 };
     this.#pages.add(page);
     this.#pagesTotal++;
     const id = this.#pagesTotal;
@@ -257,8 +259,9 @@ export class WebRelay {
       if (page.peer === undefined || !page.peer.accept(message)) this.#signalsDropped++;
       return;
     }
-    if (page.peer !== undefined) {
-      this.#signalsDropped++; // one data channel per WebSocket
+    // One data channel per WebSocket at a time; a page whose channel failed (or never opened) may ask again.
+    if (page.peer?.open === true || page.attempts >= MAX_DATA_CHANNEL_ATTEMPTS) {
+      this.#signalsDropped++;
       return;
     }
     const rtc = this.#rtc;
@@ -266,14 +269,17 @@ export class WebRelay {
       signal({ type: "rtc-unavailable", reason: rtc.message });
       return;
     }
+    page.peer?.close("replaced by the page's new request");
+    page.peer = undefined;
     let peers = 0;
     for (const p of this.#pages) if (p.peer !== undefined) peers++;
     if (peers >= (this.#options.maxDataChannels ?? 64)) {
       signal({ type: "rtc-unavailable", reason: "the relay has as many data channels as it allows" });
       return;
     }
+    page.attempts++;
     try {
-      page.peer = new DataChannelPeer(rtc, `page-${id}`, {
+      page.peer = new DataChannelPeer(rtc, `page-${id}-${page.attempts}`, {
         signal,
         onOpenChange: (open, why) => {
           if (open) this.#channelsOpened++;
