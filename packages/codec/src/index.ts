@@ -131,8 +131,7 @@ export {
   buildStreamDecoderGraph,
   describeStreamStates,
   streamStartupFrames,
-  stateInputName,
-  stateOutputName,
+  streamStateElements,
   STREAMING_GRAPH_VERSION,
   STREAM_GRAPH_IO,
 } from "./onnx/streaming-graphs.js";

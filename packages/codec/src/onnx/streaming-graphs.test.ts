@@ -11,8 +11,7 @@ import {
   buildStreamEncoderGraph,
   describeStreamStates,
   STREAM_GRAPH_IO,
-  stateInputName,
-  stateOutputName,
+  streamStateElements,
   streamStartupFrames,
 } from "./streaming-graphs.js";
 
@@ -79,14 +78,27 @@ describe("built graphs (tiny24)", () => {
     ["encoder", "step"],
     ["decoder", "first"],
     ["decoder", "step"],
-  ] as const)("%s %s graph: inputs and outputs are the described states", async (side, phase) => {
+  ] as const)("%s %s graph: inputs and outputs, the states packed in one tensor each way", async (side, phase) => {
     const bytes = side === "encoder" ? buildStreamEncoderGraph(prepared, 8, phase) : buildStreamDecoderGraph(prepared, phase);
     const session = await ort.InferenceSession.create(bytes);
     const states = describeStreamStates(prepared.architecture, side);
     const main = side === "encoder" ? [STREAM_GRAPH_IO.audio] : [STREAM_GRAPH_IO.codes, STREAM_GRAPH_IO.gain];
     const out = side === "encoder" ? STREAM_GRAPH_IO.codes : STREAM_GRAPH_IO.audio;
-    expect(session.inputNames).toEqual(phase === "step" ? [...main, ...states.map((_, i) => stateInputName(i))] : main);
-    expect([...session.outputNames].sort()).toEqual([out, ...states.map((_, i) => stateOutputName(i))].sort());
+    expect(session.inputNames).toEqual(phase === "step" ? [...main, STREAM_GRAPH_IO.stateIn] : main);
+    expect([...session.outputNames].sort()).toEqual([out, STREAM_GRAPH_IO.stateOut].sort());
+    const elements = streamStateElements(states);
+    expect(elements).toBe(states.reduce((n, s) => n + s.dims.reduce((a, b) => a * b, 1), 0));
+    const state = session.inputMetadata.find((m) => m.name === STREAM_GRAPH_IO.stateIn);
+    if (phase === "step") expect(state?.isTensor && state.shape).toEqual([1, elements]);
+    // Run it on 7 frames (the startup) and check the packed state's size.
+    const frames = 7;
+    const feeds: Record<string, ort.Tensor> =
+      side === "encoder"
+        ? { [STREAM_GRAPH_IO.audio]: new ort.Tensor("float32", new Float32Array(frames * 320).map((_, i) => Math.sin(i / 7)), [1, 1, frames * 320]) }
+        : { [STREAM_GRAPH_IO.codes]: new ort.Tensor("int64", new BigInt64Array(8 * frames).fill(3n), [1, 8, frames]), [STREAM_GRAPH_IO.gain]: new ort.Tensor("float32", new Float32Array(frames).fill(1), [1, 1, frames]) };
+    if (phase === "step") feeds[STREAM_GRAPH_IO.stateIn] = new ort.Tensor("float32", new Float32Array(elements), [1, elements]);
+    const result = await session.run(feeds);
+    expect(result[STREAM_GRAPH_IO.stateOut]!.dims).toEqual([1, elements]);
     await session.release();
   });
 

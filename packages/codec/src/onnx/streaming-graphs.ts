@@ -30,8 +30,8 @@ import { addConv1d, addConvOp, addConvTranspose1d, addElu, addLstmInitializers, 
  *   reflection as the offline path does at the end of the input (`get_extra_padding_for_conv1d`).
  */
 
-/** Bumped whenever a streaming graph's output changes (it is part of the cache names). */
-export const STREAMING_GRAPH_VERSION = "3";
+/** Bumped whenever a streaming graph's inputs, outputs or results change (it is part of the cache names). */
+export const STREAMING_GRAPH_VERSION = "4";
 
 /** Which graph of a side: the first call (offline start) or every later call. */
 export type StreamGraphPhase = "first" | "step";
@@ -47,12 +47,23 @@ export const STREAM_GRAPH_IO = {
   codes: "codes",
   /** `[1, 1, frames]` float32 gain applied to each frame's embedding (decoder input; 0 = zero embedding). */
   gain: "frame_gain",
+  /**
+   * `[1, stateElements]` float32: every state of the side packed in one tensor ("step" input), in
+   * {@link describeStreamStates} order, each flattened (see {@link streamStateElements}).
+   */
+  stateIn: "state_in",
+  /** The new states, packed like {@link STREAM_GRAPH_IO.stateIn} (output of both graphs). */
+  stateOut: "state_out",
 } as const;
 
-/** Name of state `i`'s graph input. */
-export const stateInputName = (i: number): string => `state_in_${i}`;
-/** Name of state `i`'s graph output. */
-export const stateOutputName = (i: number): string => `state_out_${i}`;
+/**
+ * Float32 elements of a side's packed state tensor: the sum of its states' sizes. One tensor in
+ * and one out per call cost less than one per state (each is a separate tensor for ONNX Runtime
+ * and the JS binding to create, check and copy; 15 a side in the 24 kHz model).
+ */
+export function streamStateElements(specs: readonly StreamStateSpec[]): number {
+  return specs.reduce((sum, s) => sum + s.dims.reduce((a, b) => a * b, 1), 0);
+}
 
 /** What kind of memory a state tensor holds. */
 export type StreamStateKind = "conv-context" | "convtr-tail" | "lstm-h" | "lstm-c";
@@ -94,7 +105,8 @@ function checkStreamable(arch: EncodecArchitecture): void {
 
 /**
  * The state tensors of one side's streaming graphs, in the order of their graph inputs
- * (`state_in_0`, …) and outputs (`state_out_0`, …). Pure: derived from the architecture alone.
+ * packed in this order in the `state_in` input and `state_out` output ({@link STREAM_GRAPH_IO}).
+ * Pure: derived from the architecture alone.
  *
  * @throws CodecError `unsupported` for a model that cannot be streamed frame by frame (non-causal, GroupNorm, trim_right_ratio ≠ 1)
  */
@@ -162,9 +174,15 @@ export function streamStartupFrames(arch: EncodecArchitecture, side: StreamSide)
   return frames;
 }
 
-/** Builds one streaming graph: walks the layers, registering states in {@link describeStreamStates} order. */
+/**
+ * Builds one streaming graph: walks the layers, registering states in {@link describeStreamStates}
+ * order. In the step graph the packed state input is split (one Split node) into the states; the
+ * new states are flattened and concatenated (one Concat) into the packed output.
+ */
 class StreamWalk {
   private next = 0;
+  private readonly outputs: string[] = [];
+  private parts: string[] | null = null;
 
   constructor(
     readonly ctx: SeanetContext,
@@ -181,18 +199,37 @@ class StreamWalk {
     return { index, spec };
   }
 
-  /** Declare a state: returns its graph input (step phase) or null (first phase), and a function that wires its new value to the output. */
+  /** The step graph's packed state input split into one flat part per state (declared on first use, after the side's other inputs). */
+  private stateParts(): string[] {
+    if (this.parts) return this.parts;
+    const g = this.ctx.g;
+    const packed = g.input(STREAM_GRAPH_IO.stateIn, OnnxDataType.FLOAT, [1, streamStateElements(this.specs)]);
+    const sizes = this.specs.map((s) => s.dims.reduce((a, b) => a * b, 1));
+    this.parts = sizes.length <= 1 ? [packed] : g.opN("Split", [packed, g.int64(sizes)], sizes.length, { axis: attr.int(1) }, "state_part");
+    return this.parts;
+  }
+
+  /** Declare a state: returns its value from the packed input (step phase) or null (first phase), and a function that gives its new value. */
   state(layer: string, kind: StreamStateKind, dims: readonly number[]): { input: string | null; output: (value: string) => void } {
     const { index } = this.take(layer, kind, dims);
     const g = this.ctx.g;
-    const input = this.phase === "step" ? g.input(stateInputName(index), OnnxDataType.FLOAT, dims) : null;
-    // In the first graph a context may be shorter than padding_total (a whole stream shorter than the startup), so its length is symbolic.
-    const outDims = this.phase === "first" && kind === "conv-context" ? [dims[0]!, dims[1]!, `state_len_${index}`] : dims;
-    return { input, output: (value) => g.output(value, stateOutputName(index), OnnxDataType.FLOAT, outDims) };
+    const input = this.phase === "step" ? g.op("Reshape", [this.stateParts()[index]!, g.int64(dims)], {}, `state_${index}`) : null;
+    return { input, output: (value) => (this.outputs[index] = value) };
   }
 
+  /** Check every described state was built and wire the packed state output. */
   finish(): void {
     if (this.next !== this.specs.length) throw new Error(`streaming graph builder: ${this.next} states built, ${this.specs.length} described`);
+    const g = this.ctx.g;
+    const flat = this.specs.map((_, i) => {
+      const v = this.outputs[i];
+      if (v === undefined) throw new Error(`streaming graph builder: state ${i} has no output`);
+      return g.op("Reshape", [v, g.int64([1, -1])], {}, `state_out_${i}`);
+    });
+    const packed =
+      flat.length === 0 ? g.initializer("no_state", new Float32Array(0), [1, 0]) : flat.length === 1 ? flat[0]! : g.op("Concat", flat, { axis: attr.int(1) }, "state_packed");
+    // In the first graph a context may be shorter than padding_total (a whole stream shorter than the startup), so the length is symbolic there.
+    g.output(packed, STREAM_GRAPH_IO.stateOut, OnnxDataType.FLOAT, [1, this.phase === "step" ? streamStateElements(this.specs) : "state_elements"]);
   }
 }
 

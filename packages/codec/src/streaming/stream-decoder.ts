@@ -1,8 +1,8 @@
 import type { Tensor } from "onnxruntime-common";
-import { STREAM_GRAPH_IO, stateInputName, stateOutputName } from "../onnx/streaming-graphs.js";
+import { STREAM_GRAPH_IO } from "../onnx/streaming-graphs.js";
 import type { StreamDecoderLike } from "./codec-interfaces.js";
 import { DEFAULT_CONCEAL_FADE_FRAMES, MAX_MISSING_FRAMES_PER_CALL } from "./constants.js";
-import { codecInternals, SerialQueue, zeroStates, type CodecInternals } from "./internal/codec-internals.js";
+import { codecInternals, SerialQueue, zeroState, type CodecInternals } from "./internal/codec-internals.js";
 import { checkCodeBlock } from "./internal/checks.js";
 import { checkMaxFramesPerCall, checkStart } from "./internal/options.js";
 import type { StreamingCodec } from "./streaming-codec.js";
@@ -48,7 +48,7 @@ export class StreamDecoder implements StreamDecoderLike {
 
   private readonly queue = new SerialQueue();
   private pending: PendingFrame[] = [];
-  private states: Tensor[] | null = null;
+  private state: Tensor | null = null;
   private numCodebooks_: number | null = null;
   private lastCodes: Uint16Array | null = null;
   private level = 1;
@@ -162,7 +162,7 @@ export class StreamDecoder implements StreamDecoderLike {
     this.level = 1;
     this.missRun = 0;
     this.framesIn = 0;
-    this.states = this.start === "zero-state" ? zeroStates(this.internals.runtime, this.codec.decoderStates) : null;
+    this.state = this.start === "zero-state" ? zeroState(this.internals.runtime, this.codec.decoderStates) : null;
   }
 
   private checkBlock(block: CodeBlock): number {
@@ -172,7 +172,7 @@ export class StreamDecoder implements StreamDecoderLike {
 
   private async drain(final: boolean): Promise<Float32Array[]> {
     const parts: Float32Array[][] = [];
-    if (this.states === null) {
+    if (this.state === null) {
       const n = this.pending.length;
       if (n >= this.startupFrames) parts.push(await this.run("first", Math.max(this.startupFrames, Math.min(n, this.maxFramesPerCall))));
       else if (final && n > 0) parts.push(await this.run("first", n));
@@ -217,10 +217,10 @@ export class StreamDecoder implements StreamDecoderLike {
       [STREAM_GRAPH_IO.codes]: new runtime.Tensor("int64", ids, [1, k, n]),
       [STREAM_GRAPH_IO.gain]: new runtime.Tensor("float32", gain, [1, 1, n]),
     };
-    if (phase === "step") this.states!.forEach((t, i) => (feeds[stateInputName(i)] = t));
+    if (phase === "step") feeds[STREAM_GRAPH_IO.stateIn] = this.state!;
     const pair = this.internals.decoder();
     const result = await (phase === "first" ? pair.runFirst(feeds) : pair.runStep(feeds));
-    this.states = this.codec.decoderStates.map((_, i) => result[stateOutputName(i)]!);
+    this.state = result[STREAM_GRAPH_IO.stateOut]!;
     this.pending.splice(0, n);
     const audio = result[STREAM_GRAPH_IO.audio]!;
     const data = audio.data as Float32Array;

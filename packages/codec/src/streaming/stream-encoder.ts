@@ -1,7 +1,7 @@
 import type { Tensor } from "onnxruntime-common";
-import { STREAM_GRAPH_IO, stateInputName, stateOutputName } from "../onnx/streaming-graphs.js";
+import { STREAM_GRAPH_IO } from "../onnx/streaming-graphs.js";
 import type { StreamEncoderLike } from "./codec-interfaces.js";
-import { codecInternals, SerialQueue, zeroStates, type CodecInternals } from "./internal/codec-internals.js";
+import { codecInternals, SerialQueue, zeroState, type CodecInternals } from "./internal/codec-internals.js";
 import { checkStreamAudio } from "./internal/checks.js";
 import { checkMaxFramesPerCall, checkStart } from "./internal/options.js";
 import type { StreamingCodec } from "./streaming-codec.js";
@@ -37,7 +37,7 @@ export class StreamEncoder implements StreamEncoderLike {
   /** Buffered audio is `buffer[c][head, head + buffered)`. */
   private head = 0;
   private buffered = 0;
-  private states: Tensor[] | null = null;
+  private state: Tensor | null = null;
   private framesOut = 0;
 
   /** @internal use {@link createStreamEncoder} */
@@ -100,7 +100,7 @@ export class StreamEncoder implements StreamEncoderLike {
     this.head = 0;
     this.buffered = 0;
     this.framesOut = 0;
-    this.states = this.start === "zero-state" ? zeroStates(this.internals.runtime, this.codec.encoderStates) : null;
+    this.state = this.start === "zero-state" ? zeroState(this.internals.runtime, this.codec.encoderStates) : null;
   }
 
   private checkAudio(audio: readonly Float32Array[]): number {
@@ -128,7 +128,7 @@ export class StreamEncoder implements StreamEncoderLike {
   private async drain(final: boolean): Promise<StreamFrame[]> {
     const out: StreamFrame[] = [];
     const hop = this.hopSamples;
-    if (this.states === null) {
+    if (this.state === null) {
       const whole = Math.floor(this.buffered / hop);
       if (whole >= this.startupFrames) {
         await this.run("first", Math.max(this.startupFrames, Math.min(whole, this.maxFramesPerCall)) * hop, out);
@@ -152,9 +152,9 @@ export class StreamEncoder implements StreamEncoderLike {
     const data = new Float32Array(channels * samples);
     this.buffer.forEach((ch, c) => data.set(ch.subarray(this.head, this.head + samples), c * samples));
     const feeds: Record<string, Tensor> = { [STREAM_GRAPH_IO.audio]: new runtime.Tensor("float32", data, [1, channels, samples]) };
-    if (phase === "step") this.states!.forEach((t, i) => (feeds[stateInputName(i)] = t));
+    if (phase === "step") feeds[STREAM_GRAPH_IO.stateIn] = this.state!;
     const result = await (phase === "first" ? pair.runFirst(feeds) : pair.runStep(feeds));
-    this.states = this.codec.encoderStates.map((_, i) => result[stateOutputName(i)]!);
+    this.state = result[STREAM_GRAPH_IO.stateOut]!;
     const codes = result[STREAM_GRAPH_IO.codes]!;
     const [, k, f] = codes.dims as [number, number, number];
     const src = codes.data as BigInt64Array;

@@ -1,5 +1,5 @@
 import type { InferenceSession, Tensor } from "onnxruntime-common";
-import type { StreamStateSpec } from "../../onnx/streaming-graphs.js";
+import { streamStateElements, type StreamStateSpec } from "../../onnx/streaming-graphs.js";
 import type { OrtRuntime, OrtSession } from "../../runtime/ort-types.js";
 
 /**
@@ -35,9 +35,10 @@ export function codecInternals(codec: object, name: string): CodecInternals {
   return v;
 }
 
-/** Zero tensors of the states' shapes (the "zero-state" start). */
-export function zeroStates(runtime: OrtRuntime, specs: readonly StreamStateSpec[]): Tensor[] {
-  return specs.map((s) => new runtime.Tensor("float32", new Float32Array(s.dims.reduce((a, b) => a * b, 1)), [...s.dims]));
+/** The packed state tensor of `specs` all zero (the "zero-state" start). */
+export function zeroState(runtime: OrtRuntime, specs: readonly StreamStateSpec[]): Tensor {
+  const n = streamStateElements(specs);
+  return new runtime.Tensor("float32", new Float32Array(n), [1, n]);
 }
 
 /** A promise chain that runs queued operations one at a time, in call order; a failure does not block later ones. */
