@@ -1,5 +1,5 @@
-import { DatagramQueue } from "./internal/datagram-queue.js";
-import type { DatagramEndpoint, DatagramTransport, DatagramTransportStats, InboundDatagram, SendOutcome } from "./transport.js";
+import { QueuedTransport } from "./internal/queued-transport.js";
+import type { DatagramEndpoint, DatagramTransport, SendOutcome } from "./transport.js";
 
 /** Options of {@link createMemoryTransportPair}. */
 export interface MemoryTransportOptions {
@@ -15,37 +15,21 @@ export interface MemoryTransport extends DatagramTransport {
   readonly closed: boolean;
 }
 
-class MemorySide implements MemoryTransport {
+class MemorySide extends QueuedTransport implements MemoryTransport {
   readonly endpoint: DatagramEndpoint;
   peer: MemorySide | undefined;
-  readonly #queue: DatagramQueue<InboundDatagram>;
-  #closed = false;
-  readonly #counters = { datagramsReceived: 0, bytesReceived: 0, malformed: 0, dropped: 0, datagramsSent: 0, bytesSent: 0 };
 
   constructor(endpoint: DatagramEndpoint, maxQueue: number) {
+    super(maxQueue);
     this.endpoint = endpoint;
-    this.#queue = new DatagramQueue(maxQueue);
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  get stats(): DatagramTransportStats {
-    return { ...this.#counters };
   }
 
   deliver(bytes: Uint8Array, from: DatagramEndpoint): boolean {
-    if (this.#closed) return false;
-    this.#counters.datagramsReceived++;
-    this.#counters.bytesReceived += bytes.length;
-    const datagram: InboundDatagram = { bytes, receivedAtMs: performance.now(), remoteAddress: from.address, remotePort: from.port };
-    if (!this.#queue.push(datagram)) this.#counters.dropped++;
-    return true;
+    return this.enqueue({ bytes, receivedAtMs: performance.now(), remoteAddress: from.address, remotePort: from.port });
   }
 
   async send(datagrams: readonly Uint8Array[], to?: DatagramEndpoint): Promise<SendOutcome> {
-    if (this.#closed) throw new Error("send: this memory transport is closed");
+    if (this.closed) throw new Error("send: this memory transport is closed");
     const peer = this.peer as MemorySide;
     if (to !== undefined && (to.address !== peer.endpoint.address || to.port !== peer.endpoint.port)) {
       throw new RangeError(`to must be the peer ${peer.endpoint.address}:${peer.endpoint.port}, got ${to.address}:${to.port}`);
@@ -53,29 +37,10 @@ class MemorySide implements MemoryTransport {
     let outcome: SendOutcome = "sent";
     for (const datagram of datagrams) {
       // A copy: the sender may reuse its buffer once the promise settles, as with a socket.
-      if (peer.deliver(datagram.slice(), this.endpoint)) {
-        this.#counters.datagramsSent++;
-        this.#counters.bytesSent += datagram.length;
-      } else {
-        outcome = "refused";
-      }
+      if (peer.deliver(datagram.slice(), this.endpoint)) this.countSent(datagram.length);
+      else outcome = "refused";
     }
     return outcome;
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    this.#queue.end();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<InboundDatagram, undefined> {
-    return {
-      next: () => this.#queue.next(),
-      return: async () => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-    };
   }
 }
 
