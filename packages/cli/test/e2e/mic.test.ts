@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { readWavFile } from "../../src/audio/wav-input.js";
 import { WavFileWriter } from "../../src/audio/wav-writer.js";
 import { makeTempDir, maxAbsDiff, seededRandom } from "../helpers.js";
+import { alsaMissingReason, writeCaptureConfig } from "./support/alsa.js";
 import { CliProcess, cleanupCli, parseReceiveSummary, prepareCli, startReceiver } from "./support/cli-process.js";
 import { TINY24_DIR } from "./support/fixtures.js";
 
@@ -15,15 +15,6 @@ import { TINY24_DIR } from "./support/fixtures.js";
  * from a WAV file (frame-exact mode), and Ctrl-C ends both sides cleanly.
  */
 
-function alsaMissingReason(): string | undefined {
-  if (process.platform !== "linux") return `ALSA's file plugin exists on Linux only (this is ${process.platform})`;
-  try {
-    const cache = execFileSync("/sbin/ldconfig", ["-p"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    return cache.includes("libasound.so.2") ? undefined : "libasound2 is not installed";
-  } catch {
-    return "ldconfig is not available to look for libasound2";
-  }
-}
 
 const skipReason = alsaMissingReason();
 if (skipReason !== undefined) console.warn(`send --input mic test skipped: ${skipReason}`);
@@ -36,17 +27,7 @@ beforeAll(async () => {
   if (skipReason !== undefined) return;
   await prepareCli();
   dir = await makeTempDir("e2e-mic");
-  const config = join(dir, "asound.conf");
-  env = { ALSA_CONFIG_PATH: config };
-  await writeFile(
-    config,
-    [
-      "</usr/share/alsa/alsa.conf>",
-      'pcm.!default { type plug slave.pcm "capfile" }',
-      `pcm.capfile { type file slave.pcm "null" file "/dev/null" infile "${join(dir, "in.raw")}" format "raw" }`,
-      "",
-    ].join("\n"),
-  );
+  env = await writeCaptureConfig(dir, join(dir, "in.raw"));
 });
 
 afterAll(cleanupCli);

@@ -1,22 +1,13 @@
-import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makeTempDir } from "../helpers.js";
+import { alsaMissingReason } from "./support/alsa.js";
 import { CliProcess, cleanupCli, prepareCli, startReceiver } from "./support/cli-process.js";
 import { SPEECH_24K, TINY24_DIR, writeInputWav } from "./support/fixtures.js";
 
 /* `receive --play` through PortAudio (naudiodon2) on ALSA's null device, as a real process. */
 
-function alsaMissingReason(): string | undefined {
-  if (process.platform !== "linux") return `ALSA's null device exists on Linux only (this is ${process.platform})`;
-  try {
-    const cache = execFileSync("/sbin/ldconfig", ["-p"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    return cache.includes("libasound.so.2") ? undefined : "libasound2 is not installed";
-  } catch {
-    return "ldconfig is not available to look for libasound2";
-  }
-}
 
 const skipReason = alsaMissingReason();
 if (skipReason !== undefined) console.warn(`receive --play test skipped: ${skipReason}`);
@@ -43,8 +34,9 @@ describe.skipIf(skipReason !== undefined)("receive --play", () => {
     await writeInputWav(input, SPEECH_24K, 1);
     const common = ["--model", TINY24_DIR, "--cache-dir", join(dir, "cache")];
     const env = { ALSA_CONFIG_PATH: nullConfig };
-    // Playing, the receiver waits for further streams: --timeout ends it.
-    const { receiver, port } = await startReceiver([...common, "--play", "--timeout", "3", "--stream", "--stats"], env);
+    // Playing, the receiver waits for further streams: --timeout ends it. (It also bounds the wait for
+    // the first packet, and a sender loading its model on a loaded machine took over 3 s.)
+    const { receiver, port } = await startReceiver([...common, "--play", "--timeout", "8", "--stream", "--stats"], env);
     const sender = await CliProcess.start(["send", ...common, "--input", input, "--port", String(port), "--stream", "--no-lm"]);
     expect(await sender.finish(), sender.stderr + receiver.stderr + receiver.stdout).toBe(0);
     expect(await receiver.finish(), receiver.stderr + receiver.stdout + sender.stderr + sender.stdout).toBe(0);
