@@ -30,6 +30,7 @@ import { SPEECH_24K, TINY24_DIR, writeInputWav } from "../test/e2e/support/fixtu
 import { ImpairmentRelay } from "../test/e2e/support/impairment-relay.js";
 import { readWavFile } from "../src/audio/wav-input.js";
 import { WavFileWriter } from "../src/audio/wav-writer.js";
+import { seededRandom } from "../test/support/seeded-random.js";
 
 const KEY_HEX = "5d".repeat(32);
 const KEY_ENV = { ENCSTREAM_KEY: `42:${KEY_HEX}` };
@@ -59,17 +60,6 @@ const median = (xs: readonly number[]): number => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** mulberry32, as the tests' seededRandom. */
-function seededRandomOf(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 let dir: string;
 let cache: string;
@@ -183,7 +173,7 @@ function garbage(perSecond: number) {
   return async (port: number, _last: () => { seq: number; fragId: number }, stopped: () => boolean): Promise<{ sent: number; seconds: number }> => {
     const socket = createSocket("udp4");
     await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-    const random = seededRandomOf(9);
+    const random = seededRandom(9);
     const pool = Array.from({ length: 512 }, () => Buffer.from(Uint8Array.from({ length: 1 + Math.floor(random() * 300) }, () => Math.floor(random() * 256))));
     let sent = 0;
     let inFlight = 0;
@@ -212,7 +202,7 @@ function partials(perSecond: number) {
   return async (port: number, last: () => { seq: number; fragId: number }, stopped: () => boolean): Promise<{ sent: number; seconds: number }> => {
     const socket = createSocket("udp4");
     await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-    const random = seededRandomOf(5);
+    const random = seededRandom(5);
     let sent = 0;
     const t0 = performance.now();
     while (!stopped()) {

@@ -41,6 +41,7 @@ import { Reassembler, splitIntoFragments } from "@encstream/packet";
 import { LmPayloadDecoder } from "@encstream/session";
 import { readWavFile } from "../src/audio/wav-input.js";
 import { writeFullSizeModel } from "./full-size-model.js";
+import { seededRandom } from "../test/support/seeded-random.js";
 
 const FIXTURES = fileURLToPath(new URL("../../codec/test/fixtures/", import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -50,16 +51,6 @@ const LOSSES = [0, 0.05, 0.1, 0.2];
 /** LM keyframe intervals, frames; 15 is the stream default before this benchmark. */
 const INTERVALS = [75, 15, 5, 2, 1];
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const speech = await readWavFile(join(FIXTURES, "audio", "test_24k.wav"));
 const audio = speech.audio[0]!.slice(24_000, 24_000 * (1 + SECONDS));
@@ -166,7 +157,7 @@ async function table(name: string, frames: readonly StreamFrame[], lm: LmWeights
     const datagrams = sendPath(frames, c.lm, c.interval);
     const wireBytes = datagrams.flat().reduce((n, d) => n + d.length, 0);
     for (const p of LOSSES) {
-      const rnd = prng(4242 + Math.round(p * 1000));
+      const rnd = seededRandom(4242 + Math.round(p * 1000));
       const fates = frames.map(() => rnd() < p);
       const lost = fates.filter(Boolean).length;
       rows.push({ coding: c.coding, lossPct: p * 100, lost, concealed: receivePath(datagrams, c.lm, fates, frames), wireKbps: (wireBytes * 8) / SECONDS / 1000 });

@@ -30,6 +30,7 @@ import { Reassembler, splitIntoFragments } from "@encstream/packet";
 import { RedundancyHistory, RedundancyStore } from "@encstream/session";
 import { readWavFile } from "../src/audio/wav-input.js";
 import { writeFullSizeModel } from "./full-size-model.js";
+import { seededRandom } from "../test/support/seeded-random.js";
 
 const FIXTURES = fileURLToPath(new URL("../../codec/test/fixtures/", import.meta.url));
 const quick = process.argv.includes("--quick");
@@ -37,16 +38,6 @@ const SECONDS = quick ? 3 : 10;
 const BANDWIDTH_KBPS = 6;
 const FEC_CODEBOOKS = 2;
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A loss model: whether each datagram, in order, is lost. */
 interface LossModel {
@@ -57,7 +48,7 @@ interface LossModel {
 const randomLoss = (p: number): LossModel => ({
   name: `random ${Math.round(p * 100)} %`,
   fates: (count) => {
-    const rnd = prng(1000 + Math.round(p * 100));
+    const rnd = seededRandom(1000 + Math.round(p * 100));
     return Array.from({ length: count }, () => rnd() < p);
   },
 });
@@ -65,7 +56,7 @@ const randomLoss = (p: number): LossModel => ({
 const gilbertElliott = (toBad: number, toGood: number): LossModel => ({
   name: `Gilbert–Elliott (${Math.round((100 * toBad) / (toBad + toGood))} %, bursts ${(1 / toGood).toFixed(1)})`,
   fates: (count) => {
-    const rnd = prng(77);
+    const rnd = seededRandom(77);
     let bad = false;
     return Array.from({ length: count }, () => {
       bad = bad ? rnd() >= toGood : rnd() < toBad;

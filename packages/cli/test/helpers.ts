@@ -10,17 +10,7 @@ export async function makeTempDir(prefix: string): Promise<string> {
   return dir;
 }
 
-/** A deterministic pseudo-random generator (mulberry32) for test signals. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom } from "./support/seeded-random.js";
 
 /** `frames` samples of a sine of `frequencyHz` at `sampleRateHz`, amplitude `amplitude`. */
 export function sine(frames: number, frequencyHz: number, sampleRateHz: number, amplitude = 0.5): Float32Array {
