@@ -194,4 +194,48 @@ describe("runSenderSession", () => {
     for (const p of pushes.slice(0, -1)) expect(p.samples % 320).toBe(0);
     expect(pushes.length).toBeLessThan(75);
   });
+
+  test("a live sender whose first model call was slow does not hold the later frames back by it", async () => {
+    const inner = await createFrameStreamEncoder(codec, 6);
+    const encodedAt = new Map<number, number>();
+    let slowed = false;
+    // The real stream encoder; its first call that codes frames (the startup) takes 800 ms longer, as a cold model call may.
+    const encoder: FrameEncoder = {
+      ...inner,
+      nextBoundary: (fed) => inner.nextBoundary(fed),
+      warmUp: () => inner.warmUp(),
+      end: async () => {
+        const units = await inner.end();
+        for (const u of units) encodedAt.set(u.seq, performance.now());
+        return units;
+      },
+      push: async (audio) => {
+        const units = await inner.push(audio);
+        if (units.length > 0 && !slowed) {
+          slowed = true;
+          await new Promise((resolve) => setTimeout(resolve, 800));
+        }
+        for (const u of units) encodedAt.set(u.seq, performance.now());
+        return units;
+      },
+    };
+    const sent: SentUnit[] = [];
+    await capture((transport) =>
+      runSenderSession({ source: sineSource(60_000, 320), encoder, modelKind: "24k", sampleRateHz: 24_000, transport, onUnitSent: (u) => sent.push(u) }),
+    );
+    expect(sent.map((u) => u.seq)).toEqual([...Array(188).keys()]);
+    // The frames after the catch-up from the slow call (from 1.5 s on). The schedule used to
+    // start at the first send, so every frame was held until 800 ms after its capture, and the
+    // capture loop with it (it then caught up in bursts: a median of ~480 ms here). Now each
+    // leaves when encoded: its lateness is the encoding's, a few ms (the median, so that one
+    // stall of a loaded machine cannot decide it).
+    const later = sent.filter((u) => u.startSample >= 36_000);
+    const lateness = later.map((u) => u.sentAtMs - u.capturedAtMs).sort((a, b) => a - b);
+    expect(lateness[Math.floor(lateness.length / 2)]!).toBeLessThan(150);
+    for (const u of later) {
+      // Handed to the transport right after the encoder gave it out, and its reported lateness is from its capture.
+      expect(u.sentAtMs).toBeGreaterThanOrEqual(encodedAt.get(u.seq)!);
+      expect(u.behindScheduleMs).toBeCloseTo(Math.max(0, u.sentAtMs - u.capturedAtMs), 0);
+    }
+  });
 });

@@ -20,9 +20,20 @@ import type { DatagramEndpoint, DatagramTransport } from "./transport.js";
  * - when the stream is stopped (Ctrl-C) right after a unit boundary, no unit is left to carry
  *   the flag: the last unit is sent again with the flag set, as a new message of the same seq.
  *
- * Pacing: the units leave on a real-time schedule (unit k at the first unit's time plus the
- * steps of the units before it, see FramePacer); units that come out of the encoder together
- * (the stream encoder's startup) leave together. The repeats leave outside the schedule.
+ * Pacing, live capture (the default): a unit leaves as soon as it is encoded. Its audio was fed
+ * to the encoder when the capture clock said it was complete, so the capture already spaces the
+ * units in real time; a second schedule on the socket could only hold them back. (It did: the
+ * schedule started at the first send, which waits for the stream encoder's startup frames and the
+ * first model call, so every later unit was held by that first call's duration, ~50 ms with the
+ * full-size model.) A unit's due time, against which `behindScheduleMs` is measured, is when its
+ * last sample was captured, or for the first units when the first unit could be complete at the
+ * earliest (the stream encoder's startup frames come out together by design).
+ *
+ * Pacing, input not live (`liveCapture: false`, a file read as fast as it comes): the units leave
+ * on a real-time schedule (unit k at the first unit's time plus the steps of the units before it,
+ * see FramePacer); units that come out of the encoder together leave together.
+ *
+ * The end-of-stream repeats leave outside either schedule.
  *
  * Catching up: a live sender that fell behind (a slow model call, a busy machine) by at least
  * MIN_CATCH_UP_UNITS units takes all the audio already captured, up to MAX_CATCH_UP_UNITS units,
@@ -47,7 +58,11 @@ export interface SentUnit {
   readonly capturedAtMs: number;
   /** When its datagrams were handed to the transport, `performance.now()` ms. */
   readonly sentAtMs: number;
-  /** How late it left against the real-time schedule, ms (≥ 0; 0 without pacing). */
+  /**
+   * How late it left against the real-time schedule, ms (≥ 0; 0 without pacing). With a live
+   * capture: from when its last sample was captured (for the stream encoder's startup frames,
+   * the last of them) to the hand-off, so the encoding time counts.
+   */
   readonly behindScheduleMs: number;
   /** Payload bytes (before fragmentation). */
   readonly payloadBytes: number;
@@ -72,8 +87,9 @@ export interface SenderSessionOptions {
   /** Where the datagrams go. @default undefined (the transport's own destination) */
   readonly destination?: DatagramEndpoint | undefined;
   /**
-   * `"real-time"`: each unit leaves no earlier than the first one's time plus the steps of the
-   * units before it. `"none"`: at once (tests, files).
+   * `"real-time"`: with `liveCapture`, each unit leaves as soon as it is encoded (the capture
+   * clock paces the input); without, each unit leaves no earlier than the first one's time plus
+   * the steps of the units before it. `"none"`: at once (tests, files).
    * @default "real-time"
    */
   readonly pacing?: "real-time" | "none";
@@ -199,14 +215,22 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
     datagramsSent += datagrams.length;
     for (const d of datagrams) bytesSent += d.length;
   };
-  /** Sends one unit's datagrams on the schedule, then moves it on by `durationMs`; returns how late it left. */
-  const sendPaced = async (datagrams: readonly Uint8Array[], durationMs: number): Promise<number> => {
-    const behindMs = paced ? await pacer.waitForNext() : 0;
+  /**
+   * Sends one unit's datagrams on the schedule, then moves it on by `durationMs`; returns how
+   * late it left. A live unit is sent at once, its lateness measured from `dueMs` (see the top
+   * of this file); otherwise the pacer holds it until its place in the real-time schedule.
+   */
+  const sendPaced = async (datagrams: readonly Uint8Array[], durationMs: number, dueMs: number): Promise<number> => {
+    let behindMs = 0;
+    if (paced && live) behindMs = Math.max(0, performance.now() - dueMs);
+    else if (paced) behindMs = await pacer.waitForNext();
     maxBehindScheduleMs = Math.max(maxBehindScheduleMs, behindMs);
     pacer.advance(durationMs);
     await sendNow(datagrams);
     return behindMs;
   };
+  /** The end sample of the first batch: no unit can be due before the first one is (the stream encoder's startup). */
+  let firstBatchEnd: number | undefined;
   const stepMs = (encoder.stepSamples / sampleRateHz) * 1000;
 
   const resilience = options.resilience;
@@ -248,6 +272,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
 
   /** Sends a batch; `steps` is how many units of audio it took in (the schedule moves on by that much). */
   const sendUnits = async (batch: readonly EncodedUnit[], final: boolean, steps = 1): Promise<void> => {
+    if (batch.length > 0) firstBatchEnd ??= batch[batch.length - 1]!.endSample;
     for (let i = 0; i < batch.length; i++) {
       const unit = batch[i] as EncodedUnit;
       const endOfStream = final && i === batch.length - 1;
@@ -255,7 +280,8 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
       const datagrams = splitIntoFragments(payload, { seq: unit.seq, fragId: makeFragId(streamId, counter++), hasOverlap: unit.hasOverlap, mtuBytes });
       // Units that come out together (the stream encoder's startup, a catch-up) leave together;
       // the last of a batch moves the schedule on by the steps of audio the batch took in.
-      const behindScheduleMs = await sendPaced(datagrams, i === batch.length - 1 ? steps * stepMs : 0);
+      const dueMs = captureOrigin + (Math.max(unit.endSample, firstBatchEnd ?? 0) / sampleRateHz) * 1000;
+      const behindScheduleMs = await sendPaced(datagrams, i === batch.length - 1 ? steps * stepMs : 0, dueMs);
       const sentAtMs = performance.now();
       resilience?.onSent(unit, sentAtMs, datagrams.reduce((n, d) => n + d.length, 0));
       firstSentMs ??= sentAtMs;
