@@ -50,8 +50,18 @@ export const STREAM_LM_KEYFRAME_INTERVAL_FRAMES = 15;
 /** Longest LM keyframe interval a stream may ask for, frames (1 s at 24 kHz). */
 export const MAX_LM_KEYFRAME_INTERVAL_FRAMES = 75;
 
-/** Smallest jitter buffer capacity, frames (`max(16, 2 × --buffer-size)`). */
+/** Smallest jitter buffer capacity, frames (see {@link CATCH_UP_HEADROOM_UNITS}). */
 export const MIN_JITTER_CAPACITY_FRAMES = 16;
+
+/**
+ * Units the receiver's jitter buffer holds beyond its prefill, at least: two of a live sender's
+ * largest catch-up bursts ({@link MAX_CATCH_UP_UNITS} units each, sent at once after a stall, or
+ * the startup frames then a catch-up), so that a starved sender's burst is held and played
+ * rather than dropped for arriving too far ahead. The capacity is
+ * `max(16, 2 × prefill, prefill + this)` units. The excess of a gapless run is played at once,
+ * so the headroom does not add delay; it costs one slot per unit (a reference to its payload).
+ */
+export const CATCH_UP_HEADROOM_UNITS = 2 * MAX_CATCH_UP_UNITS;
 
 /**
  * Frames missing at the start of a stream (the first ones lost) that the receiver fills with

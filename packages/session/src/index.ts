@@ -3,6 +3,7 @@
 export { SessionError, isSessionError, type SessionErrorCode } from "./errors.js";
 export {
   BITRATE_WINDOW_MS,
+  CATCH_UP_HEADROOM_UNITS,
   DEFAULT_CHUNK_MS_24K,
   DEFAULT_CHUNK_MS_48K,
   END_OF_STREAM_LINGER_MS,

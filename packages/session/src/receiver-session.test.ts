@@ -3,6 +3,7 @@ import { encodePayload, type PayloadMode, type PayloadModelKind } from "@encstre
 import { splitIntoFragments } from "@encstream/packet";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makeTempDir, openTinyCodec, seededRandom } from "../test/support/tiny-codec.js";
+import { CATCH_UP_HEADROOM_UNITS } from "./constants.js";
 import { isSessionError } from "./errors.js";
 import { makeFragId } from "./frag-id.js";
 import { createMemoryTransportPair, type MemoryTransport } from "./memory-transport.js";
@@ -208,5 +209,29 @@ describe("ReceiverSession", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     expect(samples).toBe(0);
     expect(stats.streams).toBe(0);
+  });
+
+  // A live sender that was starved codes its overdue frames in one call and sends them at once
+  // (up to 150 frames, 2 s). They used to be dropped for arriving more than the buffer's capacity
+  // (2 × the prefill: 30 frames at the default 200 ms) ahead of playout, and concealed.
+  test.each([
+    ["while playing (a 100 ms stall, within the buffer)", 100],
+    ["after the buffer ran dry (a 400 ms stall)", 400],
+  ])("a catch-up burst of 150 frames %s is held and played, nothing concealed", async (_name, stallMs) => {
+    const { stats, samples } = await receive({ bufferFrames: 15 }, async (client) => {
+      for (let seq = 0; seq < 20; seq++) {
+        await send(client, datagramsOf({ seq, streamId: 12 }));
+        await sleep(FRAME_MS);
+      }
+      await sleep(stallMs);
+      for (let seq = 20; seq < 170; seq++) await send(client, datagramsOf({ seq, streamId: 12 }));
+      for (let seq = 170; seq < 180; seq++) {
+        await sleep(FRAME_MS);
+        await send(client, datagramsOf({ seq, streamId: 12, end: seq === 179 }));
+      }
+    });
+    expect(samples).toBe(180 * 320);
+    expect(stats).toMatchObject({ played: 180, concealed: 0, lost: 0, late: 0, tooFarAhead: 0 });
+    expect(stats.capacityFrames).toBe(15 + CATCH_UP_HEADROOM_UNITS);
   });
 });

@@ -4,6 +4,7 @@ import { computeOverlapSamples } from "@encstream/ola";
 import { Reassembler, type DatagramOpener, type FeedbackSealer, type ReassembledMessage } from "@encstream/packet";
 import {
   BITRATE_WINDOW_MS,
+  CATCH_UP_HEADROOM_UNITS,
   DEFAULT_STREAM_IDLE_MS,
   DEFAULT_TAKEOVER_SILENCE_MS,
   END_OF_STREAM_LINGER_MS,
@@ -88,7 +89,7 @@ export interface ReceiverSessionOptions {
   readonly overlapRatio: number;
   /** Send receiver reports back to the stream's source (see receiver-report.ts). @default true */
   readonly reports?: boolean;
-  /** Units buffered before playout starts (`--buffer-size`, 1 to 65536); the capacity is `max(16, 2 × this)`, at most 65536. */
+  /** Units buffered before playout starts (`--buffer-size`, 1 to 65536); the capacity is `max(16, 2 × this, this + 300)`, at most 65536. */
   readonly bufferFrames: number;
   /**
    * The prefill as a duration instead (`--buffer-size 200ms`), ms: each stream buffers this
@@ -223,9 +224,12 @@ export interface ReceiverStats {
   readonly sampleRateHz: number;
 }
 
-/** The jitter buffer's capacity for a prefill: `max(16, 2 × prefill)`, at most 65536 units. */
+/**
+ * The jitter buffer's capacity for a prefill: `max(16, 2 × prefill, prefill + 300)`, at most
+ * 65536 units: room for a starved sender's catch-up bursts (see CATCH_UP_HEADROOM_UNITS).
+ */
 function capacityFor(prefillFrames: number): number {
-  return Math.min(MAX_CAPACITY_FRAMES, Math.max(MIN_JITTER_CAPACITY_FRAMES, 2 * prefillFrames));
+  return Math.min(MAX_CAPACITY_FRAMES, Math.max(MIN_JITTER_CAPACITY_FRAMES, 2 * prefillFrames, prefillFrames + CATCH_UP_HEADROOM_UNITS));
 }
 
 /** A unit waiting in the jitter buffer. */

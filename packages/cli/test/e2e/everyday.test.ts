@@ -106,9 +106,9 @@ describe("receive", { timeout: 240_000 }, () => {
   });
 
   test.each([
-    { name: "24 kHz --stream: 15 frames of 13.3 ms", model: TINY24_DIR, source: SPEECH_24K, send: ["--stream"], receive: ["--stream"], buffer: "15 frames (200.0 ms) of 30" },
-    { name: "24 kHz chunks: 2 hops of 187.5 ms", model: TINY24_DIR, source: SPEECH_24K, send: [], receive: [], buffer: "2 frames (375.0 ms) of 16" },
-    { name: "48 kHz chunks: 1 hop of 750 ms", model: TINY48_DIR, source: SPEECH_48K, send: [], receive: [], buffer: "1 frames (750.0 ms) of 16" },
+    { name: "24 kHz --stream: 15 frames of 13.3 ms", model: TINY24_DIR, source: SPEECH_24K, send: ["--stream"], receive: ["--stream"], buffer: "15 frames (200.0 ms) of 315" },
+    { name: "24 kHz chunks: 2 hops of 187.5 ms", model: TINY24_DIR, source: SPEECH_24K, send: [], receive: [], buffer: "2 frames (375.0 ms) of 302" },
+    { name: "48 kHz chunks: 1 hop of 750 ms", model: TINY48_DIR, source: SPEECH_48K, send: [], receive: [], buffer: "1 frames (750.0 ms) of 301" },
   ])("the default --buffer-size, 200 ms, in whole units of the stream: $name; the summary gives the jitter", async ({ model, source, send, receive, buffer }) => {
     const input = join(dir, `buffer-${model === TINY48_DIR ? 48 : 24}-${send.length}.wav`);
     // Long enough for the jitter estimate (two units at least).
