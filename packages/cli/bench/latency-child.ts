@@ -36,7 +36,7 @@ if (parsed.command === "receive") {
   });
   const s = result.stats;
   process.stdout.write(
-    `RESULT ${JSON.stringify({ blocks, cpuMs: cpuMs() - cpuAtStart, unitMs: s.unitMs, underruns: s.underruns, concealed: s.concealed, late: s.late, samples: s.samplesOut })}\n`,
+    `RESULT ${JSON.stringify({ blocks, cpuMs: cpuMs() - cpuAtStart, unitMs: s.unitMs, underruns: s.underruns, concealed: s.concealed, late: s.late, tooFarAhead: s.tooFarAhead, lost: s.lost, samples: s.samplesOut })}\n`,
   );
 } else if (parsed.command === "send") {
   let cpuAtStart = 0;

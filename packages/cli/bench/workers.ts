@@ -4,8 +4,9 @@
  * process keeps one core busy, with the codec in worker threads (the default) and on the main
  * thread (`--no-workers`), one after the other in this run. Reported for each:
  *
- * - frames concealed and late at the receiver (a lossless path: every one is a frame that was
- *   not decoded by its playout time), underruns;
+ * - frames concealed, late and dropped for arriving too far ahead at the receiver (a lossless
+ *   path: every one is a frame that was not decoded by its playout time, or that came in a burst
+ *   larger than the jitter buffer holds), underruns;
  * - sender lateness: for every frame after the stream encoder's startup burst (its first 7
  *   frames leave together by design), the time from the moment its audio was complete (capture
  *   clock) to the moment its datagrams were handed to the socket: median, p99, max; and the
@@ -67,7 +68,7 @@ async function measure(model: string, cache: string, input: string, workers: boo
     const [s, r] = await Promise.all([sender.line("RESULT "), receiver.line("RESULT ")]);
     await Promise.all([sender.exited, receiver.exited]);
     const sent = JSON.parse(s) as { units: [number, number, number, number][]; cpuMs: number; durationS: number };
-    const got = JSON.parse(r) as { cpuMs: number; underruns: number; concealed: number; late: number; samples: number };
+    const got = JSON.parse(r) as { cpuMs: number; underruns: number; concealed: number; late: number; tooFarAhead: number; samples: number };
     // [startSample, endSample, capturedAt, sentAt], epoch ms; the startup burst left out.
     const startupMs = sent.units.filter(([start]) => start < STARTUP_FRAMES * 320).map(([, , captured, sentAt]) => sentAt - captured);
     const lateness = sent.units.filter(([start]) => start >= STARTUP_FRAMES * 320).map(([, , captured, sentAt]) => sentAt - captured);
@@ -76,6 +77,7 @@ async function measure(model: string, cache: string, input: string, workers: boo
       frames: sent.units.length,
       concealed: got.concealed,
       late: got.late,
+      tooFarAhead: got.tooFarAhead,
       underruns: got.underruns,
       median: quantile(lateness, 0.5),
       p99: quantile(lateness, 0.99),
@@ -110,7 +112,7 @@ try {
     const name = workers ? "workers (default)" : "main thread (--no-workers)";
     rows.push([name, m]);
     console.log(
-      `  ${name.padEnd(27)} concealed ${String(m.concealed).padStart(4)}  late ${String(m.late).padStart(4)}  underruns ${String(m.underruns).padStart(3)}  ` +
+      `  ${name.padEnd(27)} concealed ${String(m.concealed).padStart(4)}  late ${String(m.late).padStart(4)}  too far ahead ${String(m.tooFarAhead).padStart(4)}  underruns ${String(m.underruns).padStart(3)}  ` +
         `sender lateness median ${m.median.toFixed(1).padStart(6)} ms  p99 ${m.p99.toFixed(1).padStart(6)} ms  max ${m.max.toFixed(1).padStart(6)} ms  ` +
         `startup burst ${m.startupMs.toFixed(1)} ms  CPU sender ${m.senderCpu.toFixed(0).padStart(3)} %  receiver ${m.receiverCpu.toFixed(0).padStart(3)} %  (${m.frames} frames; load average ${m.load})`,
     );
