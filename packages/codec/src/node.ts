@@ -25,3 +25,6 @@ export { createWorkerChunkCoder, WorkerChunkCoder } from "./worker/worker-chunk-
 export type { WorkerChunkCoderOptions } from "./worker/worker-chunk-coder.js";
 export type { WorkerThreadOptions } from "./worker/worker-client.js";
 export { DEFAULT_MAX_QUEUED_CALLS, MAX_QUEUED_CALLS } from "./worker/constants.js";
+// language model
+export { readLmWeightsFile } from "./node/lm-file.js";
+export type { ReadLmWeightsFileOptions } from "./node/lm-file.js";

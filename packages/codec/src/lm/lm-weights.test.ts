@@ -3,7 +3,10 @@ import type { TensorMap } from "../weights/raw-tensor.js";
 import { readSafetensors } from "../weights/safetensors.js";
 import { readTorchCheckpoint } from "../weights/torch-checkpoint.js";
 import { FULL_SIZE_LM, randomLmTensors } from "./internal/random-lm.js";
-import { loadLmWeights } from "./lm-weights.js";
+import { loadLmWeights, type LmWeights } from "./lm-weights.js";
+import { arenaOf } from "./internal/lm-arena.js";
+import { MatVecBank, wasmMatVecAvailable } from "./internal/simd-matvec.js";
+import { StreamingLm } from "./streaming-lm.js";
 import { codecError } from "../../test/support/codec-error.js";
 import { fixtureBytes } from "../../test/support/fixtures.js";
 
@@ -82,4 +85,66 @@ describe("loadLmWeights", () => {
     noEmb.delete("emb.0.weight");
     expect(codecError(() => loadLmWeights(noEmb)).code).toBe("missing-tensor");
   });
+
+  test("the weights are held once: every array is a view of one block, the SIMD kernel reads its matrices there", () => {
+    const tensors = readSafetensors(fixtureBytes("tiny24/lm.safetensors"));
+    const w = loadLmWeights(tensors);
+    const arrays = [w.normInWeight, w.normInBias, ...w.layers.flatMap((l) => Object.values(l) as Float32Array[]), ...w.embeddings, ...w.headWeights, ...w.headBiases];
+    const block = arenaOf(w.normInWeight);
+    expect(block).toBeDefined();
+    for (const a of arrays) {
+      expect(arenaOf(a)).toBe(block);
+      expect(a.byteOffset % 16).toBe(0);
+    }
+    // Copied from the tensors (which the caller may drop), values unchanged.
+    expect(w.layers[1]!.linear1Weight).not.toBe(tensors.get("transformer.layers.1.linear1.weight")!.data);
+    expect(w.layers[1]!.linear1Weight).toEqual(tensors.get("transformer.layers.1.linear1.weight")!.data);
+    // Loading tensors that already lie in a block keeps them where they are.
+    const again = loadLmWeights(new Map([...tensors].map(([name]) => [name, { ...tensors.get(name)!, data: pick(w, name) }])));
+    expect(again.headWeights[2]).toBe(w.headWeights[2]);
+    const bank = new MatVecBank([{ weight: w.headWeights[0]!, bias: w.headBiases[0]!, rows: w.hyper.cardinality, cols: w.hyper.dim }], block);
+    expect(bank.inPlace).toBe(wasmMatVecAvailable());
+    expect(block!.memory !== null).toBe(wasmMatVecAvailable());
+  });
+
+  test("numCodebooks loads the first codebooks only; their probabilities are the whole model's, bit for bit", () => {
+    const tensors = readSafetensors(fixtureBytes("tiny24/lm.safetensors"));
+    const all = loadLmWeights(tensors);
+    const some = loadLmWeights(tensors, { numCodebooks: 3 });
+    expect(some.hyper).toEqual({ ...all.hyper, numCodebooks: 3 });
+    expect(some.embeddings).toHaveLength(3);
+    expect(some.headWeights).toHaveLength(3);
+    const a = new StreamingLm(all, 3);
+    const b = new StreamingLm(some, 3);
+    for (const prev of [null, [1, 2, 3], [1023, 0, 512]]) expect(b.step(prev)).toEqual(a.step(prev));
+    expect(() => new StreamingLm(some, 4)).toThrow(RangeError);
+    expect(() => loadLmWeights(tensors, { numCodebooks: 0 })).toThrow(/^options\.numCodebooks must be an integer in \[1, /);
+    expect(() => loadLmWeights(tensors, { numCodebooks: all.hyper.numCodebooks + 1 })).toThrow(RangeError);
+  });
 });
+
+/** The array of `w` that holds tensor `name`. */
+function pick(w: LmWeights, name: string): Float32Array {
+  const keys: Record<string, keyof LmWeights["layers"][number]> = {
+    "self_attn.in_proj_weight": "inProjWeight",
+    "self_attn.in_proj_bias": "inProjBias",
+    "self_attn.out_proj.weight": "outProjWeight",
+    "self_attn.out_proj.bias": "outProjBias",
+    "linear1.weight": "linear1Weight",
+    "linear1.bias": "linear1Bias",
+    "linear2.weight": "linear2Weight",
+    "linear2.bias": "linear2Bias",
+    "norm1.weight": "norm1Weight",
+    "norm1.bias": "norm1Bias",
+    "norm2.weight": "norm2Weight",
+    "norm2.bias": "norm2Bias",
+  };
+  if (name === "transformer.norm_in.weight") return w.normInWeight;
+  if (name === "transformer.norm_in.bias") return w.normInBias;
+  let m = /^transformer\.layers\.(\d+)\.(.+)$/.exec(name);
+  if (m) return w.layers[Number(m[1])]![keys[m[2]!]!];
+  m = /^(emb|linears)\.(\d+)\.(weight|bias)$/.exec(name);
+  if (!m) throw new Error(`no array for ${name}`);
+  const k = Number(m[2]);
+  return m[1] === "emb" ? w.embeddings[k]! : m[3] === "weight" ? w.headWeights[k]! : w.headBiases[k]!;
+}

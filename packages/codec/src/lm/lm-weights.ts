@@ -1,5 +1,6 @@
 import { CodecError } from "../errors.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
+import { arenaOf, LmArenaBuilder, roundUp4, scratchFloatsFor } from "./internal/lm-arena.js";
 import {
   LM_DEFAULT_NUM_HEADS,
   LM_MAX_CODEBOOKS,
@@ -94,6 +95,14 @@ export interface LoadLmWeightsOptions {
    * @default "language model"
    */
   source?: string;
+  /**
+   * Codebooks to load: only the embeddings and output heads of the first `numCodebooks` are kept
+   * (and checked), the others are skipped. An offline coder at one bandwidth needs only its own
+   * (8 of 32 at 6 kbps, 24 kHz): about a quarter of the memory. The loaded model's
+   * `hyper.numCodebooks` is this number; coders asking for more are refused.
+   * @default all the model has
+   */
+  numCodebooks?: number;
 }
 
 const LAYER_PARAMS = [
@@ -135,7 +144,12 @@ function integerOption(value: number | undefined, name: string, min: number, max
  * `transformer.norm_in.weight`, `transformer.layers.{i}.self_attn.in_proj_weight`, ...,
  * `emb.{k}.weight`, `linears.{k}.weight`). Dimensions, layer and codebook counts are inferred from
  * the shapes; heads and past context come from `options`. Every tensor's shape is checked and
- * every value must be finite. The returned arrays are the tensors' own buffers (not copied).
+ * every value must be finite.
+ *
+ * The model's arrays are copied once into one block of memory, the WebAssembly memory the SIMD
+ * kernels run on where available, so the weights are held once and `tensors` need not be kept.
+ * Tensors that already lie in such a block (as `readLmWeightsFile` of `@encstream/codec/node`
+ * reads them) are used where they are, without a copy.
  *
  * @throws CodecError `missing-tensor` / `unexpected-tensor` / `shape-mismatch` (naming the tensor,
  *   the expected and the actual shape) / `corrupt` (non-finite value) / `unsupported` (sizes past
@@ -172,7 +186,8 @@ export function loadLmWeights(tensors: TensorMap, options: LoadLmWeightsOptions 
   if (cardinality < 2 || cardinality > 65536) throw new CodecError("unsupported", `${source}: codebook size ${cardinality} must be in [2, 65536]`);
 
   const numLayers = countIndexed(tensors, /^transformer\.layers\.(\d+)\./, LM_MAX_LAYERS, "layers", source);
-  const numCodebooks = countIndexed(tensors, /^emb\.(\d+)\.weight$/, LM_MAX_CODEBOOKS, "codebooks", source);
+  const modelCodebooks = countIndexed(tensors, /^emb\.(\d+)\.weight$/, LM_MAX_CODEBOOKS, "codebooks", source);
+  const numCodebooks = integerOption(options.numCodebooks, "options.numCodebooks", 1, Math.max(1, modelCodebooks)) ?? modelCodebooks;
   if (numLayers === 0) throw new CodecError("missing-tensor", `${source}: no transformer.layers.* tensors`);
   const lin1 = tensors.get("transformer.layers.0.linear1.weight");
   if (lin1 === undefined) throw new CodecError("missing-tensor", `${source}: tensor transformer.layers.0.linear1.weight is missing`);
@@ -189,9 +204,9 @@ export function loadLmWeights(tensors: TensorMap, options: LoadLmWeightsOptions 
   }
   let pastContext = integerOption(options.pastContext, "options.pastContext", 1, LM_MAX_PAST_CONTEXT_FRAMES);
   if (pastContext === undefined) {
-    const rate = frameRateHz ?? (numCodebooks === 32 ? 75 : numCodebooks === 16 ? 150 : undefined);
+    const rate = frameRateHz ?? (modelCodebooks === 32 ? 75 : modelCodebooks === 16 ? 150 : undefined);
     if (rate === undefined) {
-      throw new TypeError(`options.pastContext or options.frameRateHz is required for a model with ${numCodebooks} codebooks`);
+      throw new TypeError(`options.pastContext or options.frameRateHz is required for a model with ${modelCodebooks} codebooks`);
     }
     pastContext = Math.floor(LM_PAST_CONTEXT_SECONDS * rate);
     if (pastContext < 1 || pastContext > LM_MAX_PAST_CONTEXT_FRAMES) {
@@ -231,16 +246,35 @@ export function loadLmWeights(tensors: TensorMap, options: LoadLmWeightsOptions 
     headWeights.push(take(`linears.${k}.weight`, [cardinality, dim]));
     headBiases.push(take(`linears.${k}.bias`, [cardinality]));
   }
+  for (let k = numCodebooks; k < modelCodebooks; k++) for (const name of [`emb.${k}.weight`, `linears.${k}.weight`, `linears.${k}.bias`]) used.add(name);
   for (const name of tensors.keys()) {
     if (!used.has(name)) throw new CodecError("unexpected-tensor", `${source}: tensor ${name} is not part of an EnCodec language model`);
   }
+  const taken = [normInWeight, normInBias, ...layers.flatMap((l) => LAYER_PARAMS.map(([, key]) => l[key])), ...embeddings, ...headWeights, ...headBiases];
+  const home = arenaOf(normInWeight);
+  const keep = home !== undefined && taken.every((a) => arenaOf(a) === home && a.byteOffset % 16 === 0);
+  let place = (a: Float32Array): Float32Array => a;
+  if (!keep) {
+    let floats = 0;
+    for (const a of taken) floats += roundUp4(a.length);
+    const builder = new LmArenaBuilder(floats, scratchFloatsFor(Math.max(3 * dim, hiddenDim, cardinality + 1)));
+    place = (a) => {
+      const copy = builder.take(a.length);
+      copy.set(a);
+      return copy;
+    };
+  }
   return {
     hyper: { dim, numLayers, numHeads, hiddenDim, numCodebooks, cardinality, pastContext, maxPeriod },
-    normInWeight,
-    normInBias,
-    layers,
-    embeddings,
-    headWeights,
-    headBiases,
+    normInWeight: place(normInWeight),
+    normInBias: place(normInBias),
+    layers: layers.map((l) => {
+      const out = {} as Record<(typeof LAYER_PARAMS)[number][1], Float32Array>;
+      for (const [, key] of LAYER_PARAMS) out[key] = place(l[key]);
+      return out;
+    }),
+    embeddings: embeddings.map(place),
+    headWeights: headWeights.map(place),
+    headBiases: headBiases.map(place),
   };
 }

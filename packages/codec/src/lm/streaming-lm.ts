@@ -3,6 +3,7 @@ import * as dm from "./internal/det-math.js";
 import * as kn from "./internal/kernels.js";
 import { MatVecBank, type MatrixSpec } from "./internal/simd-matvec.js";
 import { AttentionCache } from "./internal/simd-attention.js";
+import { arenaOf } from "./internal/lm-arena.js";
 import type { LmWeights } from "./lm-weights.js";
 
 // Module-local copies of hot imported functions and constants (one lookup, not one per call).
@@ -22,8 +23,9 @@ const EPS = LM_LAYER_NORM_EPS;
  * same probabilities, bit for bit, for the same weights and inputs (see the README, "Language
  * model").
  *
- * Not thread-safe; one instance per coder. Buffers are preallocated at construction (the
- * model's matrices are copied once per loaded model into WebAssembly memory, where available).
+ * Not thread-safe; one instance per coder. Buffers are preallocated at construction (the SIMD
+ * kernel reads the model's matrices in the memory `loadLmWeights` placed them in; a model built
+ * by hand is copied once into WebAssembly memory, where available).
  */
 export class StreamingLm {
   /** Codebooks this instance predicts (the first `numCodebooks` of the model). */
@@ -239,7 +241,8 @@ function bankOf(w: LmWeights): MatVecBank {
       specs.push({ weight: lw.linear2Weight, bias: lw.linear2Bias, rows: dim, cols: hiddenDim });
     }
     w.headWeights.forEach((hw, k) => specs.push({ weight: hw, bias: w.headBiases[k]!, rows: cardinality, cols: dim }));
-    bank = new MatVecBank(specs);
+    // The weights lie in the block loadLmWeights put them in: the kernel reads them there.
+    bank = new MatVecBank(specs, arenaOf(w.normInWeight));
     banks.set(w, bank);
   }
   return bank;

@@ -6,29 +6,50 @@ import { MAX_SAFETENSORS_HEADER_BYTES, MAX_WEIGHT_ELEMENTS, MAX_WEIGHT_TENSORS }
 
 const DTYPE_BYTES: Record<TensorDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
 
+/** One tensor listed in a safetensors header, checked against the data's length. */
+export interface SafetensorsEntry {
+  readonly name: string;
+  readonly dtype: TensorDtype;
+  readonly dims: readonly number[];
+  /** Elements (the product of `dims`). */
+  readonly count: number;
+  /** Byte range within the data that follows the header. */
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** Bytes of one element of `dtype`. */
+export function dtypeBytes(dtype: TensorDtype): number {
+  return DTYPE_BYTES[dtype];
+}
+
 /**
- * Parse a `.safetensors` buffer (8-byte little-endian header length, JSON header, raw data).
- * Every offset and shape is checked against the bytes present before use; the header's size,
- * its tensor count and their elements are held to what an EnCodec model can need (see
- * `limits.ts`) before it is parsed or any tensor is decoded.
- *
- * @param bytes the whole file
- * @param source name of the file, for error messages
- * @throws CodecError `bad-file` / `truncated` / `corrupt` / `unsupported`
+ * The JSON header's length from a safetensors file's first 8 bytes, checked against the limit and
+ * the file's length (`fileBytes`).
+ * @throws CodecError `truncated` / `bad-file`
  */
-export function readSafetensors(bytes: Uint8Array, source = "safetensors"): TensorMap {
-  if (bytes.byteLength < 8) throw new CodecError("truncated", `${source}: not a safetensors file (${bytes.byteLength} bytes, need at least 8)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
+export function safetensorsHeaderLength(first8: Uint8Array, fileBytes: number, source = "safetensors"): number {
+  if (first8.byteLength < 8 || fileBytes < 8) throw new CodecError("truncated", `${source}: not a safetensors file (${fileBytes} bytes, need at least 8)`);
+  const headerLen = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
   if (headerLen > MAX_SAFETENSORS_HEADER_BYTES) {
     throw new CodecError("bad-file", `${source}: safetensors header of ${headerLen} bytes is beyond any EnCodec model's (at most ${MAX_SAFETENSORS_HEADER_BYTES})`);
   }
-  if (8 + headerLen > bytes.byteLength) {
-    throw new CodecError("bad-file", `${source}: safetensors header length ${headerLen} does not fit the file (${bytes.byteLength} bytes)`);
+  if (8 + headerLen > fileBytes) {
+    throw new CodecError("bad-file", `${source}: safetensors header length ${headerLen} does not fit the file (${fileBytes} bytes)`);
   }
+  return headerLen;
+}
+
+/**
+ * Parse and check a safetensors JSON header (`headerBytes`, without the 8-byte length) against the
+ * `dataLen` bytes that follow it: every dtype, shape and byte range, the tensor count and the
+ * total of elements held to an EnCodec model's limits. Entries come in header order.
+ * @throws CodecError `bad-file` / `corrupt` / `unsupported`
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLen: number, source = "safetensors"): SafetensorsEntry[] {
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen))) as Record<string, unknown>;
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(headerBytes)) as Record<string, unknown>;
   } catch (cause) {
     throw new CodecError("bad-file", `${source}: safetensors header is not valid UTF-8 JSON`, { cause });
   }
@@ -40,9 +61,7 @@ export function readSafetensors(bytes: Uint8Array, source = "safetensors"): Tens
     throw new CodecError("bad-file", `${source}: safetensors header lists ${entries} entries, more than an EnCodec model's ${MAX_WEIGHT_TENSORS}`);
   }
   let elements = 0;
-  const dataStart = 8 + headerLen;
-  const dataLen = bytes.byteLength - dataStart;
-  const out: TensorMap = new Map();
+  const out: SafetensorsEntry[] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -67,9 +86,29 @@ export function readSafetensors(bytes: Uint8Array, source = "safetensors"): Tens
     if (end < begin || end > dataLen || end - begin !== count * DTYPE_BYTES[dtype]) {
       throw new CodecError("corrupt", `${source}: tensor ${name} [${dims.join(", ")}] ${dtype} does not match its byte range ${begin}..${end} (data is ${dataLen} bytes)`);
     }
-    const raw = bytes.subarray(dataStart + begin, dataStart + end);
-    const tensor: RawTensor = { dims, data: bytesToFloat32(raw, dtype, count), sourceDtype: dtype };
-    out.set(name, tensor);
+    out.push({ name, dtype, dims, count, begin, end });
+  }
+  return out;
+}
+
+/**
+ * Parse a `.safetensors` buffer (8-byte little-endian header length, JSON header, raw data).
+ * Every offset and shape is checked against the bytes present before use; the header's size,
+ * its tensor count and their elements are held to what an EnCodec model can need (see
+ * `limits.ts`) before it is parsed or any tensor is decoded.
+ *
+ * @param bytes the whole file
+ * @param source name of the file, for error messages
+ * @throws CodecError `bad-file` / `truncated` / `corrupt` / `unsupported`
+ */
+export function readSafetensors(bytes: Uint8Array, source = "safetensors"): TensorMap {
+  const headerLen = safetensorsHeaderLength(bytes, bytes.byteLength, source);
+  const dataStart = 8 + headerLen;
+  const out: TensorMap = new Map();
+  for (const e of parseSafetensorsHeader(bytes.subarray(8, dataStart), bytes.byteLength - dataStart, source)) {
+    const raw = bytes.subarray(dataStart + e.begin, dataStart + e.end);
+    const tensor: RawTensor = { dims: e.dims, data: bytesToFloat32(raw, e.dtype, e.count), sourceDtype: e.dtype };
+    out.set(e.name, tensor);
   }
   return out;
 }

@@ -126,13 +126,32 @@ export interface MatrixSpec {
   readonly cols: number;
 }
 
+/** True when the SIMD matrix kernel can run here (WebAssembly with SIMD, not disabled). */
+export function wasmMatVecAvailable(): boolean {
+  return compiledModule() !== null;
+}
+
 /**
- * A set of matrices the model multiplies by, held in WebAssembly memory when SIMD is available
- * (copied once), with the same results from the JavaScript fallback.
+ * Memory that already holds the matrices: a WebAssembly memory (or plain buffer) viewed as
+ * `floats`, whose first `scratchFloats` floats the bank may use for its vectors.
+ */
+export interface MatVecMemory {
+  readonly floats: Float32Array;
+  readonly memory: WebAssembly.Memory | null;
+  readonly scratchFloats: number;
+}
+
+/**
+ * A set of matrices the model multiplies by, run by the SIMD kernel when available, with the
+ * same results from the JavaScript fallback. When every matrix and bias already lies in `home`
+ * (a WebAssembly memory with room for the vectors), the kernel runs on that memory and nothing is
+ * copied; otherwise the matrices are copied once into a memory of the bank's own.
  */
 export class MatVecBank {
   /** True when the SIMD kernel runs the products. */
   readonly accelerated: boolean;
+  /** True when the kernel reads the matrices where they lay (`home`), without a copy. */
+  readonly inPlace: boolean;
   private readonly specs: readonly MatrixSpec[];
   private readonly kernel: WasmMatVec | null;
   private readonly offsets: Int32Array;
@@ -140,19 +159,42 @@ export class MatVecBank {
   private readonly xAt: number;
   private readonly outAt: number;
 
-  constructor(specs: readonly MatrixSpec[]) {
+  constructor(specs: readonly MatrixSpec[], home?: MatVecMemory) {
     this.specs = specs;
     const maxCols = Math.max(4, ...specs.map((s) => s.cols));
     const maxRows = Math.max(4, ...specs.map((s) => s.rows));
     const aligned = specs.every((s) => s.rows % 4 === 0 && s.cols % 4 === 0);
-    let floats = maxCols + maxRows;
-    for (const s of specs) floats += s.rows * s.cols + s.rows;
-    this.kernel = aligned ? createWasmMatVec(floats * 4) : null;
-    this.accelerated = this.kernel !== null;
     this.offsets = new Int32Array(specs.length * 2);
     this.xAt = 0;
     this.outAt = maxCols;
     this.heap = null;
+    this.inPlace = false;
+    const homeBuffer = home?.memory?.buffer;
+    const inHome =
+      home !== undefined &&
+      homeBuffer !== undefined &&
+      home.floats.buffer === homeBuffer &&
+      maxCols + maxRows <= home.scratchFloats &&
+      specs.every((s) => s.weight.buffer === homeBuffer && s.bias.buffer === homeBuffer && s.weight.byteOffset % 16 === 0);
+    if (aligned && inHome) {
+      const mod = compiledModule();
+      if (mod !== null) {
+        const instance = new WebAssembly.Instance(mod, { env: { memory: home.memory! } });
+        this.kernel = { memory: home.memory!, matvec: instance.exports.matvec as WasmMatVec["matvec"] };
+        specs.forEach((s, i) => {
+          this.offsets[2 * i] = s.weight.byteOffset;
+          this.offsets[2 * i + 1] = s.bias.byteOffset;
+        });
+        this.heap = new Float32Array(homeBuffer);
+        this.inPlace = true;
+        this.accelerated = true;
+        return;
+      }
+    }
+    let floats = maxCols + maxRows;
+    for (const s of specs) floats += s.rows * s.cols + s.rows;
+    this.kernel = aligned ? createWasmMatVec(floats * 4) : null;
+    this.accelerated = this.kernel !== null;
     if (this.kernel) {
       const heap = new Float32Array(this.kernel.memory.buffer);
       let at = maxCols + maxRows;
