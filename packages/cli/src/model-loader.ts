@@ -1,18 +1,15 @@
-import { readFile, readdir, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import {
   ECDC_MODEL_LAYOUTS,
   ecdcLayoutFromConfig,
   isCodecError,
-  loadLmWeights,
-  readSafetensors,
-  readTorchCheckpoint,
   type EcdcModelLayout,
   type EncodecConfig,
   type EncodecModel,
   type LmWeights,
 } from "@encstream/codec";
-import { defaultCacheDir, loadEncodec, resolveModelFiles, type LoadEncodecOptions } from "@encstream/codec/node";
+import { defaultCacheDir, loadEncodec, readLmWeightsFile, resolveModelFiles, type LoadEncodecOptions } from "@encstream/codec/node";
 import { CliError } from "./errors.js";
 import type { ModelRef } from "./model-ref.js";
 
@@ -120,12 +117,15 @@ export interface ResolvedModel {
   /** The language-model file that {@link ResolvedModel.loadLm} reads, or null when none was found. */
   readonly lmPath: string | null;
   /**
-   * Reads the language model (once; later calls return the same weights).
+   * Reads the language model (once per `numCodebooks`; later calls return the same weights).
+   * With `numCodebooks`, only that many codebooks' embeddings and heads are read: an offline
+   * coder at one bandwidth needs no more, and it saves most of the LM's memory (8 of 32 at 6 kbps).
+   * Without it, the whole model (a stream may change its bandwidth).
    *
    * @throws CliError `"lm-unavailable"` (saying how to get one, or to use `--no-lm`) when there
    *   is none, `"bad-model"` when the file is not a valid EnCodec LM for this model.
    */
-  loadLm(): Promise<LmWeights>;
+  loadLm(numCodebooks?: number): Promise<LmWeights>;
   /** Frees the model's inference sessions. */
   release(): Promise<void>;
 }
@@ -193,7 +193,7 @@ export async function resolveModel(ref: ModelRef, options: ResolveModelOptions =
   }
   progress({ phase: "ready", message: `model ready (${config.sampleRateHz} Hz, ${config.audioChannels} channel(s), from ${describeSource(source)})` });
 
-  let lm: Promise<LmWeights> | undefined;
+  const lms = new Map<number, Promise<LmWeights>>();
   return {
     model,
     config,
@@ -201,8 +201,13 @@ export async function resolveModel(ref: ModelRef, options: ResolveModelOptions =
     ecdcModelName,
     ecdcLayout,
     lmPath,
-    loadLm: () => {
-      lm ??= readLm(lmPath, source, model.frameRateHz, options, progress);
+    loadLm: (numCodebooks?: number) => {
+      const key = numCodebooks ?? 0;
+      let lm = lms.get(key);
+      if (lm === undefined) {
+        lm = readLm(lmPath, source, model.frameRateHz, numCodebooks, options, progress);
+        lms.set(key, lm);
+      }
       return lm;
     },
     release: () => model.release(),
@@ -254,29 +259,18 @@ async function readLm(
   lmPath: string | null,
   source: ModelSource,
   frameRateHz: number,
+  numCodebooks: number | undefined,
   options: ResolveModelOptions,
   progress: (p: ModelLoadProgress) => void,
 ): Promise<LmWeights> {
   if (lmPath === null) throw noLm(source, options);
   progress({ phase: "reading-lm", message: `reading the language model ${lmPath}` });
-  let bytes: Uint8Array;
   try {
-    const info = await stat(lmPath);
-    if (info.size > MAX_LM_FILE_BYTES) {
-      throw new CliError("bad-model", `language model ${lmPath}: ${info.size} bytes is over the ${MAX_LM_FILE_BYTES}-byte limit`);
-    }
-    const buffer = await readFile(lmPath);
-    bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    // Read tensor by tensor into the memory the LM's kernels use: its weights are held once.
+    return await readLmWeightsFile(lmPath, { frameRateHz, source: lmPath, maxBytes: MAX_LM_FILE_BYTES, ...(numCodebooks !== undefined ? { numCodebooks } : {}) });
   } catch (error) {
-    if (error instanceof CliError) throw error;
+    if (error instanceof CliError || isCodecError(error) || error instanceof RangeError || error instanceof TypeError) throw asModelError(error, lmPath);
     throw new CliError("lm-unavailable", `language model ${lmPath}: cannot be read (${(error as Error).message})`, { cause: error });
-  }
-  try {
-    const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-    const tensors = isZip ? readTorchCheckpoint(bytes, lmPath, { maxBytes: MAX_LM_FILE_BYTES }) : readSafetensors(bytes, lmPath);
-    return loadLmWeights(tensors, { frameRateHz, source: lmPath });
-  } catch (error) {
-    throw asModelError(error, lmPath);
   }
 }
 

@@ -85,7 +85,7 @@ export async function runDecode(options: DecodeOptions, io: CommandIo = processI
       if (metadata.numCodebooks > model.numQuantizers) {
         throw new CliError("bad-ecdc", `${options.input}: ${metadata.numCodebooks} codebooks, the model has ${model.numQuantizers}`);
       }
-      const lm = metadata.useLm ? await resolved.loadLm() : null;
+      const lm = metadata.useLm ? await resolved.loadLm(metadata.numCodebooks) : null;
       io.signal?.throwIfAborted();
       const seconds = metadata.audioLength / model.sampleRateHz;
       log(`reading ${metadata.useLm ? "LM-coded " : ""}codes (${metadata.numCodebooks} codebooks, ${seconds.toFixed(2)} s)`);

@@ -61,7 +61,8 @@ export async function runEncode(options: EncodeOptions, io: CommandIo = processI
         `--bandwidth ${options.bandwidthKbps}: this model supports ${model.bandwidthsKbps.join(", ")} kbps`,
       );
     }
-    const lm = options.useLm ? await resolved.loadLm() : null;
+    // Only the codebooks this bandwidth codes: most of the LM's memory is the other codebooks'.
+    const lm = options.useLm ? await resolved.loadLm(model.numQuantizersForBandwidth(options.bandwidthKbps)) : null;
     io.signal?.throwIfAborted();
     const input = await WavInput.open(options.input, { sampleRateHz: model.sampleRateHz, channels: model.channels });
     let bytes = 0;
