@@ -238,4 +238,48 @@ describe("runSenderSession", () => {
       expect(u.behindScheduleMs).toBeCloseTo(Math.max(0, u.sentAtMs - u.capturedAtMs), 0);
     }
   });
+
+  test("a live source that delivers its first audio 300 ms after it is opened (a capture device) sets the capture clock's start", async () => {
+    const encoder = await createFrameStreamEncoder(codec, 6);
+    const pushes: number[] = [];
+    const counting: FrameEncoder = {
+      ...encoder,
+      nextBoundary: (fed) => encoder.nextBoundary(fed),
+      warmUp: () => encoder.warmUp(),
+      end: () => encoder.end(),
+      push: async (audio) => {
+        pushes.push(audio[0]!.length);
+        return encoder.push(audio);
+      },
+    };
+    // Like a microphone: nothing for 300 ms after the first read, then 320 samples every 13.3 ms of wall time.
+    const audio = sine(36_000, 220, 24_000);
+    let startedMs: number | undefined;
+    let at = 0;
+    const device: AudioSource = {
+      read: async () => {
+        if (startedMs === undefined) {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          startedMs = performance.now();
+        }
+        if (at >= audio.length) return null;
+        const dueMs = startedMs + ((at + 320) / 24_000) * 1000;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueMs - performance.now())));
+        at += 320;
+        return [audio.slice(at - 320, at)];
+      },
+    };
+    const sent: SentUnit[] = [];
+    await capture((transport) => runSenderSession({ source: device, encoder: counting, modelKind: "24k", sampleRateHz: 24_000, transport, onUnitSent: (u) => sent.push(u) }));
+    expect(sent.map((u) => u.seq)).toEqual([...Array(113).keys()]);
+    // With the clock started at the first read, the sender counted 300 ms of audio as captured
+    // that the device had not delivered: it took itself for 22 frames behind, and asked for
+    // several frames a call (its lateness 300 ms) for the whole stream. Started with the first
+    // audio, it takes one frame a call: the frames of several-frame pushes are few (a stall of
+    // a loaded machine may make one catch-up), and the median frame leaves soon after its capture.
+    const batched = pushes.filter((n) => n > 320).reduce((sum, n) => sum + n / 320, 0);
+    expect(batched).toBeLessThan(40);
+    const lateness = sent.map((u) => u.sentAtMs - u.capturedAtMs).sort((a, b) => a - b);
+    expect(lateness[Math.floor(lateness.length / 2)]!).toBeLessThan(150);
+  });
 });

@@ -128,15 +128,18 @@ export interface SenderSessionOptions {
    */
   readonly trackId?: number;
   /**
-   * Awaited after the encoder's warm-up and before the capture clock starts: the multi-track
-   * sender holds every track here until all are warm, so their clocks start together (one
-   * timeline). @default undefined (start at once)
+   * Awaited after the encoder's warm-up and before the capture starts: the multi-track sender
+   * holds every track here until all are warm, so their captures start together (one
+   * timeline; a live track's clock starts when its source delivers its first audio, see
+   * `liveCapture`). @default undefined (start at once)
    */
   readonly startGate?: (() => Promise<void>) | undefined;
   /**
    * Pace the input as a live capture: a unit is encoded once the clock has reached the time its
-   * last sample would have been captured. Off, the input is encoded as fast as it is read (the
-   * socket's own real-time pacing still spaces the datagrams).
+   * last sample would have been captured. The clock starts when the source hands over its first
+   * piece (a capture device opens at its first read), that piece taken as just captured. Off,
+   * the input is encoded as fast as it is read (the socket's own real-time pacing still spaces
+   * the datagrams).
    * @default true
    */
   readonly liveCapture?: boolean;
@@ -144,7 +147,7 @@ export interface SenderSessionOptions {
   readonly signal?: AbortSignal | undefined;
   /** Called after each unit is sent. @default undefined */
   readonly onUnitSent?: ((unit: SentUnit) => void) | undefined;
-  /** Called once when the capture clock starts (after the warm-up), with its origin (`performance.now()` ms). @default undefined */
+  /** Called once when the capture clock starts (after the warm-up and, live, the source's first piece), with its origin (`performance.now()` ms). @default undefined */
   readonly onStart?: ((captureOriginMs: number) => void) | undefined;
   /**
    * Called when the transport reports a send refused (nothing listens at the destination: for
@@ -306,7 +309,16 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
   await encoder.warmUp();
   await options.startGate?.();
   const pieces = new PieceReader(source);
-  const captureOrigin = performance.now();
+  let captureOrigin = performance.now();
+  if (live) {
+    // The capture clock starts with the capture: a device opens at its first read and delivers
+    // its first audio some time later. A clock started before that would count audio as
+    // captured that the device has not delivered: the sender would take it as behind, and
+    // catch up (several frames a call) for the whole stream. The first piece is taken as just
+    // captured (no earlier than the read began: a file's first piece is long, and at hand).
+    await pieces.atEnd();
+    captureOrigin = Math.max(captureOrigin, performance.now() - (pieces.queuedSamples / sampleRateHz) * 1000);
+  }
   options.onStart?.(captureOrigin);
   let fed = 0;
   let completed = false;

@@ -23,6 +23,11 @@ export class PieceReader {
     }
   }
 
+  /** Samples per channel read from the source and not yet taken. */
+  get queuedSamples(): number {
+    return this.#queued;
+  }
+
   /** True when nothing is left (reads ahead to know). */
   async atEnd(): Promise<boolean> {
     await this.#fill(1);
