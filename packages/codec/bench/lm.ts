@@ -13,6 +13,10 @@ import { packCodes } from "../src/ecdc/bit-packer.js";
 import { decodeCodesWithLm, encodeCodesWithLm } from "../src/lm/lm-coding.js";
 import { loadLmWeights } from "../src/lm/lm-weights.js";
 import { FULL_SIZE_LM, markovCodes, randomLmTensors } from "../src/lm/internal/random-lm.js";
+import { ArithmeticEncoder } from "../src/lm/arithmetic-coder.js";
+import { BitWriter } from "../src/lm/bit-io.js";
+import { buildQuantizedCdf } from "../src/lm/quantized-cdf.js";
+import { StreamingLm } from "../src/lm/streaming-lm.js";
 import { readSafetensors } from "../src/weights/safetensors.js";
 
 const seconds = Number(process.argv[2] ?? 4);
@@ -67,6 +71,48 @@ for (const bw of BANDWIDTHS) {
   ]);
 }
 printTable(rows);
+
+// The encoder's blocks of frames (StreamingLm.stepMany, what encodeCodesWithLm runs) against
+// frame-by-frame steps (what it ran before, and what a decoder must run): alternating, same run,
+// same codes, and the bytes must be equal.
+{
+  const K = 8;
+  const F = Math.round(seconds * FRAME_RATE);
+  const codes = markovCodes(K, F, 1024, 99);
+  const byStep = (): Uint8Array => {
+    const model = new StreamingLm(lm, K);
+    const writer = new BitWriter(F * K * 2 + 16);
+    const encoder = new ArithmeticEncoder(writer);
+    const cdf = new Uint32Array(1024);
+    let prev: Int32Array | null = null;
+    for (let t = 0; t < F; t++) {
+      const probs = model.step(prev);
+      const cur = new Int32Array(K);
+      for (let k = 0; k < K; k++) {
+        buildQuantizedCdf(probs, k * 1024, 1024, cdf);
+        encoder.push(codes[k * F + t]!, cdf);
+        cur[k] = codes[k * F + t]!;
+      }
+      prev = cur;
+    }
+    encoder.finish();
+    return writer.toBytes();
+  };
+  const rounds = 3;
+  const times: Record<"step" | "blocks", number[]> = { step: [], blocks: [] };
+  let same = true;
+  for (let r = 0; r < rounds; r++) {
+    const a = cpuMs(byStep);
+    const b = cpuMs(() => encodeCodesWithLm(codes, lm, K));
+    same &&= a.value.length === b.value.length && a.value.every((v, i) => v === b.value[i]);
+    times.step.push(a.ms);
+    times.blocks.push(b.ms);
+  }
+  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+  console.log(`\nLM encode at 6 kbps, ${seconds} s, ${rounds} alternating rounds (CPU ms): frame by frame ${times.step.map((v) => v.toFixed(0)).join(" / ")}, ` +
+    `blocks of 16 frames ${times.blocks.map((v) => v.toFixed(0)).join(" / ")}; median ${(median(times.step) / median(times.blocks)).toFixed(2)}x faster; bytes ${same ? "identical" : "DIFFER"}`);
+  if (!same) throw new Error("the block encoder's bytes differ from the frame-by-frame encoder's");
+}
 
 console.log("\nTiny golden LMs (dim 16, 2 layers, random weights) on the fixture codes at 6 kbps, per segment:");
 const gold: string[][] = [["model", "segments", "bytes LM", "bytes packed", "LM/packed", "reference .ecdc body"]];

@@ -5,6 +5,7 @@ import { LM_MAX_FRAMES } from "../lm/constants.js";
 import type { LmWeights } from "../lm/lm-weights.js";
 import { buildQuantizedCdf } from "../lm/quantized-cdf.js";
 import { StreamingLm } from "../lm/streaming-lm.js";
+import { pushFrames } from "../lm/internal/code-frames.js";
 import { ECDC_SCALE_BYTES } from "./constants.js";
 import { encodeEcdcHeader, type EcdcMetadata } from "./ecdc-header.js";
 import { countSegments, ECDC_MODEL_LAYOUTS, type EcdcModelLayout } from "./segments.js";
@@ -193,17 +194,12 @@ export class EcdcStreamWriter {
     const K = this.metadata.numCodebooks;
     const card = lm.cardinality;
     for (let t = 0; t < F; t++) {
-      const probs = lm.step(this.previous);
-      const cur = this.previous ?? new Int32Array(K);
       for (let k = 0; k < K; k++) {
         const code = codes[k * F + t]!;
         if (code >= card) throw new RangeError(`codes must be below ${card}; frame ${t}, codebook ${k} is ${code}`);
-        buildQuantizedCdf(probs, k * card, card, this.cdf!);
-        this.coder!.push(code, this.cdf!);
-        cur[k] = code;
       }
-      this.previous = cur;
     }
+    this.previous = pushFrames(lm, this.coder!, codes, F, 0, F, this.previous, this.cdf!);
     return this.writer!.takeBytes();
   }
 

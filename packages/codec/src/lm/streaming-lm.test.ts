@@ -194,3 +194,48 @@ describe("StreamingLm output is frozen (coding format stability)", () => {
     expect(hashes.filter((_, i) => i % 5 === 4)).toEqual(["42558022", "2ec9374d", "150fcb0b", "2dcd002d"]);
   });
 });
+
+describe("StreamingLm.stepMany (the encoder's blocks of frames)", () => {
+  /** Bit-equal float arrays (a byte compare: toEqual on large typed arrays is slow). */
+  const sameBits = (x: Float32Array, y: Float32Array): boolean =>
+    Buffer.compare(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), new Uint8Array(y.buffer, y.byteOffset, y.byteLength)) === 0;
+
+  test.each([
+    ["tiny24", 8, 5],
+    ["tiny48", 4, 12],
+    ["tiny24", 32, undefined],
+  ] as const)("%s, K = %i, past context %s: blocks of 1 to 16 frames give step()'s probabilities bit for bit, past the ring's wrap", (tiny, K, past) => {
+    const w = lmOf(tiny, past);
+    const F = 70;
+    const codes = markovCodes(K, F, 1024, 5 + K);
+    const byStep = new StreamingLm(w, K);
+    const byBlock = new StreamingLm(w, K);
+    const card = byStep.cardinality;
+    const sizes = [1, 16, 3, 7, 16, 2, 9, 16];
+    let t = 0;
+    for (let b = 0; t < F; b++) {
+      const n = Math.min(sizes[b % sizes.length]!, F - t);
+      const inputs = Array.from({ length: n }, (_, i) => (t + i === 0 ? null : frameOf(codes, K, F, t + i - 1)));
+      const many = byBlock.stepMany(inputs);
+      for (let i = 0; i < n; i++) {
+        const one = byStep.step(inputs[i]!);
+        expect(sameBits(many.subarray(i * K * card, (i + 1) * K * card), one), `frame ${t + i}`).toBe(true);
+      }
+      t += n;
+      expect(byBlock.offset).toBe(t);
+    }
+    // Mixing the two on one instance continues the same sequence.
+    byBlock.reset();
+    byStep.reset();
+    expect(sameBits(byBlock.stepMany([null, frameOf(codes, K, F, 0)]).subarray(K * card, 2 * K * card), (byStep.step(null), byStep.step(frameOf(codes, K, F, 0))))).toBe(true);
+    expect(sameBits(byBlock.step(frameOf(codes, K, F, 1)), byStep.step(frameOf(codes, K, F, 1)))).toBe(true);
+  });
+
+  test("frame counts and codes out of range are RangeErrors that leave the state as it was", () => {
+    const lm = new StreamingLm(lmOf("tiny24"), 2);
+    expect(() => lm.stepMany([])).toThrow(RangeError);
+    expect(() => lm.stepMany(Array.from({ length: 17 }, () => null))).toThrow(/^previous must hold 1 to 16 frames, got 17/);
+    expect(() => lm.stepMany([null, [1, 1024]])).toThrow(/^previous\[1\] must be a code/);
+    expect(lm.offset).toBe(0);
+  });
+});

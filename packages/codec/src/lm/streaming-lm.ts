@@ -1,7 +1,7 @@
 import { LM_LAYER_NORM_EPS } from "./constants.js";
 import * as dm from "./internal/det-math.js";
 import * as kn from "./internal/kernels.js";
-import { MatVecBank, type MatrixSpec } from "./internal/simd-matvec.js";
+import { MATVEC_MAX_BATCH, MatVecBank, type MatrixSpec } from "./internal/simd-matvec.js";
 import { AttentionCache } from "./internal/simd-attention.js";
 import { arenaOf } from "./internal/lm-arena.js";
 import type { LmWeights } from "./lm-weights.js";
@@ -55,6 +55,8 @@ export class StreamingLm {
   private readonly logits: Float32Array;
   private readonly tmp: Float64Array;
   private readonly probs: Float32Array;
+  /** Buffers of stepMany, made on its first call: B frames' inputs, projections, outputs. */
+  private many: { xs: Float32Array; qkvs: Float32Array; atts: Float32Array; sas: Float32Array; h1s: Float32Array; logits: Float32Array; probs: Float32Array } | null = null;
 
   /**
    * @param weights a model from `loadLmWeights`
@@ -131,32 +133,10 @@ export class StreamingLm {
    * @throws RangeError when `previous` has the wrong length or a code out of range
    */
   step(previous: ArrayLike<number> | null): Float32Array {
-    const dim = this.dim;
     const K = this.numCodebooks;
     const card = this.cardinality;
     const x = this.x;
-    if (previous !== null && previous.length !== K) throw new RangeError(`previous must hold ${K} codes, got ${previous.length}`);
-    // Sum of the codebooks' embeddings of (1 + previous code), or of row 0 on the first frame.
-    for (let k = 0; k < K; k++) {
-      let row = 0;
-      if (previous !== null) {
-        const c = previous[k]!;
-        if (!Number.isInteger(c) || c < 0 || c >= card) throw new RangeError(`previous[${k}] must be a code in [0, ${card}), got ${c}`);
-        row = c + 1;
-      }
-      const e = this.w.embeddings[k]!;
-      const base = row * dim;
-      if (k === 0) for (let j = 0; j < dim; j++) x[j] = e[base + j]!;
-      else for (let j = 0; j < dim; j++) x[j] = x[j]! + e[base + j]!;
-    }
-    layerNorm(x, this.w.normInWeight, this.w.normInBias, dim, EPS);
-    const half = dim >> 1;
-    for (let i = 0; i < half; i++) {
-      const phase = Math.fround(this.frame / this.invFreq[i]!);
-      x[i] = x[i]! + Math.fround(detCos(phase));
-      x[half + i] = x[half + i]! + Math.fround(detSin(phase));
-    }
-
+    this.embed(previous, x, 0, this.frame);
     for (let l = 0; l < this.w.layers.length; l++) this.layer(l);
     this.cached = Math.min(this.cached + 1, this.past);
     this.head = (this.head + 1) % (this.past + 1);
@@ -170,27 +150,125 @@ export class StreamingLm {
     return this.probs;
   }
 
-  /** One post-norm encoder layer on `x`, updating layer `l`'s cache. */
-  private layer(l: number): void {
-    const lw = this.w.layers[l]!;
+  /**
+   * Advance `previous.length` frames at once (1 to 16), for a coder that knows every frame's
+   * input in advance (an encoder): the same probabilities, bit for bit, as that many calls of
+   * {@link step}, computed layer by layer over the frames so each matrix is read from memory once
+   * for all of them instead of once per frame.
+   *
+   * @param previous each frame's previous codes (as for {@link step}; `null` only for a segment's first frame)
+   * @returns probabilities `[frames, numCodebooks, cardinality]`; the buffer belongs to this
+   *   instance and is overwritten by the next call
+   * @throws RangeError for a frame count out of range, or inputs as {@link step} refuses them
+   */
+  stepMany(previous: readonly (ArrayLike<number> | null)[]): Float32Array {
+    const n = previous.length;
+    if (n < 1 || n > MATVEC_MAX_BATCH) throw new RangeError(`previous must hold 1 to ${MATVEC_MAX_BATCH} frames, got ${n}`);
     const dim = this.dim;
-    const x = this.x;
-    const qkv = this.qkv;
-    const bank = this.bank;
-    bank.run(4 * l, x, qkv);
+    const K = this.numCodebooks;
+    const card = this.cardinality;
+    const B = MATVEC_MAX_BATCH;
+    const m = (this.many ??= {
+      xs: new Float32Array(B * dim),
+      qkvs: new Float32Array(B * 3 * dim),
+      atts: new Float32Array(B * dim),
+      sas: new Float32Array(B * dim),
+      h1s: new Float32Array(B * this.hidden),
+      logits: new Float32Array(B * card),
+      probs: new Float32Array(B * K * card),
+    });
+    for (let i = 0; i < n; i++) this.embed(previous[i]!, m.xs, i * dim, this.frame + i);
+    for (let l = 0; l < this.w.layers.length; l++) this.layerMany(l, n);
+    for (let i = 0; i < n; i++) {
+      this.cached = Math.min(this.cached + 1, this.past);
+      this.head = (this.head + 1) % (this.past + 1);
+      this.frame++;
+    }
+    const heads = 4 * this.w.layers.length;
+    for (let k = 0; k < K; k++) {
+      this.bank.runMany(heads + k, m.xs, n, m.logits);
+      for (let i = 0; i < n; i++) softmax(m.logits, i * card, card, m.probs, (i * K + k) * card, this.tmp);
+    }
+    return m.probs;
+  }
 
-    // This frame's key and value go to slot `head`; the valid slots are then [0, count).
+  /**
+   * The transformer's input for one frame into `x[at .. at + dim)`: the sum of the codebooks'
+   * embeddings of (1 + previous code), or of row 0 on a segment's first frame, layer-normed, plus
+   * the sinusoidal position of `frame`.
+   */
+  private embed(previous: ArrayLike<number> | null, x: Float32Array, at: number, frame: number): void {
+    const dim = this.dim;
+    const K = this.numCodebooks;
+    const card = this.cardinality;
+    if (previous !== null && previous.length !== K) throw new RangeError(`previous must hold ${K} codes, got ${previous.length}`);
+    for (let k = 0; k < K; k++) {
+      let row = 0;
+      if (previous !== null) {
+        const c = previous[k]!;
+        if (!Number.isInteger(c) || c < 0 || c >= card) throw new RangeError(`previous[${k}] must be a code in [0, ${card}), got ${c}`);
+        row = c + 1;
+      }
+      const e = this.w.embeddings[k]!;
+      const base = row * dim;
+      if (k === 0) for (let j = 0; j < dim; j++) x[at + j] = e[base + j]!;
+      else for (let j = 0; j < dim; j++) x[at + j] = x[at + j]! + e[base + j]!;
+    }
+    const v = at === 0 && x.length === dim ? x : x.subarray(at, at + dim);
+    layerNorm(v, this.w.normInWeight, this.w.normInBias, dim, EPS);
+    const half = dim >> 1;
+    for (let i = 0; i < half; i++) {
+      const phase = Math.fround(frame / this.invFreq[i]!);
+      v[i] = v[i]! + Math.fround(detCos(phase));
+      v[half + i] = v[half + i]! + Math.fround(detSin(phase));
+    }
+  }
+
+  /** Layer `l` over the `n` frames in `many.xs`, in order, updating its cache as n steps would. */
+  private layerMany(l: number, n: number): void {
+    const lw = this.w.layers[l]!;
+    const m = this.many!;
+    const dim = this.dim;
+    const bank = this.bank;
+    bank.runMany(4 * l, m.xs, n, m.qkvs);
+    let head = this.head;
+    let cached = this.cached;
+    for (let i = 0; i < n; i++) {
+      this.attend(l, m.qkvs, i * 3 * dim, head, cached);
+      m.atts.set(this.att.out, i * dim);
+      cached = Math.min(cached + 1, this.past);
+      head = (head + 1) % (this.past + 1);
+    }
+    const xs = m.xs;
+    const sas = m.sas;
+    bank.runMany(4 * l + 1, m.atts, n, sas);
+    for (let i = 0; i < n * dim; i++) xs[i] = xs[i]! + sas[i]!;
+    for (let i = 0; i < n; i++) layerNorm(xs.subarray(i * dim, (i + 1) * dim), lw.norm1Weight, lw.norm1Bias, dim, EPS);
+    const h1s = m.h1s;
+    bank.runMany(4 * l + 2, xs, n, h1s);
+    for (let i = 0; i < n * this.hidden; i++) h1s[i] = detGelu(h1s[i]!);
+    bank.runMany(4 * l + 3, h1s, n, sas);
+    for (let i = 0; i < n * dim; i++) xs[i] = xs[i]! + sas[i]!;
+    for (let i = 0; i < n; i++) layerNorm(xs.subarray(i * dim, (i + 1) * dim), lw.norm2Weight, lw.norm2Bias, dim, EPS);
+  }
+
+  /**
+   * Self-attention of one frame at layer `l`: its key and value (from `qkv[off ..]`) go to ring
+   * slot `slot`, then its query attends to the `cached` past slots and itself; the result is in
+   * `att.out`.
+   */
+  private attend(l: number, qkv: Float32Array, off: number, slot: number, cached: number): void {
+    const dim = this.dim;
     const att = this.att;
     const capPad = att.capPad;
     const kt = att.kt[l]!;
     const vt = att.vt[l]!;
-    const slot = this.head;
     for (let c = 0; c < dim; c++) {
-      kt[c * capPad + slot] = qkv[dim + c]!;
-      vt[c * capPad + slot] = qkv[2 * dim + c]!;
+      kt[c * capPad + slot] = qkv[off + dim + c]!;
+      vt[c * capPad + slot] = qkv[off + 2 * dim + c]!;
     }
-    att.q.set(qkv.subarray(0, dim));
-    const count = this.cached + 1;
+    att.q.set(qkv.subarray(off, off + dim));
+    const count = cached + 1;
     const count4 = (count + 3) & ~3;
     att.computeScores(l, count4, this.headDim, this.scale);
     const scores = att.scores;
@@ -210,6 +288,18 @@ export class StreamingLm {
       for (let j = count; j < count4; j++) probs[row + j] = 0;
     }
     att.computeValues(l, count4, this.headDim);
+  }
+
+  /** One post-norm encoder layer on `x`, updating layer `l`'s cache. */
+  private layer(l: number): void {
+    const lw = this.w.layers[l]!;
+    const dim = this.dim;
+    const x = this.x;
+    const qkv = this.qkv;
+    const bank = this.bank;
+    bank.run(4 * l, x, qkv);
+    this.attend(l, qkv, 0, this.head, this.cached);
+    const att = this.att;
     const attn = att.out;
     const sa = this.sa;
     bank.run(4 * l + 1, attn, sa);

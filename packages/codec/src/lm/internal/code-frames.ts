@@ -3,8 +3,11 @@ import { AC_EXHAUSTED, AC_NO_SYMBOL, type ArithmeticDecoder, type ArithmeticEnco
 import { LM_MAX_FRAMES } from "../constants.js";
 import { buildQuantizedCdf as buildCdf } from "../quantized-cdf.js";
 import type { StreamingLm } from "../streaming-lm.js";
+import { MATVEC_MAX_BATCH } from "./simd-matvec.js";
 
 const buildQuantizedCdf = buildCdf;
+/** Frames the encoder runs the LM over at once (at most MATVEC_MAX_BATCH). */
+const PUSH_BLOCK_FRAMES = MATVEC_MAX_BATCH;
 
 /**
  * Check `codes` as a codebook-major `[numCodebooks, numFrames]` matrix of codes in [0, cardinality).
@@ -41,17 +44,29 @@ export function pushFrames(
 ): Int32Array | null {
   const K = lm.numCodebooks;
   const card = lm.cardinality;
+  // Every frame's input is known: run the LM over blocks of frames (same bits as frame by frame).
+  const inputs: (Int32Array | null)[] = [];
   let prev = previous;
-  for (let t = from; t < to; t++) {
-    const probs = lm.step(prev);
-    const cur = prev ?? new Int32Array(K);
-    for (let k = 0; k < K; k++) {
-      const code = codes[k * numFrames + t]!;
-      buildQuantizedCdf(probs, k * card, card, cdf);
-      encoder.push(code, cdf);
-      cur[k] = code;
+  for (let t0 = from; t0 < to; t0 += PUSH_BLOCK_FRAMES) {
+    const n = Math.min(PUSH_BLOCK_FRAMES, to - t0);
+    inputs.length = n;
+    for (let i = 0; i < n; i++) {
+      inputs[i] = prev;
+      const cur = new Int32Array(K);
+      for (let k = 0; k < K; k++) cur[k] = codes[k * numFrames + t0 + i]!;
+      prev = cur;
     }
-    prev = cur;
+    const probs = lm.stepMany(inputs);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < K; k++) {
+        buildQuantizedCdf(probs, (i * K + k) * card, card, cdf);
+        encoder.push(codes[k * numFrames + t0 + i]!, cdf);
+      }
+    }
+  }
+  if (previous !== null && prev !== null && prev !== previous) {
+    previous.set(prev);
+    return previous;
   }
   return prev;
 }

@@ -8,7 +8,7 @@
  * vectors, then each tensor in the order it was allocated, each starting on a 16-byte boundary.
  */
 
-import { wasmMatVecAvailable } from "./simd-matvec.js";
+import { MATVEC_MAX_BATCH, wasmMatVecAvailable } from "./simd-matvec.js";
 
 /** A model's weight block; see the module comment. */
 export interface LmArena {
@@ -29,10 +29,10 @@ export function roundUp4(n: number): number {
 
 /**
  * Scratch floats the matrix kernel needs for tensors whose largest dimension is `maxDim`: room
- * for an input of `maxDim` and an output of `maxDim` values.
+ * for a batch of inputs of `maxDim` and outputs of `maxDim` values.
  */
 export function scratchFloatsFor(maxDim: number): number {
-  return 2 * roundUp4(Math.max(4, maxDim));
+  return MATVEC_MAX_BATCH * 2 * roundUp4(Math.max(4, maxDim));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { mulberry32 } from "../../internal/mulberry32.js";
 import { AttentionCache, attentionScoresJs, attentionValuesJs } from "./simd-attention.js";
-import { MatVecBank, matVecF32Js } from "./simd-matvec.js";
+import { MATVEC_MAX_BATCH, MatVecBank, matVecF32Js } from "./simd-matvec.js";
 
 const randomF32 = (n: number, seed: number, scale = 1) => {
   const r = mulberry32(seed);
@@ -28,6 +28,28 @@ describe("WebAssembly SIMD kernels give the bits of their JavaScript emulation",
     // and the canonical order is float32, not a binary64 sum (the test can tell them apart)
     const wide = Array.from({ length: rows }, (_, r) => Math.fround(x.reduce((s, xj, j) => s + spec.weight[r * cols + j]! * xj, 0) + spec.bias[r]!));
     if (cols >= 200) expect(Array.from(viaJs)).not.toEqual(wide);
+  });
+
+  test.each([
+    [8, 16, 1],
+    [600, 200, 5],
+    [1024, 200, MATVEC_MAX_BATCH],
+    [200, 800, 7],
+  ])("matrix %i x %i times %i vectors at once: each output has the bits of the one-vector product", (rows, cols, n) => {
+    const spec = { weight: randomF32(rows * cols, rows + 1, 0.3), bias: randomF32(rows, cols + 1), rows, cols };
+    const x = randomF32(n * cols, 98, 2);
+    // The SIMD kernel, and (one row fewer: not a multiple of 4) the JavaScript one.
+    for (const r of [rows, rows - 1]) {
+      const bank = new MatVecBank([{ ...spec, rows: r, weight: spec.weight.subarray(0, r * cols), bias: spec.bias.subarray(0, r) }]);
+      expect(bank.accelerated).toBe(r % 4 === 0);
+      const many = new Float32Array(n * r + 3).fill(-7);
+      bank.runMany(0, x, n, many, 3);
+      const one = new Float32Array(n * r + 3).fill(-7);
+      for (let t = 0; t < n; t++) bank.run(0, x.subarray(t * cols, (t + 1) * cols), one, 3 + t * r);
+      expect(many).toEqual(one);
+    }
+    const bank = new MatVecBank([spec]);
+    expect(() => bank.runMany(0, x, MATVEC_MAX_BATCH + 1, new Float32Array(rows * (MATVEC_MAX_BATCH + 1)))).toThrow(RangeError);
   });
 
   test("a matrix whose size is not a multiple of 4 runs in JavaScript with the same order", () => {

@@ -35,14 +35,18 @@ export function matVecF32Js(w: Float32Array, wOff: number, bias: Float32Array, b
 }
 
 // ---- WebAssembly kernel -------------------------------------------------------------------
-// (func (export "matvec") (param $w $b $rows $cols $x $out i32)   ;; byte offsets; rows, cols % 4 == 0
-//   four rows at a time, four f32x4 accumulators, x loaded once per 4 columns)
+// (func (export "matvec") (param $w $b $rows $cols $x $out $n i32)   ;; byte offsets; rows, cols % 4 == 0
+//   for each block of four rows: for each of the n input vectors (x + t * cols, back to back):
+//   four f32x4 accumulators, x loaded once per 4 columns; out[t * rows + r].
+//   The four rows' weights stay in the L1 cache across the n vectors, so a batch of n vectors
+//   reads the matrix from memory once instead of n times; each output is computed by exactly the
+//   same operations as with n = 1.
 
 import { ADD, compileWasmOnce, F32ADD, GE_U, I32, MUL, V128, f32x4add, f32x4mul, get, i32c, lane, name, section, set, SIMD, uleb, v128load } from "./wasm-asm.js";
 
-// Parameters 0..5: w, b, rows, cols, x, out. Locals: 6 r, 7 j, 8 rowBytes, 9..12 w0..w3 (i32),
-// 13..16 a0..a3 (v128), 17 xv (v128).
-const P = { w: 0, b: 1, rows: 2, cols: 3, x: 4, out: 5, r: 6, j: 7, rb: 8, w0: 9, a0: 13, xv: 17 } as const;
+// Parameters 0..6: w, b, rows, cols, x, out, n. Locals: 7 r, 8 j, 9 rowBytes, 10..13 w0..w3,
+// 14 t, 15 xt (this vector), 16 ot (this output row block) (i32); 17..20 a0..a3, 21 xv (v128).
+const P = { w: 0, b: 1, rows: 2, cols: 3, x: 4, out: 5, n: 6, r: 7, j: 8, rb: 9, w0: 10, t: 14, xt: 15, ot: 16, a0: 17, xv: 21 } as const;
 
 /** f32(f32(a0 + a1) + f32(a2 + a3)) of the v128 in local `acc`. */
 export function hsum(acc: number): number[] {
@@ -59,33 +63,40 @@ function kernelBody(): number[] {
   // w0 = w + r * rowBytes; w1..w3 follow
   push(get(P.w), get(P.r), get(P.rb), [MUL], [ADD], set(P.w0));
   for (let i = 1; i < 4; i++) push(get(P.w0 + i - 1), get(P.rb), [ADD], set(P.w0 + i));
+  // t = 0; xt = x; ot = out + r * 4
+  push(i32c(0), set(P.t), get(P.x), set(P.xt), get(P.out), get(P.r), i32c(4), [MUL], [ADD], set(P.ot));
+  push([0x02, 0x40], [0x03, 0x40]); // block $frames_done, loop $frames
+  push(get(P.t), get(P.n), [GE_U], [0x0d, 1]); // br_if $frames_done
   const zero = [SIMD, 0x0c, ...new Array<number>(16).fill(0)];
   for (let i = 0; i < 4; i++) push(zero, set(P.a0 + i));
   push(i32c(0), set(P.j));
   push([0x02, 0x40], [0x03, 0x40]); // block $cols_done, loop $cols
   push(get(P.j), get(P.rb), [GE_U], [0x0d, 1]);
-  push(get(P.x), get(P.j), [ADD], v128load(0), set(P.xv));
+  push(get(P.xt), get(P.j), [ADD], v128load(0), set(P.xv));
   for (let i = 0; i < 4; i++) {
     push(get(P.a0 + i), get(P.w0 + i), get(P.j), [ADD], v128load(0), get(P.xv), f32x4mul, f32x4add, set(P.a0 + i));
   }
   push(get(P.j), i32c(16), [ADD], set(P.j), [0x0c, 0]); // j += 16; br $cols
   push([0x0b], [0x0b]); // end loop, end block
-  // out[r + i] = f32(hsum(a_i) + b[r + i])
+  // out[t * rows + r + i] = f32(hsum(a_i) + b[r + i])
   for (let i = 0; i < 4; i++) {
-    // address: out + (r + i) * 4
-    push(get(P.out), get(P.r), i32c(4), [MUL], [ADD]);
+    push(get(P.ot));
     push(hsum(P.a0 + i));
     push(get(P.b), get(P.r), i32c(4), [MUL], [ADD], [0x2a, 2, ...uleb(4 * i)]); // f32.load offset 4i
     push([F32ADD], [0x38, 2, ...uleb(4 * i)]); // f32.store offset 4i
   }
+  // t += 1; xt += rowBytes; ot += rows * 4; br $frames
+  push(get(P.t), i32c(1), [ADD], set(P.t), get(P.xt), get(P.rb), [ADD], set(P.xt));
+  push(get(P.ot), get(P.rows), i32c(4), [MUL], [ADD], set(P.ot), [0x0c, 0]);
+  push([0x0b], [0x0b]); // end loop $frames, end block
   push(get(P.r), i32c(4), [ADD], set(P.r), [0x0c, 0]); // r += 4; br $rows
   push([0x0b], [0x0b], [0x0b]); // end loop, end block, end func
-  const locals = [3, 3, I32, 4, I32, 5, V128]; // 3 groups: 3 x i32 (r, j, rb), 4 x i32 (w0..w3), 5 x v128
+  const locals = [2, 10, I32, 5, V128]; // 2 groups: 10 x i32 (r, j, rb, w0..w3, t, xt, ot), 5 x v128
   return [...locals, ...code];
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]);
+  const type = section(1, [1, 0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0]);
   const imp = section(2, [1, ...name("env"), ...name("memory"), 0x02, 0x00, 1]);
   const func = section(3, [1, 0]);
   const exp = section(7, [1, ...name("matvec"), 0x00, 0]);
@@ -97,8 +108,8 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 /** The kernel bound to a memory; `null` where WebAssembly SIMD is unavailable. */
 export interface WasmMatVec {
   readonly memory: WebAssembly.Memory;
-  /** Byte offsets into `memory`; rows and cols multiples of 4. */
-  readonly matvec: (w: number, b: number, rows: number, cols: number, x: number, out: number) => void;
+  /** Byte offsets into `memory`; rows and cols multiples of 4; `n` vectors at `x` (back to back), outputs at `out`. */
+  readonly matvec: (w: number, b: number, rows: number, cols: number, x: number, out: number, n: number) => void;
 }
 
 const compiledModule = compileWasmOnce(moduleBytes);
@@ -125,6 +136,9 @@ export interface MatrixSpec {
   readonly rows: number;
   readonly cols: number;
 }
+
+/** Most vectors one {@link MatVecBank.runMany} call multiplies (the scratch is sized for them). */
+export const MATVEC_MAX_BATCH = 16;
 
 /** True when the SIMD matrix kernel can run here (WebAssembly with SIMD, not disabled). */
 export function wasmMatVecAvailable(): boolean {
@@ -166,7 +180,7 @@ export class MatVecBank {
     const aligned = specs.every((s) => s.rows % 4 === 0 && s.cols % 4 === 0);
     this.offsets = new Int32Array(specs.length * 2);
     this.xAt = 0;
-    this.outAt = maxCols;
+    this.outAt = MATVEC_MAX_BATCH * maxCols;
     this.heap = null;
     this.inPlace = false;
     const homeBuffer = home?.memory?.buffer;
@@ -174,7 +188,7 @@ export class MatVecBank {
       home !== undefined &&
       homeBuffer !== undefined &&
       home.floats.buffer === homeBuffer &&
-      maxCols + maxRows <= home.scratchFloats &&
+      MATVEC_MAX_BATCH * (maxCols + maxRows) <= home.scratchFloats &&
       specs.every((s) => s.weight.buffer === homeBuffer && s.bias.buffer === homeBuffer && s.weight.byteOffset % 16 === 0);
     if (aligned && inHome) {
       const mod = compiledModule();
@@ -191,13 +205,13 @@ export class MatVecBank {
         return;
       }
     }
-    let floats = maxCols + maxRows;
+    let floats = MATVEC_MAX_BATCH * (maxCols + maxRows);
     for (const s of specs) floats += s.rows * s.cols + s.rows;
     this.kernel = aligned ? createWasmMatVec(floats * 4) : null;
     this.accelerated = this.kernel !== null;
     if (this.kernel) {
       const heap = new Float32Array(this.kernel.memory.buffer);
-      let at = maxCols + maxRows;
+      let at = MATVEC_MAX_BATCH * (maxCols + maxRows);
       specs.forEach((s, i) => {
         heap.set(s.weight, at);
         this.offsets[2 * i] = at * 4;
@@ -219,7 +233,25 @@ export class MatVecBank {
       return;
     }
     heap.set(x.length === s.cols ? x : x.subarray(0, s.cols), this.xAt);
-    this.kernel.matvec(this.offsets[2 * i]!, this.offsets[2 * i + 1]!, s.rows, s.cols, this.xAt * 4, this.outAt * 4);
+    this.kernel.matvec(this.offsets[2 * i]!, this.offsets[2 * i + 1]!, s.rows, s.cols, this.xAt * 4, this.outAt * 4, 1);
     out.set(heap.subarray(this.outAt, this.outAt + s.rows), outOff);
+  }
+
+  /**
+   * `n` products at once: `out[outOff + t * rows + r] = (W_i x_t + b_i)[r]` for the vectors
+   * `x_t = x[t * cols ..]`, t < n <= {@link MATVEC_MAX_BATCH}; each output has the bits of
+   * {@link run} on that vector, the matrix is read once for all of them.
+   */
+  runMany(i: number, x: Float32Array, n: number, out: Float32Array, outOff = 0): void {
+    const s = this.specs[i]!;
+    if (!Number.isInteger(n) || n < 1 || n > MATVEC_MAX_BATCH) throw new RangeError(`n must be an integer in [1, ${MATVEC_MAX_BATCH}], got ${n}`);
+    const heap = this.heap;
+    if (heap === null || this.kernel === null) {
+      for (let t = 0; t < n; t++) matVecF32Js(s.weight, 0, s.bias, 0, s.rows, s.cols, x.subarray(t * s.cols, (t + 1) * s.cols), out, outOff + t * s.rows);
+      return;
+    }
+    heap.set(x.length === n * s.cols ? x : x.subarray(0, n * s.cols), this.xAt);
+    this.kernel.matvec(this.offsets[2 * i]!, this.offsets[2 * i + 1]!, s.rows, s.cols, this.xAt * 4, this.outAt * 4, n);
+    out.set(heap.subarray(this.outAt, this.outAt + n * s.rows), outOff);
   }
 }
