@@ -4,8 +4,8 @@
  *
  * - Load from the graph cache, each in a fresh process (median of 3; wall and CPU time):
  *   offline (`loadEncodec`: encoder and decode sessions), streaming receiver (`loadStreamingCodec`,
- *   decoder side: step + startup sessions), streaming sender (encoder side at 12 kbps,
- *   `oneSessionAtATime`: the startup session). Targets: 150 ms offline, 300 ms streaming.
+ *   decoder side: one session, startup and step), streaming sender (encoder side at 12 kbps: one
+ *   session). Targets: 150 ms offline, 300 ms streaming.
  * - Peak RSS (`/usr/bin/time`) of `receive --stream` and `send --stream` (10 s over loopback, the
  *   default worker threads), beside the same-run floor: `node` with the CLI's modules imported and
  *   no model. Targets: 150 MB receive, 200 MB send.
@@ -82,7 +82,7 @@ const m = ${
       ? `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, preloadBandwidthsKbps: [12] })`
       : kind === "receiver"
       ? `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, sides: ["decoder"] })`
-      : `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, sides: ["encoder"], preloadBandwidthsKbps: [12], oneSessionAtATime: true })`
+      : `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, sides: ["encoder"], preloadBandwidthsKbps: [12], })`
 };
 const t = performance.now() - t0; const c = process.cpuUsage(c0);
 console.log("LOAD " + t.toFixed(1) + " " + ((c.user + c.system) / 1000).toFixed(1) + " " + JSON.stringify(m.graphStats ?? null));

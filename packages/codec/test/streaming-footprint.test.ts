@@ -1,5 +1,5 @@
-// StreamingCodec footprint options on the tiny 24 kHz golden model (onnxruntime-node): sessions only
-// for the sides asked, startup ("first") sessions released after a stream's first call, and
+// StreamingCodec footprint on the tiny 24 kHz golden model (onnxruntime-node): sessions only for
+// the sides asked, one session a side for both phases (startup and step) stream after stream, and
 // weights read on demand (loadTensors + modelKey) — not at all when every graph is cached.
 import * as ortNode from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
@@ -66,71 +66,38 @@ describe("StreamingCodec footprint", () => {
   test("sides: an encoder-only codec opens no decoder session and refuses a stream decoder", async () => {
     const c = countingRuntime();
     const codec = await StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: c.runtime, sides: ["encoder"], preloadBandwidthsKbps: [6] });
-    expect(c.live()).toBe(2); // encoder first + step at 6 kbps
+    expect(c.live()).toBe(1); // the encoder at 6 kbps: one session for the first and the step calls
     expect(() => createStreamDecoder(codec)).toThrow(/without the decoder side/);
     await codec.release();
     expect(c.live()).toBe(0);
     const d = countingRuntime();
     const decoderOnly = await StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: d.runtime, sides: ["decoder"] });
-    expect(d.live()).toBe(2);
+    expect(d.live()).toBe(1);
     await expect(createStreamEncoder(decoderOnly, { bandwidthKbps: 6 })).rejects.toThrow(/without the encoder side/);
     await decoderOnly.release();
     await expect(StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: ortNode, sides: [] })).rejects.toThrow(RangeError);
   });
 
-  test("releaseStartupSessions: the same codes and audio, with only the step sessions left open after the start", async () => {
-    const reference = await StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: ortNode });
-    const want = await roundTrip(reference, reference);
-    await reference.release();
-    const c = countingRuntime();
-    const cache = mapCache();
-    const codec = await StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: c.runtime, graphCache: cache, releaseStartupSessions: true, preloadBandwidthsKbps: [6] });
-    expect(c.live()).toBe(4); // decoder and encoder, step and first
-    const got = await roundTrip(codec, codec);
-    expect(got.codes).toEqual(want.codes);
-    expect(got.audio).toEqual(want.audio);
-    expect(c.live()).toBe(2);
-    const again = await roundTrip(codec, codec); // a second stream reopens the first sessions (from the cache) and releases them
-    expect(again.codes).toEqual(want.codes);
-    expect(c.live()).toBe(2);
-    await codec.release();
-    expect(c.live()).toBe(0);
-  });
-
-  test("oneSessionAtATime: the same codes and audio, stream after stream, and never two sessions of a side open at once", async () => {
+  test("one session a side for both phases: stream after stream, the same codes and audio, nothing opened or released between streams", async () => {
     const reference = await StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: ortNode });
     const want = await roundTrip(reference, reference);
     await reference.release();
     const cache = mapCache();
-    // One side per codec (a sender, a receiver), each on a runtime that records the most sessions open at once.
-    const codecFor = async (side: "encoder" | "decoder") => {
+    // One side per codec (a sender, a receiver); the deprecated options change nothing.
+    const codecFor = async (side: "encoder" | "decoder", extra: Partial<StreamingCodecOptions>) => {
       const c = countingRuntime();
-      let peak = 0;
-      const create = c.runtime.InferenceSession.create;
-      const runtime = {
-        ...c.runtime,
-        InferenceSession: {
-          create: async (...args: Parameters<typeof create>) => {
-            const s = await create(...args);
-            peak = Math.max(peak, c.live());
-            return s;
-          },
-        },
-      } as unknown as typeof c.runtime;
-      const codec = await StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime, graphCache: cache, sides: [side], oneSessionAtATime: true, ...(side === "encoder" ? { preloadBandwidthsKbps: [6] } : {}) });
-      expect(c.live()).toBe(1); // the first (startup) session only
-      return { codec, live: c.live, peak: () => peak };
+      const codec = await StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: c.runtime, graphCache: cache, sides: [side], ...extra, ...(side === "encoder" ? { preloadBandwidthsKbps: [6] } : {}) });
+      expect(c.live()).toBe(1);
+      return { codec, live: c.live, opened: c.opened };
     };
-    const enc = await codecFor("encoder");
-    const dec = await codecFor("decoder");
-    const got = await roundTrip(enc.codec, dec.codec);
-    expect(got.codes).toEqual(want.codes);
-    expect(got.audio).toEqual(want.audio);
-    expect([enc.live(), dec.live()]).toEqual([1, 1]); // the step sessions
-    const again = await roundTrip(enc.codec, dec.codec); // a second stream: the step sessions are released before the first ones reopen
-    expect(again.codes).toEqual(want.codes);
-    expect(again.audio).toEqual(want.audio);
-    expect([enc.peak(), dec.peak()]).toEqual([1, 1]);
+    const enc = await codecFor("encoder", { oneSessionAtATime: true });
+    const dec = await codecFor("decoder", { releaseStartupSessions: true });
+    for (let stream = 0; stream < 3; stream++) {
+      const got = await roundTrip(enc.codec, dec.codec);
+      expect(got.codes).toEqual(want.codes);
+      expect(got.audio).toEqual(want.audio);
+      expect([enc.live(), dec.live(), enc.opened(), dec.opened()]).toEqual([1, 1, 1, 1]);
+    }
     await Promise.all([enc.codec.release(), dec.codec.release()]);
     expect([enc.live(), dec.live()]).toEqual([0, 0]);
   });
@@ -152,7 +119,7 @@ describe("StreamingCodec footprint", () => {
     };
     const built = await StreamingCodec.create(options);
     expect(reads).toBe(1);
-    expect(cache.size()).toBe(4);
+    expect(cache.size()).toBe(2); // the decoder's and the 6 kbps encoder's graphs, each both phases
     const want = await roundTrip(built, built);
     await built.release();
     const cached = await StreamingCodec.create({ ...options, loadTensors: () => Promise.reject(new Error("weights read on a cache hit")) });

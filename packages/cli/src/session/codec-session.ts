@@ -134,14 +134,12 @@ export async function openCodecSession(ref: ModelRef, options: CodecSessionOptio
 }
 
 /**
- * The streaming codec's options for a command's side: only that side's sessions; a sender holds
- * one encoder session at a time (its step session opens after the startup one is released: the
- * sender catches up on the frames that waited), a receiver both decoder sessions at the start of
- * a stream, so that its first frames are played on time.
+ * The streaming codec's options for a command's side: only that side's session (one, which runs
+ * a stream's startup and its later frames over one copy of the weights).
  */
-function sideOptions(side: "encoder" | "decoder" | undefined): { sides?: ["encoder" | "decoder"]; oneSessionAtATime?: boolean } {
+function sideOptions(side: "encoder" | "decoder" | undefined): { sides?: ["encoder" | "decoder"] } {
   if (side === undefined) return {};
-  return side === "encoder" ? { sides: [side], oneSessionAtATime: true } : { sides: [side] };
+  return { sides: [side] };
 }
 
 function checkCausal(resolved: ResolvedModel): void {

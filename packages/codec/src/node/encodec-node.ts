@@ -50,17 +50,26 @@ function isParsedConfig(value: unknown): value is EncodecConfig {
   return typeof value === "object" && value !== null && "sampleRateHz" in value && "upsamplingRatios" in value;
 }
 
-/** The session options {@link loadEncodec} uses for `options` (exported for benchmarks and tools). */
+/**
+ * The session options {@link loadEncodec} uses for `options` (exported for benchmarks and tools).
+ * float32 graphs are opened without weight prepacking (`session.disable_prepacking`): each LSTM
+ * kernel would otherwise keep its own packed copy of its weights (both branches of a streaming
+ * side's graph: +30 MiB a full-size 24 kHz side), and the packing is most of a cached session's
+ * opening time; the LSTMs then read the graph cache's mapped weights file. Codes are the same;
+ * decoded audio may differ from packed weights' in the last bit (another summation order). int8
+ * graphs keep prepacking (their quantized matrix products need it).
+ */
 export function nodeSessionOptions(options: LoadEncodecOptions = {}): OrtSessionOptions {
   const threads = options.intraOpNumThreads ?? 1;
   if (!Number.isInteger(threads) || threads < 0) throw new RangeError(`intraOpNumThreads must be a non-negative integer, got ${threads}`);
+  const prepack = options.precision === "int8";
   return {
     executionProviders: options.executionProviders ?? ["cpu"],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: "all",
-    extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? "1" : "0" }, inter_op: { allow_spinning: "0" } } },
+    extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? "1" : "0" }, inter_op: { allow_spinning: "0" }, disable_prepacking: prepack ? "0" : "1" } },
     ...options.sessionOptions,
   };
 }

@@ -256,14 +256,13 @@ export class EncodecModel {
     model.openedSessions = opened;
     model.buildQuantizer = async (nq) => buildQuantizerEncodeGraph(await weights(), nq);
     if (config.useCausalConv && segmentLengthSamples(config) === null) {
-      // Long inputs are coded block by block with the streaming graphs of one side (built from
-      // the weights on first use), one session at a time: the startup session is released after
-      // its first call, before the step session is opened.
+      // Long inputs are coded block by block with the streaming graph of one side (built from
+      // the weights on first use): one session, whose graph runs the first block and the later ones.
       const tensors = options.tensors;
       const loadTensors = options.loadTensors;
       model.openStreaming = (side) => {
         const source = tensors ? { tensors } : { loadTensors: loadTensors!, ...(options.modelKey ? { modelKey: options.modelKey } : {}) };
-        return StreamingCodec.create({ config, ...source, runtime, sessionOptions, precision, sides: [side], oneSessionAtATime: true, ...(cache ? { graphCache: cache } : {}) });
+        return StreamingCodec.create({ config, ...source, runtime, sessionOptions, precision, sides: [side], ...(cache ? { graphCache: cache } : {}) });
       };
     }
     try {

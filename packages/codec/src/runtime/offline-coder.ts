@@ -37,7 +37,7 @@ export interface OfflineEngine {
   decodeBatch(frames: ReadonlyArray<{ codes: Uint16Array; numCodebooks: number; numFrames: number; scale: number | null }>): Promise<Float32Array[][]>;
   /** True when the model can be coded block by block (causal, one segment). */
   readonly blockable: boolean;
-  /** The model's stateful streaming graphs of one side (opened on first use, startup sessions released after a stream's first call); only when `blockable`. */
+  /** The model's stateful streaming graphs of one side (opened on first use: one session); only when `blockable`. */
   streamingCodec(side: "encoder" | "decoder"): Promise<StreamingCodec>;
   /** Most equally long segments per batch. */
   readonly maxBatch: number;

@@ -6,19 +6,19 @@ import {
   describeStreamStates,
   STREAMING_GRAPH_VERSION,
   streamStartupFrames,
-  type StreamGraphPhase,
   type StreamSide,
   type StreamStateSpec,
 } from "../onnx/streaming-graphs.js";
-import type { InferenceSession, Tensor } from "onnxruntime-common";
 import { describeArchitecture, type EncodecArchitecture } from "../model/architecture.js";
 import { checkPrecision, precisionSuffix, type CodecPrecision } from "../onnx/int8-graph.js";
+import { combinePhaseGraphs, PHASE_INPUT } from "../onnx/phase-graph.js";
 import { createGraphOpener, hashModel, type GraphCache, type GraphOpener } from "../runtime/graph-cache.js";
+import type { Tensor } from "onnxruntime-common";
 import type { OrtRuntime, OrtSession, OrtSessionOptions } from "../runtime/ort-types.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
 import { setCodecInternals, type GraphPair } from "./internal/codec-internals.js";
 
-/** A side's sessions as the codec holds them: the step session's opening, or null while it is not opened. */
+/** A side's session as the codec holds it (one session runs both phases). */
 interface LazyGraphPair extends GraphPair {
   opened(): Promise<OrtSession> | null;
 }
@@ -34,8 +34,8 @@ export interface StreamingCodecOptions {
   readonly tensors?: TensorMap;
   /**
    * Reads the weights when a graph must be built (a graph cache miss), instead of `tensors`: they
-   * are checked, used and dropped, not kept in memory; a later miss (another bandwidth, a
-   * startup graph reopened) reads them again. Needs `modelKey` for the graph cache.
+   * are checked, used and dropped, not kept in memory; a later miss (another bandwidth)
+   * reads them again. Needs `modelKey` for the graph cache.
    * @default undefined (use `tensors`)
    */
   readonly loadTensors?: () => Promise<TensorMap>;
@@ -60,24 +60,18 @@ export interface StreamingCodecOptions {
    */
   readonly sides?: readonly StreamSide[];
   /**
-   * Release each side's "first" (startup) session after a stream's first call (when no other
-   * stream is in its first call): the startup graphs hold a second copy of the weights. It is
-   * opened with the side; a later stream opens it again when it starts (from the graph cache
-   * when there is one, else built from the weights).
+   * No effect: each side is one session, whose graph holds the startup ("first") and the step
+   * computation as the two branches of an `If` over one copy of the weights, so there is no
+   * second session to release. Accepted for compatibility.
+   * @deprecated since the phases share one graph
    * @default false
    */
   readonly releaseStartupSessions?: boolean;
   /** Numeric precision of the encoder and decoder graphs (see `EncodecModelOptions.precision`). @default "float32" */
   readonly precision?: CodecPrecision;
   /**
-   * Hold one session of a side at a time: the "first" (startup) session is opened with the side,
-   * released after a stream's first call (as `releaseStartupSessions`, which this implies), and
-   * only then is the step session opened, on the stream's first step call, which waits for it.
-   * The side's peak memory is then one graph's weights instead of two, at the cost of a step
-   * session opened (from the graph cache: a fraction of a second) inside the first stream. Suits a
-   * sender, which catches up after, and offline coding; not a receiver playing on a clock. A later
-   * stream's first call releases the step session (when no step call of another stream runs)
-   * before it reopens the first session.
+   * No effect: each side is one session (see `releaseStartupSessions`). Accepted for compatibility.
+   * @deprecated since the phases share one graph
    * @default false
    */
   readonly oneSessionAtATime?: boolean;
@@ -86,7 +80,9 @@ export interface StreamingCodecOptions {
 /**
  * The stateful ONNX graphs of a causal EnCodec model (24 kHz), from which any number of
  * {@link StreamEncoder}s and {@link StreamDecoder}s are made (`createStreamEncoder`,
- * `createStreamDecoder`). The sessions hold no stream state, so encoders and decoders made from
+ * `createStreamDecoder`). Each side is one session, whose graph runs a stream's first call (the
+ * offline start) or a later one (states in and out) on a flag, over one copy of the weights
+ * (onnx/phase-graph.ts). The sessions hold no stream state, so encoders and decoders made from
  * one codec run independently. Free native memory with {@link StreamingCodec.release}.
  */
 export class StreamingCodec {
@@ -118,8 +114,6 @@ export class StreamingCodec {
   readonly precision: CodecPrecision;
 
   private readonly encoders = new Map<number, Promise<LazyGraphPair>>();
-  /** Open "first" sessions by graph name, with the number of first calls running on each. */
-  private readonly firsts = new Map<string, { readonly session: Promise<OrtSession>; users: number }>();
   private decoderPair: LazyGraphPair | null = null;
   private released = false;
 
@@ -128,8 +122,6 @@ export class StreamingCodec {
     /** The prepared weights (read again on each call when they are loaded on demand). */
     private weights: () => Promise<PreparedWeights>,
     private readonly sides: ReadonlySet<StreamSide>,
-    private readonly releaseStartup: boolean,
-    private readonly oneAtATime: boolean,
     readonly runtime: OrtRuntime,
     architecture: EncodecArchitecture,
     precision: CodecPrecision,
@@ -206,8 +198,7 @@ export class StreamingCodec {
     const openGraph = createGraphOpener({ runtime, sessionOptions, cache, modelHash, keyPrefix: `stream${STREAMING_GRAPH_VERSION}-` });
     // While creating, weights read once serve every graph built; afterwards they are read again when needed.
     let held: Promise<PreparedWeights> | null = null;
-    const oneAtATime = options.oneSessionAtATime ?? false;
-    const codec = new StreamingCodec(openGraph, () => (held ??= weights()), sides, oneAtATime || (options.releaseStartupSessions ?? false), oneAtATime, runtime, architecture, precision);
+    const codec = new StreamingCodec(openGraph, () => (held ??= weights()), sides, runtime, architecture, precision);
     try {
       if (sides.has("decoder")) codec.decoderPair = await codec.openSide("decoder", 0);
       for (const bw of preload) await codec.encoderPair(numQuantizersForBandwidth(config, bw));
@@ -226,96 +217,50 @@ export class StreamingCodec {
   }
 
   /**
-   * Open one side's step session and its first session (unless released after startup); with
-   * `oneSessionAtATime`, only the first session, the step session on the first step call.
-   * `nq` codebooks for the encoder.
+   * Open one side's session: one graph whose `If` runs the "first" (startup) or the "step"
+   * computation over one copy of the weights (see onnx/phase-graph.ts). `nq` codebooks for the encoder.
    */
   private async openSide(side: StreamSide, nq: number): Promise<LazyGraphPair> {
     const suffix = `${side === "encoder" ? `-${nq}` : ""}${precisionSuffix(this.precision)}`;
-    const firstName = `${side}-first${suffix}`;
-    const stepName = `${side}-step${suffix}`;
-    let loaded: Promise<PreparedWeights> | null = null;
-    const builder = (phase: StreamGraphPhase, shared: boolean) => async () => {
-      const prepared = await (shared ? (loaded ??= this.weights()) : this.weights());
-      return side === "encoder" ? buildStreamEncoderGraph(prepared, nq, phase, this.precision) : buildStreamDecoderGraph(prepared, phase, this.precision);
-    };
-    if (this.oneAtATime) {
-      // Opened now so that the first stream's first frames are not delayed; the step session waits for its first call.
-      await this.firstEntry(firstName, builder("first", true)).session;
-      let step: Promise<OrtSession> | null = null;
-      let stepRuns = 0;
-      const stepSession = (): Promise<OrtSession> => {
+    const name = `${side}-phases${suffix}`;
+    const session = await this.openGraph(name, async () => {
+      const prepared = await this.weights();
+      const build = (phase: "first" | "step") => (side === "encoder" ? buildStreamEncoderGraph(prepared, nq, phase, this.precision) : buildStreamDecoderGraph(prepared, phase, this.precision));
+      return combinePhaseGraphs(build("first"), build("step"), `stream-${side}-phases${suffix}`);
+    });
+    const opened = Promise.resolve(session);
+    const first = new this.runtime.Tensor("bool", new Uint8Array([1]), []);
+    const step = new this.runtime.Tensor("bool", new Uint8Array([0]), []);
+    let zeros: Record<string, Tensor> | null = null;
+    return {
+      opened: () => opened,
+      runStep: (feeds) => {
         this.assertLive();
-        if (step === null) {
-          const opening = this.openGraph(stepName, builder("step", false));
-          step = opening;
-          opening.catch(() => {
-            if (step === opening) step = null;
-          });
-        }
-        return step;
-      };
-      return {
-        opened: () => step,
-        runStep: async (feeds) => {
-          stepRuns++;
-          try {
-            return await (await stepSession()).run(feeds);
-          } finally {
-            stepRuns--;
-          }
-        },
-        runFirst: async (feeds) => {
-          // A new stream of this side: release the step session first when no step call is running (it is reopened after).
-          if (step !== null && stepRuns === 0) {
-            const open = step;
-            step = null;
-            await (await open.catch(() => null))?.release();
-          }
-          return this.runFirst(firstName, builder("first", false), feeds);
-        },
-      };
-    }
-    const step = await this.openGraph(stepName, builder("step", true));
-    try {
-      // Opened now even when it is released after startup: opening it when a stream starts would delay that stream's first frames.
-      await this.firstEntry(firstName, builder("first", true)).session;
-    } catch (e) {
-      await step.release();
-      throw e;
-    }
-    const opened = Promise.resolve(step);
-    return { opened: () => opened, runStep: (feeds) => step.run(feeds), runFirst: (feeds) => this.runFirst(firstName, builder("first", false), feeds) };
+        return session.run({ ...feeds, [PHASE_INPUT]: step });
+      },
+      runFirst: (feeds) => {
+        this.assertLive();
+        zeros ??= this.unreadStateInputs(session, feeds);
+        return session.run({ ...zeros, ...feeds, [PHASE_INPUT]: first });
+      },
+    };
   }
 
-  private firstEntry(name: string, build: () => Promise<Uint8Array>): { readonly session: Promise<OrtSession>; users: number } {
-    let entry = this.firsts.get(name);
-    if (!entry) {
-      const created = { session: this.openGraph(name, build), users: 0 };
-      created.session.catch(() => {
-        if (this.firsts.get(name) === created) this.firsts.delete(name);
-      });
-      this.firsts.set(name, created);
-      entry = created;
-    }
-    return entry;
-  }
-
-  /** Run "first" graph `name`, opening its session if needed and releasing it after when startup sessions are released and no other first call runs. */
-  private async runFirst(name: string, build: () => Promise<Uint8Array>, feeds: Record<string, Tensor>): Promise<InferenceSession.ReturnType> {
-    this.assertLive();
-    const entry = this.firstEntry(name, build);
-    entry.users++;
-    try {
-      return await (await entry.session).run(feeds);
-    } finally {
-      entry.users--;
-      if (this.releaseStartup && entry.users === 0 && this.firsts.get(name) === entry) {
-        this.firsts.delete(name);
-        const session = await entry.session.catch(() => null);
-        await session?.release();
+  /** Zero tensors for the inputs the first call does not feed (the states, which its branch does not read), from the session's input metadata. */
+  private unreadStateInputs(session: OrtSession, feeds: Record<string, Tensor>): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    const metadata = (session as Partial<Pick<OrtSession, "inputMetadata">>).inputMetadata;
+    for (const name of session.inputNames) {
+      if (name === PHASE_INPUT || name in feeds) continue;
+      const meta = metadata?.find((m) => m.name === name);
+      const dims = meta?.isTensor ? meta.shape : undefined;
+      if (!meta?.isTensor || meta.type !== "float32" || !dims || dims.some((d) => typeof d !== "number")) {
+        throw new Error(`StreamingCodec: the runtime gives no fixed float32 shape for state input ${name} (InferenceSession.inputMetadata)`);
       }
+      const shape = dims as number[];
+      out[name] = new this.runtime.Tensor("float32", new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
     }
+    return out;
   }
 
   private encoderPair(nq: number): Promise<LazyGraphPair> {
@@ -347,11 +292,6 @@ export class StreamingCodec {
       const step = await pair?.opened()?.catch(() => null);
       if (step) sessions.push(step);
     }
-    for (const entry of this.firsts.values()) {
-      const session = await entry.session.catch(() => null);
-      if (session) sessions.push(session);
-    }
-    this.firsts.clear();
     await Promise.all(sessions.map((s) => s.release()));
   }
 }

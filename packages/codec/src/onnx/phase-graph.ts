@@ -1,0 +1,123 @@
+import { decodeOnnxModel } from "../internal/onnx-reader.js";
+import { encodeOnnxModel, OnnxDataType, type OnnxAttribute, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "./onnx-proto.js";
+
+/*
+ * One graph for both phases of a streaming side.
+ *
+ * A side's "first" graph (the offline start, reflection at t = 0) and its "step" graph (states in,
+ * states out) hold the same weights. As two sessions they are two copies of the weights in
+ * memory (two mappings of the graph cache's weights files, two sets of prepacked LSTM weights),
+ * and two sessions to open. Here the two become the branches of one `If` on a boolean input
+ * ({@link PHASE_INPUT}): the weights both use are initializers of the outer graph, which both
+ * branches read; everything else of each branch keeps its own names under a prefix. The first
+ * call still feeds the state inputs (zeros: the first branch does not read them).
+ */
+
+/** The combined graph's `[]` bool input: true runs the first graph, false the step graph. */
+export const PHASE_INPUT = "first_call";
+
+/** ONNX `TensorProto.DataType` BOOL (not in {@link OnnxDataType}, which lists the builders' tensor types). */
+const BOOL = 9 as OnnxDataType;
+
+/** Node names and value names of a branch start with this (then "first/" or "step/"). */
+const PREFIX = { first: "first/", step: "step/" } as const;
+
+function sameTensor(a: OnnxTensor, b: OnnxTensor): boolean {
+  if (a.dataType !== b.dataType || a.dims.length !== b.dims.length || a.rawData.length !== b.rawData.length) return false;
+  if (a.dims.some((d, i) => d !== b.dims[i])) return false;
+  const x = a.rawData;
+  const y = b.rawData;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** Rename every value and node of `g` (and of its subgraphs) with `rename`; drops its inputs and the initializers `drop` says are hoisted. */
+function renameGraph(g: OnnxGraph, rename: (name: string) => string, nodePrefix: string, drop: ReadonlySet<string>, name: string): OnnxGraph {
+  const attr = (a: OnnxAttribute): OnnxAttribute => (a.kind === "graph" ? { ...a, value: renameGraph(a.value, rename, nodePrefix, new Set(), `${nodePrefix}${a.value.name}`) } : a);
+  const nodes: OnnxNode[] = g.nodes.map((n) => ({
+    ...n,
+    inputs: n.inputs.map((i) => (i === "" ? "" : rename(i))),
+    outputs: n.outputs.map((o) => (o === "" ? "" : rename(o))),
+    ...(n.name !== undefined ? { name: `${nodePrefix}${n.name}` } : {}),
+    attributes: (n.attributes ?? []).map(attr),
+  }));
+  return {
+    name,
+    nodes,
+    initializers: g.initializers.filter((t) => !drop.has(t.name)).map((t) => ({ ...t, name: rename(t.name) })),
+    inputs: [],
+    outputs: g.outputs.map((o) => ({ ...o, name: rename(o.name) })),
+  };
+}
+
+/**
+ * Combine a streaming side's "first" and "step" graphs (model bytes from
+ * `buildStreamEncoderGraph` / `buildStreamDecoderGraph`) into one model: the inputs of the step
+ * graph plus {@link PHASE_INPUT}, the outputs of both (same names, in the same order), and the
+ * weights once. Results are those of the graph the flag selects, bit for bit.
+ *
+ * @throws Error when the graphs do not pair: the first graph reads an input the step graph does
+ *   not have, or their outputs differ in names or types
+ */
+export function combinePhaseGraphs(firstModel: Uint8Array, stepModel: Uint8Array, name: string): Uint8Array {
+  const first = decodeOnnxModel(firstModel);
+  const step = decodeOnnxModel(stepModel);
+  const fg = first.graph;
+  const sg = step.graph;
+  const stepInputs = new Map(sg.inputs.map((v) => [v.name, v]));
+  for (const v of fg.inputs) {
+    const s = stepInputs.get(v.name);
+    if (!s || s.elemType !== v.elemType) throw new Error(`combinePhaseGraphs: the first graph's input ${v.name} is not an input of the step graph`);
+  }
+  if (fg.outputs.length !== sg.outputs.length || fg.outputs.some((o, i) => o.name !== sg.outputs[i]!.name || o.elemType !== sg.outputs[i]!.elemType)) {
+    throw new Error(`combinePhaseGraphs: outputs differ (first: ${fg.outputs.map((o) => o.name).join(", ")}; step: ${sg.outputs.map((o) => o.name).join(", ")})`);
+  }
+  if (stepInputs.has(PHASE_INPUT)) throw new Error(`combinePhaseGraphs: the step graph already has an input ${PHASE_INPUT}`);
+
+  // Weights both graphs hold (same name, same contents) move to the outer graph, under their name.
+  const firstInits = new Map(fg.initializers.map((t) => [t.name, t]));
+  const shared: OnnxTensor[] = [];
+  for (const t of sg.initializers) {
+    const f = firstInits.get(t.name);
+    if (f && sameTensor(f, t)) shared.push(t);
+  }
+  const sharedNames = new Set(shared.map((t) => t.name));
+  const outer = new Set([...stepInputs.keys(), ...sharedNames]);
+  const renamer = (prefix: string) => (n: string) => (outer.has(n) ? n : `${prefix}${n}`);
+  const thenBranch = renameGraph(fg, renamer(PREFIX.first), PREFIX.first, sharedNames, "first");
+  const elseBranch = renameGraph(sg, renamer(PREFIX.step), PREFIX.step, sharedNames, "step");
+
+  // Output shapes: a dimension both graphs give the same size keeps it, any other is symbolic.
+  const outputs: OnnxValueInfo[] = sg.outputs.map((o, i) => {
+    const f = fg.outputs[i]!;
+    const shape = o.shape.length === f.shape.length ? o.shape.map((d, j) => (d === f.shape[j] ? d : `${o.name}_${j}`)) : o.shape.map((_, j) => `${o.name}_${j}`);
+    return { name: o.name, elemType: o.elemType, shape };
+  });
+
+  const ifNode: OnnxNode = {
+    opType: "If",
+    inputs: [PHASE_INPUT],
+    outputs: sg.outputs.map((o) => o.name),
+    name: "phase",
+    attributes: [
+      { name: "then_branch", kind: "graph", value: thenBranch },
+      { name: "else_branch", kind: "graph", value: elseBranch },
+    ],
+  };
+  const opsets = new Map<string, number>();
+  for (const o of [...first.opsetImports, ...step.opsetImports]) opsets.set(o.domain, Math.max(opsets.get(o.domain) ?? 0, o.version));
+  return encodeOnnxModel({
+    irVersion: Math.max(first.irVersion, step.irVersion),
+    opsetImports: [...opsets].map(([domain, version]) => ({ domain, version })),
+    producerName: step.producerName,
+    producerVersion: step.producerVersion,
+    metadata: { ...step.metadata, "encstream.graph": name },
+    graph: {
+      name,
+      nodes: [ifNode],
+      initializers: shared,
+      inputs: [...sg.inputs, { name: PHASE_INPUT, elemType: BOOL, shape: [] }],
+      outputs,
+    },
+  });
+}
