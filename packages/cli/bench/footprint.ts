@@ -10,7 +10,13 @@
  *   default worker threads), beside the same-run floor: `node` with the CLI's modules imported and
  *   no model. Targets: 150 MB receive, 200 MB send.
  *
- * Run (in packages/cli, after `pnpm build`): npx tsx bench/footprint.ts
+ * - With `--export DIR` (the official implementation's ONNX export, built by
+ *   packages/codec/bench/reference-export.py): each load alternates with the export's sessions for
+ *   the same job in a fresh process (same module, same session options: `nodeSessionOptions`):
+ *   offline against `encode-offline.onnx` + `decode-offline.onnx`, the receiver against
+ *   `decode-frame.onnx`, the sender against `encode-frame.onnx`, and the ratios are printed.
+ *
+ * Run (in packages/cli, after `pnpm build`): npx tsx bench/footprint.ts [--export DIR]
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -88,6 +94,26 @@ const t = performance.now() - t0; const c = process.cpuUsage(c0);
 console.log("LOAD " + t.toFixed(1) + " " + ((c.user + c.system) / 1000).toFixed(1) + " " + JSON.stringify(m.graphStats ?? null));
 await m.release();`;
 
+/** A child that opens the export's ONNX files (the job's sessions) with encstream's session options, and prints wall and CPU ms. */
+const EXPORT_LOADER = (files: readonly string[]) => `
+const ort = await import("onnxruntime-node");
+const codec = await import("@encstream/codec/node");
+const options = codec.nodeSessionOptions();
+const c0 = process.cpuUsage(); const t0 = performance.now();
+const sessions = [];
+for (const f of ${JSON.stringify(files)}) sessions.push(await ort.InferenceSession.create(f, options));
+const t = performance.now() - t0; const c = process.cpuUsage(c0);
+console.log("LOAD " + t.toFixed(1) + " " + ((c.user + c.system) / 1000).toFixed(1));
+for (const s of sessions) await s.release();`;
+
+const exportIndex = process.argv.indexOf("--export");
+const exportDir = exportIndex >= 0 ? process.argv[exportIndex + 1] : undefined;
+const EXPORT_FILES: Record<string, readonly string[]> = {
+  offline: ["encode-offline.onnx", "decode-offline.onnx"],
+  receiver: ["decode-frame.onnx"],
+  sender: ["encode-frame.onnx"],
+};
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const dir = await mkdtemp(join(tmpdir(), "encstream-footprint-"));
@@ -106,19 +132,29 @@ try {
     if (r.code !== 0) throw new Error(`loading (${kind}) failed:\n${r.stderr.slice(-1500)}`);
   }
 
-  console.log("load from the graph cache, fresh process, median of 3 (wall ms / CPU ms):");
+  console.log(`load from the graph cache, fresh process, median of 3 (wall ms / CPU ms)${exportDir ? ", alternating with the export's sessions for the same job" : ""}:`);
+  const cwd = fileURLToPath(new URL("..", import.meta.url));
+  const timeLoad = async (source: string, what: string): Promise<[number, number]> => {
+    const r = await run([process.execPath, "--input-type=module", "-e", source], cwd);
+    const m = /LOAD ([\d.]+) ([\d.]+)/.exec(r.stdout);
+    if (r.code !== 0 || !m) throw new Error(`loading (${what}) failed:\n${r.stderr.slice(-1500)}`);
+    return [Number(m[1]), Number(m[2])];
+  };
   for (const [kind, target] of [["offline", 150], ["receiver", 300], ["sender", 300]] as const) {
-    const walls: number[] = [];
-    const cpu: number[] = [];
+    const ours: Array<[number, number]> = [];
+    const theirs: Array<[number, number]> = [];
     for (let i = 0; i < 3; i++) {
-      const r = await run([process.execPath, "--input-type=module", "-e", LOADER(model, cache, kind)], fileURLToPath(new URL("..", import.meta.url)));
-      const m = /LOAD ([\d.]+) ([\d.]+)/.exec(r.stdout);
-      if (r.code !== 0 || !m) throw new Error(`loading (${kind}) failed:\n${r.stderr.slice(-1500)}`);
-      walls.push(Number(m[1]));
-      cpu.push(Number(m[2]));
+      ours.push(await timeLoad(LOADER(model, cache, kind), kind));
+      if (exportDir) theirs.push(await timeLoad(EXPORT_LOADER(EXPORT_FILES[kind]!.map((f) => join(exportDir, f))), `export ${kind}`));
     }
-    const w = median(walls);
-    console.log(`  ${kind.padEnd(8)} ${w.toFixed(0).padStart(5)} ms wall, ${median(cpu).toFixed(0).padStart(5)} ms CPU   target ${target} ms: ${w <= target ? "met" : "NOT met"} (wall)`);
+    const w = median(ours.map((x) => x[0]));
+    const c = median(ours.map((x) => x[1]));
+    console.log(`  ${kind.padEnd(8)} ${w.toFixed(0).padStart(5)} ms wall, ${c.toFixed(0).padStart(5)} ms CPU   target ${target} ms: ${w <= target ? "met" : "NOT met"} (wall), ${c <= target ? "met" : "NOT met"} (CPU)`);
+    if (exportDir) {
+      const ew = median(theirs.map((x) => x[0]));
+      const ec = median(theirs.map((x) => x[1]));
+      console.log(`  ${"".padEnd(8)} export ${EXPORT_FILES[kind]!.join(" + ")}: ${ew.toFixed(0)} ms wall, ${ec.toFixed(0)} ms CPU; encstream / export ${(w / ew).toFixed(2)} (wall), ${(c / ec).toFixed(2)} (CPU)`);
+    }
   }
 
   const floor = peakOf(await run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, "--input-type=module", "-e", `await import(${JSON.stringify(CLI_INDEX)});`]), "floor");
