@@ -105,6 +105,24 @@ describe("reordering, duplicates, loss, lateness", () => {
     expectIdentities(buf);
   });
 
+  test("peekHeld shows the next frame held past a hole without taking it", () => {
+    const buf = new JitterBuffer<string>({ capacity: 8, prefillFrames: 2 });
+    expect(buf.peekHeld()).toBeUndefined();
+    pushAll(buf, [0, 1, 4]);
+    expect(buf.peekHeld()).toEqual({ seq: 0, frame: "f0" });
+    expect(popN(buf, 3)).toEqual([0, 1, "m2"]);
+    expect(buf.peekHeld()).toEqual({ seq: 4, frame: "f4" });
+    expect(popN(buf, 2)).toEqual(["m3", 4]);
+    expect(buf.peekHeld()).toBeUndefined();
+    expect(buf.stats).toMatchObject({ delivered: 3, heldFrames: 0 });
+    // across the wrap
+    const wrap = new JitterBuffer<string>({ capacity: 8, prefillFrames: 1 });
+    pushAll(wrap, [0xffff_fffe, 1]);
+    expect(popN(wrap, 1)).toEqual([0xffff_fffe]);
+    expect(wrap.peekHeld()).toEqual({ seq: 1, frame: "f1" });
+    expectIdentities(buf);
+  });
+
   test("too-far-ahead while playing, accepted once the window reaches it", () => {
     const buf = new JitterBuffer<string>({ capacity: 4, prefillFrames: 1 });
     buf.push(0, "f0");

@@ -229,6 +229,23 @@ export class JitterBuffer<T> {
     return { kind: "missing", seq };
   }
 
+  /**
+   * The first frame held at or after the playout point (the one a later `pop` returns after any
+   * missing markers before it), without taking it; `undefined` when nothing is held. A receiver
+   * that must know how long a hole lasts (its media timestamps) reads it from this frame.
+   * Costs at most one step per slot between the playout point and the highest frame held.
+   */
+  peekHeld(): { readonly seq: number; readonly frame: T } | undefined {
+    if (this.#held === 0 || this.#state === "idle") return undefined;
+    const span = ((this.#highest - this.#next) | 0) + 1;
+    for (let k = 0; k < span; k++) {
+      const seq = (this.#next + k) >>> 0;
+      const i = seq & this.#mask;
+      if (this.#marks[i] === HELD && this.#tags[i] === seq) return { seq, frame: this.#frames[i] as T };
+    }
+    return undefined;
+  }
+
   /** A snapshot of the counters and the current depth; see {@link JitterStats}. */
   get stats(): JitterStats {
     return {
