@@ -61,18 +61,63 @@ export function createChunkedDecoder(codec: SessionCodec, options: { readonly ch
   };
 }
 
+/** Options of {@link createFrameStreamDecoder}. */
+export interface FrameStreamDecoderOptions {
+  /**
+   * Decode a unit of several frames one frame at a time, so that the audio does not depend on
+   * how the frames were grouped into messages (the decoder's batched call differs from its
+   * frame-by-frame calls in the last bits): a stream whose frames per message change plays
+   * bit-identically to the same frames one a message. @default false (one call a unit)
+   */
+  readonly frameByFrame?: boolean;
+}
+
+/** The unit's frame `j` alone (its codes at its own K; the last one of a unit may be short). */
+function frameOf(unit: UnitCodes, j: number, hopSamples: number): { codes: Uint16Array; numCodebooks: number; numFrames: 1; lengthSamples: number } {
+  const f = unit.numFrames;
+  const k = unit.frameCodebooks?.[j] ?? unit.numCodebooks;
+  const codes = new Uint16Array(k);
+  for (let q = 0; q < k; q++) codes[q] = unit.codes[q * f + j] as number;
+  return { codes, numCodebooks: k, numFrames: 1, lengthSamples: Math.max(1, Math.min(hopSamples, unit.lengthSamples - j * hopSamples)) };
+}
+
+/** Concatenates planar pieces, channel by channel. */
+function concatPlanar(pieces: readonly Float32Array[][]): Float32Array[] {
+  if (pieces.length === 1) return pieces[0] as Float32Array[];
+  const channels = pieces.find((p) => p.length > 0)?.length ?? 0;
+  return Array.from({ length: channels }, (_, c) => {
+    const out = new Float32Array(pieces.reduce((n, p) => n + (p[c]?.length ?? 0), 0));
+    let at = 0;
+    for (const p of pieces) {
+      const channel = p[c];
+      if (channel === undefined) continue;
+      out.set(channel, at);
+      at += channel.length;
+    }
+    return out;
+  });
+}
+
 /**
  * Stream framing: the frame-exact stateful decoder ("exact" start: its first audio comes once the
  * startup frames are in, then one frame per frame, equal to the offline decoding); lost frames
  * are concealed by the decoder (last codes, fading to silence).
  *
+ * @param framesPerUnit frames one lost unit stands for in `missing` (1: `missing` counts frames)
  * @throws what `codec.createStreamDecoder` throws (a model that cannot stream)
  */
-export async function createFrameStreamDecoder(codec: SessionCodec, framesPerUnit = 1): Promise<FrameDecoder> {
+export async function createFrameStreamDecoder(codec: SessionCodec, framesPerUnit = 1, options: FrameStreamDecoderOptions = {}): Promise<FrameDecoder> {
   const decoder: StreamDecoderLike = await codec.createStreamDecoder();
+  const hop = codec.hopLengthSamples;
   return {
-    decode: (unit) =>
-      decoder.push({ codes: unit.codes, numCodebooks: unit.numCodebooks, numFrames: unit.numFrames, lengthSamples: unit.lengthSamples, frameCodebooks: unit.frameCodebooks ?? null }),
+    decode: async (unit) => {
+      if (options.frameByFrame !== true || unit.numFrames === 1) {
+        return decoder.push({ codes: unit.codes, numCodebooks: unit.numCodebooks, numFrames: unit.numFrames, lengthSamples: unit.lengthSamples, frameCodebooks: unit.frameCodebooks ?? null });
+      }
+      const pieces: Float32Array[][] = [];
+      for (let j = 0; j < unit.numFrames; j++) pieces.push(await decoder.push(frameOf(unit, j, hop)));
+      return concatPlanar(pieces);
+    },
     // a unit is `framesPerUnit` frames (`--frames-per-packet`): conceal them all
     missing: (count) => decoder.pushMissing(count * framesPerUnit),
     finish: () => decoder.end(),

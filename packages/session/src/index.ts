@@ -37,7 +37,7 @@ export {
   type EncodedUnit,
   type FrameEncoder,
 } from "./frame-encoder.js";
-export { createChunkedDecoder, createFrameStreamDecoder, type FrameDecoder, type UnitCodes } from "./frame-decoder.js";
+export { createChunkedDecoder, createFrameStreamDecoder, type FrameDecoder, type FrameStreamDecoderOptions, type UnitCodes } from "./frame-decoder.js";
 export { createLmPayloadEncoder, LmPayloadDecoder } from "./payload-lm.js";
 export {
   runSenderSession,
@@ -67,7 +67,7 @@ export {
   type TrackInfo,
   type TrackStats,
 } from "./multi-track-receiver.js";
-export { batchFrames, MAX_FRAMES_PER_PACKET } from "./frame-batcher.js";
+export { batchFrames, DEFAULT_AUTO_MAX_FRAMES_PER_PACKET, MAX_FRAMES_PER_PACKET } from "./frame-batcher.js";
 export { measureUnitLevels } from "./unit-levels.js";
 export {
   decodeReport,

@@ -37,6 +37,8 @@ interface FrameSpec {
   readonly numCodebooks?: number;
   readonly modelKind?: PayloadModelKind;
   readonly mode?: PayloadMode;
+  /** Payload version: 2 (the default) carries the media timestamp `seq × 320`; 1 has none (fixed-size units). */
+  readonly version?: 1 | 2;
 }
 
 const random = seededRandom(42);
@@ -55,6 +57,7 @@ function datagramsOf(spec: FrameSpec): Uint8Array[] {
     scale: kind === "48k" ? 0.5 : null,
     firstOfStream: spec.seq === 0,
     endOfStream: spec.end === true,
+    ...(spec.version === 1 ? { version: 1 as const } : { timestampSamples: spec.seq * 320 }),
   });
   return splitIntoFragments(payload, { seq: spec.seq, fragId: makeFragId(spec.streamId, spec.seq) });
 }
@@ -86,11 +89,11 @@ async function receive(options: Partial<ReceiverSessionOptions>, play: (client: 
 }
 
 describe("ReceiverSession", () => {
-  test("lost frames (the first ones too) are concealed in place; the end-of-stream length is exact", async () => {
+  test.each([{ version: 2 as const }, { version: 1 as const }])("lost frames (the first ones too) are concealed in place; the end-of-stream length is exact (payload v$version)", async ({ version }) => {
     const lost = new Set([0, 3, 4]);
     const { stats, samples } = await receive({ bufferFrames: 20 }, async (client) => {
       for (let seq = 0; seq < 20; seq++) {
-        if (!lost.has(seq)) await send(client, datagramsOf({ seq, streamId: 7, end: seq === 19, lengthSamples: seq === 19 ? 100 : 320 }));
+        if (!lost.has(seq)) await send(client, datagramsOf({ seq, streamId: 7, end: seq === 19, lengthSamples: seq === 19 ? 100 : 320, version }));
         await sleep(FRAME_MS);
       }
     });

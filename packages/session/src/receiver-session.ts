@@ -17,8 +17,11 @@ import {
 } from "./constants.js";
 import { SessionError } from "./errors.js";
 import { streamIdOf } from "./frag-id.js";
+import { MAX_FRAMES_PER_PACKET } from "./frame-batcher.js";
 import { createChunkedDecoder, createFrameStreamDecoder, type FrameDecoder } from "./frame-decoder.js";
 import { defaultChunkMsOf } from "./frame-encoder.js";
+import { allotFrames } from "./internal/frame-allotment.js";
+import { TimestampJitter } from "./internal/timestamp-jitter.js";
 import { Waker } from "./internal/timing.js";
 import { LmPayloadDecoder } from "./payload-lm.js";
 import { comfortNoise } from "./comfort-noise.js";
@@ -58,6 +61,29 @@ import type { DatagramTransport, InboundDatagram } from "./transport.js";
  *   the jitter buffer skips after an underrun or a resync, are concealed like lost frames, so the
  *   output stays aligned with the sender's input. Only a jump beyond MAX_LEADING_FILL_FRAMES
  *   restarts decoding there.
+ *
+ * Timed playout (stream mode, payload version 2, whose every payload carries its media timestamp):
+ * the sender may change its frames per message from one message to the next (the rate
+ * controller chooses them, see sender-resilience.ts), so nothing assumes a unit's length.
+ * - Fit: a message carries 1 to MAX_FRAMES_PER_PACKET frames, all 320 samples but the stream's
+ *   last. Its timestamp must be a whole number of frames away from the playout point's (before
+ *   playout, from the stream's first message's), 1 to MAX_FRAMES_PER_PACKET frames for every seq
+ *   between; else the message is a bad payload (`malformed`), dropped before it is buffered.
+ * - Playout: a received message is decoded where its timestamp says, frame by frame (so its
+ *   audio is that of the same frames one a message); the playout clock moves on by its frames.
+ * - Loss: messages that did not come (lost, skipped, or undecodable) are rebuilt from an FEC copy,
+ *   which states its frames, or concealed by exactly the frames they carried: the next message
+ *   known (held in the jitter buffer, or the end) says by its timestamp how long the run lasted;
+ *   with several lost in a row the copies' counts are kept and the rest shared out. If that
+ *   guess was wrong (a lost message arrives late after all), the next message decoded corrects
+ *   it: a shortfall is concealed, an excess cut from its audio, so the output length follows the
+ *   timestamps. The stream's length is the end message's timestamp plus its length.
+ * - Depth: the prefill counts units of the first message's length; the catch-up (a gapless
+ *   backlog played down at once) measures the audio held by the timestamps, so a sender that
+ *   moves to longer messages does not lengthen the delay.
+ * - Jitter (stats and reports): RFC 3550 over the timestamps (internal/timestamp-jitter.ts).
+ * Version 1 payloads have no timestamp: their streams keep fixed-size units (every message but
+ * the last carries the first one's frames).
  */
 
 /** Where decoded audio goes (a WAV writer, a playback device, both). */
@@ -307,8 +333,28 @@ class IncomingStream {
   comfortNoise = 0;
   /** Overlap of the chunked framing (the stream's own, or the receiver's option for version 1 streams). */
   overlapRatio = 0.25;
-  /** Frames per unit in stream mode (`--frames-per-packet`). */
+  /** Frames per unit in stream mode (`--frames-per-packet`; a timed stream's first message's). */
   framesPerUnit = 1;
+  /**
+   * Stream mode with media timestamps (payload version 2): each message may carry its own number
+   * of frames (the sender's frames per packet may change), and playout follows the timestamps
+   * (see "Timed playout" at the top of this file).
+   */
+  timed = false;
+  /** Timed: the media timestamp (samples, modulo 2^32) at which unit `nextSeq` starts. */
+  nextSample = 0;
+  /** Timed: samples played out so far by the timestamps (concealment included), the playout clock's measure. */
+  advancedSamples = 0;
+  /** Timed: the first message accepted, the reference of the timestamp check until playout starts. */
+  anchor: { readonly seq: number; readonly timestamp: number } | undefined;
+  /** Timed: frames of the last message played, the guess for a lost one when the timestamps cannot tell. */
+  lastFrames = 1;
+  /** Timed: where the highest message received ends (its timestamp plus its frames), for the buffer's depth in time. */
+  highestEndSample = 0;
+  /** Timed: the end-of-stream message's timestamp. */
+  endTimestamp = 0;
+  /** Timed: RFC 3550 interarrival jitter over the media timestamps. */
+  readonly timedJitter: TimestampJitter;
   /** Redundant copies of units not played yet (FEC). */
   readonly store: RedundancyStore;
   /** Counts for the receiver reports. */
@@ -333,11 +379,20 @@ class IncomingStream {
     readonly unitMs: number,
     readonly prefillFrames: number,
     readonly capacityFrames: number,
+    timed: boolean,
   ) {
-    this.jitter = new JitterBuffer<QueuedUnit>({ capacity: capacityFrames, prefillFrames, frameDurationMs: unitMs });
+    this.timed = timed;
+    // a timed stream's prefill is measured in time by the playout loop (its units vary in length)
+    this.jitter = new JitterBuffer<QueuedUnit>({ capacity: capacityFrames, prefillFrames: timed ? 1 : prefillFrames, frameDurationMs: unitMs });
     // copies for every unit the buffer can hold (a deep buffer holds more than the default bound)
     this.store = new RedundancyStore(Math.max(MAX_HELD_REDUNDANCY, capacityFrames + MAX_FEC_DEPTH));
     this.report = new ReportBuilder(id, performance.now());
+    this.timedJitter = new TimestampJitter((stepSamples * 1000) / unitMs); // the model's rate
+  }
+
+  /** Interarrival jitter, ms: over the media timestamps for a timed stream, else the jitter buffer's. */
+  get jitterMs(): number | undefined {
+    return this.timed ? this.timedJitter.jitterMs : this.jitter.stats.jitterMs;
   }
 
   matches(header: PayloadHeader): boolean {
@@ -353,6 +408,13 @@ class IncomingStream {
    */
   fits(header: PayloadHeader): boolean {
     const length = header.lengthSamples;
+    if (this.timed) {
+      // any frame count up to MAX_FRAMES_PER_PACKET, each message stating its timestamp
+      const frames = header.numFrames;
+      if (header.timestampSamples === null || !(frames >= 1 && frames <= MAX_FRAMES_PER_PACKET)) return false;
+      if (!(length >= 1 && length <= frames * FRAME_SAMPLES) || (!header.endOfStream && length !== frames * FRAME_SAMPLES)) return false;
+      return frames === Math.ceil(length / FRAME_SAMPLES);
+    }
     const unit = this.format.mode === "stream" ? FRAME_SAMPLES * this.framesPerUnit : this.chunkSamples;
     if (!(length >= 1 && length <= unit) || (!header.endOfStream && length !== unit)) return false;
     return header.numFrames === Math.ceil(length / FRAME_SAMPLES);
@@ -360,7 +422,8 @@ class IncomingStream {
 
   /** Samples the whole stream holds, once its end is known. */
   get totalSamples(): number | undefined {
-    return this.endSeq === undefined ? undefined : this.endSeq * this.stepSamples + this.endLengthSamples;
+    if (this.endSeq === undefined) return undefined;
+    return this.timed ? this.endTimestamp + this.endLengthSamples : this.endSeq * this.stepSamples + this.endLengthSamples;
   }
 }
 
@@ -455,11 +518,11 @@ export class ReceiverSession {
       underruns: t.underruns + (j.underruns ?? 0),
       resyncs: t.resyncs + (j.resyncs ?? 0),
       streams: this.#streams,
-      jitterMs: j.jitterMs ?? this.#lastJitterMs,
+      jitterMs: cur?.jitterMs ?? this.#lastJitterMs,
       depthFrames: j.depthFrames ?? 0,
       bufferFrames: cur?.prefillFrames ?? this.#prefillFrames(this.#lastUnitMs),
       capacityFrames: cur?.capacityFrames ?? capacityFor(this.#prefillFrames(this.#lastUnitMs)),
-      unitMs: cur?.unitMs ?? this.#lastUnitMs,
+      unitMs: cur === undefined ? this.#lastUnitMs : cur.timed ? (cur.lastFrames * FRAME_SAMPLES * 1000) / this.#options.codec.sampleRateHz : cur.unitMs,
       kbps: this.#window.length < 2 ? 0 : (windowBytes * 8) / span,
       samplesOut: this.#samplesOut,
       sampleRateHz: this.#options.codec.sampleRateHz,
@@ -510,7 +573,7 @@ export class ReceiverSession {
   async #sendReport(): Promise<void> {
     const stream = this.#current;
     if (stream === undefined || stream.replyTo === undefined || !stream.report.started) return;
-    const plain = encodeReport(stream.report.take(performance.now(), stream.jitter.stats.jitterMs));
+    const plain = encodeReport(stream.report.take(performance.now(), stream.jitterMs));
     try {
       const sealer = this.#options.reportSealer;
       const report = sealer === undefined ? plain : await sealer.seal(plain, stream.keyId);
@@ -657,18 +720,22 @@ export class ReceiverSession {
       }
       stepSamples = chunkSamples - computeOverlapSamples(chunkSamples, overlapRatio);
     } else {
-      // frames per message (`--frames-per-packet`): any message but the last has them all
+      // frames per message (`--frames-per-packet`): any message but the last has them all (in a
+      // timed stream, the first message's: its prefill is counted in units of that length)
       framesPerUnit = messages.find((m) => !m.header.endOfStream)?.header.numFrames ?? first.numFrames;
+      framesPerUnit = Math.min(MAX_FRAMES_PER_PACKET, Math.max(1, framesPerUnit));
       stepSamples = FRAME_SAMPLES * framesPerUnit;
     }
     const unitMs = (stepSamples / codec.sampleRateHz) * 1000;
     // A waiting stream's backlog must fit the buffer, or its first units would be dropped.
     const prefillFrames = this.#prefillFrames(unitMs);
     const capacity = Math.min(MAX_CAPACITY_FRAMES, Math.max(capacityFor(prefillFrames), 2 * messages.length + prefillFrames));
-    const stream = new IncomingStream(id, source, format, stepSamples, chunkSamples, unitMs, prefillFrames, capacity);
+    const timed = first.mode === "stream" && first.timestampSamples !== null;
+    const stream = new IncomingStream(id, source, format, stepSamples, chunkSamples, unitMs, prefillFrames, capacity, timed);
     stream.key = key;
     stream.overlapRatio = overlapRatio;
     stream.framesPerUnit = framesPerUnit;
+    stream.lastFrames = framesPerUnit;
     this.#current = stream;
     this.#lastUnitMs = unitMs;
     this.#streams++;
@@ -695,7 +762,8 @@ export class ReceiverSession {
   async #prepare(stream: IncomingStream): Promise<void> {
     const { codec } = this.#options;
     if (stream.format.mode === "stream") {
-      stream.decoder = await createFrameStreamDecoder(codec, stream.framesPerUnit);
+      // a timed stream conceals by frames (each lost message by the frames it carried)
+      stream.decoder = await createFrameStreamDecoder(codec, stream.timed ? 1 : stream.framesPerUnit, { frameByFrame: stream.timed });
     } else {
       stream.decoder = createChunkedDecoder(codec, { chunkSamples: stream.chunkSamples, overlapRatio: stream.overlapRatio });
     }
@@ -717,6 +785,10 @@ export class ReceiverSession {
       return;
     }
     const seq = message.seq;
+    if (stream.timed && !this.#timestampFits(stream, seq, header.timestampSamples as number)) {
+      this.#badPayloads++; // a timestamp its seq cannot have: a bad payload
+      return;
+    }
     if (header.endOfStream) {
       // Believed only within the buffer's reach of what was received, and not behind playout.
       const highest = stream.highestSeq ?? seq;
@@ -728,6 +800,7 @@ export class ReceiverSession {
       if (stream.endSeq === undefined) {
         stream.endSeq = seq;
         stream.endLengthSamples = header.lengthSamples;
+        stream.endTimestamp = header.timestampSamples ?? 0;
       }
     } else if (stream.endSeq !== undefined && seqDiff(seq, stream.endSeq) > 0) {
       this.#unfit++; // beyond the end
@@ -735,13 +808,39 @@ export class ReceiverSession {
     }
     stream.lastHeardMs = performance.now();
     stream.messages++;
-    if (stream.highestSeq === undefined || seqDiff(seq, stream.highestSeq) > 0) stream.highestSeq = seq;
+    if (stream.highestSeq === undefined || seqDiff(seq, stream.highestSeq) >= 0) {
+      stream.highestSeq = seq;
+      stream.highestEndSample = ((header.timestampSamples ?? 0) + header.numFrames * FRAME_SAMPLES) >>> 0;
+    }
     stream.report.onUnit(seq, header.timestampSamples, arrivalMs);
     stream.store.add(seq, header.redundancy, stream.nextSeq);
-    const result = stream.jitter.push(seq, { header, payload: message.payload, hasOverlap: message.hasOverlap }, arrivalMs);
+    // a timed stream's jitter is measured on its timestamps (the buffer's assumes one length a unit)
+    const result = stream.jitter.push(seq, { header, payload: message.payload, hasOverlap: message.hasOverlap }, stream.timed ? undefined : arrivalMs);
+    if (stream.timed && (result === "accepted" || result === "resync" || result === "late")) stream.timedJitter.update(header.timestampSamples as number, arrivalMs);
     if (result === "resync") stream.resynced = true;
     if (result === "late" && stream.filled.delete(message.seq)) stream.fillsLost--;
     this.#waker.wake();
+  }
+
+  /**
+   * Whether a timed stream's message may carry this timestamp: against the playout point (or,
+   * before playout, the stream's first message), every message between carries 1 to
+   * MAX_FRAMES_PER_PACKET frames, so the timestamp is a whole number of frames away within those
+   * bounds. (A message further than 2^27 away in seq is not checked here: the jitter buffer
+   * decides about it, and no fill reaches that far.)
+   */
+  #timestampFits(stream: IncomingStream, seq: number, timestamp: number): boolean {
+    const ref = stream.nextSeq !== undefined ? { seq: stream.nextSeq, timestamp: stream.nextSample } : stream.anchor;
+    if (ref === undefined) {
+      stream.anchor = { seq, timestamp };
+      return true;
+    }
+    const units = seqDiff(seq, ref.seq);
+    if (Math.abs(units) > 2 ** 27) return true;
+    const samples = (timestamp - ref.timestamp) | 0;
+    if (samples % FRAME_SAMPLES !== 0) return false;
+    const frames = samples / FRAME_SAMPLES;
+    return units >= 0 ? frames >= units && frames <= units * MAX_FRAMES_PER_PACKET : frames <= units && frames >= units * MAX_FRAMES_PER_PACKET;
   }
 
   /** When the receiver gives up for silence (`idleTimeoutMs`), or the current stream ends for it (`streamIdleMs`). */
@@ -803,6 +902,11 @@ export class ReceiverSession {
         stream.pendingResync = true;
       }
       const draining = stream.endSeq !== undefined;
+      if (stream.timed && !stream.playing && !draining && this.#timedAheadMs(stream) < stream.prefillFrames * stream.unitMs - 1e-6) {
+        // a timed stream prefills by time: the audio held, from the first unit held to the end of the highest
+        await this.#waker.wait(this.#idleDeadline());
+        continue;
+      }
       if (stream.playing) {
         const now = performance.now();
         if (now < stream.nextTickMs) {
@@ -825,8 +929,11 @@ export class ReceiverSession {
         stream.playing = true;
         stream.nextTickMs = performance.now();
       }
-      stream.nextTickMs += stream.unitMs;
+      // a timed stream's clock moves on by what the unit played (its frames, or the lost ones')
+      const before = stream.advancedSamples;
+      if (!stream.timed) stream.nextTickMs += stream.unitMs;
       await this.#play(stream, popped);
+      if (stream.timed) stream.nextTickMs += ((stream.advancedSamples - before) / this.#options.codec.sampleRateHz) * 1000;
       this.#reassembler.expectSeq(stream.nextSeq);
       // Catch up: a gapless run longer than the prefill (the stream encoder's startup frames
       // come out together; a stall on the path releases a burst) is played down to the prefill
@@ -843,14 +950,29 @@ export class ReceiverSession {
     }
   }
 
+  /** A timed stream's audio held ahead of playout, ms: from the first unit held (holes included) to the end of the highest. */
+  #timedAheadMs(stream: IncomingStream): number {
+    const first = stream.jitter.peekHeld();
+    if (first === undefined) return 0;
+    return (((stream.highestEndSample - (first.frame.header.timestampSamples as number)) | 0) / this.#options.codec.sampleRateHz) * 1000;
+  }
+
   /** True when the buffer holds more units than the prefill, with no hole among them. */
   #excess(stream: IncomingStream): boolean {
     const { heldFrames, depthFrames } = stream.jitter.stats;
+    if (stream.timed) {
+      // the prefill's duration, measured by the timestamps (the messages may be of any length)
+      const aheadMs = (((stream.highestEndSample - stream.nextSample) | 0) / this.#options.codec.sampleRateHz) * 1000;
+      const next = stream.jitter.peekHeld();
+      const nextMs = next === undefined ? 0 : ((next.frame.header.numFrames * FRAME_SAMPLES) / this.#options.codec.sampleRateHz) * 1000;
+      return heldFrames > 1 && heldFrames === depthFrames && aheadMs - nextMs >= stream.prefillFrames * stream.unitMs - 1e-6;
+    }
     return heldFrames > stream.prefillFrames && heldFrames === depthFrames;
   }
 
   /** Decodes or conceals one popped unit (filling any gap before it) and writes its audio. */
   async #play(stream: IncomingStream, popped: Exclude<PopResult<QueuedUnit>, { kind: "empty" }>): Promise<void> {
+    if (stream.timed) return this.#playTimed(stream, popped);
     const decoder = stream.decoder as FrameDecoder;
     const seq = popped.seq;
     // The first unit of a stream is expected at seq 0 (senders start there); after a resync,
@@ -925,12 +1047,169 @@ export class ReceiverSession {
   }
 
   /**
+   * {@link ReceiverSession.#play} for a timed stream (see "Timed playout" at the top of this
+   * file): units never played before this one, and this one when it is lost, are rebuilt from
+   * FEC copies or concealed by the frames the timestamps say they carried; a received unit is
+   * decoded where its timestamp puts it.
+   */
+  async #playTimed(stream: IncomingStream, popped: Exclude<PopResult<QueuedUnit>, { kind: "empty" }>): Promise<void> {
+    const decoder = stream.decoder as FrameDecoder;
+    const seq = popped.seq;
+    if (stream.pendingResync) {
+      stream.pendingResync = false;
+      const jump = stream.nextSeq === undefined ? 0 : seqDiff(seq, stream.nextSeq);
+      if (jump < 0 || jump > MAX_LEADING_FILL_FRAMES) await this.#restartDecoding(stream);
+    }
+    const unit = popped.kind === "frame" ? popped.frame : undefined;
+    const known = unit !== undefined ? { seq, timestamp: unit.header.timestampSamples as number } : this.#nextKnownTimestamp(stream);
+    if (stream.nextSeq === undefined) {
+      // The first unit played: the stream starts at seq 0, sample 0 (senders start there); after
+      // a restart, here (a lost unit's start is guessed from the next one known).
+      if (stream.alignFromZero) {
+        stream.nextSeq = 0;
+        stream.nextSample = 0;
+      } else {
+        stream.nextSeq = seq;
+        stream.nextSample = known === undefined ? 0 : (known.timestamp - seqDiff(known.seq, seq) * stream.lastFrames * FRAME_SAMPLES) >>> 0;
+      }
+    }
+    let gap = seqDiff(seq, stream.nextSeq);
+    if (gap < 0 || gap > MAX_LEADING_FILL_FRAMES) {
+      // a jump too long to fill: playout goes on from here, where the timestamp says
+      gap = 0;
+      stream.nextSeq = seq;
+      if (known !== undefined && known.seq === seq) stream.nextSample = known.timestamp;
+    }
+    const plan = this.#planTimed(stream, gap + (unit === undefined ? 1 : 0), known);
+    // units never played before this one (lost before the first, skipped after an underrun)
+    if (gap > 0) {
+      stream.lm?.markLost();
+      for (let i = 0; i < gap; i++) {
+        const s = (seq - gap + i) >>> 0;
+        const frames = plan[i] as number;
+        const rebuilt = await this.#recover(stream, s, frames);
+        stream.fillsLost++; // never arrived, rebuilt or not
+        if (rebuilt === undefined) {
+          stream.filled.add(s);
+          stream.concealed++;
+        }
+        if (stream.filled.size > 4 * MAX_LEADING_FILL_FRAMES) stream.filled.clear();
+        await this.#emit(stream, rebuilt ?? (await decoder.missing(frames)));
+        this.#advanceTimed(stream, frames);
+      }
+    }
+    stream.store.forgetBefore(seq);
+    let audio: Float32Array[];
+    let frames: number;
+    if (unit === undefined) {
+      // lost: rebuilt from a later payload's copy, else concealed, by the frames it carried
+      frames = plan[gap] as number;
+      stream.lm?.markLost();
+      const rebuilt = await this.#recover(stream, seq, frames);
+      if (rebuilt !== undefined) audio = rebuilt;
+      else {
+        audio = await decoder.missing(frames);
+        stream.concealed++;
+      }
+    } else {
+      const h = unit.header;
+      frames = h.numFrames;
+      // Where the timestamp puts it against what was played: after the fills, nothing, unless
+      // the frames of a lost run were guessed (its neighbours disagreed): a shortfall is
+      // concealed, an excess cut from this unit's audio, so the output keeps the timestamps'.
+      const drift = ((h.timestampSamples as number) - stream.nextSample) | 0;
+      let cut = 0;
+      if (drift > 0 && drift <= MAX_FRAMES_PER_PACKET * FRAME_SAMPLES) {
+        const extra = Math.ceil(drift / FRAME_SAMPLES);
+        await this.#emit(stream, await decoder.missing(extra));
+        stream.advancedSamples += extra * FRAME_SAMPLES;
+      } else if (drift < 0 && drift >= -MAX_FRAMES_PER_PACKET * FRAME_SAMPLES) {
+        cut = -drift;
+      }
+      stream.nextSample = h.timestampSamples as number;
+      const noiseDb = h.comfortNoiseDb;
+      const codes = noiseDb !== null ? null : this.#codesOf(stream, unit);
+      let decoded: Float32Array[] | undefined;
+      if (codes !== null) {
+        try {
+          decoded = await decoder.decode({ codes, numCodebooks: h.numCodebooks, numFrames: h.numFrames, lengthSamples: h.lengthSamples, scale: h.scale, hasOverlap: unit.hasOverlap, frameCodebooks: h.frameCodebooks });
+        } catch {
+          decoded = undefined; // codes the model refuses (a corrupt or hostile payload): conceal
+        }
+      }
+      if (decoded !== undefined) {
+        audio = decoded;
+        stream.played++;
+      } else if (noiseDb !== null) {
+        // DTX: the decoder conceals underneath (its timing moves on), the output is comfort noise
+        const under = await decoder.missing(frames);
+        audio = comfortNoise(noiseDb, under[0]?.length ?? 0, under.length, seq);
+        stream.comfortNoise++;
+      } else {
+        const rebuilt = await this.#recover(stream, seq, frames);
+        if (rebuilt !== undefined) audio = rebuilt;
+        else {
+          stream.undecodable++;
+          audio = await decoder.missing(frames);
+          stream.concealed++;
+        }
+      }
+      if (cut > 0) {
+        stream.advancedSamples -= Math.min(cut, audio[0]?.length ?? 0);
+        audio = audio.map((channel) => channel.subarray(Math.min(cut, channel.length)));
+      }
+      stream.lastFrames = frames;
+    }
+    this.#advanceTimed(stream, frames);
+    if (seq === stream.endSeq) {
+      await this.#emitLast(stream, [audio, await decoder.finish()]);
+      stream.done = true;
+      return;
+    }
+    await this.#emit(stream, audio);
+  }
+
+  /** A timed stream's playout point moves past one unit of `frames` frames. */
+  #advanceTimed(stream: IncomingStream, frames: number): void {
+    stream.nextSeq = ((stream.nextSeq ?? 0) + 1) >>> 0;
+    stream.nextSample = (stream.nextSample + frames * FRAME_SAMPLES) >>> 0;
+    stream.advancedSamples += frames * FRAME_SAMPLES;
+  }
+
+  /** The next unit whose timestamp is known past the playout point: the next one held, or the end. */
+  #nextKnownTimestamp(stream: IncomingStream): { seq: number; timestamp: number } | undefined {
+    const held = stream.jitter.peekHeld();
+    if (held !== undefined) return { seq: held.seq, timestamp: held.frame.header.timestampSamples as number };
+    if (stream.endSeq !== undefined) return { seq: stream.endSeq, timestamp: stream.endTimestamp };
+    return undefined;
+  }
+
+  /**
+   * Frames of the `count` units from the playout point on that will not be decoded from their
+   * own payloads: the timestamp of the next unit known says how long they last together; FEC
+   * copies say it for some of them; the rest is shared out (frame-allotment.ts). When nothing
+   * tells (no later unit known, or timestamps that cannot be), each gets the last unit's frames.
+   */
+  #planTimed(stream: IncomingStream, count: number, known: { seq: number; timestamp: number } | undefined): number[] {
+    if (count === 0) return [];
+    const from = stream.nextSeq as number;
+    const span = known === undefined ? 0 : seqDiff(known.seq, from);
+    if (known !== undefined && span >= count && span <= stream.capacityFrames + MAX_LEADING_FILL_FRAMES) {
+      const samples = (known.timestamp - stream.nextSample) | 0;
+      const copies = Array.from({ length: span }, (_, i) => stream.store.framesOf((from + i) >>> 0));
+      const plan = samples % FRAME_SAMPLES === 0 ? allotFrames(samples / FRAME_SAMPLES, copies, MAX_FRAMES_PER_PACKET) : undefined;
+      if (plan !== undefined) return plan.slice(0, count);
+    }
+    return Array.from({ length: count }, (_, i) => stream.store.framesOf((from + i) >>> 0) ?? stream.lastFrames);
+  }
+
+  /**
    * A unit lost (or undecodable) rebuilt from the redundancy of a later payload, decoded; or
    * undefined when no redundancy for it came in time (or the model refuses its codes).
    */
-  async #recover(stream: IncomingStream, seq: number): Promise<Float32Array[] | undefined> {
+  async #recover(stream: IncomingStream, seq: number, frames?: number): Promise<Float32Array[] | undefined> {
     const unit: RecoveredUnit | undefined = stream.store.take(seq);
-    if (unit === undefined) return undefined;
+    if (unit === undefined || (frames !== undefined && unit.numFrames !== frames)) return undefined;
     try {
       const audio = await (stream.decoder as FrameDecoder).decode({ ...unit, hasOverlap: seq !== 0 && stream.format.mode === "chunked" });
       stream.recovered++;
@@ -954,6 +1233,8 @@ export class ReceiverSession {
     const decoder = stream.decoder as FrameDecoder;
     await this.#emit(stream, await decoder.finish());
     stream.nextSeq = undefined;
+    stream.anchor = undefined;
+    stream.timedJitter.reseed();
     stream.store.clear();
     stream.alignFromZero = false;
     stream.lm?.markLost();
@@ -980,7 +1261,10 @@ export class ReceiverSession {
           if (left > 0 && left <= MAX_LEADING_FILL_FRAMES) {
             const decoder = stream.decoder as FrameDecoder;
             stream.lm?.markLost();
-            for (let i = 0; i < left; i++) await this.#emit(stream, await decoder.missing(1));
+            // a timed stream's lost units last from the playout point to the end's timestamp, plus the last one's frames
+            const total = ((stream.endTimestamp - stream.nextSample) | 0) / FRAME_SAMPLES + Math.ceil(stream.endLengthSamples / FRAME_SAMPLES);
+            const plan = stream.timed ? allotFrames(total, Array.from({ length: left }, () => undefined), MAX_FRAMES_PER_PACKET) : undefined;
+            for (let i = 0; i < left; i++) await this.#emit(stream, await decoder.missing(stream.timed ? plan?.[i] ?? stream.lastFrames : 1));
             stream.concealed += left;
             stream.fillsLost += left;
           }
@@ -1005,7 +1289,7 @@ export class ReceiverSession {
       t.lost += j.lost;
       t.underruns += j.underruns;
       t.resyncs += j.resyncs;
-      this.#lastJitterMs = j.jitterMs ?? this.#lastJitterMs;
+      this.#lastJitterMs = stream.jitterMs ?? this.#lastJitterMs;
       this.#played += stream.played;
       this.#concealed += stream.concealed;
       this.#recovered += stream.recovered;

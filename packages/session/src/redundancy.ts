@@ -147,6 +147,11 @@ export class RedundancyStore {
     return u;
   }
 
+  /** Frames of the copy held for unit `seq` (it stays held), or undefined. */
+  framesOf(seq: number): number | undefined {
+    return this.#units.get(seq)?.numFrames;
+  }
+
   /** Forget units before `nextSeq` (played or given up). */
   forgetBefore(nextSeq: number): void {
     for (const key of this.#units.keys()) if (seqDiff(key, nextSeq) < 0) this.#units.delete(key);
