@@ -5,6 +5,7 @@ import type { EncodedUnit } from "./frame-encoder.js";
 import { decodeReport, type ReceiverReport } from "./receiver-report.js";
 import { chooseRateOption, RateController, type RateOption } from "./rate-controller.js";
 import { RedundancyHistory } from "./redundancy.js";
+import { MAX_FRAMES_PER_PACKET } from "./frame-batcher.js";
 
 /*
  * What the sender adds to the plain stream (frame payload v2): the media timestamp and overlap
@@ -20,7 +21,17 @@ import { RedundancyHistory } from "./redundancy.js";
  *
  * K and LM coding: an LM-coded payload has one K, and the receiver's LM context is per K; so with
  * the LM on, K changes only where the LM coder starts afresh (a new coder: its first payload is
- * a keyframe), and at most once per `lmKeyframeUnits` units (the stream's keyframe interval).
+ * a keyframe), and at most once per `lmKeyframeUnits` units' worth of frames (the stream's
+ * keyframe interval).
+ *
+ * Frames per packet (stream mode, `maxFramesPerPacket`): the controller's choices are every
+ * (K, frames per message) pair, K from the floor to the encoder's and 1 to `maxFramesPerPacket`
+ * frames, each with its wire rate (24-byte datagram header and payload header included, per
+ * second of audio), so the headers are part of the rate controlled; `chooseRateOption` takes the
+ * most K that fits the target, and for that K the fewest frames (the least delay). The frame
+ * batcher asks {@link SenderResilience.framesPerPacket} at every message boundary. The frames
+ * per message change at once (the receiver plays each message where its timestamp says); when
+ * the LM holds K, the frames are chosen for the K held.
  */
 
 /** What the sender's resilience features need to know of the stream. */
@@ -29,10 +40,16 @@ export interface SenderResilienceOptions {
   readonly mode: PayloadMode;
   /** Codebooks the encoder produces (the most a unit can carry). */
   readonly maxCodebooks: number;
-  /** Frames per unit (chunk frames, or frames per packet in stream mode), for the rate estimate. */
+  /** Frames per unit (chunk frames, or frames per packet in stream mode; with `maxFramesPerPacket`, the start's), for the rate estimate. */
   readonly framesPerUnit: number;
-  /** Unit duration, ms (the step between units). */
+  /** Unit duration, ms (the step between units; of `framesPerUnit` frames). */
   readonly unitMs: number;
+  /**
+   * Stream mode with `adaptive`: the controller chooses the frames per message too, 1 to this
+   * (at most `MAX_FRAMES_PER_PACKET`); read {@link SenderResilience.framesPerPacket} for the
+   * next message. @default undefined (`framesPerUnit`, fixed)
+   */
+  readonly maxFramesPerPacket?: number | undefined;
   /** Overlap between chunks, samples (0 in stream mode). */
   readonly overlapSamples: number;
   /** Largest datagram, bytes, header included. */
@@ -75,6 +92,10 @@ export interface SenderPathStats {
   readonly targetKbps: number | undefined;
   /** K of the last unit sent. */
   readonly numCodebooks: number;
+  /** Frames per message chosen for the next one (stream mode), or undefined (chunked mode). */
+  readonly framesPerPacket: number | undefined;
+  /** The frames per message of the stream-mode messages sent so far, each value once, ascending (empty in chunked mode). */
+  readonly framesPerPacketUsed: readonly number[];
   /** Units sent as comfort noise (`--dtx`). */
   readonly comfortNoise: number;
 }
@@ -93,9 +114,11 @@ export class SenderResilience {
   readonly #sentAt = new Map<number, number>();
   #options: RateOption[] = [];
   #k: number;
+  #fpp: number;
+  readonly #fppUsed = new Set<number>();
   #lm: PayloadLmCoder | undefined;
   #lmK = 0;
-  #unitsSinceChange = 0;
+  #framesSinceChange = 0;
   #reports = 0;
   #badReports = 0;
   #unauthenticatedReports = 0;
@@ -113,23 +136,33 @@ export class SenderResilience {
   constructor(options: SenderResilienceOptions) {
     this.#o = options;
     this.#k = options.maxCodebooks;
+    this.#fpp = options.framesPerUnit;
+    const maxFpp = options.maxFramesPerPacket;
+    if (maxFpp !== undefined) {
+      if (options.mode !== "stream" || options.adaptive === undefined) throw new RangeError("maxFramesPerPacket needs stream mode and adaptive");
+      if (!Number.isInteger(maxFpp) || maxFpp < 1 || maxFpp > MAX_FRAMES_PER_PACKET) throw new RangeError(`maxFramesPerPacket must be an integer in [1, ${MAX_FRAMES_PER_PACKET}], got ${maxFpp}`);
+    }
     this.#gate = options.dtx === undefined ? undefined : new DtxGate(options.dtx.thresholdDb, options.dtx.hangoverMs);
     this.#history = options.fec ? new RedundancyHistory(options.fec.depth, Math.min(options.fec.numCodebooks, options.maxCodebooks)) : undefined;
     if (options.adaptive) {
       const minK = options.adaptive.minCodebooks;
       if (!Number.isInteger(minK) || minK < 1 || minK > options.maxCodebooks) throw new RangeError(`adaptive.minCodebooks must be an integer in [1, ${options.maxCodebooks}], got ${minK}`);
       this.#options = this.#rateOptions().filter((o) => o.numCodebooks >= minK);
-      this.#controller = new RateController({ minKbps: this.#options[0]!.wireKbps, maxKbps: this.#options.at(-1)!.wireKbps });
-      this.#k = chooseRateOption(this.#options, this.#controller.targetKbps).numCodebooks;
+      const rates = this.#options.map((o) => o.wireKbps);
+      this.#controller = new RateController({ minKbps: Math.min(...rates), maxKbps: Math.max(...rates) });
+      const start = chooseRateOption(this.#options, this.#controller.targetKbps);
+      this.#k = start.numCodebooks;
+      this.#fpp = start.framesPerPacket;
     }
   }
 
-  /** The wire rate of each K (1 to the encoder's), this stream's framing, FEC included. */
+  /** The wire rate of each K (1 to the encoder's) and frames per message, this stream's framing, FEC included. */
   #rateOptions(): RateOption[] {
     const o = this.#o;
     const out: RateOption[] = [];
-    for (let k = 1; k <= o.maxCodebooks; k++) {
-      const f = o.framesPerUnit;
+    const frameMs = o.unitMs / o.framesPerUnit;
+    const fpps = o.maxFramesPerPacket === undefined ? [o.framesPerUnit] : Array.from({ length: o.maxFramesPerPacket }, (_, i) => i + 1);
+    for (const f of fpps) for (let k = 1; k <= o.maxCodebooks; k++) {
       const probe: FramePayload = {
         modelKind: o.modelKind,
         mode: o.mode,
@@ -147,7 +180,7 @@ export class SenderResilience {
           : null,
       };
       const bytes = wireBytesOf(encodePayload(probe).length, o.mtuBytes);
-      out.push({ numCodebooks: k, framesPerPacket: f, wireKbps: (bytes * 8) / o.unitMs });
+      out.push({ numCodebooks: k, framesPerPacket: f, wireKbps: (bytes * 8) / (f * frameMs) });
     }
     return out;
   }
@@ -155,6 +188,11 @@ export class SenderResilience {
   /** K the next unit carries. */
   get numCodebooks(): number {
     return this.#k;
+  }
+
+  /** Frames the next stream-mode message carries (what the frame batcher asks at each message boundary). */
+  get framesPerPacket(): number {
+    return this.#fpp;
   }
 
   /** The payload of a unit (K chosen, redundancy, timestamp, overlap), and its LM coder, if any. */
@@ -216,14 +254,18 @@ export class SenderResilience {
     if (!this.#noise.has(unit)) this.#history?.add({ seq: unit.seq, codes: unit.codes, numCodebooks: Math.min(this.#k, unit.numCodebooks), numFrames: unit.numFrames, lengthSamples: unit.lengthSamples, scale: unit.scale });
     this.#sentAt.set(unit.startSample >>> 0, sentAtMs);
     if (this.#sentAt.size > 1024) this.#sentAt.delete(this.#sentAt.keys().next().value as number);
-    this.#unitsSinceChange++;
+    this.#framesSinceChange += unit.numFrames;
+    if (this.#o.mode === "stream" && this.#fppUsed.size < 64) this.#fppUsed.add(unit.numFrames);
     if (this.#controller !== undefined) {
-      const want = chooseRateOption(this.#options, this.#controller.targetKbps).numCodebooks;
-      const every = this.#o.lmCoderFor !== undefined ? Math.max(1, this.#o.lmKeyframeUnits ?? 1) : 1;
-      if (want !== this.#k && this.#unitsSinceChange >= every) {
-        this.#k = want;
-        this.#unitsSinceChange = 0;
+      const target = this.#controller.targetKbps;
+      const want = chooseRateOption(this.#options, target);
+      const every = this.#o.lmCoderFor !== undefined ? Math.max(1, this.#o.lmKeyframeUnits ?? 1) * this.#o.framesPerUnit : 1;
+      if (want.numCodebooks !== this.#k && this.#framesSinceChange >= every) {
+        this.#k = want.numCodebooks;
+        this.#framesSinceChange = 0;
       }
+      // the frames per message for the K that goes out (the LM may hold K a while)
+      this.#fpp = want.numCodebooks === this.#k ? want.framesPerPacket : chooseRateOption(this.#options.filter((o) => o.numCodebooks === this.#k), target).framesPerPacket;
     }
   }
 
@@ -267,6 +309,8 @@ export class SenderResilience {
       rttMs: this.#rttMs,
       targetKbps: this.#controller?.targetKbps,
       numCodebooks: this.#k,
+      framesPerPacket: this.#o.mode === "stream" ? this.#fpp : undefined,
+      framesPerPacketUsed: [...this.#fppUsed].sort((a, b) => a - b),
       comfortNoise: this.#comfortNoise,
     };
   }

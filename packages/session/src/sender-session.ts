@@ -30,8 +30,10 @@ import type { DatagramEndpoint, DatagramTransport } from "./transport.js";
  * earliest (the stream encoder's startup frames come out together by design).
  *
  * Pacing, input not live (`liveCapture: false`, a file read as fast as it comes): the units leave
- * on a real-time schedule (unit k at the first unit's time plus the steps of the units before it,
- * see FramePacer); units that come out of the encoder together leave together.
+ * on a real-time schedule: a batch of units that come out of the encoder together is due at the
+ * first batch's time plus the audio between the end of the first batch's last unit and the end of
+ * its own last unit (see FramePacer), and its units leave together. So the schedule follows the
+ * audio whatever the units' lengths (frames per packet that change, a short last chunk).
  *
  * The end-of-stream repeats leave outside either schedule.
  *
@@ -39,7 +41,7 @@ import type { DatagramEndpoint, DatagramTransport } from "./transport.js";
  * MIN_CATCH_UP_UNITS units takes all the audio already captured, up to MAX_CATCH_UP_UNITS units,
  * in one piece: the encoder codes those
  * units in one call (the stream encoder codes every whole frame it holds at once, which costs
- * much less than one call each), they leave at once, and the schedule moves on by as many steps.
+ * much less than one call each), they leave at once, and the schedule (not live) moves on by their audio.
  */
 
 /** Where audio comes from: a file reader, a capture, anything that hands out planar pieces, then null. */
@@ -89,7 +91,7 @@ export interface SenderSessionOptions {
   /**
    * `"real-time"`: with `liveCapture`, each unit leaves as soon as it is encoded (the capture
    * clock paces the input); without, each unit leaves no earlier than the first one's time plus
-   * the steps of the units before it. `"none"`: at once (tests, files).
+   * the audio of the units before it. `"none"`: at once (tests, files).
    * @default "real-time"
    */
   readonly pacing?: "real-time" | "none";
@@ -219,22 +221,25 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
     for (const d of datagrams) bytesSent += d.length;
   };
   /**
-   * Sends one unit's datagrams on the schedule, then moves it on by `durationMs`; returns how
-   * late it left. A live unit is sent at once, its lateness measured from `dueMs` (see the top
-   * of this file); otherwise the pacer holds it until its place in the real-time schedule.
+   * Sends one unit's datagrams; returns how late it left. A live unit is sent at once, its
+   * lateness measured from `dueMs` (see the top of this file); otherwise the schedule moves on by
+   * `advanceMs` and the pacer holds the unit until its place in it.
    */
-  const sendPaced = async (datagrams: readonly Uint8Array[], durationMs: number, dueMs: number): Promise<number> => {
+  const sendPaced = async (datagrams: readonly Uint8Array[], advanceMs: number, dueMs: number): Promise<number> => {
     let behindMs = 0;
     if (paced && live) behindMs = Math.max(0, performance.now() - dueMs);
-    else if (paced) behindMs = await pacer.waitForNext();
+    else if (paced) {
+      pacer.advance(advanceMs);
+      behindMs = await pacer.waitForNext();
+    }
     maxBehindScheduleMs = Math.max(maxBehindScheduleMs, behindMs);
-    pacer.advance(durationMs);
     await sendNow(datagrams);
     return behindMs;
   };
   /** The end sample of the first batch: no unit can be due before the first one is (the stream encoder's startup). */
   let firstBatchEnd: number | undefined;
-  const stepMs = (encoder.stepSamples / sampleRateHz) * 1000;
+  /** End (sample) of the last unit of the last batch sent: the schedule (not live) moves on from there. */
+  let scheduledEnd: number | undefined;
 
   const resilience = options.resilience;
   const payloadOf = (unit: EncodedUnit, endOfStream: boolean): Uint8Array =>
@@ -273,18 +278,21 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
     })().catch(() => undefined);
   }
 
-  /** Sends a batch; `steps` is how many units of audio it took in (the schedule moves on by that much). */
-  const sendUnits = async (batch: readonly EncodedUnit[], final: boolean, steps = 1): Promise<void> => {
-    if (batch.length > 0) firstBatchEnd ??= batch[batch.length - 1]!.endSample;
+  /** Sends a batch (not live: due the audio between the last batch's end and its own after the last batch). */
+  const sendUnits = async (batch: readonly EncodedUnit[], final: boolean): Promise<void> => {
+    if (batch.length === 0) return;
+    const end = (batch[batch.length - 1] as EncodedUnit).endSample;
+    firstBatchEnd ??= end;
+    const advanceMs = scheduledEnd === undefined ? 0 : (Math.max(0, end - scheduledEnd) / sampleRateHz) * 1000;
+    scheduledEnd = end;
     for (let i = 0; i < batch.length; i++) {
       const unit = batch[i] as EncodedUnit;
       const endOfStream = final && i === batch.length - 1;
       const payload = payloadOf(unit, endOfStream);
       const datagrams = splitIntoFragments(payload, { seq: unit.seq, fragId: makeFragId(streamId, counter++), hasOverlap: unit.hasOverlap, mtuBytes });
-      // Units that come out together (the stream encoder's startup, a catch-up) leave together;
-      // the last of a batch moves the schedule on by the steps of audio the batch took in.
+      // Units that come out together (the stream encoder's startup, a catch-up) leave together.
       const dueMs = captureOrigin + (Math.max(unit.endSample, firstBatchEnd ?? 0) / sampleRateHz) * 1000;
-      const behindScheduleMs = await sendPaced(datagrams, i === batch.length - 1 ? steps * stepMs : 0, dueMs);
+      const behindScheduleMs = await sendPaced(datagrams, i === 0 ? advanceMs : 0, dueMs);
       const sentAtMs = performance.now();
       resilience?.onSent(unit, sentAtMs, datagrams.reduce((n, d) => n + d.length, 0));
       firstSentMs ??= sentAtMs;
@@ -326,7 +334,6 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
     if (signal?.aborted) break;
     // The next unit's audio, and every later unit's that is already captured (a late sender catches up).
     let until = encoder.nextBoundary(fed);
-    let steps = 1;
     if (live) {
       const capturedSamples = ((performance.now() - captureOrigin) / 1000) * sampleRateHz;
       let far = until;
@@ -335,7 +342,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
         far = encoder.nextBoundary(far);
         behind++;
       }
-      if (behind >= MIN_CATCH_UP_UNITS) [until, steps] = [far, behind];
+      if (behind >= MIN_CATCH_UP_UNITS) until = far;
     }
     const piece = await pieces.take(until - fed);
     const length = piece?.[0]?.length ?? 0;
@@ -354,7 +361,7 @@ export async function runSenderSession(options: SenderSessionOptions): Promise<S
       }
       break;
     }
-    await sendUnits(batch, false, steps);
+    await sendUnits(batch, false);
   }
   if (!completed) {
     // Stopped: encode what was captured and flag the end.
