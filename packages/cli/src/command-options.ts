@@ -99,7 +99,11 @@ export interface SendOptions extends StreamingOptions, CodingOptions {
   readonly adaptive?: { readonly minKbps: BandwidthKbps | undefined; readonly maxKbps: BandwidthKbps } | undefined;
   /** `--fec D[:K]`: carry the first K codebooks of the D previous units in every payload. @default undefined (no FEC) */
   readonly fec?: { readonly depth: number; readonly numCodebooks: number } | undefined;
-  /** `--frames-per-packet`: frames per message in stream mode (1–16). @default 1 */
+  /**
+   * `--frames-per-packet`: frames per message in stream mode (1–16); with `adaptive` in stream
+   * mode, the most the rate controller may choose (it chooses 1 to this per message).
+   * @default undefined (1; with `adaptive` in stream mode, `DEFAULT_AUTO_MAX_FRAMES_PER_PACKET` = 16)
+   */
   readonly framesPerPacket?: number;
   /**
    * `--keyframe-interval`: frames between LM keyframes of an LM-coded stream (`--stream --lm`),

@@ -72,7 +72,6 @@ describe("the seed's command lines", () => {
         chunkMs: undefined,
         adaptive: undefined,
         fec: undefined,
-        framesPerPacket: 1,
         lmKeyframeIntervalFrames: 15,
         model: preset24,
         bandwidthKbps: 12,

@@ -2,7 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option, type ParseOption
 import { DEFAULT_MTU_BYTES, HEADER_BYTES } from "@encstream/packet";
 import { MAX_CAPACITY_FRAMES } from "@encstream/jitter";
 import { MAX_OVERLAP_PERCENT, MIN_OVERLAP_PERCENT, percentToOverlapRatio } from "@encstream/ola";
-import { DEFAULT_DTX_THRESHOLD_DB, MAX_FRAMES_PER_PACKET, MAX_LM_KEYFRAME_INTERVAL_FRAMES, STREAM_LM_KEYFRAME_INTERVAL_FRAMES } from "@encstream/session";
+import { DEFAULT_AUTO_MAX_FRAMES_PER_PACKET, DEFAULT_DTX_THRESHOLD_DB, MAX_FRAMES_PER_PACKET, MAX_LM_KEYFRAME_INTERVAL_FRAMES, STREAM_LM_KEYFRAME_INTERVAL_FRAMES } from "@encstream/session";
 import { MAX_UDP_PAYLOAD_IPV4_BYTES } from "@encstream/transport-udp";
 import { CODEC_PRECISIONS, type CodecPrecision } from "@encstream/codec";
 import { version as packageVersion } from "../package.json";
@@ -177,9 +177,10 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
       new Option("--fec <D[:K]>", "forward error correction: each payload also carries the first K codebooks (default 2) of the D previous units (1–8); default: none").argParser(parseFec),
     )
     .addOption(
-      new Option("--frames-per-packet <n>", "frames per message in --stream mode (1–16; as Opus's packet time: fewer headers, more delay)")
-        .default(1)
-        .argParser(integerIn("--frames-per-packet", 1, MAX_FRAMES_PER_PACKET)),
+      new Option(
+        "--frames-per-packet <n>",
+        `frames per message in --stream mode (1–16; as Opus's packet time: fewer headers, more delay); default 1; with --bandwidth auto the most the rate controller may choose, default ${DEFAULT_AUTO_MAX_FRAMES_PER_PACKET}`,
+      ).argParser(integerIn("--frames-per-packet", 1, MAX_FRAMES_PER_PACKET)),
     )
     .addOption(new Option("--dtx", `discontinuous transmission: audio quieter than --dtx-threshold for over 200 ms goes as small comfort-noise units; default: off`))
     .addOption(
@@ -505,8 +506,8 @@ function codingOptions(raw: RawOptions, command: Command, lm: "default-on" | "op
 
 /** `--bandwidth auto`, `--fec`, `--frames-per-packet` of `send`. */
 function sendResilienceOptions(raw: RawOptions, command: Command): Pick<SendOptions, "adaptive" | "fec" | "framesPerPacket" | "dtx"> {
-  const framesPerPacket = raw.framesPerPacket as number;
-  if (framesPerPacket > 1 && raw.stream !== true) {
+  const framesPerPacket = raw.framesPerPacket as number | undefined;
+  if (framesPerPacket !== undefined && framesPerPacket > 1 && raw.stream !== true) {
     command.error("error: --frames-per-packet needs --stream (a chunk is one message already)", { code: "encstream.invalidCombination" });
   }
   const bandwidth = Array.isArray(raw.bandwidth) ? raw.bandwidth[0] : raw.bandwidth;
@@ -514,7 +515,7 @@ function sendResilienceOptions(raw: RawOptions, command: Command): Pick<SendOpti
   return {
     adaptive: auto === undefined ? undefined : { minKbps: auto.minKbps, maxKbps: auto.maxKbps },
     fec: raw.fec as { depth: number; numCodebooks: number } | undefined,
-    framesPerPacket,
+    ...(framesPerPacket !== undefined ? { framesPerPacket } : {}),
     dtx: raw.dtx === true || raw.dtxThreshold !== undefined ? { thresholdDb: (raw.dtxThreshold as number | undefined) ?? DEFAULT_DTX_THRESHOLD_DB } : undefined,
   };
 }

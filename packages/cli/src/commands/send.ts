@@ -9,6 +9,7 @@ import {
   defaultChunkMsOf,
   runSenderSession,
   SenderResilience,
+  DEFAULT_AUTO_MAX_FRAMES_PER_PACKET,
   STREAM_LM_KEYFRAME_INTERVAL_FRAMES,
   type FrameEncoder,
   type SentUnit,
@@ -140,7 +141,15 @@ async function sendWith(
   if (!model.bandwidthsKbps.includes(options.bandwidthKbps)) {
     throw new CliError("usage", `--bandwidth ${options.bandwidthKbps}: this model supports ${model.bandwidthsKbps.join(", ")} kbps`);
   }
-  const batched = batchFrames(await createEncoder(codec, options), options.framesPerPacket ?? 1);
+  const inner = await createEncoder(codec, options);
+  // --bandwidth auto --stream: the rate controller chooses the frames per message too (1 to
+  // --frames-per-packet, default 16), asked at each message boundary
+  const maxFramesPerPacket = options.adaptive !== undefined && inner.mode === "stream" ? (options.framesPerPacket ?? DEFAULT_AUTO_MAX_FRAMES_PER_PACKET) : undefined;
+  let resilience: SenderResilience | undefined;
+  const batched =
+    maxFramesPerPacket !== undefined && maxFramesPerPacket > 1
+      ? batchFrames(inner, () => resilience?.framesPerPacket ?? 1)
+      : batchFrames(inner, options.framesPerPacket ?? 1);
   // --dtx: each unit carries its input level, which the resilience layer's gate reads
   const encoder = options.dtx !== undefined ? measureUnitLevels(batched) : batched;
   let lmCoder;
@@ -158,14 +167,16 @@ async function sendWith(
   if (options.adaptive !== undefined && !model.bandwidthsKbps.includes(minKbps)) {
     throw new CliError("usage", `--bandwidth auto:${minKbps}-…: this model supports ${model.bandwidthsKbps.join(", ")} kbps`);
   }
-  const framesPerUnit = Math.ceil(encoder.unitSamples / codec.hopLengthSamples);
-  // FEC, adaptive K, the media timestamp and overlap in every payload, and the receiver's reports
-  const resilience = new SenderResilience({
+  // (the start's: with the frames per message chosen, one)
+  const framesPerUnit = maxFramesPerPacket !== undefined ? 1 : Math.ceil(encoder.unitSamples / codec.hopLengthSamples);
+  // FEC, adaptive K (and frames per message), the media timestamp and overlap in every payload, and the receiver's reports
+  resilience = new SenderResilience({
     modelKind: codec.modelKind,
     mode: encoder.mode,
     maxCodebooks: encoder.numCodebooks,
     framesPerUnit,
-    unitMs: (encoder.stepSamples / codec.sampleRateHz) * 1000,
+    maxFramesPerPacket,
+    unitMs: ((maxFramesPerPacket !== undefined ? codec.hopLengthSamples : encoder.stepSamples) / codec.sampleRateHz) * 1000,
     overlapSamples: encoder.overlapSamples,
     mtuBytes: options.mtuBytes,
     fec: options.fec,
@@ -206,7 +217,7 @@ async function sendWith(
     }
     const framing =
       encoder.mode === "stream"
-        ? `frame-exact stream (320-sample frames${framesPerUnit > 1 ? `, ${framesPerUnit} a message` : ""})`
+        ? `frame-exact stream (320-sample frames${maxFramesPerPacket !== undefined && maxFramesPerPacket > 1 ? `, 1–${maxFramesPerPacket} a message as the rate controller chooses` : framesPerUnit > 1 ? `, ${framesPerUnit} a message` : ""})`
         : `chunks of ${encoder.unitSamples} samples (${((encoder.unitSamples / codec.sampleRateHz) * 1000).toFixed(0)} ms), overlap ${encoder.overlapSamples}`;
     log(
       `sending ${input.description} to ${destination}: ${framing}, ` +

@@ -41,14 +41,16 @@ export function formatPathFigures(p: SenderPathStats, frameRateHz: number): stri
   if (p.last === undefined) return "";
   const rtt = p.rttMs === undefined ? "-" : p.rttMs.toFixed(0);
   const target = p.targetKbps === undefined ? "" : `, target ${p.targetKbps.toFixed(1)} kbps`;
-  return ` | rtt ${rtt} ms, loss ${(p.last.lossFraction * 100).toFixed(1)} % (${p.last.cumulativeLost}), jitter ${p.last.jitterMs.toFixed(1)} ms, ${((p.numCodebooks * 10 * frameRateHz) / 1000).toFixed(2)} kbps codes${target}`;
+  const frames = p.framesPerPacket === undefined ? "" : `, ${p.framesPerPacket} frame${p.framesPerPacket === 1 ? "" : "s"} a message`;
+  return ` | rtt ${rtt} ms, loss ${(p.last.lossFraction * 100).toFixed(1)} % (${p.last.cumulativeLost}), jitter ${p.last.jitterMs.toFixed(1)} ms, ${((p.numCodebooks * 10 * frameRateHz) / 1000).toFixed(2)} kbps codes${frames}${target}`;
 }
 
 /** The sender's path summary at the end of `send --stats`. */
 export function formatPathSummary(p: SenderPathStats, frameRateHz: number): string {
   const refused = p.unauthenticatedReports > 0 ? `, ${p.unauthenticatedReports} unauthenticated dropped` : "";
   if (p.last === undefined) return `no receiver reports (${p.badReports} other datagrams came back${refused})`;
-  return `${p.reports} receiver reports${refused}, ${p.last.cumulativeLost} units lost, highest seq ${p.last.highestSeq}, ${formatPathFigures(p, frameRateHz).slice(3)}`;
+  const used = p.framesPerPacketUsed.length > 1 ? `, frames a message used: ${p.framesPerPacketUsed.join(", ")}` : "";
+  return `${p.reports} receiver reports${refused}, ${p.last.cumulativeLost} units lost, highest seq ${p.last.highestSeq}, ${formatPathFigures(p, frameRateHz).slice(3)}${used}`;
 }
 
 /** The sender's `--stats` figures, shown on the progress line. */

@@ -46,6 +46,8 @@ export interface CapRecord {
   readonly capKbps: number | undefined;
   /** The payload's K (codebooks per frame) when this is the first fragment of a version 2 payload, else undefined. */
   readonly numCodebooks: number | undefined;
+  /** The payload's frame count when this is the first fragment of a version 2 payload, else undefined. */
+  readonly numFrames: number | undefined;
 }
 
 /** One datagram that reached the relay, and what became of it. */
@@ -120,14 +122,15 @@ export class ImpairmentRelay {
     const bytes = datagram.length;
     const first = bytes > 27 && datagram.readUInt32BE(20) === 0 && datagram[24] === 2;
     const numCodebooks = first ? datagram[26] : undefined;
+    const numFrames = first ? datagram.readUInt16BE(27) : undefined;
     if (cap === undefined) {
-      this.capRecords.push({ atMs: now, bytes, dropped: false, capKbps: undefined, numCodebooks });
+      this.capRecords.push({ atMs: now, bytes, dropped: false, capKbps: undefined, numCodebooks, numFrames });
       return 0;
     }
     const start = Math.max(now, this.#capFreeAtMs);
     const wait = start - now;
     const dropped = wait > (this.impairments.capQueueMs ?? 200);
-    this.capRecords.push({ atMs: now, bytes, dropped, capKbps: cap, numCodebooks });
+    this.capRecords.push({ atMs: now, bytes, dropped, capKbps: cap, numCodebooks, numFrames });
     if (dropped) return undefined;
     this.#capFreeAtMs = start + (bytes * 8) / cap; // kbit/s = bit/ms
     return this.#capFreeAtMs - now;
