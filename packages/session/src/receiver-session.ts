@@ -1264,11 +1264,16 @@ export class ReceiverSession {
             // a timed stream's lost units last from the playout point to the end's timestamp, plus the last one's frames
             const total = ((stream.endTimestamp - stream.nextSample) | 0) / FRAME_SAMPLES + Math.ceil(stream.endLengthSamples / FRAME_SAMPLES);
             const plan = stream.timed ? allotFrames(total, Array.from({ length: left }, () => undefined), MAX_FRAMES_PER_PACKET) : undefined;
-            for (let i = 0; i < left; i++) await this.#emit(stream, await decoder.missing(stream.timed ? plan?.[i] ?? stream.lastFrames : 1));
+            // cut with the rest to the stream's length: the last unit may be shorter than its frames
+            const parts: Float32Array[][] = [];
+            for (let i = 0; i < left; i++) parts.push(await decoder.missing(stream.timed ? plan?.[i] ?? stream.lastFrames : 1));
             stream.concealed += left;
             stream.fillsLost += left;
+            parts.push(await decoder.finish());
+            await this.#emitLast(stream, parts);
+          } else {
+            await this.#emitLast(stream, [await (stream.decoder as FrameDecoder).finish()]);
           }
-          await this.#emitLast(stream, [await (stream.decoder as FrameDecoder).finish()]);
         }
       }
     } finally {
