@@ -179,7 +179,7 @@ export function buildProgram(handlers: CommandHandlers, output?: ProgramOutput):
     .addOption(
       new Option(
         "--frames-per-packet <n>",
-        `frames per message in --stream mode (1–16; as Opus's packet time: fewer headers, more delay); default 1; with --bandwidth auto the most the rate controller may choose, default ${DEFAULT_AUTO_MAX_FRAMES_PER_PACKET}`,
+        `frames per message in --stream mode (1–16; as Opus's packet time: fewer headers, more delay); with --bandwidth auto, the most the rate controller may choose; default: 1, with auto ${DEFAULT_AUTO_MAX_FRAMES_PER_PACKET}`,
       ).argParser(integerIn("--frames-per-packet", 1, MAX_FRAMES_PER_PACKET)),
     )
     .addOption(new Option("--dtx", `discontinuous transmission: audio quieter than --dtx-threshold for over 200 ms goes as small comfort-noise units; default: off`))
