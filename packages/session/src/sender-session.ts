@@ -41,7 +41,7 @@ import type { DatagramEndpoint, DatagramTransport } from "./transport.js";
  * MIN_CATCH_UP_UNITS units takes all the audio already captured, up to MAX_CATCH_UP_UNITS units,
  * in one piece: the encoder codes those
  * units in one call (the stream encoder codes every whole frame it holds at once, which costs
- * much less than one call each), they leave at once, and the schedule (not live) moves on by their audio.
+ * much less than one call each), and they leave at once.
  */
 
 /** Where audio comes from: a file reader, a capture, anything that hands out planar pieces, then null. */
