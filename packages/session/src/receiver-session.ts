@@ -382,8 +382,10 @@ class IncomingStream {
     timed: boolean,
   ) {
     this.timed = timed;
-    // a timed stream's prefill is measured in time by the playout loop (its units vary in length)
-    this.jitter = new JitterBuffer<QueuedUnit>({ capacity: capacityFrames, prefillFrames: timed ? 1 : prefillFrames, frameDurationMs: unitMs });
+    // A timed stream's prefill is measured in time by the playout loop (its units vary in length),
+    // which starts the buffer itself (a forced pop): the buffer never starts on its own, so until
+    // then a message that comes after a later one still moves its start back instead of being late.
+    this.jitter = new JitterBuffer<QueuedUnit>({ capacity: capacityFrames, prefillFrames: timed ? capacityFrames : prefillFrames, frameDurationMs: unitMs });
     // copies for every unit the buffer can hold (a deep buffer holds more than the default bound)
     this.store = new RedundancyStore(Math.max(MAX_HELD_REDUNDANCY, capacityFrames + MAX_FEC_DEPTH));
     this.report = new ReportBuilder(id, performance.now());
@@ -914,7 +916,8 @@ export class ReceiverSession {
           continue;
         }
       }
-      const popped = stream.jitter.pop({ draining });
+      // (a timed stream past its prefill by time starts, or restarts after an underrun, here)
+      const popped = stream.jitter.pop({ draining: draining || (stream.timed && !stream.playing) });
       if (popped.kind === "empty") {
         stream.playing = false;
         if (draining && stream.jitter.stats.heldFrames === 0) {

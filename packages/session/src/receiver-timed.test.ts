@@ -89,8 +89,8 @@ function payloadsOf(frames: readonly Uint16Array[], messages: readonly Message[]
   });
 }
 
-/** Receives the payloads (those not `lost`) sent at once over the memory transport; the whole output and the stats. */
-async function receive(payloads: readonly Uint8Array[], lost: ReadonlySet<number> = new Set()): Promise<{ audio: Float32Array; stats: ReceiverStats }> {
+/** Receives the payloads (those not `lost`, in `order` or seq order) sent at once over the memory transport; the whole output and the stats. */
+async function receive(payloads: readonly Uint8Array[], lost: ReadonlySet<number> = new Set(), order?: readonly number[]): Promise<{ audio: Float32Array; stats: ReceiverStats }> {
   const [client, server] = createMemoryTransportPair();
   const parts: Float32Array[] = [];
   const session = new ReceiverSession(server, {
@@ -101,7 +101,7 @@ async function receive(payloads: readonly Uint8Array[], lost: ReadonlySet<number
     sink: { write: async (planar) => void parts.push(planar[0]!.slice()) },
   });
   const running = session.run();
-  for (let seq = 0; seq < payloads.length; seq++) {
+  for (const seq of order ?? payloads.keys()) {
     if (lost.has(seq)) continue;
     for (const d of splitIntoFragments(payloads[seq]!, { seq, fragId: makeFragId(0x5151, seq) })) await client.send([d]);
   }
@@ -177,6 +177,15 @@ describe("timed playout: frames per message that change from message to message"
     expect(stats).toMatchObject({ concealed: lost.length, lost: lost.length, played: variable.length - lost.length, recovered: 0 });
     const offline = await decodeOffline(frames, variable, { concealed: gone });
     expect(Buffer.from(audio.buffer).equals(Buffer.from(offline.buffer))).toBe(true);
+  });
+
+  test("messages that come before an earlier one, before playout starts, are all played: none late, none concealed", async () => {
+    // the path reordered the stream's start: message 3 first, then 0, 1, 2 (the relay's impairment test saw this)
+    const order = [3, 0, 1, 2, ...variable.keys()].filter((seq, i, all) => all.indexOf(seq) === i);
+    const { audio, stats } = await receive(payloadsOf(frames, variable), new Set(), order);
+    expect(stats).toMatchObject({ played: variable.length, concealed: 0, lost: 0, late: 0 });
+    expect(audio.length).toBe(total);
+    expect(Buffer.from(audio.buffer).equals(Buffer.from((await decodeOffline(frames, variable)).buffer))).toBe(true);
   });
 
   test("FEC rebuilds a lost 3-frame message from the next one's redundancy, at its 2 codebooks", async () => {
