@@ -4,7 +4,7 @@ import { readWavFile } from "../../src/audio/wav-input.js";
 import { makeTempDir } from "../helpers.js";
 import { CliProcess, cleanupCli, parseReceiveSummary, prepareCli, startReceiver } from "./support/cli-process.js";
 import { SPEECH_24K, TINY24_DIR, writeInputWav } from "./support/fixtures.js";
-import { ImpairmentRelay, type CapRecord } from "./support/impairment-relay.js";
+import { capWindow, ImpairmentRelay } from "./support/impairment-relay.js";
 
 /*
  * Adaptive bitrate in --stream mode, frames per message included, with real processes:
@@ -39,14 +39,6 @@ afterAll(async () => {
   await cleanupCli();
 });
 
-/** Bits per second of the datagrams in [fromMs, toMs) that got through, kbps; the share dropped; the frames per message seen. */
-function window(records: readonly CapRecord[], fromMs: number, toMs: number): { kbps: number; lossFraction: number; datagrams: number; frames: number[] } {
-  const inside = records.filter((r) => r.atMs >= fromMs && r.atMs < toMs);
-  const bytes = inside.filter((r) => !r.dropped).reduce((n, r) => n + r.bytes, 0);
-  const dropped = inside.filter((r) => r.dropped).length;
-  const frames = [...new Set(inside.flatMap((r) => (r.numFrames === undefined ? [] : [r.numFrames])))].sort((a, b) => a - b);
-  return { kbps: (bytes * 8) / (toMs - fromMs), lossFraction: inside.length === 0 ? 0 : dropped / inside.length, datagrams: inside.length, frames };
-}
 
 test("--stream --bandwidth auto:1.5-12 under a 4 kbps cap: more frames a message, under the cap within 2 s, loss < 2 %, climbs back after the lift, exact length", async () => {
   const output = join(dir, "out.wav");
@@ -69,9 +61,9 @@ test("--stream --bandwidth auto:1.5-12 under a 4 kbps cap: more frames a message
     const records = relay.capRecords;
     const capStart = records.find((r) => r.capKbps !== undefined)!.atMs;
     const capEnd = [...records].reverse().find((r) => r.capKbps !== undefined)!.atMs;
-    const before = window(records, t0, capStart);
-    const adapted = window(records, capStart + 2_000, capEnd);
-    const after = window(records, capEnd, Number.POSITIVE_INFINITY);
+    const before = capWindow(records, t0, capStart);
+    const adapted = capWindow(records, capStart + 2_000, capEnd);
+    const after = capWindow(records, capEnd, Number.POSITIVE_INFINITY);
     const first = records.find((r) => r.numCodebooks !== undefined)!;
     const top = records.find((r) => r.atMs > capEnd && r.numCodebooks === 16 && r.numFrames === 1);
     const summary = parseReceiveSummary(receiver.stderr);

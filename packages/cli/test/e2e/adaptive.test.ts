@@ -4,7 +4,7 @@ import { readWavFile } from "../../src/audio/wav-input.js";
 import { makeTempDir } from "../helpers.js";
 import { CliProcess, cleanupCli, parseReceiveSummary, prepareCli, startReceiver } from "./support/cli-process.js";
 import { SPEECH_24K, TINY24_DIR, writeInputWav } from "./support/fixtures.js";
-import { ImpairmentRelay, type CapRecord } from "./support/impairment-relay.js";
+import { capWindow, ImpairmentRelay } from "./support/impairment-relay.js";
 
 /*
  * Adaptive bitrate with real processes: send --bandwidth auto:1.5-12 → relay → receive. The
@@ -36,13 +36,6 @@ afterAll(async () => {
   await cleanupCli();
 });
 
-/** Bits per second of the datagrams in [fromMs, toMs) that got through, kbps; and the share dropped. */
-function window(records: readonly CapRecord[], fromMs: number, toMs: number): { kbps: number; lossFraction: number; datagrams: number } {
-  const inside = records.filter((r) => r.atMs >= fromMs && r.atMs < toMs);
-  const bytes = inside.reduce((n, r) => n + r.bytes, 0);
-  const dropped = inside.filter((r) => r.dropped).length;
-  return { kbps: (bytes * 8) / (toMs - fromMs), lossFraction: inside.length === 0 ? 0 : dropped / inside.length, datagrams: inside.length };
-}
 
 test("--bandwidth auto:1.5-12 under a 4 kbps cap: under it within 2 s, loss < 2 %, back at the top within 10 s of the lift, exact length", async () => {
   const output = join(dir, "out.wav");
@@ -65,8 +58,8 @@ test("--bandwidth auto:1.5-12 under a 4 kbps cap: under it within 2 s, loss < 2 
     const records = relay.capRecords;
     const capStart = records.find((r) => r.capKbps !== undefined)!.atMs;
     const capEnd = [...records].reverse().find((r) => r.capKbps !== undefined)!.atMs;
-    const before = window(records, t0, capStart);
-    const adapted = window(records, capStart + 2_000, capEnd);
+    const before = capWindow(records, t0, capStart);
+    const adapted = capWindow(records, capStart + 2_000, capEnd);
     const firstK = records.find((r) => r.numCodebooks !== undefined)!.numCodebooks;
     const top = records.find((r) => r.atMs > capEnd && r.numCodebooks === 16);
     const summary = parseReceiveSummary(receiver.stderr);

@@ -50,6 +50,20 @@ export interface CapRecord {
   readonly numFrames: number | undefined;
 }
 
+
+/**
+ * What the sender offered the capped path in [fromMs, toMs): its rate in kbps (every datagram it
+ * sent, dropped ones included), the share the relay dropped, the datagrams, and the frames per
+ * message seen (sorted, each once).
+ */
+export function capWindow(records: readonly CapRecord[], fromMs: number, toMs: number): { kbps: number; lossFraction: number; datagrams: number; frames: number[] } {
+  const inside = records.filter((r) => r.atMs >= fromMs && r.atMs < toMs);
+  const bytes = inside.reduce((n, r) => n + r.bytes, 0);
+  const dropped = inside.filter((r) => r.dropped).length;
+  const frames = [...new Set(inside.flatMap((r) => (r.numFrames === undefined ? [] : [r.numFrames])))].sort((a, b) => a - b);
+  return { kbps: (bytes * 8) / (toMs - fromMs), lossFraction: inside.length === 0 ? 0 : dropped / inside.length, datagrams: inside.length, frames };
+}
+
 /** One datagram that reached the relay, and what became of it. */
 export interface RelayRecord {
   /** Header fields (the datagram was checked to have a 24-byte header). */
