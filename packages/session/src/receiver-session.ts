@@ -1011,32 +1011,13 @@ export class ReceiverSession {
     stream.store.forgetBefore(seq);
     let audio: Float32Array[];
     const unit = popped.kind === "frame" ? popped.frame : undefined;
-    const noiseDb = unit?.header.comfortNoiseDb ?? null;
-    const codes = unit === undefined || noiseDb !== null ? null : this.#codesOf(stream, unit);
-    let decoded: Float32Array[] | undefined;
-    if (unit !== undefined && codes !== null) {
-      const h = unit.header;
-      try {
-        decoded = await decoder.decode({ codes, numCodebooks: h.numCodebooks, numFrames: h.numFrames, lengthSamples: h.lengthSamples, scale: h.scale, hasOverlap: unit.hasOverlap, frameCodebooks: h.frameCodebooks });
-      } catch {
-        decoded = undefined; // codes the model refuses (a corrupt or hostile payload): conceal
-      }
-    }
-    if (decoded !== undefined) {
-      audio = decoded;
-      stream.played++;
-    } else if (unit !== undefined && noiseDb !== null) {
-      // DTX: the decoder conceals underneath (its timing moves on), the output is comfort noise
-      const under = await decoder.missing(1);
-      audio = comfortNoise(noiseDb, under[0]?.length ?? 0, under.length, seq);
-      stream.comfortNoise++;
-    } else {
-      if (unit === undefined) stream.lm?.markLost();
+    if (unit !== undefined) audio = await this.#decodeReceived(stream, unit, seq, 1);
+    else {
+      stream.lm?.markLost();
       const rebuilt = await this.#recover(stream, seq);
       if (rebuilt !== undefined) {
         audio = rebuilt;
       } else {
-        if (unit !== undefined) stream.undecodable++;
         audio = await decoder.missing(1);
         stream.concealed++;
       }
@@ -1130,33 +1111,7 @@ export class ReceiverSession {
         cut = -drift;
       }
       stream.nextSample = h.timestampSamples as number;
-      const noiseDb = h.comfortNoiseDb;
-      const codes = noiseDb !== null ? null : this.#codesOf(stream, unit);
-      let decoded: Float32Array[] | undefined;
-      if (codes !== null) {
-        try {
-          decoded = await decoder.decode({ codes, numCodebooks: h.numCodebooks, numFrames: h.numFrames, lengthSamples: h.lengthSamples, scale: h.scale, hasOverlap: unit.hasOverlap, frameCodebooks: h.frameCodebooks });
-        } catch {
-          decoded = undefined; // codes the model refuses (a corrupt or hostile payload): conceal
-        }
-      }
-      if (decoded !== undefined) {
-        audio = decoded;
-        stream.played++;
-      } else if (noiseDb !== null) {
-        // DTX: the decoder conceals underneath (its timing moves on), the output is comfort noise
-        const under = await decoder.missing(frames);
-        audio = comfortNoise(noiseDb, under[0]?.length ?? 0, under.length, seq);
-        stream.comfortNoise++;
-      } else {
-        const rebuilt = await this.#recover(stream, seq, frames);
-        if (rebuilt !== undefined) audio = rebuilt;
-        else {
-          stream.undecodable++;
-          audio = await decoder.missing(frames);
-          stream.concealed++;
-        }
-      }
+      audio = await this.#decodeReceived(stream, unit, seq, frames, frames);
       if (cut > 0) {
         stream.advancedSamples -= Math.min(cut, audio[0]?.length ?? 0);
         audio = audio.map((channel) => channel.subarray(Math.min(cut, channel.length)));
@@ -1170,6 +1125,39 @@ export class ReceiverSession {
       return;
     }
     await this.#emit(stream, audio);
+  }
+
+  /**
+   * The audio of a unit that arrived: its codes decoded (`played`); else, for a DTX unit, comfort
+   * noise over the decoder's concealment (`comfortNoise`); else (codes the model or the LM refuses)
+   * an FEC copy, or concealment counted `undecodable`. `units` is what `decoder.missing` takes for this
+   * unit; `frames`, when given, the frames an FEC copy must hold.
+   */
+  async #decodeReceived(stream: IncomingStream, unit: QueuedUnit, seq: number, units: number, frames?: number): Promise<Float32Array[]> {
+    const decoder = stream.decoder as FrameDecoder;
+    const h = unit.header;
+    const noiseDb = h.comfortNoiseDb;
+    const codes = noiseDb !== null ? null : this.#codesOf(stream, unit);
+    if (codes !== null) {
+      try {
+        const decoded = await decoder.decode({ codes, numCodebooks: h.numCodebooks, numFrames: h.numFrames, lengthSamples: h.lengthSamples, scale: h.scale, hasOverlap: unit.hasOverlap, frameCodebooks: h.frameCodebooks });
+        stream.played++;
+        return decoded;
+      } catch {
+        // codes the model refuses (a corrupt or hostile payload): rebuilt or concealed below
+      }
+    }
+    if (noiseDb !== null) {
+      // DTX: the decoder conceals underneath (its timing moves on), the output is comfort noise
+      const under = await decoder.missing(units);
+      stream.comfortNoise++;
+      return comfortNoise(noiseDb, under[0]?.length ?? 0, under.length, seq);
+    }
+    const rebuilt = await this.#recover(stream, seq, frames);
+    if (rebuilt !== undefined) return rebuilt;
+    stream.undecodable++;
+    stream.concealed++;
+    return decoder.missing(units);
   }
 
   /** A timed stream's playout point moves past one unit of `frames` frames. */
