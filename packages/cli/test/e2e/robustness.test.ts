@@ -29,7 +29,8 @@ beforeAll(async () => {
   dir = await makeTempDir("e2e-robust");
   cache = join(dir, "cache");
   input = join(dir, "in.wav");
-  await writeInputWav(input, SPEECH_24K, 2.5, 3);
+  // Long enough that a sender is still mid-stream when a test stops it after its first second.
+  await writeInputWav(input, SPEECH_24K, 6, 3);
   model = await loadEncodec(TINY24_DIR, { cacheDir: cache });
   streaming = await loadStreaming(TINY24_DIR, cache);
   audio = (await readWavFile(input, { sampleRateHz: 24_000, channels: 1 })).audio;
@@ -75,8 +76,11 @@ function junkDatagrams(seed: number, count: number): Uint8Array[] {
   return out;
 }
 
-/** The sender's `--stats` line once at least 1.0 s of the input has been sent (`send: 1.0/2.5 s …`). */
-const SENT_ONE_SECOND = /send: [1-9]\d*\.\d\/\d/;
+/**
+ * The sender's `--stats` line once at least 1.0 s of the input has been sent and some is still to
+ * send (`send: 1.4/6.0 s (23 %) …`; not the last line, `6.0/6.0 s (100 %)`).
+ */
+const SENT_ONE_SECOND = /send: [1-9]\d*\.\d\/\d+\.\d s \([1-9]?\d %\)/;
 
 describe.concurrent("a stream survives the outside world", () => {
   test("junk datagrams (random bytes, wrong lengths, huge total_length, bad payloads) are counted, dropped, and change nothing", async () => {
@@ -162,7 +166,7 @@ describe.concurrent("a stream survives the outside world", () => {
     const { receiver, port } = await startReceiver([...common(), "--output", output, "--sample-format", "f32", "--timeout", "10", "--buffer-size", "2", "--stats"]);
     const sender = await CliProcess.start(["send", ...common(), "--input", input, "--port", String(port), "--no-lm", "--bandwidth", "6", "--stats"]);
     // Once the receiver itself has written half a second (its --stats line), while the rest of the
-    // 2.5 s stream is still to come: what it received must be in the file, and no more.
+    // 6 s stream is still to come: what it received must be in the file, and no more.
     await receiver.waitForStderr(/receive: (?:0\.[5-9]|[1-9]\d*\.\d) s \|/, 40_000);
     receiver.kill("SIGINT");
     expect(await receiver.finish()).toBe(130);
