@@ -31,6 +31,12 @@ export const MAX_SIGNAL_BYTES = 16_384;
  * many in all; a request while the channel is open, or past this count, is dropped (counted).
  */
 export const MAX_DATA_CHANNEL_ATTEMPTS = 3;
+/**
+ * How long a connection may stay in ICE's "disconnected" state before the relay closes it, ms. The
+ * state is often transient (consent checks missed on a loaded machine) and returns to "connected";
+ * "failed" closes at once.
+ */
+export const DISCONNECTED_GRACE_MS = 5000;
 /** ICE candidates accepted from one page; more are dropped (counted). */
 export const MAX_REMOTE_CANDIDATES = 32;
 /** Longest candidate line and media id accepted, characters. */
@@ -109,6 +115,8 @@ export interface DataChannelPeerOptions {
   readonly signal: (message: SignalToPage) => void;
   /** Called once when the channel opens, and once when it closes after that, with why. */
   readonly onOpenChange: (open: boolean, why: string) => void;
+  /** How long the connection may stay "disconnected" before it is closed, ms ({@link DISCONNECTED_GRACE_MS} by default). */
+  readonly disconnectedGraceMs?: number;
 }
 
 /** One page's data channel, from the relay's offer to its close. */
@@ -122,10 +130,13 @@ export class DataChannelPeer {
   #candidates = 0;
   /** Candidates that came before the answer, added once it is set. */
   #early: { candidate: string; mid: string }[] = [];
+  readonly #disconnectedGraceMs: number;
+  #disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Creates the peer connection and the channel; the offer and candidates go out through `options.signal`. */
   constructor(lib: DataChannelLibrary, name: string, options: DataChannelPeerOptions) {
     this.#options = options;
+    this.#disconnectedGraceMs = options.disconnectedGraceMs ?? DISCONNECTED_GRACE_MS;
     // No STUN/TURN servers: host candidates only, and the page's address learnt from its checks.
     this.#pc = new lib.PeerConnection(name, { iceServers: [] });
     // Handlers first: creating the channel starts the negotiation at once.
@@ -134,7 +145,16 @@ export class DataChannelPeer {
     });
     this.#pc.onLocalCandidate((candidate, mid) => this.#send({ type: "rtc-candidate", candidate, mid }));
     this.#pc.onStateChange((state) => {
-      if (state === "failed" || state === "closed" || state === "disconnected") this.close(`connection ${state}`);
+      if (state === "failed" || state === "closed") {
+        this.close(`connection ${state}`);
+      } else if (state === "disconnected") {
+        // ICE may recover from "disconnected" (missed consent checks on a busy machine): close
+        // only if it stays so; SCTP holds what is sent meanwhile.
+        this.#disconnectedTimer ??= setTimeout(() => this.close("connection disconnected"), this.#disconnectedGraceMs);
+        this.#disconnectedTimer.unref?.();
+      } else if (state === "connected") {
+        this.#clearDisconnectedTimer();
+      }
     });
     this.#channel = this.#pc.createDataChannel("datagrams", { unordered: true, maxRetransmits: 0 });
     this.#channel.onOpen(() => {
@@ -200,6 +220,7 @@ export class DataChannelPeer {
   close(why = "closed by the relay"): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#clearDisconnectedTimer();
     const wasOpen = this.#open;
     this.#open = false;
     try {
@@ -213,6 +234,11 @@ export class DataChannelPeer {
       // idem
     }
     if (wasOpen) this.#options.onOpenChange(false, why);
+  }
+
+  #clearDisconnectedTimer(): void {
+    if (this.#disconnectedTimer !== undefined) clearTimeout(this.#disconnectedTimer);
+    this.#disconnectedTimer = undefined;
   }
 
   #send(message: SignalToPage): void {
