@@ -49,7 +49,7 @@ afterAll(async () => {
 async function impairedRun(name: string, seed: number, sendArgs: string[], receiveArgs: string[]) {
   const output = join(dir, `${name}.wav`);
   const common = ["--model", TINY24_DIR, "--cache-dir", cache];
-  const { receiver, port } = await startReceiver([...common, "--output", output, "--sample-format", "f32", "--stats", "--timeout", "5", ...receiveArgs]);
+  const { receiver, port } = await startReceiver([...common, "--output", output, "--sample-format", "f32", "--stats", "--timeout", "10", ...receiveArgs]);
   const relay = await ImpairmentRelay.start(port, { ...IMPAIRMENTS, seed });
   try {
     const sender = await CliProcess.start(["send", ...common, "--input", input, "--port", String(relay.port), "--no-lm", ...sendArgs]);
@@ -73,7 +73,6 @@ describe.concurrent("send → 20 % loss, reordering, duplication, jitter → rec
     expect(expected.reordered + expected.duplicated).toBeGreaterThan(0);
 
     expect(wav.audio[0]!.length).toBe(length);
-    expect(summary.lost).toBe(expected.lostSeqs.size);
     expect(summary.duplicates).toBe(expected.duplicates);
     expect(summary.datagrams).toBe(expected.forwarded);
     expect(summary.malformed).toBe(0);
@@ -91,8 +90,15 @@ describe.concurrent("send → 20 % loss, reordering, duplication, jitter → rec
     }
     expect(firstDifference(wav.audio, reference)).toBe(-1);
     expect(summary.concealed).toBe(concealed.size);
-    expect(summary.late).toBe(concealed.size - expected.lostSeqs.size);
     expect(summary.played).toBe(frames.length - concealed.size);
+    // Every frame the relay dropped is lost; one it delivered but too late is late, unless it came
+    // after the stream had ended (the receiver no longer knows the stream, so it stays lost): only
+    // frames within the buffer's reach of the end can be so.
+    const lateOnes = [...concealed].filter((frame) => !expected.lostSeqs.has(frame));
+    const lostAfterEnd = summary.lost - expected.lostSeqs.size;
+    expect(lostAfterEnd).toBeGreaterThanOrEqual(0);
+    expect(lostAfterEnd, `frames concealed though delivered: ${lateOnes.join(", ")}`).toBeLessThanOrEqual(lateOnes.filter((frame) => frame >= frames.length - 10).length);
+    expect(summary.late).toBe(lateOnes.length - lostAfterEnd);
   });
 
   test("chunked (100 ms chunks in 2 datagrams each): exact length, arrived chunks bit-identical, stats agree", async () => {
