@@ -38,8 +38,9 @@ const say = (line: string) => {
   lines.push(line);
 };
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(" ");
-const sessionOptions = nodeSessionOptions({ intraOpNumThreads: 1 });
 const PRECISIONS: readonly CodecPrecision[] = ["float32", "int8"];
+/** Each precision's session options as `loadEncodec` makes them: one intra-op thread, no spinning, weight prepacking on for int8 only. */
+const sessionOptionsFor = (precision: CodecPrecision) => nodeSessionOptions({ intraOpNumThreads: 1, precision });
 
 /** Share of equal codes (all codebooks, codebook 1) between two encodings of the same audio. */
 function agreement(a: EncodedAudio, b: EncodedAudio): [number, number] {
@@ -65,7 +66,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 const db = (x: number) => `${x.toFixed(1)} dB`;
 
 async function offlineFidelity(name: string, config: EncodecConfig, tensors: TensorMap, audio: Float32Array[]): Promise<void> {
-  const [m32, m8] = await Promise.all(PRECISIONS.map((precision) => EncodecModel.create({ config, tensors, runtime: ort, sessionOptions, precision })));
+  const [m32, m8] = await Promise.all(PRECISIONS.map((precision) => EncodecModel.create({ config, tensors, runtime: ort, sessionOptions: sessionOptionsFor(precision), precision })));
   const c32 = await m32!.encode(audio, { bandwidthKbps: BW });
   const c8 = await m8!.encode(audio, { bandwidthKbps: BW });
   const a32 = await m32!.decode(c32);
@@ -145,13 +146,13 @@ async function main(): Promise<void> {
   say("| model, path | codes equal | codebook 1 equal | SNR, decoding float32's codes | SNR, end to end |");
   say("|---|---|---|---|---|");
   await offlineFidelity("full-size 24 kHz (random weights)", config, tensors, [audio]);
-  const codecs = await Promise.all(PRECISIONS.map((precision) => StreamingCodec.create({ config, tensors, runtime: ort, sessionOptions, precision })));
+  const codecs = await Promise.all(PRECISIONS.map((precision) => StreamingCodec.create({ config, tensors, runtime: ort, sessionOptions: sessionOptionsFor(precision), precision })));
   await streamFidelity("full-size 24 kHz (random weights)", codecs, audio);
   for (const name of TINY_MODELS) {
     const f = loadGoldenFixture(name);
     await offlineFidelity(name, f.config, f.tensors, f.input);
     if (name === "tiny24") {
-      const tiny = await Promise.all(PRECISIONS.map((precision) => StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: ort, sessionOptions, precision })));
+      const tiny = await Promise.all(PRECISIONS.map((precision) => StreamingCodec.create({ config: f.config, tensors: f.tensors, runtime: ort, sessionOptions: sessionOptionsFor(precision), precision })));
       await streamFidelity(name, tiny, f.input[0]!);
       await Promise.all(tiny.map((c) => c.release()));
     }
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
   say(`| int8 / float32 | ${ratio((t) => quantile(t.wall, 0.5))} | ${ratio((t) => quantile(t.wall, 0.9))} | ${ratio((t) => quantile(t.cpu, 0.5))} | ${ratio((t) => quantile(t.cpu, 0.1))} |`);
   await Promise.all(codecs.map((c) => c.release()));
 
-  const models = await Promise.all(PRECISIONS.map((precision) => EncodecModel.create({ config, tensors, runtime: ort, sessionOptions, precision })));
+  const models = await Promise.all(PRECISIONS.map((precision) => EncodecModel.create({ config, tensors, runtime: ort, sessionOptions: sessionOptionsFor(precision), precision })));
   const offline = PRECISIONS.map(() => [] as number[]);
   for (let r = 0; r < (quick ? 1 : 3); r++) {
     for (const [i, model] of models.entries()) {
