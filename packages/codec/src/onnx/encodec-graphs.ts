@@ -3,14 +3,13 @@ import { GraphBuilder } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
 import { checkPrecision, precisionSuffix, type CodecPrecision } from "./int8-graph.js";
-import type { SeanetLayer } from "../model/architecture.js";
-import { addSeanet, int8MinConvWeights, type SeanetContext } from "./seanet-graph.js";
+import { addSeanet, type SeanetContext } from "./seanet-graph.js";
 
 /**
  * Version of the graph builders. It is part of every cache key: bump it whenever a builder's
  * output changes, so that graphs cached by an older version are rebuilt.
  */
-export const GRAPH_BUILDER_VERSION = "3";
+export const GRAPH_BUILDER_VERSION = "4";
 
 /** The graphs an EnCodec model is made of. `quantizer-encode` takes the number of codebooks. */
 export type EncodecGraphKind = "encoder" | "quantizer-encode" | "quantizer-decode" | "decoder" | "decode";
@@ -25,8 +24,8 @@ export const GRAPH_IO = {
   codes: "codes",
 } as const;
 
-function context(name: string, prepared: PreparedWeights, precision: CodecPrecision = "float32", layers: readonly SeanetLayer[] = []): SeanetContext {
-  return { g: new GraphBuilder(name), config: prepared.architecture.config, weights: prepared.tensors, precision: checkPrecision(precision), int8MinConvWeights: int8MinConvWeights(layers) };
+function context(name: string, prepared: PreparedWeights, precision: CodecPrecision = "float32"): SeanetContext {
+  return { g: new GraphBuilder(name), config: prepared.architecture.config, weights: prepared.tensors, precision: checkPrecision(precision) };
 }
 
 function finish(ctx: SeanetContext, kind: string): Uint8Array {
@@ -35,7 +34,7 @@ function finish(ctx: SeanetContext, kind: string): Uint8Array {
 
 /** SEANet encoder: audio `[B, C, T]` → embeddings `[B, D, ceil(T / hop)]`. `precision` `"int8"` builds the approximate int8 graph (see int8-graph.ts). */
 export function buildEncoderGraph(prepared: PreparedWeights, precision: CodecPrecision = "float32"): Uint8Array {
-  const ctx = context("encodec_encoder", prepared, precision, prepared.architecture.encoder);
+  const ctx = context("encodec_encoder", prepared, precision);
   const c = ctx.config;
   const x = ctx.g.input(GRAPH_IO.audio, OnnxDataType.FLOAT, ["batch", c.audioChannels, "samples"]);
   const y = addSeanet(ctx, x, prepared.architecture.encoder);
@@ -67,7 +66,7 @@ export function buildQuantizerDecodeGraph(prepared: PreparedWeights): Uint8Array
 
 /** SEANet decoder: embeddings `[B, D, F]` → audio `[B, C, F · hop]` (untrimmed). `precision` `"int8"` builds the approximate int8 graph (see int8-graph.ts). */
 export function buildDecoderGraph(prepared: PreparedWeights, precision: CodecPrecision = "float32"): Uint8Array {
-  const ctx = context("encodec_decoder", prepared, precision, prepared.architecture.decoder);
+  const ctx = context("encodec_decoder", prepared, precision);
   const c = ctx.config;
   const x = ctx.g.input(GRAPH_IO.embeddings, OnnxDataType.FLOAT, ["batch", c.hiddenSize, "frames"]);
   const y = addSeanet(ctx, x, prepared.architecture.decoder);
@@ -77,7 +76,7 @@ export function buildDecoderGraph(prepared: PreparedWeights, precision: CodecPre
 
 /** RVQ decode and SEANet decoder in one graph: codes `[B, K, F]` int64 → audio `[B, C, F · hop]`. `precision` `"int8"` builds the approximate int8 graph (see int8-graph.ts). */
 export function buildDecodeGraph(prepared: PreparedWeights, precision: CodecPrecision = "float32"): Uint8Array {
-  const ctx = context("encodec_decode", prepared, precision, prepared.architecture.decoder);
+  const ctx = context("encodec_decode", prepared, precision);
   const c = ctx.config;
   const codes = ctx.g.input(GRAPH_IO.codes, OnnxDataType.INT64, ["batch", "codebooks", "frames"]);
   const emb = addRvqDecode(ctx.g, codes, prepared.tensors, prepared.architecture.numQuantizers);

@@ -69,43 +69,74 @@ export interface Int8ConvShape {
 }
 
 /**
- * A convolution without padding of `x` `[1, Cin, L]` with weight `w` `[Cout, Cin, k]` and `bias`
- * `[Cout]`, in int8: the input is transposed to `[1, L, Cin]` and unfolded to `[1, T, k·Cin]`
- * (column `j·Cin + c` is tap j of channel c), multiplied by the quantized weights with
- * `DynamicQuantizeMatMul`, and transposed back to `[1, Cout, T]`. With dilation 1 and a kernel
- * that is a multiple m of the stride s, the unfolding is a reshape to frames of s samples and m
- * shifted slices (L must then be a multiple of s, as EnCodec's padding makes it); otherwise one
- * strided slice per tap. With `timeMajorOut` the result is left as `[1, T, Cout]`.
+ * The weight of a convolution `w` `[Cout, Cin, k]` as the right operand of a matrix product over
+ * the time-major unfolding (see {@link addTimeMajorUnfold}): `[k·Cin, Cout]` row-major, with
+ * `B[j·Cin + c, o] = w[o, c, j]`, returned as the `[Cout, k·Cin]` rows `B` is the transpose of.
  */
-export function addInt8Conv(g: GraphBuilder, x: string, w: Float32Array, bias: Float32Array, shape: Int8ConvShape, hint: string, timeMajorOut = false): string {
-  const { inChannels: cin, outChannels: cout, kernelSize: k, stride: s, dilation: d } = shape;
-  const END = Number.MAX_SAFE_INTEGER;
-  // B[j·Cin + c, o] = w[o, c, j]: reorder each output row to tap-major before quantizing.
+function tapMajorRows(w: Float32Array, cin: number, cout: number, k: number): Float32Array {
+  if (w.length !== cout * cin * k) throw new Error(`convolution weight: ${w.length} values for [${cout}, ${cin}, ${k}]`);
   const rows = new Float32Array(cout * k * cin);
   for (let o = 0; o < cout; o++) for (let c = 0; c < cin; c++) for (let j = 0; j < k; j++) rows[(o * k + j) * cin + c] = w[(o * cin + c) * k + j]!;
-  const { q, scales } = quantizeRowsTransposed(rows, cout, k * cin);
-  const xt = g.op("Transpose", [x], { perm: attr.ints([0, 2, 1]) }, `${hint}.tc`); // [1, L, Cin]
-  let cols: string;
-  if (k === 1 && s === 1) {
-    cols = xt;
-  } else if (d === 1 && k % s === 0) {
+  return rows;
+}
+
+/**
+ * Unfold a time-major `[1, L, Cin]` value into the columns of a convolution without padding,
+ * `[1, T, k·Cin]` (column `j·Cin + c` is tap j of channel c). With dilation 1 and a kernel that
+ * is a multiple m of the stride s, a reshape to frames of s samples (L must then be a multiple
+ * of s, as EnCodec's padding makes it) and m shifted slices; otherwise one strided slice per tap.
+ * A 1×1 convolution's columns are its input.
+ */
+export function addTimeMajorUnfold(g: GraphBuilder, xt: string, shape: Int8ConvShape, hint: string): string {
+  const { inChannels: cin, kernelSize: k, stride: s, dilation: d } = shape;
+  const END = Number.MAX_SAFE_INTEGER;
+  if (k === 1 && s === 1) return xt;
+  if (d === 1 && k % s === 0) {
     const m = k / s;
     const frames = s === 1 ? xt : g.op("Reshape", [xt, g.int64([0, -1, s * cin])], {}, `${hint}.frames`); // [1, L / s, s·Cin]
-    const taps = Array.from({ length: m }, (_, u) => (m === 1 ? frames : g.op("Slice", [frames, g.int64([u]), g.int64([u === m - 1 ? END : u - (m - 1)]), g.int64([1])], {}, `${hint}.tap${u}`)));
-    cols = taps.length === 1 ? taps[0]! : g.op("Concat", taps, { axis: attr.int(2) }, `${hint}.cols`);
-  } else {
-    const span = (k - 1) * d;
-    const taps = Array.from({ length: k }, (_, j) =>
-      g.op("Slice", [xt, g.int64([j * d]), g.int64([j === k - 1 ? END : j * d - span]), g.int64([1]), g.int64([s])], {}, `${hint}.tap${j}`),
-    );
-    cols = g.op("Concat", taps, { axis: attr.int(2) }, `${hint}.cols`);
+    if (m === 1) return frames;
+    const taps = Array.from({ length: m }, (_, u) => g.op("Slice", [frames, g.int64([u]), g.int64([u === m - 1 ? END : u - (m - 1)]), g.int64([1])], {}, `${hint}.tap${u}`));
+    return g.op("Concat", taps, { axis: attr.int(2) }, `${hint}.cols`);
   }
-  const y = g.op(
-    "com.microsoft:DynamicQuantizeMatMul",
-    [cols, g.initializer(`${hint}.wq`, q, [k * cin, cout]), g.initializer(`${hint}.wscale`, scales, [cout]), g.initializer(`${hint}.wzero`, new Int8Array(cout), [cout]), g.initializer(`${hint}.b`, bias, [cout])],
-    {},
-    `${hint}.qmm`,
-  ); // [1, T, Cout]
+  const span = (k - 1) * d;
+  const taps = Array.from({ length: k }, (_, j) =>
+    g.op("Slice", [xt, g.int64([j * d]), g.int64([j === k - 1 ? END : j * d - span]), g.int64([1]), g.int64([s])], {}, `${hint}.tap${j}`),
+  );
+  return g.op("Concat", taps, { axis: attr.int(2) }, `${hint}.cols`);
+}
+
+/**
+ * A convolution without padding, time-major in and out: `xt` `[1, L, Cin]` → `[1, T, Cout]`, with
+ * weight `w` `[Cout, Cin, k]` and `bias` `[Cout]`, as one matrix product over the unfolded input
+ * ({@link addTimeMajorUnfold}). With `int8`, `DynamicQuantizeMatMul` with int8 weights (one scale
+ * per output channel) and the columns quantized to uint8 per call; otherwise a float32 `MatMul`
+ * (ONNX Runtime prepacks its constant operand, which its `Conv` does not) and an `Add`.
+ * Initializer names start with `hint`, so that graphs built from the same weights share them.
+ */
+export function addTimeMajorConv(g: GraphBuilder, xt: string, w: Float32Array, bias: Float32Array, shape: Int8ConvShape, hint: string, int8: boolean): string {
+  const { inChannels: cin, outChannels: cout, kernelSize: k } = shape;
+  const rows = tapMajorRows(w, cin, cout, k);
+  const cols = addTimeMajorUnfold(g, xt, shape, hint);
+  if (int8) {
+    const { q, scales } = quantizeRowsTransposed(rows, cout, k * cin);
+    const inputs = [cols, g.initializer(`${hint}.wq`, q, [k * cin, cout]), g.initializer(`${hint}.wscale`, scales, [cout]), g.initializer(`${hint}.wzero`, new Int8Array(cout), [cout]), g.initializer(`${hint}.b`, bias, [cout])];
+    return g.op("com.microsoft:DynamicQuantizeMatMul", inputs, {}, `${hint}.qmm`);
+  }
+  const wt = new Float32Array(k * cin * cout);
+  for (let o = 0; o < cout; o++) for (let r = 0; r < k * cin; r++) wt[r * cout + o] = rows[o * k * cin + r]!;
+  const y = g.op("MatMul", [cols, g.initializer(`${hint}.wt`, wt, [k * cin, cout])], {}, `${hint}.mm`);
+  return g.op("Add", [y, g.initializer(`${hint}.b`, bias, [cout])], {}, `${hint}.biased`);
+}
+
+/**
+ * A convolution without padding of `x` `[1, Cin, L]` with weight `w` `[Cout, Cin, k]` and `bias`
+ * `[Cout]`, in int8 ({@link addTimeMajorConv} between two transposes), or in float32 as a matrix
+ * product with `int8` false. With `timeMajorOut` the result is left as `[1, T, Cout]`, else
+ * `[1, Cout, T]`.
+ */
+export function addInt8Conv(g: GraphBuilder, x: string, w: Float32Array, bias: Float32Array, shape: Int8ConvShape, hint: string, timeMajorOut = false, int8 = true): string {
+  const xt = g.op("Transpose", [x], { perm: attr.ints([0, 2, 1]) }, `${hint}.tc`); // [1, L, Cin]
+  const y = addTimeMajorConv(g, xt, w, bias, shape, hint, int8); // [1, T, Cout]
   return timeMajorOut ? y : g.op("Transpose", [y], { perm: attr.ints([0, 2, 1]) }, hint);
 }
 

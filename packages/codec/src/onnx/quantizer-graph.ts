@@ -11,10 +11,10 @@ function codebook(weights: ReadonlyMap<string, RawTensor>, i: number): RawTensor
  * Residual vector quantization, encode side, for the first `numQuantizers` codebooks:
  * per layer the nearest codeword by squared L2 distance, computed as the reference does
  * (`‖x‖² − 2·x·e + ‖e‖²`, first index on ties), then the codeword is subtracted from the
- * residual. `emb` is `[B, D, F]`; returns codes `[B, K, F]` int64.
+ * residual. `emb` is `[B, D, F]` (`[B, F, D]` with `timeMajor`); returns codes `[B, K, F]` int64.
  */
-export function addRvqEncode(g: GraphBuilder, emb: string, weights: ReadonlyMap<string, RawTensor>, numQuantizers: number): string {
-  let residual = g.op("Transpose", [emb], { perm: attr.ints([0, 2, 1]) }, "rvq_in"); // [B, F, D]
+export function addRvqEncode(g: GraphBuilder, emb: string, weights: ReadonlyMap<string, RawTensor>, numQuantizers: number, timeMajor = false): string {
+  let residual = timeMajor ? emb : g.op("Transpose", [emb], { perm: attr.ints([0, 2, 1]) }, "rvq_in"); // [B, F, D]
   const codes: string[] = [];
   for (let i = 0; i < numQuantizers; i++) {
     const e = codebook(weights, i);
@@ -50,9 +50,9 @@ export function addRvqEncode(g: GraphBuilder, emb: string, weights: ReadonlyMap<
  * sit in one `[nq·N + 1, D]` table and layer k's codes are offset by k·N. A code ≥ N (the
  * absent-codebook sentinel N, written by the runtime where a frame carries fewer codebooks than
  * the batch's K: per-frame bitrate) picks the table's last row, all zeros, so it adds nothing and
- * a frame's sum is exactly that of its own codebooks. Returns `[B, D, F]`.
+ * a frame's sum is exactly that of its own codebooks. Returns `[B, D, F]` (`[B, F, D]` with `timeMajor`).
  */
-export function addRvqDecode(g: GraphBuilder, codes: string, weights: ReadonlyMap<string, RawTensor>, numQuantizers: number): string {
+export function addRvqDecode(g: GraphBuilder, codes: string, weights: ReadonlyMap<string, RawTensor>, numQuantizers: number, timeMajor = false): string {
   const first = codebook(weights, 0);
   const [n, d] = [first.dims[0]!, first.dims[1]!];
   const table = new Float32Array((numQuantizers * n + 1) * d); // the last row stays 0
@@ -64,5 +64,6 @@ export function addRvqDecode(g: GraphBuilder, codes: string, weights: ReadonlyMa
   const idx = g.op("Where", [present, g.op("Add", [codes, offsets]), g.int64([numQuantizers * n])], {}, "table_idx");
   const vectors = g.op("Gather", [g.initializer("rvq.table", table, [numQuantizers * n + 1, d]), idx], { axis: attr.int(0) }, "codewords"); // [B, K, F, D]
   const sum = g.op("ReduceSum", [vectors, g.int64([1])], { keepdims: attr.int(0) }, "quantized"); // [B, F, D]
+  if (timeMajor) return sum;
   return g.op("Transpose", [sum], { perm: attr.ints([0, 2, 1]) }, "embeddings");
 }

@@ -2,7 +2,7 @@ import type { EncodecConfig } from "../config.js";
 import type { ConvLayer, ConvTransposeLayer, LstmLayer, ResnetLayer, SeanetLayer } from "../model/architecture.js";
 import type { RawTensor } from "../weights/raw-tensor.js";
 import { attr, type GraphBuilder } from "./graph-builder.js";
-import { addInt8Conv, addInt8Lstm, type CodecPrecision } from "./int8-graph.js";
+import { addInt8Conv, addInt8Lstm, addTimeMajorConv, type CodecPrecision } from "./int8-graph.js";
 import { OnnxDataType } from "./onnx-proto.js";
 
 /** What the layer builders need: the graph under construction, the config and the prepared weights. */
@@ -12,37 +12,21 @@ export interface SeanetContext {
   readonly weights: ReadonlyMap<string, RawTensor>;
   /** Numeric precision of the convolutions and LSTMs (see `int8-graph.ts`). @default "float32" */
   readonly precision?: CodecPrecision;
-  /** With the int8 precision, the fewest weights a convolution runs in int8 with (see {@link int8MinConvWeights}). @default 0 */
-  readonly int8MinConvWeights?: number;
 }
 
 /**
- * Whether a convolution from `cin` to `cout` channels with kernel `k` runs in int8: with the int8
- * precision, when it holds at least {@link INT8_MIN_CONV_SHARE} of its side's convolution weights
- * (`int8MinConvWeights`). The small convolutions (the first and last, which read and write audio,
- * and those of the high-rate blocks) stay float32: they hold a small part of the weights a frame
- * reads and cause most of int8's error.
+ * The fewest input and output channels a convolution of the int8 precision runs in int8 with:
+ * the low-rate layers (in the published models, the two last strided blocks of the encoder and
+ * the two first of the decoder, which hold most of the weights). Those of fewer channels run
+ * at high time rates, where int8 saves little time (their matrix products are long and narrow)
+ * and loses the most accuracy: the first and last convolutions, which read and write audio,
+ * and the high-rate residual blocks stay float32.
  */
-function int8Layer(ctx: SeanetContext, cin: number, cout: number, k: number): boolean {
-  return ctx.precision === "int8" && cin * cout * k >= (ctx.int8MinConvWeights ?? 0);
-}
+export const INT8_MIN_CHANNELS = 128;
 
-/** The share of a side's convolution weights a convolution must hold to run in int8 (see `int8Layer`). */
-export const INT8_MIN_CONV_SHARE = 0.05;
-
-/** {@link INT8_MIN_CONV_SHARE} of the convolution weights of `layers` (one side of the model). */
-export function int8MinConvWeights(layers: readonly SeanetLayer[]): number {
-  let total = 0;
-  const conv = (l: ConvLayer) => (total += l.inChannels * l.outChannels * l.kernelSize);
-  for (const layer of layers) {
-    if (layer.kind === "conv") conv(layer);
-    else if (layer.kind === "conv-transpose") total += layer.inChannels * layer.outChannels * layer.kernelSize;
-    else if (layer.kind === "resnet") {
-      layer.convs.forEach(conv);
-      if (layer.shortcut) conv(layer.shortcut);
-    }
-  }
-  return total * INT8_MIN_CONV_SHARE;
+/** Whether a convolution from `cin` to `cout` channels runs in int8: with the int8 precision, when both are at least {@link INT8_MIN_CHANNELS}. */
+export function int8Layer(ctx: SeanetContext, cin: number, cout: number): boolean {
+  return ctx.precision === "int8" && Math.min(cin, cout) >= INT8_MIN_CHANNELS;
 }
 
 /** GroupNorm epsilon (PyTorch's default, used by the reference's `time_group_norm`). */
@@ -131,9 +115,10 @@ function addTimeGroupNorm(ctx: SeanetContext, x: string, prefix: string, channel
 
 /** The Conv node of an SConv1d on an input already padded (no padding of its own), weight and bias from the prepared weights. */
 export function addConvOp(ctx: SeanetContext, padded: string, layer: ConvLayer): string {
-  if (int8Layer(ctx, layer.inChannels, layer.outChannels, layer.kernelSize)) {
+  if (ctx.precision === "int8") {
+    // Every convolution of the int8 precision is a matrix product over its time-major unfolding, in int8 or float32 (int8Layer).
     const w = weight(ctx, `${layer.prefix}.conv.weight`).data;
-    return addInt8Conv(ctx.g, padded, w, weight(ctx, `${layer.prefix}.conv.bias`).data, layer, `${layer.prefix}.conv`);
+    return addInt8Conv(ctx.g, padded, w, weight(ctx, `${layer.prefix}.conv.bias`).data, layer, `${layer.prefix}.conv`, false, int8Layer(ctx, layer.inChannels, layer.outChannels));
   }
   return ctx.g.op(
     "Conv",
@@ -215,6 +200,40 @@ export function polyphaseWeights(w: Float32Array, cin: number, cout: number, k: 
   return out;
 }
 
+/** The bias of each polyphase channel (see {@link polyphaseWeights}): `bias` `[cout]` repeated for each of the s phases. */
+function polyphaseBias(bias: Float32Array, cout: number, s: number): Float32Array {
+  const out = new Float32Array(cout * s);
+  for (let j = 0; j < s; j++) out.set(bias.subarray(0, cout), j * cout);
+  return out;
+}
+
+/**
+ * The int8 precision's polyphase transposed convolution (k = m·s), time-major in and out:
+ * `xt` `[1, L, cin]` (its m − 1 first frames the left context) → `[1, (L − m + 1)·s, cout]`: one
+ * matrix product over the unfolded input producing the s phases of each frame side by side,
+ * which in time-major order are already the interleaved output (a reshape, no transpose).
+ * In int8 or float32 by {@link int8Layer}.
+ */
+export function addTimeMajorPolyphaseConv(ctx: SeanetContext, xt: string, layer: ConvTransposeLayer): string {
+  const { g } = ctx;
+  const { kernelSize: k, stride: s, inChannels: cin, outChannels: cout, prefix } = layer;
+  const w = weight(ctx, `${prefix}.conv.weight`).data; // [cin, cout, k]
+  const phaseBias = polyphaseBias(weight(ctx, `${prefix}.conv.bias`).data, cout, s);
+  const shape = { inChannels: cin, outChannels: cout * s, kernelSize: k / s, stride: 1, dilation: 1 };
+  const y = addTimeMajorConv(g, xt, polyphaseWeights(w, cin, cout, k, s), phaseBias, shape, `${prefix}.convtr_phases`, int8Layer(ctx, cin, cout)); // [1, T', s·cout]
+  return g.op("Reshape", [y, g.int64([0, -1, cout])], {}, `${prefix}.samples`); // [1, T'·s, cout]
+}
+
+/**
+ * The int8 precision's convolution of an SConv1d on an input already padded, time-major in and
+ * out (`[1, L, cin]` → `[1, T, cout]`): a matrix product over the unfolded input, in int8 or
+ * float32 by {@link int8Layer}, with the same initializers as {@link addConvOp} builds for it.
+ */
+export function addTimeMajorConvOp(ctx: SeanetContext, xt: string, layer: ConvLayer): string {
+  const w = weight(ctx, `${layer.prefix}.conv.weight`).data;
+  return addTimeMajorConv(ctx.g, xt, w, weight(ctx, `${layer.prefix}.conv.bias`).data, layer, `${layer.prefix}.conv`, int8Layer(ctx, layer.inChannels, layer.outChannels));
+}
+
 /**
  * A transposed convolution with kernel k = m·s as a polyphase convolution: a plain Conv with
  * kernel m and time padding `pads` producing s·cout phase-major channels `[B, s·cout, T']`, then
@@ -225,17 +244,13 @@ export function addPolyphaseConv(ctx: SeanetContext, x: string, layer: ConvTrans
   const { g } = ctx;
   const { kernelSize: k, stride: s, inChannels: cin, outChannels: cout, prefix } = layer;
   const m = k / s;
-  const w = weight(ctx, `${prefix}.conv.weight`).data; // [cin, cout, k]
-  const bias = weight(ctx, `${prefix}.conv.bias`).data;
-  const phaseBias = new Float32Array(cout * s);
-  for (let j = 0; j < s; j++) phaseBias.set(bias.subarray(0, cout), j * cout);
-  if (int8Layer(ctx, cin, cout, k)) {
+  if (ctx.precision === "int8") {
     const xin = pads[0] === 0 && pads[1] === 0 ? x : g.op("Pad", [x, g.int64([0, 0, pads[0], 0, 0, pads[1]])], { mode: attr.str("constant") }, `${prefix}.phase_pad`);
-    const shape = { inChannels: cin, outChannels: cout * s, kernelSize: m, stride: 1, dilation: 1 };
-    const y = addInt8Conv(g, xin, polyphaseWeights(w, cin, cout, k, s), phaseBias, shape, `${prefix}.convtr_phases`, true); // [B, T', s·cout]
-    const bySample = g.op("Reshape", [y, g.int64([0, -1, cout])], {}, `${prefix}.samples`); // [B, T'·s, cout]
-    return g.op("Transpose", [bySample], { perm: attr.ints([0, 2, 1]) }, `${prefix}.convtr`);
+    const xt = g.op("Transpose", [xin], { perm: attr.ints([0, 2, 1]) }, `${prefix}.convtr_phases.tc`); // [B, L, cin]
+    return g.op("Transpose", [addTimeMajorPolyphaseConv(ctx, xt, layer)], { perm: attr.ints([0, 2, 1]) }, `${prefix}.convtr`);
   }
+  const w = weight(ctx, `${prefix}.conv.weight`).data; // [cin, cout, k]
+  const phaseBias = polyphaseBias(weight(ctx, `${prefix}.conv.bias`).data, cout, s);
   const y = g.op(
     "Conv",
     [x, g.initializer(`${prefix}.conv.phases`, polyphaseWeights(w, cin, cout, k, s), [cout * s, cin, m]), g.initializer(`${prefix}.conv.phase_bias`, phaseBias, [cout * s])],

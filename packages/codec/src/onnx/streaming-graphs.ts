@@ -6,7 +6,20 @@ import { GraphBuilder, attr } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
 import { addInt8Lstm, checkPrecision, precisionSuffix, type CodecPrecision } from "./int8-graph.js";
-import { addConv1d, addConvOp, addConvTranspose1d, addElu, addLstmInitializers, addPolyphaseConv, applySeanetLayers, int8MinConvWeights, onnxLstmWeights, weightInitializer, type SeanetContext } from "./seanet-graph.js";
+import {
+  addConv1d,
+  addConvOp,
+  addConvTranspose1d,
+  addElu,
+  addLstmInitializers,
+  addPolyphaseConv,
+  addTimeMajorConvOp,
+  addTimeMajorPolyphaseConv,
+  applySeanetLayers,
+  onnxLstmWeights,
+  weightInitializer,
+  type SeanetContext,
+} from "./seanet-graph.js";
 
 /*
  * Stateful ("streaming") versions of the causal SEANet encoder and decoder.
@@ -31,7 +44,7 @@ import { addConv1d, addConvOp, addConvTranspose1d, addElu, addLstmInitializers, 
  */
 
 /** Bumped whenever a streaming graph's inputs, outputs or results change (it is part of the cache names). */
-export const STREAMING_GRAPH_VERSION = "4";
+export const STREAMING_GRAPH_VERSION = "5";
 
 /** Which graph of a side: the first call (offline start) or every later call. */
 export type StreamGraphPhase = "first" | "step";
@@ -184,11 +197,19 @@ class StreamWalk {
   private readonly outputs: string[] = [];
   private parts: string[] | null = null;
 
+  /**
+   * Whether the convolutions' left contexts are stored time-major, `[1, samples, channels]` (the
+   * int8 precision, whose step graph is time-major throughout; see {@link streamSeanetTimeMajor}).
+   */
+  readonly timeMajorContexts: boolean;
+
   constructor(
     readonly ctx: SeanetContext,
     readonly phase: StreamGraphPhase,
     private readonly specs: readonly StreamStateSpec[],
-  ) {}
+  ) {
+    this.timeMajorContexts = ctx.precision === "int8";
+  }
 
   private take(layer: string, kind: StreamStateKind, dims: readonly number[]): { index: number; spec: StreamStateSpec } {
     const index = this.next++;
@@ -209,12 +230,21 @@ class StreamWalk {
     return this.parts;
   }
 
-  /** Declare a state: returns its value from the packed input (step phase) or null (first phase), and a function that gives its new value. */
-  state(layer: string, kind: StreamStateKind, dims: readonly number[]): { input: string | null; output: (value: string) => void } {
+  /**
+   * Declare a state: returns its value from the packed input (step phase) or null (first phase),
+   * and a function that gives its new value. `stored` is the shape the state is read and written
+   * in when it differs from its described `dims` (same elements: a time-major context).
+   */
+  state(layer: string, kind: StreamStateKind, dims: readonly number[], stored: readonly number[] = dims): { input: string | null; output: (value: string) => void } {
     const { index } = this.take(layer, kind, dims);
     const g = this.ctx.g;
-    const input = this.phase === "step" ? g.op("Reshape", [this.stateParts()[index]!, g.int64(dims)], {}, `state_${index}`) : null;
+    const input = this.phase === "step" ? g.op("Reshape", [this.stateParts()[index]!, g.int64(stored)], {}, `state_${index}`) : null;
     return { input, output: (value) => (this.outputs[index] = value) };
+  }
+
+  /** A left context `[1, channels, samples]` of the first (channel-major) graph as it is stored (time-major with {@link timeMajorContexts}). */
+  storedContext(context: string, hint: string): string {
+    return this.timeMajorContexts ? this.ctx.g.op("Transpose", [context], { perm: attr.ints([0, 2, 1]) }, `${hint}.tc`) : context;
   }
 
   /** Check every described state was built and wire the packed state output. */
@@ -246,7 +276,7 @@ function streamConv(w: StreamWalk, x: string, layer: ConvLayer): string {
   const p = convPaddingTotal(layer);
   const s = p > 0 ? w.state(layer.prefix, "conv-context", [1, layer.inChannels, p]) : null;
   if (w.phase === "first") {
-    s?.output(lastSamples(g, x, p, `${layer.prefix}.ctx_out`));
+    s?.output(w.storedContext(lastSamples(g, x, p, `${layer.prefix}.ctx_out`), `${layer.prefix}.ctx_out`));
     return addConv1d(w.ctx, x, layer); // the offline padding: reflection at t = 0 (and at the end, for a whole short stream)
   }
   let xin = x;
@@ -278,7 +308,7 @@ function streamConvTranspose(w: StreamWalk, x: string, layer: ConvTransposeLayer
     const m = k / s;
     const st = m > 1 ? w.state(prefix, "conv-context", [1, cin, m - 1]) : null;
     if (w.phase === "first") {
-      st?.output(lastSamples(g, x, m - 1, `${prefix}.ctx_out`));
+      st?.output(w.storedContext(lastSamples(g, x, m - 1, `${prefix}.ctx_out`), `${prefix}.ctx_out`));
       return addConvTranspose1d(w.ctx, x, layer); // the offline computation (zero input before t = 0)
     }
     let xin = x;
@@ -308,10 +338,9 @@ function streamConvTranspose(w: StreamWalk, x: string, layer: ConvTransposeLayer
   return g.op("Add", [y, weightInitializer(w.ctx, `${prefix}.conv.bias`, [cout, 1])], {}, `${prefix}.convtr`);
 }
 
-/** SLSTM with carried h and c: `[1, C, T]` → `[1, C, T]`. */
-function streamLstm(w: StreamWalk, x: string, layer: LstmLayer): string {
+/** The stacked LSTM layers of an SLSTM with carried h and c, on `seq` `[T, 1, C]`; returns the last layer's output `[T, 1, C]`. */
+function streamLstmLayers(w: StreamWalk, seq: string, layer: LstmLayer): string {
   const { g } = w.ctx;
-  const seq = g.op("Transpose", [x], { perm: attr.ints([2, 0, 1]) }, `${layer.prefix}.tbc`);
   let h = seq;
   for (let l = 0; l < layer.numLayers; l++) {
     const name = `${layer.prefix}.lstm.l${l}`;
@@ -330,7 +359,14 @@ function streamLstm(w: StreamWalk, x: string, layer: LstmLayer): string {
     sc.output(yc!);
     h = g.op("Squeeze", [y!, g.int64([1])], {}, `${layer.prefix}.lstm${l}.y`);
   }
-  const sum = g.op("Add", [h, seq], {}, `${layer.prefix}.skip`);
+  return h;
+}
+
+/** SLSTM with carried h and c: `[1, C, T]` → `[1, C, T]`. */
+function streamLstm(w: StreamWalk, x: string, layer: LstmLayer): string {
+  const { g } = w.ctx;
+  const seq = g.op("Transpose", [x], { perm: attr.ints([2, 0, 1]) }, `${layer.prefix}.tbc`);
+  const sum = g.op("Add", [streamLstmLayers(w, seq, layer), seq], {}, `${layer.prefix}.skip`);
   return g.op("Transpose", [sum], { perm: attr.ints([1, 2, 0]) }, `${layer.prefix}.out`);
 }
 
@@ -351,6 +387,84 @@ function streamSeanet(w: StreamWalk, x: string, layers: readonly SeanetLayer[]):
   });
 }
 
+/*
+ * The int8 precision's step graphs are time-major: every value between the input and the output
+ * is `[1, T, C]`. A convolution's unfolding then feeds its matrix product directly (no transpose
+ * on either side of each, as the channel-major graphs need), a left context is a prefix along
+ * the time axis (stored `[1, p, C]`, see StreamWalk.timeMajorContexts), a strided convolution's
+ * frames are a reshape, a polyphase transposed convolution's phases are already interleaved,
+ * the LSTM reads and writes its own layout by reshapes, and the elementwise ELU broadcasts its
+ * constants over rows of C values rather than over one value per channel.
+ */
+
+const lastSteps = (g: GraphBuilder, x: string, n: number, hint: string) =>
+  g.op("Slice", [x, g.int64([-n]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])], {}, hint);
+
+const swapLastAxes = (g: GraphBuilder, x: string, hint: string) => g.op("Transpose", [x], { perm: attr.ints([0, 2, 1]) }, hint);
+
+/** Causal SConv1d with a carried left context, time-major: `[1, T, Cin]` → `[1, T / stride, Cout]` (step phase). */
+function streamConvTimeMajor(w: StreamWalk, x: string, layer: ConvLayer): string {
+  const { g } = w.ctx;
+  const p = convPaddingTotal(layer);
+  let xin = x;
+  if (p > 0) {
+    const s = w.state(layer.prefix, "conv-context", [1, layer.inChannels, p], [1, p, layer.inChannels]);
+    xin = g.op("Concat", [s.input!, x], { axis: attr.int(1) }, `${layer.prefix}.with_ctx`);
+    s.output(lastSteps(g, xin, p, `${layer.prefix}.ctx_out`));
+  }
+  if (layer.stride > 1) {
+    // As streamConv: the end of a last partial frame padded like offline (zero samples otherwise).
+    const st = g.int64([layer.stride]);
+    const len = g.op("Shape", [x], { start: attr.int(1), end: attr.int(2) }, "steps");
+    const extra = g.op("Mod", [g.op("Sub", [st, g.op("Mod", [len, st], { fmod: attr.int(0) })]), st], { fmod: attr.int(0) }, `${layer.prefix}.extra`);
+    const pads = g.op("Concat", [g.int64([0, 0, 0, 0]), extra, g.int64([0])], { axis: attr.int(0) }, `${layer.prefix}.pads`);
+    xin = g.op("Pad", [xin, pads], { mode: attr.str(w.ctx.config.padMode === "replicate" ? "edge" : w.ctx.config.padMode) }, `${layer.prefix}.end_pad`);
+  }
+  return addTimeMajorConvOp(w.ctx, xin, layer);
+}
+
+/** Causal SConvTranspose1d, time-major (step phase): polyphase with a left context of m − 1 frames when k = m·s; otherwise streamConvTranspose between transposes. */
+function streamConvTransposeTimeMajor(w: StreamWalk, x: string, layer: ConvTransposeLayer): string {
+  const { g } = w.ctx;
+  const { kernelSize: k, stride: s, inChannels: cin, prefix } = layer;
+  if (k % s !== 0) return swapLastAxes(g, streamConvTranspose(w, swapLastAxes(g, x, `${prefix}.ct`), layer), `${prefix}.tc`);
+  const m = k / s;
+  let xin = x;
+  if (m > 1) {
+    const st = w.state(prefix, "conv-context", [1, cin, m - 1], [1, m - 1, cin]);
+    xin = g.op("Concat", [st.input!, x], { axis: attr.int(1) }, `${prefix}.with_ctx`);
+    st.output(lastSteps(g, xin, m - 1, `${prefix}.ctx_out`));
+  }
+  return addTimeMajorPolyphaseConv(w.ctx, xin, layer);
+}
+
+/** SLSTM with carried h and c, time-major: `[1, T, C]` is `[T, 1, C]` for the LSTM, by reshapes. */
+function streamLstmTimeMajor(w: StreamWalk, x: string, layer: LstmLayer): string {
+  const { g } = w.ctx;
+  const seq = g.op("Reshape", [x, g.int64([-1, 1, layer.dim])], {}, `${layer.prefix}.tbc`);
+  const sum = g.op("Add", [streamLstmLayers(w, seq, layer), seq], {}, `${layer.prefix}.skip`);
+  return g.op("Reshape", [sum, g.int64([1, -1, layer.dim])], {}, `${layer.prefix}.out`);
+}
+
+/** A whole SEANet side in the time-major layout (the int8 precision's step graphs). */
+function streamSeanetTimeMajor(w: StreamWalk, x: string, layers: readonly SeanetLayer[]): string {
+  return applySeanetLayers(x, layers, {
+    conv: (h, layer) => streamConvTimeMajor(w, h, layer),
+    "conv-transpose": (h, layer) => streamConvTransposeTimeMajor(w, h, layer),
+    resnet: (h, layer) => {
+      let r = h;
+      for (const conv of layer.convs) r = streamConvTimeMajor(w, addElu(w.ctx, r), conv);
+      const skip = layer.shortcut ? streamConvTimeMajor(w, h, layer.shortcut) : h;
+      return w.ctx.g.op("Add", [skip, r], {}, `${layer.prefix}.out`);
+    },
+    lstm: (h, layer) => streamLstmTimeMajor(w, h, layer),
+    elu: (h, layer) => addElu(w.ctx, h, `${layer.prefix}.elu`),
+  });
+}
+
+/** Whether a side's graph of `phase` is time-major (the int8 precision's step graphs). */
+const timeMajorGraph = (w: StreamWalk) => w.timeMajorContexts && w.phase === "step";
+
 function finish(g: GraphBuilder, kind: string): Uint8Array {
   return g.toModelBytes({ producerVersion: `streaming-${STREAMING_GRAPH_VERSION}`, docString: `EnCodec ${kind}`, metadata: { "encstream.graph": kind } });
 }
@@ -370,11 +484,12 @@ export function buildStreamEncoderGraph(prepared: PreparedWeights, numQuantizers
   }
   const specs = describeStreamStates(arch, "encoder");
   const g = new GraphBuilder(`encodec_stream_encoder_${phase}_${numQuantizers}`);
-  const w = new StreamWalk({ g, config: arch.config, weights: prepared.tensors, precision: checkPrecision(precision), int8MinConvWeights: int8MinConvWeights(arch.encoder) }, phase, specs);
+  const w = new StreamWalk({ g, config: arch.config, weights: prepared.tensors, precision: checkPrecision(precision) }, phase, specs);
   const x = g.input(STREAM_GRAPH_IO.audio, OnnxDataType.FLOAT, [1, arch.config.audioChannels, "samples"]);
-  const emb = streamSeanet(w, x, arch.encoder);
+  const timeMajor = timeMajorGraph(w);
+  const emb = timeMajor ? streamSeanetTimeMajor(w, swapLastAxes(g, x, "audio_tc"), arch.encoder) : streamSeanet(w, x, arch.encoder);
   w.finish();
-  const codes = addRvqEncode(g, emb, prepared.tensors, numQuantizers);
+  const codes = addRvqEncode(g, emb, prepared.tensors, numQuantizers, timeMajor);
   g.output(codes, STREAM_GRAPH_IO.codes, OnnxDataType.INT64, [1, numQuantizers, "frames"]);
   return finish(g, `stream-encoder-${phase}-${numQuantizers}${precisionSuffix(precision)}`);
 }
@@ -391,11 +506,18 @@ export function buildStreamDecoderGraph(prepared: PreparedWeights, phase: Stream
   const arch = prepared.architecture;
   const specs = describeStreamStates(arch, "decoder");
   const g = new GraphBuilder(`encodec_stream_decoder_${phase}`);
-  const w = new StreamWalk({ g, config: arch.config, weights: prepared.tensors, precision: checkPrecision(precision), int8MinConvWeights: int8MinConvWeights(arch.decoder) }, phase, specs);
+  const w = new StreamWalk({ g, config: arch.config, weights: prepared.tensors, precision: checkPrecision(precision) }, phase, specs);
   const codes = g.input(STREAM_GRAPH_IO.codes, OnnxDataType.INT64, [1, "codebooks", "frames"]);
   const gain = g.input(STREAM_GRAPH_IO.gain, OnnxDataType.FLOAT, [1, 1, "frames"]);
-  const emb = g.op("Mul", [addRvqDecode(g, codes, prepared.tensors, arch.numQuantizers), gain], {}, "gained_embeddings");
-  const y = streamSeanet(w, emb, arch.decoder);
+  let y: string;
+  if (timeMajorGraph(w)) {
+    const gainTc = g.op("Reshape", [gain, g.int64([1, -1, 1])], {}, "frame_gain_tc");
+    const emb = g.op("Mul", [addRvqDecode(g, codes, prepared.tensors, arch.numQuantizers, true), gainTc], {}, "gained_embeddings");
+    y = swapLastAxes(g, streamSeanetTimeMajor(w, emb, arch.decoder), "audio_ct");
+  } else {
+    const emb = g.op("Mul", [addRvqDecode(g, codes, prepared.tensors, arch.numQuantizers), gain], {}, "gained_embeddings");
+    y = streamSeanet(w, emb, arch.decoder);
+  }
   w.finish();
   g.output(y, STREAM_GRAPH_IO.audio, OnnxDataType.FLOAT, [1, arch.config.audioChannels, "samples"]);
   return finish(g, `stream-decoder-${phase}${precisionSuffix(precision)}`);
