@@ -9,7 +9,7 @@ import { addSeanet, type SeanetContext } from "./seanet-graph.js";
  * Version of the graph builders. It is part of every cache key: bump it whenever a builder's
  * output changes, so that graphs cached by an older version are rebuilt.
  */
-export const GRAPH_BUILDER_VERSION = "4";
+export const GRAPH_BUILDER_VERSION = "3";
 
 /** The graphs an EnCodec model is made of. `quantizer-encode` takes the number of codebooks. */
 export type EncodecGraphKind = "encoder" | "quantizer-encode" | "quantizer-decode" | "decoder" | "decode";

@@ -5,18 +5,19 @@ import { attr, type GraphBuilder } from "./graph-builder.js";
  * scale per output channel) and activations quantized to uint8 on the fly, per tensor, by ONNX
  * Runtime's dynamic-quantization kernels (`com.microsoft` contrib operators, CPU provider):
  *
- * - a convolution runs as `DynamicQuantizeMatMul` over its unfolded input (im2col by slices in
- *   the graph): `[1, T, k·Cin] × [k·Cin, Cout]`. On onnxruntime-node 1.30 this is 3–4× faster
- *   than the float32 `Conv` at one frame, where `ConvInteger` is slower than float32 (it packs
- *   its weights on every call) and `MatMulNBits` with 8 bits is 20× slower unless it computes in
- *   int8 (bench/precision.ts measures the whole frame);
+ * - every convolution is a matrix product over its time-major unfolded input (im2col by slices
+ *   and reshapes in the graph): `[1, T, k·Cin] × [k·Cin, Cout]`. Those with at least 128 input
+ *   and output channels (`INT8_MIN_CHANNELS` in seanet-graph.ts: the low-rate layers, most of
+ *   the weights) run as `DynamicQuantizeMatMul`; the others — the first and last, which read and
+ *   write audio, and the high-rate blocks — as a float32 `MatMul`, whose constant operand ONNX
+ *   Runtime prepacks (its `Conv` does not). On onnxruntime-node 1.30, `ConvInteger` is slower
+ *   than float32 (it packs its weights on every call) and `MatMulNBits` with 8 bits is 20×
+ *   slower unless it computes in int8 (bench/precision.ts measures the whole frame);
  * - an LSTM runs as `DynamicQuantizeLSTM`.
  *
- * Only the large convolutions run in int8 (each holding at least 5 % of its side's convolution
- * weights: `int8MinConvWeights` in seanet-graph.ts); the small ones — the first and last, which
- * read and write audio, and those of the high-rate blocks — stay float32: they are a small part
- * of the bytes a frame reads and caused most of the error. The quantizer (RVQ) stays float32,
- * so that the codes of a given embedding are those of float32.
+ * The step graphs of streaming are time-major throughout (streaming-graphs.ts); the offline and
+ * startup graphs transpose around each of these products, so that both compute the same thing.
+ * The quantizer (RVQ) keeps float32 distances.
  */
 
 /** Numeric precision of the SEANet encoder and decoder graphs. */
@@ -35,9 +36,16 @@ export function checkPrecision(precision: unknown, name = "precision"): CodecPre
   throw new RangeError(`${name} must be "float32" or "int8", got ${JSON.stringify(precision)}`);
 }
 
-/** The suffix a graph name gets for `precision` in cache keys (none for float32, so its keys are unchanged). */
+/**
+ * Version of the int8 graphs, part of their cache names: bumped whenever an int8 graph changes
+ * (its layout, which layers run in int8), so that cached int8 graphs are rebuilt while float32's
+ * keys stay as they are. 2: time-major step graphs, int8 by channel count.
+ */
+export const INT8_GRAPH_VERSION = "2";
+
+/** The suffix a graph name gets for `precision` in cache keys (none for float32, so its keys are unchanged; `-int8v2` for int8). */
 export function precisionSuffix(precision: CodecPrecision): string {
-  return precision === "float32" ? "" : `-${precision}`;
+  return precision === "float32" ? "" : `-${precision}v${INT8_GRAPH_VERSION}`;
 }
 
 /**

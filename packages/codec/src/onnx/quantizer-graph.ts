@@ -11,35 +11,52 @@ function codebook(weights: ReadonlyMap<string, RawTensor>, i: number): RawTensor
  * Residual vector quantization, encode side, for the first `numQuantizers` codebooks:
  * per layer the nearest codeword by squared L2 distance, computed as the reference does
  * (`‖x‖² − 2·x·e + ‖e‖²`, first index on ties), then the codeword is subtracted from the
- * residual. `emb` is `[B, D, F]` (`[B, F, D]` with `timeMajor`); returns codes `[B, K, F]` int64.
+ * residual. `emb` is `[B, D, F]`; returns codes `[B, K, F]` int64.
+ *
+ * With `timeMajor` (the int8 precision's step graphs), `emb` is `[1, F, D]` and each layer is
+ * leaner: the residual is `[F, D]`, and the distance is `‖e‖² − 2·x·e`, one matrix product
+ * and its bias (which ONNX Runtime fuses into one `Gemm`) without the `‖x‖²` every codeword
+ * shares. The nearest codeword is the same except where rounding decides between two nearly
+ * as near.
  */
 export function addRvqEncode(g: GraphBuilder, emb: string, weights: ReadonlyMap<string, RawTensor>, numQuantizers: number, timeMajor = false): string {
-  let residual = timeMajor ? emb : g.op("Transpose", [emb], { perm: attr.ints([0, 2, 1]) }, "rvq_in"); // [B, F, D]
+  let residual = timeMajor ? g.op("Reshape", [emb, g.int64([-1, codebook(weights, 0).dims[1]!])], {}, "rvq_in") : g.op("Transpose", [emb], { perm: attr.ints([0, 2, 1]) }, "rvq_in"); // [F, D] or [B, F, D]
   const codes: string[] = [];
   for (let i = 0; i < numQuantizers; i++) {
     const e = codebook(weights, i);
     const [n, d] = [e.dims[0]!, e.dims[1]!];
-    const twiceT = new Float32Array(n * d); // (2·E)ᵀ, [D, N]
+    const twiceT = new Float32Array(n * d); // (2·E)ᵀ, [D, N] (−2·Eᵀ with timeMajor)
     const norms = new Float32Array(n); // ‖e‖², [N]
+    const sign = timeMajor ? -1 : 1;
     for (let k = 0; k < n; k++) {
       let s = 0;
       for (let j = 0; j < d; j++) {
         const v = e.data[k * d + j]!;
-        twiceT[j * n + k] = 2 * v;
+        twiceT[j * n + k] = sign * 2 * v;
         s += v * v;
       }
       norms[k] = s;
     }
     const p = `rvq${i}`;
-    const xx = g.op("ReduceSumSquare", [residual], { axes: attr.ints([2]), keepdims: attr.int(1) }, `${p}.xx`);
-    const xe2 = g.op("MatMul", [residual, g.initializer(`${p}.embed2T`, twiceT, [d, n])], {}, `${p}.xe2`);
-    const dist = g.op("Add", [g.op("Sub", [xx, xe2]), g.initializer(`${p}.embed_sq`, norms, [n])], {}, `${p}.dist`);
-    const idx = g.op("ArgMin", [dist], { axis: attr.int(2), keepdims: attr.int(0), select_last_index: attr.int(0) }, `${p}.idx`); // [B, F]
-    codes.push(g.op("Unsqueeze", [idx, g.int64([1])], {}, `${p}.code`));
+    let dist: string;
+    if (timeMajor) {
+      dist = g.op("Add", [g.op("MatMul", [residual, g.initializer(`${p}.embed2T_neg`, twiceT, [d, n])], {}, `${p}.xe2`), g.initializer(`${p}.embed_sq`, norms, [n])], {}, `${p}.dist`); // [F, N]
+    } else {
+      const xx = g.op("ReduceSumSquare", [residual], { axes: attr.ints([2]), keepdims: attr.int(1) }, `${p}.xx`);
+      const xe2 = g.op("MatMul", [residual, g.initializer(`${p}.embed2T`, twiceT, [d, n])], {}, `${p}.xe2`);
+      dist = g.op("Add", [g.op("Sub", [xx, xe2]), g.initializer(`${p}.embed_sq`, norms, [n])], {}, `${p}.dist`);
+    }
+    const idx = g.op("ArgMin", [dist], { axis: attr.int(timeMajor ? 1 : 2), keepdims: attr.int(0), select_last_index: attr.int(0) }, `${p}.idx`); // [F] or [B, F]
+    codes.push(timeMajor ? idx : g.op("Unsqueeze", [idx, g.int64([1])], {}, `${p}.code`));
     if (i < numQuantizers - 1) {
       const q = g.op("Gather", [g.initializer(`${p}.embed`, e.data, [n, d]), idx], { axis: attr.int(0) }, `${p}.q`);
       residual = g.op("Sub", [residual, q], {}, `${p}.residual`);
     }
+  }
+  if (timeMajor) {
+    // The [F] codes of each layer one after the other are [K, F]: one Reshape makes [1, K, F].
+    const stacked = codes.length === 1 ? codes[0]! : g.op("Concat", codes, { axis: attr.int(0) }, "codes_kf");
+    return g.op("Reshape", [stacked, g.int64([1, numQuantizers, -1])], {}, "codes");
   }
   return codes.length === 1 ? codes[0]! : g.op("Concat", codes, { axis: attr.int(1) }, "codes");
 }
