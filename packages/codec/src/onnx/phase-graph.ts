@@ -7,10 +7,14 @@ import { encodeOnnxModel, OnnxDataType, type OnnxAttribute, type OnnxGraph, type
  * A side's "first" graph (the offline start, reflection at t = 0) and its "step" graph (states in,
  * states out) hold the same weights. As two sessions they are two copies of the weights in
  * memory (two mappings of the graph cache's weights files, two sets of prepacked LSTM weights),
- * and two sessions to open. Here the two become the branches of one `If` on a boolean input
- * ({@link PHASE_INPUT}): the weights both use are initializers of the outer graph, which both
- * branches read; everything else of each branch keeps its own names under a prefix. The first
- * call still feeds the state inputs (zeros: the first branch does not read them).
+ * and two sessions to open. Here they become one graph: the step graph's nodes at the top level,
+ * and an `If` on a boolean input ({@link PHASE_INPUT}) whose then branch is the first graph and
+ * whose else branch passes the step's results through. The weights both use are initializers
+ * of the outer graph; everything else keeps its own names under a prefix. The step nodes are
+ * not inside a branch because ONNX Runtime runs a branch's nodes with a per-call cost that the
+ * top level does not have (about a tenth of an int8 frame); on the first call they run too, on
+ * the first call's inputs, and their results are dropped. The first call still feeds the state
+ * inputs (zeros: the first branch does not read them).
  */
 
 /** The combined graph's `[]` bool input: true runs the first graph, false the step graph. */
@@ -19,8 +23,8 @@ export const PHASE_INPUT = "first_call";
 /** ONNX `TensorProto.DataType` BOOL (not in {@link OnnxDataType}, which lists the builders' tensor types). */
 const BOOL = 9 as OnnxDataType;
 
-/** Node names and value names of a branch start with this (then "first/" or "step/"). */
-const PREFIX = { first: "first/", step: "step/" } as const;
+/** Node names and value names of the first branch, of the step graph and of the else branch's pass-through start with these. */
+const PREFIX = { first: "first/", step: "step/", pass: "pass/" } as const;
 
 function sameTensor(a: OnnxTensor, b: OnnxTensor): boolean {
   if (a.dataType !== b.dataType || a.dims.length !== b.dims.length || a.rawData.length !== b.rawData.length) return false;
@@ -54,7 +58,9 @@ function renameGraph(g: OnnxGraph, rename: (name: string) => string, nodePrefix:
  * Combine a streaming side's "first" and "step" graphs (model bytes from
  * `buildStreamEncoderGraph` / `buildStreamDecoderGraph`) into one model: the inputs of the step
  * graph plus {@link PHASE_INPUT}, the outputs of both (same names, in the same order), and the
- * weights once. Results are those of the graph the flag selects, bit for bit.
+ * weights once. Results are those of the graph the flag selects, bit for bit. The step graph
+ * runs on every call, so the first call's inputs must be valid step inputs too (zero states and
+ * any number of frames are).
  *
  * @throws Error when the graphs do not pair: the first graph reads an input the step graph does
  *   not have, or their outputs differ in names or types
@@ -85,7 +91,18 @@ export function combinePhaseGraphs(firstModel: Uint8Array, stepModel: Uint8Array
   const outer = new Set([...stepInputs.keys(), ...sharedNames]);
   const renamer = (prefix: string) => (n: string) => (outer.has(n) ? n : `${prefix}${n}`);
   const thenBranch = renameGraph(fg, renamer(PREFIX.first), PREFIX.first, sharedNames, "first");
-  const elseBranch = renameGraph(sg, renamer(PREFIX.step), PREFIX.step, sharedNames, "step");
+  // The step graph runs at the top level, on every call (on the first, its results go unused):
+  // ONNX Runtime runs a branch's nodes with a per-call cost the top level does not have (about
+  // a tenth of an int8 step). The else branch passes the step's results through.
+  const stepTop = renameGraph(sg, renamer(PREFIX.step), PREFIX.step, sharedNames, "step");
+  const passNodes: OnnxNode[] = stepTop.outputs.map((o, i) => ({ opType: "Identity", inputs: [o.name], outputs: [`${PREFIX.pass}${sg.outputs[i]!.name}`], name: `${PREFIX.pass}${sg.outputs[i]!.name}` }));
+  const elseBranch: OnnxGraph = {
+    name: "step",
+    nodes: passNodes,
+    initializers: [],
+    inputs: [],
+    outputs: stepTop.outputs.map((o, i) => ({ ...o, name: passNodes[i]!.outputs[0]! })),
+  };
 
   // Output shapes: a dimension both graphs give the same size keeps it, any other is symbolic.
   const outputs: OnnxValueInfo[] = sg.outputs.map((o, i) => {
@@ -114,8 +131,8 @@ export function combinePhaseGraphs(firstModel: Uint8Array, stepModel: Uint8Array
     metadata: { ...step.metadata, "encstream.graph": name },
     graph: {
       name,
-      nodes: [ifNode],
-      initializers: shared,
+      nodes: [...stepTop.nodes, ifNode],
+      initializers: [...shared, ...stepTop.initializers],
       inputs: [...sg.inputs, { name: PHASE_INPUT, elemType: BOOL, shape: [] }],
       outputs,
     },
