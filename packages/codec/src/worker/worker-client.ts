@@ -5,7 +5,13 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CodecError } from "../errors.js";
 import type { LoadStreamingCodecOptions } from "../streaming/node/load-streaming-codec.js";
-import { DEFAULT_MAX_QUEUED_CALLS, MAX_QUEUED_CALLS, WORKER_CLOSE_TIMEOUT_MS } from "./constants.js";
+import {
+  DEFAULT_MAX_QUEUED_CALLS,
+  DEFAULT_WORKER_YOUNG_GENERATION_MB,
+  MAX_QUEUED_CALLS,
+  MAX_WORKER_YOUNG_GENERATION_MB,
+  WORKER_CLOSE_TIMEOUT_MS,
+} from "./constants.js";
 import { deserializeError, type WorkerInit, type WorkerReady, type WorkerReply, type WorkerRequest } from "./worker-protocol.js";
 
 /** Options every worker codec takes beside the model loader's. */
@@ -20,6 +26,13 @@ export interface WorkerThreadOptions {
    * `dist` (from the sources, e.g. under vitest, the package's built `dist/codec-worker.js`)
    */
   readonly workerUrl?: URL | string;
+  /**
+   * Most memory of the worker's young generation (V8's `maxYoungGenerationSizeMb`), MiB, 1 to
+   * 256. The worker's calls allocate little on its heap, and a young generation left to grow
+   * (up to 48 MiB) stays resident for the thread's life.
+   * @default 3 (a 1 MiB semi-space)
+   */
+  readonly youngGenerationMb?: number;
 }
 
 /** Where the worker script is: beside the bundle, or the built one when running from the sources. */
@@ -52,10 +65,14 @@ export class WorkerClient {
       throw new RangeError(`maxQueuedCalls must be an integer in [1, ${MAX_QUEUED_CALLS}], got ${maxQueued}`);
     }
     this.maxQueued = maxQueued;
+    const youngMb = options.youngGenerationMb ?? DEFAULT_WORKER_YOUNG_GENERATION_MB;
+    if (!Number.isInteger(youngMb) || youngMb < 1 || youngMb > MAX_WORKER_YOUNG_GENERATION_MB) {
+      throw new RangeError(`youngGenerationMb must be an integer in [1, ${MAX_WORKER_YOUNG_GENERATION_MB}], got ${youngMb}`);
+    }
     const url = options.workerUrl ?? defaultWorkerUrl();
     const file = url instanceof URL ? fileURLToPath(url) : url;
     if (!existsSync(file)) throw new CodecError("worker-failed", `${file}: codec worker script not found (build the package: pnpm build)`);
-    this.worker = new Worker(file, { workerData: init });
+    this.worker = new Worker(file, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: youngMb } });
     let onReady!: (r: WorkerReady) => void;
     let onInitFailed!: (e: Error) => void;
     this.ready = new Promise<WorkerReady>((resolve, reject) => {

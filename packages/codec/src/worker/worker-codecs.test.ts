@@ -252,6 +252,24 @@ test("calls in flight are bounded by maxQueuedCalls", async () => {
   }
 });
 
+test("the worker's young generation is bounded (youngGenerationMb): a 1 MiB worker codes the same frames; out-of-range values throw", async () => {
+  const audio = tiny24.input[0]!.subarray(0, 320 * 40);
+  const here = await loadStreamingCodec(fixturePath("tiny24"), NO_CACHE);
+  const encoder = await createWorkerStreamEncoder(fixturePath("tiny24"), { bandwidthKbps: 6, youngGenerationMb: 1, ...NO_CACHE });
+  try {
+    const inThread = await createStreamEncoder(here, { bandwidthKbps: 6 });
+    const expected = [...(await inThread.push([audio])), ...(await inThread.end())];
+    const got = [...(await encoder.push([audio])), ...(await encoder.end())];
+    expect(got.map((f) => Array.from(f.codes))).toEqual(expected.map((f) => Array.from(f.codes)));
+    expect(got.length).toBe(40);
+  } finally {
+    await Promise.all([encoder.close(), here.release()]);
+  }
+  for (const youngGenerationMb of [0, 1.5, 257, Number.NaN]) {
+    await expect(createWorkerStreamEncoder(fixturePath("tiny24"), { bandwidthKbps: 6, youngGenerationMb, ...NO_CACHE })).rejects.toThrow(RangeError);
+  }
+});
+
 test("a process that never closes its worker codecs still exits (idle workers do not hold it)", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "encstream-worker-exit-"));
   try {
