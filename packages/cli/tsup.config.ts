@@ -12,7 +12,9 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "es2022",
-  splitting: false,
+  // Code splitting (tsup's default: the ESM build only, the CommonJS one stays one file a
+  // entry): the command modules that main.ts imports when a command runs become chunks of their
+  // own, so `encstream receive` loads none of send's, encode's or the web relay's code.
   // import.meta.url in the CommonJS build (the demo finds its sample relative to itself).
   shims: true,
   // tsup keeps dependencies and peers external but bundles optional dependencies: naudiodon2 (a

@@ -1,10 +1,3 @@
-import { runDecode } from "./commands/decode.js";
-import { runDevices } from "./commands/devices.js";
-import { runEncode } from "./commands/encode.js";
-import { runKeygen } from "./commands/keygen.js";
-import { runPull } from "./commands/pull.js";
-import { runReceive } from "./commands/receive.js";
-import { runSend } from "./commands/send.js";
 import type { CommandHandlers } from "./command-options.js";
 import { CliError } from "./errors.js";
 import { removePendingTemporaries } from "./internal/atomic-file.js";
@@ -20,17 +13,22 @@ const STOP_GRACE_MS = 15_000;
 
 /**
  * The `encstream` command's handlers, one per command, writing to `io`: `send`, `receive`,
- * `encode`, `decode` and `pull`. Each resolves when its command has finished.
+ * `encode`, `decode`, `pull`, `devices` and `keygen`. Each resolves when its command has finished.
+ *
+ * Each handler imports its command's module when it runs, so a process loads only the command
+ * it runs (a `receive` does not load the web relay's HTTP and WebSocket servers, the encoder's
+ * input readers or the LM coder): every module loaded costs resident memory for the process's
+ * life (its code, its compiled functions and the young generation its loading grew).
  */
 export function createHandlers(io: CommandIo = processIo()): CommandHandlers {
   return {
-    send: async (options) => void (await runSend(options, io)),
-    receive: async (options) => void (await runReceive(options, io)),
-    encode: async (options) => void (await runEncode(options, io)),
-    decode: async (options) => void (await runDecode(options, io)),
-    pull: async (options) => void (await runPull(options, io)),
-    devices: async (options) => void (await runDevices(options, io)),
-    keygen: async (options) => void (await runKeygen(options, io)),
+    send: async (options) => void (await (await import("./commands/send.js")).runSend(options, io)),
+    receive: async (options) => void (await (await import("./commands/receive.js")).runReceive(options, io)),
+    encode: async (options) => void (await (await import("./commands/encode.js")).runEncode(options, io)),
+    decode: async (options) => void (await (await import("./commands/decode.js")).runDecode(options, io)),
+    pull: async (options) => void (await (await import("./commands/pull.js")).runPull(options, io)),
+    devices: async (options) => void (await (await import("./commands/devices.js")).runDevices(options, io)),
+    keygen: async (options) => void (await (await import("./commands/keygen.js")).runKeygen(options, io)),
   };
 }
 

@@ -23,7 +23,8 @@ export async function buildCli(): Promise<string> {
     dts: false,
     sourcemap: false,
     clean: false,
-    splitting: false,
+    // As dist/ is built (tsup.config.ts): each command's module a chunk, loaded when it runs.
+    splitting: true,
     shims: true,
     target: "es2022",
     external: ["naudiodon2"],

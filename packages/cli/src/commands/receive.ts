@@ -26,7 +26,7 @@ import { openCodecSession, type CodecSession } from "../session/codec-session.js
 import { asCliError } from "../session/session-errors.js";
 import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
 import { isMultiTrackReceive, receiveTracks } from "./receive-tracks.js";
-import { WebRelay, type WebRelayStats } from "../web/web-relay.js";
+import type { WebRelay, WebRelayStats } from "../web/web-relay.js";
 import { defaultWebRoot } from "../web/web-root.js";
 
 /** `--output` value that writes the audio to stdout. */
@@ -278,6 +278,8 @@ async function openRelay(codec: CodecSession, options: ReceiveOptions, log: (lin
   }
   let relay: WebRelay;
   try {
+    // Loaded only for --web: its HTTP and WebSocket servers (and WebRTC) cost a plain receiver memory.
+    const { WebRelay } = await import("../web/web-relay.js");
     relay = await WebRelay.open({
       host: web.host,
       port: web.port,
