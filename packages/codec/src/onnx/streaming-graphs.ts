@@ -86,7 +86,11 @@ export interface StreamStateSpec {
   /** The layer it belongs to (Hugging Face module path). */
   readonly layer: string;
   readonly kind: StreamStateKind;
-  /** Shape: `[1, channels, samples]` for convolutions, `[1, 1, hidden]` for LSTM h/c. */
+  /**
+   * Shape: `[1, channels, samples]` for convolutions, `[1, 1, hidden]` for LSTM h/c. The int8
+   * precision's graphs carry a convolution's context time-major, `[1, samples, channels]` (same
+   * elements; the packed state's layout is the graphs' own business).
+   */
   readonly dims: readonly number[];
 }
 
