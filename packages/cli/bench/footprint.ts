@@ -6,9 +6,14 @@
  *   offline (`loadEncodec`: encoder and decode sessions), streaming receiver (`loadStreamingCodec`,
  *   decoder side: one session, startup and step), streaming sender (encoder side at 12 kbps: one
  *   session). Targets: 150 ms offline, 300 ms streaming.
- * - Peak RSS (`/usr/bin/time`) of `receive --stream` and `send --stream` (10 s over loopback, the
+ * - Peak RSS (`/usr/bin/time`) of `receive --stream` and `send --stream` (20 s over loopback, the
  *   default worker threads), beside the same-run floor: `node` with the CLI's modules imported and
  *   no model. Targets: 150 MB receive, 200 MB send.
+ * - Where the receiver's peak goes: its `/proc/<pid>/smaps` read at the highest RSS sampled (every
+ *   250 ms), by mapping: the node binary, ONNX Runtime's library, the mapped weights, V8's heap
+ *   pages (its 256 KiB anonymous mappings: both threads' heaps), other anonymous memory (malloc
+ *   arenas: ONNX Runtime's session in the worker's, freed compiler memory in V8's threads'), the
+ *   main thread's malloc heap and the other libraries.
  *
  * - With `--export DIR` (the official implementation's ONNX export, built by
  *   packages/codec/bench/reference-export.py): each load alternates with the export's sessions for
@@ -19,7 +24,7 @@
  * Run (in packages/cli, after `pnpm build`): npx tsx bench/footprint.ts [--export DIR]
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,9 +63,10 @@ interface Run {
   stderr: string;
 }
 
-function run(argv: readonly string[], cwd?: string): Promise<Run> {
+function run(argv: readonly string[], cwd?: string, onSpawn?: (pid: number | undefined) => void): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], ...(cwd ? { cwd } : {}) });
+    onSpawn?.(child.pid);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (t: string) => (stdout += t));
@@ -114,6 +120,79 @@ const EXPORT_FILES: Record<string, readonly string[]> = {
   sender: ["encode-frame.onnx"],
 };
 
+/** The pid of `parent`'s first child (the node under `/usr/bin/time`), or undefined. */
+function childPid(parent: number): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === parent) return Number(entry);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** Resident KiB of `pid` by kind of mapping, from `/proc/<pid>/smaps`. */
+function residentByKind(pid: number): Map<string, number> {
+  const kinds = new Map<string, number>();
+  let kind = "";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const path = head[3]!;
+      const sizeKiB = (parseInt(head[2]!, 16) - parseInt(head[1]!, 16)) / 1024;
+      kind =
+        path === ""
+          ? sizeKiB === 256
+            ? "V8 heap pages (256 KiB anonymous mappings, both threads)"
+            : "other anonymous (malloc arenas: ONNX Runtime's session, V8 threads' freed memory; stacks)"
+          : path === "[heap]"
+            ? "main thread's malloc heap"
+            : path.endsWith(".weights")
+              ? "decoder weights (mapped graph-cache file)"
+              : path.includes("libonnxruntime")
+                ? "ONNX Runtime's library"
+                : /\/node$/.test(path)
+                  ? "node binary"
+                  : "other libraries and mappings";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) kinds.set(kind, (kinds.get(kind) ?? 0) + Number(rss[1]));
+  }
+  return kinds;
+}
+
+/** Samples `timePid`'s child every 250 ms until `done` settles; its smaps breakdown at the highest RSS seen. */
+async function breakdownAtPeak(timePid: number | undefined, done: Promise<unknown>): Promise<Map<string, number> | undefined> {
+  if (timePid === undefined || !existsSync("/proc/self/smaps")) return undefined;
+  let finished = false;
+  void done.finally(() => (finished = true));
+  let peak = 0;
+  let at: Map<string, number> | undefined;
+  let pid: number | undefined;
+  while (!finished) {
+    try {
+      pid ??= childPid(timePid);
+      if (pid !== undefined) {
+        const rss = Number(/Rss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? 0);
+        if (rss > peak) {
+          peak = rss;
+          at = residentByKind(pid);
+        }
+      }
+    } catch {
+      // not started yet, or ended
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return at;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const dir = await mkdtemp(join(tmpdir(), "encstream-footprint-"));
@@ -159,7 +238,9 @@ try {
 
   const floor = peakOf(await run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, "--input-type=module", "-e", `await import(${JSON.stringify(CLI_INDEX)});`]), "floor");
   const port = String(20_000 + Math.floor(Math.random() * 20_000));
-  const receiver = run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, BIN, "receive", "--stream", "--port", port, ...common, "--output", join(dir, "out.wav"), "--timeout", "30", "--stream-idle", "2"]);
+  let receiverPid: number | undefined;
+  const receiver = run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, BIN, "receive", "--stream", "--port", port, ...common, "--output", join(dir, "out.wav"), "--timeout", "30", "--stream-idle", "2"], undefined, (pid) => (receiverPid = pid));
+  const breakdown = breakdownAtPeak(receiverPid, receiver);
   await new Promise((r) => setTimeout(r, 1500));
   const sender = await run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, BIN, "send", "--stream", "--input", input, "--ip", "127.0.0.1", "--port", port, ...common, "--no-lm"]);
   const recv = await receiver;
@@ -170,6 +251,12 @@ try {
   console.log(`  node + the CLI's modules, no model (floor)  ${floor.toFixed(0)}`);
   console.log(`  receive --stream                            ${recvMiB.toFixed(0)} = floor + ${(recvMiB - floor).toFixed(0)}   target 150 MB (143 MiB): ${recvMiB * MIB <= 150e6 ? "met" : "NOT met"}`);
   console.log(`  send --stream (12 kbps)                     ${sendMiB.toFixed(0)} = floor + ${(sendMiB - floor).toFixed(0)}   target 200 MB (191 MiB): ${sendMiB * MIB <= 200e6 ? "met" : "NOT met"}`);
+  const kinds = await breakdown;
+  if (kinds !== undefined) {
+    const total = [...kinds.values()].reduce((a, b) => a + b, 0);
+    console.log(`\nwhere the receiver's peak goes (/proc/<pid>/smaps at the highest RSS sampled every 250 ms: ${(total / 1024).toFixed(0)} MiB):`);
+    for (const [kind, kib] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`  ${(kib / 1024).toFixed(1).padStart(6)} MiB  ${kind}`);
+  }
   console.log(`load average now ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 } finally {
   await rm(dir, { recursive: true, force: true });
