@@ -33,7 +33,10 @@ describe("combinePhaseGraphs", () => {
     // the step graph's nodes at the top level, then the If (first graph, or the step's results passed through)
     const ops = model.graph.nodes.map((n) => n.opType);
     expect(ops.at(-1)).toBe("If");
-    expect(ops.length).toBe(decodeOnnxModel(stepBytes).graph.nodes.length + 1);
+    // and before them the first call's gate: one Where, one Slice per input the first graph reads
+    const gated = side === "encoder" ? 1 : 2;
+    expect(ops.slice(0, 1 + gated)).toEqual(["Where", ...Array<string>(gated).fill("Slice")]);
+    expect(ops.length).toBe(decodeOnnxModel(stepBytes).graph.nodes.length + 2 + gated);
     expect(model.graph.inputs.map((i) => i.name)).toContain(PHASE_INPUT);
     expect(model.metadata?.["encstream.graph"]).toBe(`test-${side}`);
 

@@ -1,5 +1,5 @@
 import { decodeOnnxModel } from "../internal/onnx-reader.js";
-import { encodeOnnxModel, OnnxDataType, type OnnxAttribute, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "./onnx-proto.js";
+import { encodeOnnxModel, littleEndianBytes, OnnxDataType, type OnnxAttribute, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "./onnx-proto.js";
 
 /*
  * One graph for both phases of a streaming side.
@@ -13,8 +13,9 @@ import { encodeOnnxModel, OnnxDataType, type OnnxAttribute, type OnnxGraph, type
  * of the outer graph; everything else keeps its own names under a prefix. The step nodes are
  * not inside a branch because ONNX Runtime runs a branch's nodes with a per-call cost that the
  * top level does not have (about a tenth of an int8 frame); on the first call they run too, on
- * the first call's inputs, and their results are dropped. The first call still feeds the state
- * inputs (zeros: the first branch does not read them).
+ * one sample (encoder) or one frame (decoder) of the first call's inputs, and their results are
+ * dropped. The first call still feeds the state inputs (zeros: the first branch does not read
+ * them).
  */
 
 /** The combined graph's `[]` bool input: true runs the first graph, false the step graph. */
@@ -24,7 +25,24 @@ export const PHASE_INPUT = "first_call";
 const BOOL = 9 as OnnxDataType;
 
 /** Node names and value names of the first branch, of the step graph and of the else branch's pass-through start with these. */
-const PREFIX = { first: "first/", step: "step/", pass: "pass/" } as const;
+const PREFIX = { first: "first/", step: "step/", pass: "pass/", gate: "gate/" } as const;
+
+function int64Tensor(name: string, values: readonly bigint[]): OnnxTensor {
+  return { name, dataType: OnnxDataType.INT64, dims: [values.length], rawData: littleEndianBytes(BigInt64Array.from(values)) };
+}
+
+/**
+ * The nodes that feed the step graph `gate/<name>` for each input `name`: the whole input on a
+ * step call, its first element along the last axis on the first call
+ * (`Slice(name, 0, first_call ? 1 : end, axis -1)`).
+ */
+function firstCallGate(names: readonly string[]): { nodes: OnnxNode[]; initializers: OnnxTensor[] } {
+  const c = (n: string) => `${PREFIX.gate}${n}`;
+  const initializers = [int64Tensor(c("zero"), [0n]), int64Tensor(c("one"), [1n]), int64Tensor(c("all"), [0x7fff_ffff_ffff_ffffn]), int64Tensor(c("last_axis"), [-1n])];
+  const nodes: OnnxNode[] = [{ opType: "Where", inputs: [PHASE_INPUT, c("one"), c("all")], outputs: [c("end")], name: c("end") }];
+  for (const n of names) nodes.push({ opType: "Slice", inputs: [n, c("zero"), c("end"), c("last_axis")], outputs: [c(n)], name: c(n) });
+  return { nodes, initializers };
+}
 
 function sameTensor(a: OnnxTensor, b: OnnxTensor): boolean {
   if (a.dataType !== b.dataType || a.dims.length !== b.dims.length || a.rawData.length !== b.rawData.length) return false;
@@ -59,8 +77,8 @@ function renameGraph(g: OnnxGraph, rename: (name: string) => string, nodePrefix:
  * `buildStreamEncoderGraph` / `buildStreamDecoderGraph`) into one model: the inputs of the step
  * graph plus {@link PHASE_INPUT}, the outputs of both (same names, in the same order), and the
  * weights once. Results are those of the graph the flag selects, bit for bit. The step graph
- * runs on every call, so the first call's inputs must be valid step inputs too (zero states and
- * any number of frames are).
+ * runs on every call (on the first, on the first element of the last axis of each input), so the
+ * first call's inputs must be valid step inputs too (zero states and one sample or frame are).
  *
  * @throws Error when the graphs do not pair: the first graph reads an input the step graph does
  *   not have, or their outputs differ in names or types
@@ -94,7 +112,13 @@ export function combinePhaseGraphs(firstModel: Uint8Array, stepModel: Uint8Array
   // The step graph runs at the top level, on every call (on the first, its results go unused):
   // ONNX Runtime runs a branch's nodes with a per-call cost the top level does not have (about
   // a tenth of an int8 step). The else branch passes the step's results through.
-  const stepTop = renameGraph(sg, renamer(PREFIX.step), PREFIX.step, sharedNames, "step");
+  // On the first call the step nodes see only the first element of the last (time) axis of
+  // each input the first graph also reads (one sample, or one frame), so that their unused
+  // results cost little (an offline block of 150 frames would otherwise be coded twice).
+  const gated = new Set(fg.inputs.map((v) => v.name));
+  const stepRenamer = renamer(PREFIX.step);
+  const stepTop = renameGraph(sg, (n) => (gated.has(n) ? `${PREFIX.gate}${n}` : stepRenamer(n)), PREFIX.step, sharedNames, "step");
+  const gate = firstCallGate([...gated]);
   const passNodes: OnnxNode[] = stepTop.outputs.map((o, i) => ({ opType: "Identity", inputs: [o.name], outputs: [`${PREFIX.pass}${sg.outputs[i]!.name}`], name: `${PREFIX.pass}${sg.outputs[i]!.name}` }));
   const elseBranch: OnnxGraph = {
     name: "step",
@@ -131,8 +155,8 @@ export function combinePhaseGraphs(firstModel: Uint8Array, stepModel: Uint8Array
     metadata: { ...step.metadata, "encstream.graph": name },
     graph: {
       name,
-      nodes: [...stepTop.nodes, ifNode],
-      initializers: [...shared, ...stepTop.initializers],
+      nodes: [...gate.nodes, ...stepTop.nodes, ifNode],
+      initializers: [...shared, ...gate.initializers, ...stepTop.initializers],
       inputs: [...sg.inputs, { name: PHASE_INPUT, elemType: BOOL, shape: [] }],
       outputs,
     },

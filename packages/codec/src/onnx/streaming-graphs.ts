@@ -44,7 +44,7 @@ import {
  */
 
 /** Bumped whenever a streaming graph's inputs, outputs or results change (it is part of the cache names). */
-export const STREAMING_GRAPH_VERSION = "5";
+export const STREAMING_GRAPH_VERSION = "6";
 
 /** Which graph of a side: the first call (offline start) or every later call. */
 export type StreamGraphPhase = "first" | "step";
