@@ -20,11 +20,10 @@ import type { CodecPrecision } from "../src/onnx/int8-graph.js";
 import { EncodecModel, type EncodedAudio } from "../src/runtime/encodec-model.js";
 import { createStreamDecoder } from "../src/streaming/stream-decoder.js";
 import { createStreamEncoder } from "../src/streaming/stream-encoder.js";
-import type { StreamFrame } from "../src/streaming/stream-types.js";
 import { StreamingCodec } from "../src/streaming/streaming-codec.js";
 import type { TensorMap } from "../src/weights/raw-tensor.js";
 import { loadGoldenFixture, TINY_MODELS } from "../test/support/fixtures.js";
-import { joinPlanar, snrDb } from "../test/support/streaming-support.js";
+import { snrDb, streamFrameByFrame } from "../test/support/streaming-support.js";
 import { readWav16 } from "../test/support/wav.js";
 import { makeSampledWeights } from "./bench-support.js";
 
@@ -76,24 +75,7 @@ async function offlineFidelity(name: string, config: EncodecConfig, tensors: Ten
 }
 
 /** Frame by frame through a stream encoder and decoder (one frame a push): the frames and the audio. */
-async function streamOnce(codec: StreamingCodec, audio: Float32Array): Promise<{ frames: StreamFrame[]; out: Float32Array[] }> {
-  const encoder = await createStreamEncoder(codec, { bandwidthKbps: BW });
-  const decoder = createStreamDecoder(codec);
-  const frames: StreamFrame[] = [];
-  const parts: Float32Array[][] = [];
-  for (let at = 0; at < audio.length; at += HOP) {
-    for (const fr of await encoder.push([audio.subarray(at, at + HOP)])) {
-      frames.push(fr);
-      parts.push(await decoder.push(fr));
-    }
-  }
-  for (const fr of await encoder.end()) {
-    frames.push(fr);
-    parts.push(await decoder.push(fr));
-  }
-  parts.push(await decoder.end());
-  return { frames, out: joinPlanar(parts, 1) };
-}
+const streamOnce = (codec: StreamingCodec, audio: Float32Array) => streamFrameByFrame(codec, audio, BW);
 
 async function streamFidelity(name: string, codecs: readonly StreamingCodec[], audio: Float32Array): Promise<void> {
   const [s32, s8] = [await streamOnce(codecs[0]!, audio), await streamOnce(codecs[1]!, audio)];

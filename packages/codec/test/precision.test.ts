@@ -16,7 +16,7 @@ import { StreamingCodec } from "../src/streaming/streaming-codec.js";
 import { makeSampledWeights } from "../bench/bench-support.js";
 import { parseEncodecConfig } from "../src/config.js";
 import { fixturePath, loadGoldenFixture, TINY_MODELS, type TinyModel } from "./support/fixtures.js";
-import { joinPlanar, snrDb } from "./support/streaming-support.js";
+import { joinPlanar, snrDb, streamFrameByFrame } from "./support/streaming-support.js";
 
 /**
  * Floors for int8 against float32 at 6 kbps, below the values measured on onnxruntime-node 1.30
@@ -132,25 +132,11 @@ test("a model with int8 convolutions (channels up to 256, random weights): frame
     StreamingCodec.create({ config, tensors, runtime: ort, precision: "int8" }),
   ]);
   try {
-    const encoder = await createStreamEncoder(codec, { bandwidthKbps: 6 });
-    const decoder = createStreamDecoder(codec);
-    const frames = [];
-    const parts = [];
-    for (let pos = 0; pos < audio.length; pos += 320) {
-      for (const fr of await encoder.push([audio.subarray(pos, pos + 320)])) {
-        frames.push(fr);
-        parts.push(await decoder.push(fr));
-      }
-    }
-    for (const fr of await encoder.end()) {
-      frames.push(fr);
-      parts.push(await decoder.push(fr));
-    }
-    parts.push(await decoder.end());
+    const { frames, out } = await streamFrameByFrame(codec, audio, 6);
     const offline = await m8.encode([audio], { bandwidthKbps: 6 });
     const streamed = concatCodeBlocks(frames);
     const [all, first] = agreement(offline, { ...offline, frames: [{ ...streamed, scale: null }] });
-    const snr = snrDb(await m8.decode(offline), joinPlanar(parts, 1));
+    const snr = snrDb(await m8.decode(offline), out);
     measured.push(`32-filter model, int8 streaming against int8 offline: codes ${(all * 100).toFixed(1)} % equal (codebook 1: ${(first * 100).toFixed(1)} %), SNR ${snr.toFixed(1)} dB`);
     // Activations are quantized per call: one frame's range in streaming, the whole input's offline, and the
     // later codebooks flip first. Measured: 27.2 % of codes equal, codebook 1 90.3 %, 88.5 dB (the random

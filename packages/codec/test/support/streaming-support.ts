@@ -1,4 +1,8 @@
 // Helpers of the streaming tests: a WAV fixture reader, planar joins, error measures.
+import { createStreamDecoder } from "../../src/streaming/stream-decoder.js";
+import { createStreamEncoder } from "../../src/streaming/stream-encoder.js";
+import type { StreamingCodec } from "../../src/streaming/streaming-codec.js";
+import type { StreamFrame } from "../../src/streaming/stream-types.js";
 import { fixturePath } from "./fixtures.js";
 import { readWav16 } from "./wav.js";
 
@@ -57,4 +61,25 @@ export function snrDb(reference: readonly Float32Array[], test: readonly Float32
     }
   });
   return 10 * Math.log10(sig / err);
+}
+
+/** Mono `audio` through a stream encoder and decoder, one 320-sample frame a push: the frames and the decoded audio. */
+export async function streamFrameByFrame(codec: StreamingCodec, audio: Float32Array, bandwidthKbps: number): Promise<{ frames: StreamFrame[]; out: Float32Array[] }> {
+  const hop = codec.hopLengthSamples;
+  const encoder = await createStreamEncoder(codec, { bandwidthKbps });
+  const decoder = createStreamDecoder(codec);
+  const frames: StreamFrame[] = [];
+  const parts: Float32Array[][] = [];
+  for (let at = 0; at < audio.length; at += hop) {
+    for (const fr of await encoder.push([audio.subarray(at, at + hop)])) {
+      frames.push(fr);
+      parts.push(await decoder.push(fr));
+    }
+  }
+  for (const fr of await encoder.end()) {
+    frames.push(fr);
+    parts.push(await decoder.push(fr));
+  }
+  parts.push(await decoder.end());
+  return { frames, out: joinPlanar(parts, 1) };
 }
