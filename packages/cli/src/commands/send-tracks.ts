@@ -2,7 +2,6 @@ import {
   batchFrames,
   createLmPayloadEncoder,
   runMultiTrackSender,
-  SenderResilience,
   STREAM_LM_KEYFRAME_INTERVAL_FRAMES,
   type AudioSource,
   type TrackSenderOptions,
@@ -19,7 +18,7 @@ import type { BandwidthKbps, ModelRef } from "../model-ref.js";
 import { openCodecSession, type CodecSession } from "../session/codec-session.js";
 import { openSendInput, type SendInput } from "../session/send-input.js";
 import { asCliError } from "../session/session-errors.js";
-import { asTransportCliError, createEncoder, resolveHost, type SendHooks, type SendResult } from "./send.js";
+import { asTransportCliError, createEncoder, createSenderResilience, resolveHost, type SendHooks, type SendResult } from "./send.js";
 
 /*
  * `send` with several tracks (`--input a.wav --input b.wav`, or `--tracks split`): one
@@ -203,21 +202,7 @@ async function openTrack(
     if (lm === null) log(`track ${t}: no language model found beside the model: sending packed codes (give one with --lm PATH, or --lm-tracks off)`);
     else lmCoderFor = (k: number) => createLmPayloadEncoder(lm, k, encoder.mode, keyframeIntervalFrames);
   }
-  const framesPerUnit = Math.ceil(encoder.unitSamples / codec.hopLengthSamples);
-  const resilience = new SenderResilience({
-    modelKind: codec.modelKind,
-    mode: encoder.mode,
-    maxCodebooks: encoder.numCodebooks,
-    framesPerUnit,
-    unitMs: (encoder.stepSamples / codec.sampleRateHz) * 1000,
-    overlapSamples: encoder.overlapSamples,
-    mtuBytes: options.mtuBytes,
-    fec: options.fec,
-    adaptive: adaptive !== undefined ? { minCodebooks: codec.numQuantizersForBandwidth(minKbps) } : undefined,
-    lmCoderFor,
-    lmKeyframeUnits: encoder.mode === "stream" ? Math.max(1, Math.round(keyframeIntervalFrames / framesPerUnit)) : 1,
-    trackId: t,
-  });
+  const resilience = createSenderResilience(codec, encoder, options, { minKbps: adaptive !== undefined ? minKbps : undefined, lmCoderFor, keyframeIntervalFrames, trackId: t });
   const format = { sampleRateHz: codec.sampleRateHz, channels: codec.channels };
   const inputName = spec.split ? (spec.inputs[0] as string) : (spec.inputs[t] as string);
   const openInput = () =>

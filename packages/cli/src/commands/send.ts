@@ -12,6 +12,7 @@ import {
   DEFAULT_AUTO_MAX_FRAMES_PER_PACKET,
   STREAM_LM_KEYFRAME_INTERVAL_FRAMES,
   type FrameEncoder,
+  type SenderResilienceOptions,
   type SentUnit,
 } from "@encstream/session";
 import { DatagramSealer, FeedbackOpener } from "@encstream/packet";
@@ -167,24 +168,15 @@ async function sendWith(
   if (options.adaptive !== undefined && !model.bandwidthsKbps.includes(minKbps)) {
     throw new CliError("usage", `--bandwidth auto:${minKbps}-…: this model supports ${model.bandwidthsKbps.join(", ")} kbps`);
   }
-  // (the start's: with the frames per message chosen, one)
-  const framesPerUnit = maxFramesPerPacket !== undefined ? 1 : Math.ceil(encoder.unitSamples / codec.hopLengthSamples);
   // FEC, adaptive K (and frames per message), the media timestamp and overlap in every payload, and the receiver's reports
-  resilience = new SenderResilience({
-    modelKind: codec.modelKind,
-    mode: encoder.mode,
-    maxCodebooks: encoder.numCodebooks,
-    framesPerUnit,
+  resilience = createSenderResilience(codec, encoder, options, {
+    minKbps: options.adaptive !== undefined ? minKbps : undefined,
     maxFramesPerPacket,
-    unitMs: ((maxFramesPerPacket !== undefined ? codec.hopLengthSamples : encoder.stepSamples) / codec.sampleRateHz) * 1000,
-    overlapSamples: encoder.overlapSamples,
-    mtuBytes: options.mtuBytes,
-    fec: options.fec,
-    adaptive: options.adaptive !== undefined ? { minCodebooks: codec.numQuantizersForBandwidth(minKbps) } : undefined,
     lmCoderFor,
-    lmKeyframeUnits: encoder.mode === "stream" ? Math.max(1, Math.round(keyframeIntervalFrames / framesPerUnit)) : 1,
+    keyframeIntervalFrames,
     dtx: options.dtx,
   });
+  const framesPerUnit = maxFramesPerPacket !== undefined ? 1 : Math.ceil(encoder.unitSamples / codec.hopLengthSamples);
 
   const input = await openSendInput(options, { sampleRateHz: codec.sampleRateHz, channels: codec.channels });
   // A live input may wait for audio that never comes: Ctrl-C closes it, ending the stream.
@@ -313,6 +305,52 @@ async function sendWith(
 }
 
 /** The framing's encoder, its chunk length checked against the model. */
+/** What {@link createSenderResilience} needs beyond the codec, the encoder and the send options. */
+export interface SenderResilienceChoices {
+  /** The adaptive range's lowest bandwidth, kbps; undefined for a fixed bandwidth. */
+  readonly minKbps: number | undefined;
+  /** With adaptive `--stream`: the most frames a message (one frame a unit); undefined otherwise. */
+  readonly maxFramesPerPacket?: number;
+  readonly lmCoderFor: SenderResilienceOptions["lmCoderFor"];
+  /** LM keyframe interval, frames (stream mode). */
+  readonly keyframeIntervalFrames: number;
+  readonly dtx?: SenderResilienceOptions["dtx"];
+  /** Multi-track: the track's id. */
+  readonly trackId?: number;
+}
+
+/**
+ * The resilience layer of one stream (FEC, adaptive K and frames per message, timestamps and
+ * overlap in every payload, the receiver's reports) for `encoder`, as `send` and each track of
+ * a multi-track `send` build it.
+ */
+export function createSenderResilience(
+  codec: CodecSession,
+  encoder: Pick<FrameEncoder, "mode" | "numCodebooks" | "unitSamples" | "stepSamples" | "overlapSamples">,
+  options: Pick<SendOptions, "mtuBytes" | "fec">,
+  choices: SenderResilienceChoices,
+): SenderResilience {
+  const { maxFramesPerPacket } = choices;
+  // (the start's: with the frames per message chosen, one)
+  const framesPerUnit = maxFramesPerPacket !== undefined ? 1 : Math.ceil(encoder.unitSamples / codec.hopLengthSamples);
+  return new SenderResilience({
+    modelKind: codec.modelKind,
+    mode: encoder.mode,
+    maxCodebooks: encoder.numCodebooks,
+    framesPerUnit,
+    ...(maxFramesPerPacket !== undefined ? { maxFramesPerPacket } : {}),
+    unitMs: ((maxFramesPerPacket !== undefined ? codec.hopLengthSamples : encoder.stepSamples) / codec.sampleRateHz) * 1000,
+    overlapSamples: encoder.overlapSamples,
+    mtuBytes: options.mtuBytes,
+    fec: options.fec,
+    adaptive: choices.minKbps !== undefined ? { minCodebooks: codec.numQuantizersForBandwidth(choices.minKbps) } : undefined,
+    lmCoderFor: choices.lmCoderFor,
+    lmKeyframeUnits: encoder.mode === "stream" ? Math.max(1, Math.round(choices.keyframeIntervalFrames / framesPerUnit)) : 1,
+    ...(choices.dtx !== undefined ? { dtx: choices.dtx } : {}),
+    ...(choices.trackId !== undefined ? { trackId: choices.trackId } : {}),
+  });
+}
+
 export async function createEncoder(codec: CodecSession, options: SendOptions): Promise<FrameEncoder> {
   const { model } = codec.resolved;
   if (options.framing === "stream") {
