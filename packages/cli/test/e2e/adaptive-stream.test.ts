@@ -2,9 +2,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { readWavFile } from "../../src/audio/wav-input.js";
 import { makeTempDir } from "../helpers.js";
-import { CliProcess, cleanupCli, parseReceiveSummary, prepareCli, startReceiver } from "./support/cli-process.js";
+import { cleanupCli, parseReceiveSummary, prepareCli } from "./support/cli-process.js";
 import { SPEECH_24K, TINY24_DIR, writeInputWav } from "./support/fixtures.js";
-import { capWindow, ImpairmentRelay } from "./support/impairment-relay.js";
+import { capWindow, runUnderCap } from "./support/impairment-relay.js";
 
 /*
  * Adaptive bitrate in --stream mode, frames per message included, with real processes:
@@ -43,52 +43,38 @@ afterAll(async () => {
 test("--stream --bandwidth auto:1.5-12 under a 4 kbps cap: more frames a message, under the cap within 2 s, loss < 2 %, climbs back after the lift, exact length", async () => {
   const output = join(dir, "out.wav");
   const common = ["--model", TINY24_DIR, "--cache-dir", cache, "--stream"];
-  const { receiver, port } = await startReceiver([...common, "--output", output, "--sample-format", "f32", "--timeout", "30", "--buffer-size", "200ms", "--stats"]);
-  const relay = await ImpairmentRelay.start(port, { seed: 1, lossRate: 0, reorderRate: 0, duplicateRate: 0, maxJitterMs: 0, capQueueMs: 200 });
-  try {
-    const sender = await CliProcess.start(["send", ...common, "--input", input, "--port", String(relay.port), "--no-lm", "--bandwidth", "auto:1.5-12", "--stats"]);
-    // the clock starts with the first datagram
-    while (relay.capRecords.length === 0) await new Promise((r) => setTimeout(r, 5));
-    const t0 = relay.capRecords[0]!.atMs;
-    const capTimer = setTimeout(() => relay.setCapKbps(CAP_KBPS), Math.max(0, t0 + CAP_AT_MS - performance.now()));
-    const liftTimer = setTimeout(() => relay.setCapKbps(undefined), Math.max(0, t0 + LIFT_AT_MS - performance.now()));
-    const [sendCode, receiveCode] = await Promise.all([sender.finish(60_000), receiver.finish(60_000)]);
-    clearTimeout(capTimer);
-    clearTimeout(liftTimer);
-    expect(sendCode, sender.stderr).toBe(0);
-    expect(receiveCode, receiver.stderr).toBe(0);
+  const { relay, sender, receiver, sendCode, receiveCode } = await runUnderCap([...common, "--output", output, "--sample-format", "f32", "--timeout", "30", "--buffer-size", "200ms", "--stats"], [...common, "--input", input, "--no-lm", "--bandwidth", "auto:1.5-12", "--stats"], { capKbps: CAP_KBPS, capAtMs: CAP_AT_MS, liftAtMs: LIFT_AT_MS });
+  expect(sendCode, sender.stderr).toBe(0);
+  expect(receiveCode, receiver.stderr).toBe(0);
 
-    const records = relay.capRecords;
-    const capStart = records.find((r) => r.capKbps !== undefined)!.atMs;
-    const capEnd = [...records].reverse().find((r) => r.capKbps !== undefined)!.atMs;
-    const before = capWindow(records, t0, capStart);
-    const adapted = capWindow(records, capStart + 2_000, capEnd);
-    const after = capWindow(records, capEnd, Number.POSITIVE_INFINITY);
-    const first = records.find((r) => r.numCodebooks !== undefined)!;
-    const top = records.find((r) => r.atMs > capEnd && r.numCodebooks === 16 && r.numFrames === 1);
-    const summary = parseReceiveSummary(receiver.stderr);
-    const used = /frames a message used: ([\d, ]+)/.exec(sender.stderr)?.[1];
-    console.log(
-      `adaptive --stream: before the cap ${before.kbps.toFixed(1)} kbps (K ${first.numCodebooks}, ${first.numFrames} frame(s) a message); ` +
-        `from 2 s into the cap ${adapted.kbps.toFixed(2)} kbps, ${(adapted.lossFraction * 100).toFixed(1)} % of ${adapted.datagrams} datagrams dropped, frames a message ${adapted.frames.join("/")}; ` +
-        `after the lift frames a message ${after.frames.join("/")}, K 16 at 1 frame a message again ${top === undefined ? "not before the end" : `${((top.atMs - capEnd) / 1000).toFixed(1)} s`} after it; ` +
-        `sender used ${used ?? "?"} frames a message; receiver ${JSON.stringify(summary)}`,
-    );
-    expect([first.numCodebooks, first.numFrames]).toEqual([16, 1]);
-    expect(before.kbps).toBeGreaterThan(CAP_KBPS * 2);
-    expect(adapted.kbps).toBeLessThanOrEqual(CAP_KBPS);
-    expect(adapted.lossFraction).toBeLessThan(0.02);
-    expect(Math.min(...adapted.frames)).toBeGreaterThan(1);
-    // climbs back: after the lift, messages shorter than any under the cap carry more codebooks
-    const underCap = records.filter((r) => r.atMs >= capStart + 2_000 && r.atMs < capEnd && r.numCodebooks !== undefined);
-    const maxKUnder = Math.max(...underCap.map((r) => r.numCodebooks!));
-    expect(after.frames.some((f) => f < Math.min(...adapted.frames))).toBe(true);
-    expect(records.some((r) => r.atMs > capEnd && r.numCodebooks !== undefined && r.numCodebooks > maxKUnder)).toBe(true);
-    expect(used?.split(", ").length ?? 0).toBeGreaterThan(1);
-    const wav = await readWavFile(output);
-    const inputLength = (await readWavFile(input, { sampleRateHz: 24_000, channels: 1 })).audio[0]!.length;
-    expect(wav.audio[0]!.length).toBe(inputLength);
-  } finally {
-    await relay.close();
-  }
+  const records = relay.capRecords;
+  const capStart = records.find((r) => r.capKbps !== undefined)!.atMs;
+  const capEnd = [...records].reverse().find((r) => r.capKbps !== undefined)!.atMs;
+  const before = capWindow(records, records[0]!.atMs, capStart);
+  const adapted = capWindow(records, capStart + 2_000, capEnd);
+  const after = capWindow(records, capEnd, Number.POSITIVE_INFINITY);
+  const first = records.find((r) => r.numCodebooks !== undefined)!;
+  const top = records.find((r) => r.atMs > capEnd && r.numCodebooks === 16 && r.numFrames === 1);
+  const summary = parseReceiveSummary(receiver.stderr);
+  const used = /frames a message used: ([\d, ]+)/.exec(sender.stderr)?.[1];
+  console.log(
+    `adaptive --stream: before the cap ${before.kbps.toFixed(1)} kbps (K ${first.numCodebooks}, ${first.numFrames} frame(s) a message); ` +
+      `from 2 s into the cap ${adapted.kbps.toFixed(2)} kbps, ${(adapted.lossFraction * 100).toFixed(1)} % of ${adapted.datagrams} datagrams dropped, frames a message ${adapted.frames.join("/")}; ` +
+      `after the lift frames a message ${after.frames.join("/")}, K 16 at 1 frame a message again ${top === undefined ? "not before the end" : `${((top.atMs - capEnd) / 1000).toFixed(1)} s`} after it; ` +
+      `sender used ${used ?? "?"} frames a message; receiver ${JSON.stringify(summary)}`,
+  );
+  expect([first.numCodebooks, first.numFrames]).toEqual([16, 1]);
+  expect(before.kbps).toBeGreaterThan(CAP_KBPS * 2);
+  expect(adapted.kbps).toBeLessThanOrEqual(CAP_KBPS);
+  expect(adapted.lossFraction).toBeLessThan(0.02);
+  expect(Math.min(...adapted.frames)).toBeGreaterThan(1);
+  // climbs back: after the lift, messages shorter than any under the cap carry more codebooks
+  const underCap = records.filter((r) => r.atMs >= capStart + 2_000 && r.atMs < capEnd && r.numCodebooks !== undefined);
+  const maxKUnder = Math.max(...underCap.map((r) => r.numCodebooks!));
+  expect(after.frames.some((f) => f < Math.min(...adapted.frames))).toBe(true);
+  expect(records.some((r) => r.atMs > capEnd && r.numCodebooks !== undefined && r.numCodebooks > maxKUnder)).toBe(true);
+  expect(used?.split(", ").length ?? 0).toBeGreaterThan(1);
+  const wav = await readWavFile(output);
+  const inputLength = (await readWavFile(input, { sampleRateHz: 24_000, channels: 1 })).audio[0]!.length;
+  expect(wav.audio[0]!.length).toBe(inputLength);
 }, 60_000);

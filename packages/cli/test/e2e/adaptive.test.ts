@@ -2,9 +2,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { readWavFile } from "../../src/audio/wav-input.js";
 import { makeTempDir } from "../helpers.js";
-import { CliProcess, cleanupCli, parseReceiveSummary, prepareCli, startReceiver } from "./support/cli-process.js";
+import { cleanupCli, parseReceiveSummary, prepareCli } from "./support/cli-process.js";
 import { SPEECH_24K, TINY24_DIR, writeInputWav } from "./support/fixtures.js";
-import { capWindow, ImpairmentRelay } from "./support/impairment-relay.js";
+import { capWindow, runUnderCap } from "./support/impairment-relay.js";
 
 /*
  * Adaptive bitrate with real processes: send --bandwidth auto:1.5-12 → relay → receive. The
@@ -40,45 +40,31 @@ afterAll(async () => {
 test("--bandwidth auto:1.5-12 under a 4 kbps cap: under it within 2 s, loss < 2 %, back at the top within 10 s of the lift, exact length", async () => {
   const output = join(dir, "out.wav");
   const common = ["--model", TINY24_DIR, "--cache-dir", cache];
-  const { receiver, port } = await startReceiver([...common, "--output", output, "--sample-format", "f32", "--timeout", "30", "--buffer-size", "4", "--stats"]);
-  const relay = await ImpairmentRelay.start(port, { seed: 1, lossRate: 0, reorderRate: 0, duplicateRate: 0, maxJitterMs: 0, capQueueMs: 200 });
-  try {
-    const sender = await CliProcess.start(["send", ...common, "--input", input, "--port", String(relay.port), "--no-lm", "--bandwidth", "auto:1.5-12", "--stats"]);
-    // the clock starts with the first datagram
-    while (relay.capRecords.length === 0) await new Promise((r) => setTimeout(r, 5));
-    const t0 = relay.capRecords[0]!.atMs;
-    const capTimer = setTimeout(() => relay.setCapKbps(CAP_KBPS), Math.max(0, t0 + CAP_AT_MS - performance.now()));
-    const liftTimer = setTimeout(() => relay.setCapKbps(undefined), Math.max(0, t0 + LIFT_AT_MS - performance.now()));
-    const [sendCode, receiveCode] = await Promise.all([sender.finish(60_000), receiver.finish(60_000)]);
-    clearTimeout(capTimer);
-    clearTimeout(liftTimer);
-    expect(sendCode, sender.stderr).toBe(0);
-    expect(receiveCode, receiver.stderr).toBe(0);
+  const { relay, sender, receiver, sendCode, receiveCode } = await runUnderCap([...common, "--output", output, "--sample-format", "f32", "--timeout", "30", "--buffer-size", "4", "--stats"], [...common, "--input", input, "--no-lm", "--bandwidth", "auto:1.5-12", "--stats"], { capKbps: CAP_KBPS, capAtMs: CAP_AT_MS, liftAtMs: LIFT_AT_MS });
+  expect(sendCode, sender.stderr).toBe(0);
+  expect(receiveCode, receiver.stderr).toBe(0);
 
-    const records = relay.capRecords;
-    const capStart = records.find((r) => r.capKbps !== undefined)!.atMs;
-    const capEnd = [...records].reverse().find((r) => r.capKbps !== undefined)!.atMs;
-    const before = capWindow(records, t0, capStart);
-    const adapted = capWindow(records, capStart + 2_000, capEnd);
-    const firstK = records.find((r) => r.numCodebooks !== undefined)!.numCodebooks;
-    const top = records.find((r) => r.atMs > capEnd && r.numCodebooks === 16);
-    const summary = parseReceiveSummary(receiver.stderr);
-    console.log(
-      `adaptive: before the cap ${before.kbps.toFixed(1)} kbps (K ${firstK}); from 2 s into the cap ${adapted.kbps.toFixed(2)} kbps, ` +
-        `${(adapted.lossFraction * 100).toFixed(1)} % of ${adapted.datagrams} datagrams dropped; ` +
-        `K 16 again ${top === undefined ? "never" : `${((top.atMs - capEnd) / 1000).toFixed(1)} s`} after the lift; ` +
-        `${relay.reverseForwarded} receiver reports; receiver ${JSON.stringify(summary)}`,
-    );
-    expect(firstK).toBe(16);
-    expect(before.kbps).toBeGreaterThan(CAP_KBPS * 2);
-    expect(adapted.kbps).toBeLessThanOrEqual(CAP_KBPS);
-    expect(adapted.lossFraction).toBeLessThan(0.02);
-    expect(top).toBeDefined();
-    expect(top!.atMs - capEnd).toBeLessThanOrEqual(10_000);
-    const wav = await readWavFile(output);
-    const inputLength = (await readWavFile(input, { sampleRateHz: 24_000, channels: 1 })).audio[0]!.length;
-    expect(wav.audio[0]!.length).toBe(inputLength);
-  } finally {
-    await relay.close();
-  }
+  const records = relay.capRecords;
+  const capStart = records.find((r) => r.capKbps !== undefined)!.atMs;
+  const capEnd = [...records].reverse().find((r) => r.capKbps !== undefined)!.atMs;
+  const before = capWindow(records, records[0]!.atMs, capStart);
+  const adapted = capWindow(records, capStart + 2_000, capEnd);
+  const firstK = records.find((r) => r.numCodebooks !== undefined)!.numCodebooks;
+  const top = records.find((r) => r.atMs > capEnd && r.numCodebooks === 16);
+  const summary = parseReceiveSummary(receiver.stderr);
+  console.log(
+    `adaptive: before the cap ${before.kbps.toFixed(1)} kbps (K ${firstK}); from 2 s into the cap ${adapted.kbps.toFixed(2)} kbps, ` +
+      `${(adapted.lossFraction * 100).toFixed(1)} % of ${adapted.datagrams} datagrams dropped; ` +
+      `K 16 again ${top === undefined ? "never" : `${((top.atMs - capEnd) / 1000).toFixed(1)} s`} after the lift; ` +
+      `${relay.reverseForwarded} receiver reports; receiver ${JSON.stringify(summary)}`,
+  );
+  expect(firstK).toBe(16);
+  expect(before.kbps).toBeGreaterThan(CAP_KBPS * 2);
+  expect(adapted.kbps).toBeLessThanOrEqual(CAP_KBPS);
+  expect(adapted.lossFraction).toBeLessThan(0.02);
+  expect(top).toBeDefined();
+  expect(top!.atMs - capEnd).toBeLessThanOrEqual(10_000);
+  const wav = await readWavFile(output);
+  const inputLength = (await readWavFile(input, { sampleRateHz: 24_000, channels: 1 })).audio[0]!.length;
+  expect(wav.audio[0]!.length).toBe(inputLength);
 }, 60_000);

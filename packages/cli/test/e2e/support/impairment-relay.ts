@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 import { seededRandom } from "../../helpers.js";
+import { CliProcess, startReceiver } from "./cli-process.js";
 
 /** What the relay does to the datagrams it forwards (all rates are per datagram, 0 to 1). */
 export interface Impairments {
@@ -252,4 +253,38 @@ export function expectFromRelay(records: readonly RelayRecord[], lastSeq: number
     reordered: records.filter((r) => r.reordered).length,
     duplicated: records.filter((r) => r.copies === 2).length,
   };
+}
+
+/** A path capped for a while, for {@link runUnderCap}. */
+export interface CapSchedule {
+  /** The cap, kbps of whole datagrams (a 200 ms drop-tail queue behind it). */
+  readonly capKbps: number;
+  /** When the cap starts and lifts, ms after the first datagram. */
+  readonly capAtMs: number;
+  readonly liftAtMs: number;
+}
+
+/**
+ * receive ← relay ← send, real processes, with no impairment but a cap on the path from
+ * `capAtMs` to `liftAtMs` after the sender's first datagram (the receiver's reports go back
+ * uncapped). `sendArgs` follow `send … --port <relay>`. Returns once both processes have exited
+ * (waiting up to 60 s each), with their exit codes; the relay is closed, its records kept.
+ */
+export async function runUnderCap(receiveArgs: readonly string[], sendArgs: readonly string[], schedule: CapSchedule): Promise<{ relay: ImpairmentRelay; sender: CliProcess; receiver: CliProcess; sendCode: number | null; receiveCode: number | null }> {
+  const { receiver, port } = await startReceiver([...receiveArgs]);
+  const relay = await ImpairmentRelay.start(port, { seed: 1, lossRate: 0, reorderRate: 0, duplicateRate: 0, maxJitterMs: 0, capQueueMs: 200 });
+  try {
+    const sender = await CliProcess.start(["send", ...sendArgs, "--port", String(relay.port)]);
+    // the clock starts with the first datagram
+    while (relay.capRecords.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const t0 = relay.capRecords[0]!.atMs;
+    const capTimer = setTimeout(() => relay.setCapKbps(schedule.capKbps), Math.max(0, t0 + schedule.capAtMs - performance.now()));
+    const liftTimer = setTimeout(() => relay.setCapKbps(undefined), Math.max(0, t0 + schedule.liftAtMs - performance.now()));
+    const [sendCode, receiveCode] = await Promise.all([sender.finish(60_000), receiver.finish(60_000)]);
+    clearTimeout(capTimer);
+    clearTimeout(liftTimer);
+    return { relay, sender, receiver, sendCode, receiveCode };
+  } finally {
+    await relay.close();
+  }
 }
