@@ -973,6 +973,17 @@ export class ReceiverSession {
     return heldFrames > stream.prefillFrames && heldFrames === depthFrames;
   }
 
+  /**
+   * After a resync, before playing `seq`: a short jump is concealed like any gap (the output
+   * stays aligned); a long one restarts decoding where playout resumes.
+   */
+  async #afterResync(stream: IncomingStream, seq: number): Promise<void> {
+    if (!stream.pendingResync) return;
+    stream.pendingResync = false;
+    const jump = stream.nextSeq === undefined ? 0 : seqDiff(seq, stream.nextSeq);
+    if (jump < 0 || jump > MAX_LEADING_FILL_FRAMES) await this.#restartDecoding(stream);
+  }
+
   /** Decodes or conceals one popped unit (filling any gap before it) and writes its audio. */
   async #play(stream: IncomingStream, popped: Exclude<PopResult<QueuedUnit>, { kind: "empty" }>): Promise<void> {
     if (stream.timed) return this.#playTimed(stream, popped);
@@ -980,13 +991,7 @@ export class ReceiverSession {
     const seq = popped.seq;
     // The first unit of a stream is expected at seq 0 (senders start there); after a resync,
     // wherever playout resumes.
-    if (stream.pendingResync) {
-      stream.pendingResync = false;
-      // A short jump is concealed like any gap (the output stays aligned); a long one restarts
-      // decoding where playout resumes.
-      const jump = stream.nextSeq === undefined ? 0 : seqDiff(seq, stream.nextSeq);
-      if (jump < 0 || jump > MAX_LEADING_FILL_FRAMES) await this.#restartDecoding(stream);
-    }
+    await this.#afterResync(stream, seq);
     const expected = stream.nextSeq ?? (stream.alignFromZero ? 0 : seq);
     const gap = seqDiff(seq, expected);
     if (gap > 0 && gap <= MAX_LEADING_FILL_FRAMES) {
@@ -1039,11 +1044,7 @@ export class ReceiverSession {
   async #playTimed(stream: IncomingStream, popped: Exclude<PopResult<QueuedUnit>, { kind: "empty" }>): Promise<void> {
     const decoder = stream.decoder as FrameDecoder;
     const seq = popped.seq;
-    if (stream.pendingResync) {
-      stream.pendingResync = false;
-      const jump = stream.nextSeq === undefined ? 0 : seqDiff(seq, stream.nextSeq);
-      if (jump < 0 || jump > MAX_LEADING_FILL_FRAMES) await this.#restartDecoding(stream);
-    }
+    await this.#afterResync(stream, seq);
     const unit = popped.kind === "frame" ? popped.frame : undefined;
     const known = unit !== undefined ? { seq, timestamp: unit.header.timestampSamples as number } : this.#nextKnownTimestamp(stream);
     if (stream.nextSeq === undefined) {
