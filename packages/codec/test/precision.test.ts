@@ -25,12 +25,13 @@ import { joinPlanar, snrDb, streamFrameByFrame } from "./support/streaming-suppo
  * agrees most. A broken int8 graph agrees on ~0.1 % of codes (1 in 1024) with an SNR below 0 dB.
  */
 const FLOORS: Record<TinyModel | "tiny24 streaming", { codes: number; firstCodebook: number; decodeSnrDb: number; endToEndSnrDb: number }> = {
-  // measured: 44.8 %, 89.4 %, 40.3 dB, 28.7 dB
+  // measured: 52.1 %, 92.0 %, 44.0 dB, 29.7 dB
   tiny24: { codes: 0.35, firstCodebook: 0.8, decodeSnrDb: 34, endToEndSnrDb: 22 },
-  // measured: 88.2 %, 96.0 %, 35.3 dB, 12.6 dB (non-causal, GroupNorm, normalized 1 s segments)
+  // measured: 91.5 %, 97.1 %, 37.7 dB, 14.3 dB (non-causal, GroupNorm, normalized 1 s segments)
   tiny48: { codes: 0.75, firstCodebook: 0.88, decodeSnrDb: 29, endToEndSnrDb: 8 },
-  // measured: 45.1 %, 90.3 %, -, 29.1 dB
-  "tiny24 streaming": { codes: 0.35, firstCodebook: 0.8, decodeSnrDb: 0, endToEndSnrDb: 22 },
+  // measured: 40.2 %, 73.5 %, -, 29.4 dB. Codebook 1 agrees less than offline because the step graphs' quantizer
+  // computes its distances in int8 (tiny24's codebooks leave many near-ties; the full-size model's agree at 100 %).
+  "tiny24 streaming": { codes: 0.35, firstCodebook: 0.6, decodeSnrDb: 0, endToEndSnrDb: 22 },
 };
 
 const measured: string[] = [];
@@ -120,8 +121,8 @@ test("tiny24 frame by frame in int8: codes and audio close to float32 offline", 
 });
 
 test("a model with int8 convolutions (channels up to 256, random weights): frame by frame in int8 close to int8 offline", async () => {
-  // tiny24's channels (4 to 32) all stay float32 in int8 graphs (INT8_MIN_CHANNELS); with 32 filters the two low-rate
-  // blocks, the LSTM and the layers around it run in int8, so this drives the time-major int8 step graphs' convolutions.
+  // With 32 filters (channels 32 to 256) every convolution but the first and last runs in int8 (INT8_MIN_CHANNELS), and
+  // the LSTM too, so this drives the time-major int8 step graphs' convolutions.
   const f = loadGoldenFixture("tiny24");
   const raw = JSON.parse(readFileSync(fixturePath("tiny24/config.json"), "utf8")) as Record<string, unknown>;
   const config = parseEncodecConfig({ ...raw, num_filters: 32, hidden_size: 64, codebook_dim: 64 });
@@ -139,13 +140,13 @@ test("a model with int8 convolutions (channels up to 256, random weights): frame
     const snr = snrDb(await m8.decode(offline), out);
     measured.push(`32-filter model, int8 streaming against int8 offline: codes ${(all * 100).toFixed(1)} % equal (codebook 1: ${(first * 100).toFixed(1)} %), SNR ${snr.toFixed(1)} dB`);
     // Activations are quantized per call: one frame's range in streaming, the whole input's offline, and the
-    // later codebooks flip first. Measured: 27.2 % of codes equal, codebook 1 90.3 %, 88.5 dB (the random
-    // decoder's output is mostly its biases). Each convolution's context prepended on the wrong side of its
-    // input gave 3.0 %, 11.5 % and 32.9 dB.
+    // later codebooks flip first; the step graphs' quantizer computes its distances in int8, offline's in float32.
+    // Measured: 20.2 % of codes equal, codebook 1 78.8 %, 57.6 dB (the random decoder's output is mostly its
+    // biases). Each convolution's context prepended on the wrong side of its input gave 3.0 %, 11.5 % and 32.9 dB.
     expect(frames).toHaveLength(offline.frames[0]!.numFrames);
-    expect(first).toBeGreaterThanOrEqual(0.75);
-    expect(all).toBeGreaterThanOrEqual(0.15);
-    expect(snr).toBeGreaterThanOrEqual(55);
+    expect(first).toBeGreaterThanOrEqual(0.6);
+    expect(all).toBeGreaterThanOrEqual(0.12);
+    expect(snr).toBeGreaterThanOrEqual(45);
   } finally {
     await Promise.all([m8.release(), codec.release()]);
   }

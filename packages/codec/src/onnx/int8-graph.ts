@@ -6,18 +6,21 @@ import { attr, type GraphBuilder } from "./graph-builder.js";
  * Runtime's dynamic-quantization kernels (`com.microsoft` contrib operators, CPU provider):
  *
  * - every convolution is a matrix product over its time-major unfolded input (im2col by slices
- *   and reshapes in the graph): `[1, T, k·Cin] × [k·Cin, Cout]`. Those with at least 128 input
- *   and output channels (`INT8_MIN_CHANNELS` in seanet-graph.ts: the low-rate layers, most of
- *   the weights) run as `DynamicQuantizeMatMul`; the others — the first and last, which read and
- *   write audio, and the high-rate blocks — as a float32 `MatMul`, whose constant operand ONNX
- *   Runtime prepacks (its `Conv` does not). On onnxruntime-node 1.30, `ConvInteger` is slower
- *   than float32 (it packs its weights on every call) and `MatMulNBits` with 8 bits is 20×
- *   slower unless it computes in int8 (bench/precision.ts measures the whole frame);
+ *   and reshapes in the graph): `[1, T, k·Cin] × [k·Cin, Cout]`. Those with at least 32 input
+ *   and output channels (`INT8_MIN_CHANNELS` in seanet-graph.ts: all but the first and last,
+ *   which read and write audio) run as `DynamicQuantizeMatMul`; the first and last as a float32
+ *   `MatMul`, whose constant operand ONNX Runtime prepacks (its `Conv` does not). On
+ *   onnxruntime-node 1.30, `ConvInteger` is slower than float32 (it packs its weights on every
+ *   call) and `MatMulNBits` with 8 bits is 20× slower unless it computes in int8, and then no
+ *   faster (bench/precision.ts measures the whole frame);
  * - an LSTM runs as `DynamicQuantizeLSTM`.
  *
  * The step graphs of streaming are time-major throughout (streaming-graphs.ts); the offline and
  * startup graphs transpose around each of these products, so that both compute the same thing.
- * The quantizer (RVQ) keeps float32 distances.
+ * The quantizer (RVQ) of the streaming step graphs computes its distances in int8 too
+ * (`DynamicQuantizeMatMul` over codebooks with one scale per codeword, quantizer-graph.ts): the
+ * float32 codebooks were a fifth of the bytes an int8 frame reads. The offline graphs and a
+ * stream's first call keep float32 distances.
  */
 
 /** Numeric precision of the SEANet encoder and decoder graphs. */
@@ -39,11 +42,12 @@ export function checkPrecision(precision: unknown, name = "precision"): CodecPre
 /**
  * Version of the int8 graphs, part of their cache names: bumped whenever an int8 graph changes
  * (its layout, which layers run in int8), so that cached int8 graphs are rebuilt while float32's
- * keys stay as they are. 2: time-major step graphs, int8 by channel count.
+ * keys stay as they are. 2: time-major step graphs, int8 by channel count. 3: int8 from 32
+ * channels (was 128), int8 distances in the step graphs' quantizer.
  */
-export const INT8_GRAPH_VERSION = "2";
+export const INT8_GRAPH_VERSION = "3";
 
-/** The suffix a graph name gets for `precision` in cache keys (none for float32, so its keys are unchanged; `-int8v2` for int8). */
+/** The suffix a graph name gets for `precision` in cache keys (none for float32, so its keys are unchanged; `-int8v3` for int8). */
 export function precisionSuffix(precision: CodecPrecision): string {
   return precision === "float32" ? "" : `-${precision}v${INT8_GRAPH_VERSION}`;
 }

@@ -1,5 +1,6 @@
 import type { RawTensor } from "../weights/raw-tensor.js";
 import { attr, type GraphBuilder } from "./graph-builder.js";
+import { quantizeRowsTransposed } from "./int8-graph.js";
 
 function codebook(weights: ReadonlyMap<string, RawTensor>, i: number): RawTensor {
   const t = weights.get(`quantizer.layers.${i}.codebook.embed`);
@@ -17,9 +18,12 @@ function codebook(weights: ReadonlyMap<string, RawTensor>, i: number): RawTensor
  * leaner: the residual is `[F, D]`, and the distance is `‖e‖² − 2·x·e`, one matrix product
  * and its bias (which ONNX Runtime fuses into one `Gemm`) without the `‖x‖²` every codeword
  * shares. The nearest codeword is the same except where rounding decides between two nearly
- * as near.
+ * as near. With `int8` as well (the int8 precision's step graphs), that product and its bias are
+ * one `DynamicQuantizeMatMul` over `−2·Eᵀ` in int8, one scale per codeword, with the residual
+ * quantized to uint8 per call: a quarter of the bytes, and a codeword nearly as near as the
+ * nearest may be chosen instead of it.
  */
-export function addRvqEncode(g: GraphBuilder, emb: string, weights: ReadonlyMap<string, RawTensor>, numQuantizers: number, timeMajor = false): string {
+export function addRvqEncode(g: GraphBuilder, emb: string, weights: ReadonlyMap<string, RawTensor>, numQuantizers: number, timeMajor = false, int8 = false): string {
   let residual = timeMajor ? g.op("Reshape", [emb, g.int64([-1, codebook(weights, 0).dims[1]!])], {}, "rvq_in") : g.op("Transpose", [emb], { perm: attr.ints([0, 2, 1]) }, "rvq_in"); // [F, D] or [B, F, D]
   const codes: string[] = [];
   for (let i = 0; i < numQuantizers; i++) {
@@ -39,7 +43,13 @@ export function addRvqEncode(g: GraphBuilder, emb: string, weights: ReadonlyMap<
     }
     const p = `rvq${i}`;
     let dist: string;
-    if (timeMajor) {
+    if (timeMajor && int8) {
+      const rows = new Float32Array(n * d); // −2·E, [N, D]
+      for (let k = 0; k < n; k++) for (let j = 0; j < d; j++) rows[k * d + j] = twiceT[j * n + k]!;
+      const { q, scales } = quantizeRowsTransposed(rows, n, d);
+      const inputs = [residual, g.initializer(`${p}.embed2T_neg_q`, q, [d, n]), g.initializer(`${p}.embed2T_neg_scale`, scales, [n]), g.initializer(`${p}.embed2T_neg_zero`, new Int8Array(n), [n]), g.initializer(`${p}.embed_sq`, norms, [n])];
+      dist = g.op("com.microsoft:DynamicQuantizeMatMul", inputs, {}, `${p}.dist`);
+    } else if (timeMajor) {
       dist = g.op("Add", [g.op("MatMul", [residual, g.initializer(`${p}.embed2T_neg`, twiceT, [d, n])], {}, `${p}.xe2`), g.initializer(`${p}.embed_sq`, norms, [n])], {}, `${p}.dist`); // [F, N]
     } else {
       const xx = g.op("ReduceSumSquare", [residual], { axes: attr.ints([2]), keepdims: attr.int(1) }, `${p}.xx`);

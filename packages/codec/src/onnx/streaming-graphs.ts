@@ -493,7 +493,7 @@ export function buildStreamEncoderGraph(prepared: PreparedWeights, numQuantizers
   const timeMajor = timeMajorGraph(w);
   const emb = timeMajor ? streamSeanetTimeMajor(w, swapLastAxes(g, x, "audio_tc"), arch.encoder) : streamSeanet(w, x, arch.encoder);
   w.finish();
-  const codes = addRvqEncode(g, emb, prepared.tensors, numQuantizers, timeMajor);
+  const codes = addRvqEncode(g, emb, prepared.tensors, numQuantizers, timeMajor, timeMajor && precision === "int8");
   g.output(codes, STREAM_GRAPH_IO.codes, OnnxDataType.INT64, [1, numQuantizers, "frames"]);
   return finish(g, `stream-encoder-${phase}-${numQuantizers}${precisionSuffix(precision)}`);
 }
