@@ -18,7 +18,7 @@ import { formatRawFormat } from "../audio/raw-format.js";
 import { StreamOutput } from "../audio/stream-output.js";
 import { WavFileWriter } from "../audio/wav-writer.js";
 import type { ReceiveOptions } from "../command-options.js";
-import { DEFAULT_BANDWIDTH_KBPS, STATS_INTERVAL_MS } from "../constants.js";
+import { STATS_INTERVAL_MS } from "../constants.js";
 import { CliError } from "../errors.js";
 import { isTty, processIo, type CommandIo } from "../internal/command-io.js";
 import { onInterrupt } from "../interrupt.js";
@@ -254,11 +254,11 @@ async function receiveWith(
 
 /** Runs the decoder of the expected framing once, so the first frames of the stream are not late. */
 export async function warmUp(codec: CodecSession, options: ReceiveOptions, log: (line: string) => void): Promise<void> {
-  const { model } = codec.resolved;
-  // The stream says its bandwidth; warm the default one (other codebook counts build on first use).
-  const numCodebooks = model.bandwidthsKbps.includes(DEFAULT_BANDWIDTH_KBPS)
-    ? model.numQuantizersForBandwidth(DEFAULT_BANDWIDTH_KBPS)
-    : model.numQuantizersForBandwidth(model.bandwidthsKbps[0] as number);
+  // One codebook: the decode graphs take any codebook count, and their codebook table is mapped
+  // from the graph cache, so a call makes resident every codebook it names (measured: 512 KiB a
+  // codebook of the full-size model). Warming with the default bandwidth's 16 codebooks kept
+  // 8 MiB resident for a 6 kbps stream that reads 8; now only the stream's own codebooks are.
+  const numCodebooks = 1;
   if (options.framing === "stream" && codec.causal) {
     log("preparing the frame-exact streaming decoder");
     await (await createFrameStreamDecoder(codec)).warmUp(numCodebooks);
