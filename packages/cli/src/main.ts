@@ -2,6 +2,7 @@ import type { CommandHandlers } from "./command-options.js";
 import { CliError } from "./errors.js";
 import { removePendingTemporaries } from "./internal/atomic-file.js";
 import { processIo, type CommandIo } from "./internal/command-io.js";
+import { resumeOptimizingCompiler } from "./internal/optimizing-compiler.js";
 import { onInterrupt } from "./interrupt.js";
 import { runCommandLine } from "./options.js";
 
@@ -21,14 +22,20 @@ const STOP_GRACE_MS = 15_000;
  * life (its code, its compiled functions and the young generation its loading grew).
  */
 export function createHandlers(io: CommandIo = processIo()): CommandHandlers {
+  // The bin starts with V8's optimizing compiler off (pauseOptimizingCompiler): a receiver keeps
+  // it off until a stream needs the LM, every other command turns it on as it starts.
+  const optimized = <T>(run: (options: T) => Promise<void>) => async (options: T) => {
+    resumeOptimizingCompiler();
+    await run(options);
+  };
   return {
-    send: async (options) => void (await (await import("./commands/send.js")).runSend(options, io)),
+    send: optimized(async (options) => void (await (await import("./commands/send.js")).runSend(options, io))),
     receive: async (options) => void (await (await import("./commands/receive.js")).runReceive(options, io)),
-    encode: async (options) => void (await (await import("./commands/encode.js")).runEncode(options, io)),
-    decode: async (options) => void (await (await import("./commands/decode.js")).runDecode(options, io)),
-    pull: async (options) => void (await (await import("./commands/pull.js")).runPull(options, io)),
-    devices: async (options) => void (await (await import("./commands/devices.js")).runDevices(options, io)),
-    keygen: async (options) => void (await (await import("./commands/keygen.js")).runKeygen(options, io)),
+    encode: optimized(async (options) => void (await (await import("./commands/encode.js")).runEncode(options, io))),
+    decode: optimized(async (options) => void (await (await import("./commands/decode.js")).runDecode(options, io))),
+    pull: optimized(async (options) => void (await (await import("./commands/pull.js")).runPull(options, io))),
+    devices: optimized(async (options) => void (await (await import("./commands/devices.js")).runDevices(options, io))),
+    keygen: optimized(async (options) => void (await (await import("./commands/keygen.js")).runKeygen(options, io))),
   };
 }
 

@@ -14,6 +14,7 @@ import { openCodecSession, type CodecSession } from "../session/codec-session.js
 import { asCliError } from "../session/session-errors.js";
 import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
 import { warmUp, type ReceiveHooks, type ReceiveResult } from "./receive.js";
+import { resumingOptimizerOnLm } from "../internal/optimizing-compiler.js";
 
 /*
  * `receive` of a multi-track run (`--model 24khz,48khz`, `--output 'out-{track}.wav'`, `--mix`):
@@ -87,7 +88,10 @@ export async function receiveTracks(options: ReceiveOptions, io: CommandIo, hook
     const mixInputs = new Map<number, MixerInput>();
     const outputs = new Map<number, string>();
     const receiver = new MultiTrackReceiver(udp, {
-      codecFor: (kind) => byKind.get(kind),
+      codecFor: (kind) => {
+        const codec = byKind.get(kind);
+        return codec === undefined ? undefined : resumingOptimizerOnLm(codec);
+      },
       overlapRatio: options.overlapRatio,
       bufferFrames: options.bufferSize.unit === "units" ? options.bufferSize.units : 1,
       bufferMs: options.bufferSize.unit === "ms" ? options.bufferSize.ms : undefined,

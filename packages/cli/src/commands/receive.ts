@@ -23,6 +23,7 @@ import { CliError } from "../errors.js";
 import { isTty, processIo, type CommandIo } from "../internal/command-io.js";
 import { onInterrupt } from "../interrupt.js";
 import { openCodecSession, type CodecSession } from "../session/codec-session.js";
+import { resumingOptimizerOnLm } from "../internal/optimizing-compiler.js";
 import { asCliError } from "../session/session-errors.js";
 import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
 import { isMultiTrackReceive, receiveTracks } from "./receive-tracks.js";
@@ -192,7 +193,7 @@ async function receiveWith(
     const sinks = [writer, playback].filter((s): s is WavFileWriter | StreamOutput | Playback => s !== undefined);
     const sink: AudioSink = { write: async (audio) => void (await Promise.all(sinks.map((s) => s.write(audio)))) };
     const session = new ReceiverSession(source, {
-      codec,
+      codec: resumingOptimizerOnLm(codec),
       overlapRatio: options.overlapRatio,
       bufferFrames: options.bufferSize.unit === "units" ? options.bufferSize.units : 1,
       bufferMs: options.bufferSize.unit === "ms" ? options.bufferSize.ms : undefined,
