@@ -10,9 +10,14 @@
  * `RESULT <json>` line on stdout.
  */
 import { Writable } from "node:stream";
-import { runReceive } from "../src/commands/receive.js";
-import { runSend } from "../src/commands/send.js";
-import { parseCommandLine } from "../src/options.js";
+import { pauseOptimizingCompiler } from "../src/internal/optimizing-compiler.js";
+
+// As `encstream receive` runs (bin.ts, main.ts): a receiver without V8's optimizing compiler
+// from the start (until a stream needs the LM), a sender with it.
+if (process.argv[2] === "receive") pauseOptimizingCompiler();
+const { runReceive } = await import("../src/commands/receive.js");
+const { runSend } = await import("../src/commands/send.js");
+const { parseCommandLine } = await import("../src/options.js");
 
 const epoch = (ms: number) => performance.timeOrigin + ms;
 const cpuMs = () => {
