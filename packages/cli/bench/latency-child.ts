@@ -10,11 +10,11 @@
  * `RESULT <json>` line on stdout.
  */
 import { Writable } from "node:stream";
-import { pauseOptimizingCompiler } from "../src/internal/optimizing-compiler.js";
+import { startLean } from "../src/internal/lean-v8.js";
 
-// As `encstream receive` runs (bin.ts, main.ts): a receiver without V8's optimizing compiler
-// from the start (until a stream needs the LM), a sender with it.
-if (process.argv[2] === "receive") pauseOptimizingCompiler();
+// As `encstream` runs them (bin.ts, main.ts): a receiver with V8 lean from the start, a sender
+// with V8's defaults.
+if (process.argv[2] === "receive") startLean();
 const { runReceive } = await import("../src/commands/receive.js");
 const { runSend } = await import("../src/commands/send.js");
 const { parseCommandLine } = await import("../src/options.js");

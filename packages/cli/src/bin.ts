@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-import { pauseOptimizingCompiler } from "./internal/optimizing-compiler.js";
+import { startLean } from "./internal/lean-v8.js";
 
-// V8's optimizing compiler stays off from the start, before the command line's modules load
-// (node's module loader gets hot enough to be optimized), and each command but `receive` turns
-// it back on when it starts (see pauseOptimizingCompiler).
-pauseOptimizingCompiler();
+// V8 set as a receiver wants it, before the command line's modules load; every command but
+// `receive` sets V8's defaults back as it starts (see startLean).
+startLean();
 
 // Exit codes: 0 success, 1 failure, 2 bad command line, 130/143 stopped by Ctrl-C/SIGTERM.
 void import("./main.js")

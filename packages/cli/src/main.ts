@@ -2,7 +2,7 @@ import type { CommandHandlers } from "./command-options.js";
 import { CliError } from "./errors.js";
 import { removePendingTemporaries } from "./internal/atomic-file.js";
 import { processIo, type CommandIo } from "./internal/command-io.js";
-import { resumeOptimizingCompiler } from "./internal/optimizing-compiler.js";
+import { endLean } from "./internal/lean-v8.js";
 import { onInterrupt } from "./interrupt.js";
 import { runCommandLine } from "./options.js";
 
@@ -22,10 +22,10 @@ const STOP_GRACE_MS = 15_000;
  * life (its code, its compiled functions and the young generation its loading grew).
  */
 export function createHandlers(io: CommandIo = processIo()): CommandHandlers {
-  // The bin starts with V8's optimizing compiler off (pauseOptimizingCompiler): a receiver keeps
-  // it off until a stream needs the LM, every other command turns it on as it starts.
+  // The bin starts V8 lean (startLean): a receiver keeps it so, every other command sets V8's
+  // defaults back as it starts.
   const optimized = <T>(run: (options: T) => Promise<void>) => async (options: T) => {
-    resumeOptimizingCompiler();
+    endLean();
     await run(options);
   };
   return {

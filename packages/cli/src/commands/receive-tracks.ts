@@ -14,7 +14,7 @@ import { openCodecSession, type CodecSession } from "../session/codec-session.js
 import { asCliError } from "../session/session-errors.js";
 import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
 import { warmUp, type ReceiveHooks, type ReceiveResult } from "./receive.js";
-import { resumingOptimizerOnLm } from "../internal/optimizing-compiler.js";
+import { resumingOptimizerOnLm } from "../internal/lean-v8.js";
 
 /*
  * `receive` of a multi-track run (`--model 24khz,48khz`, `--output 'out-{track}.wav'`, `--mix`):

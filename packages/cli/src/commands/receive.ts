@@ -23,7 +23,7 @@ import { CliError } from "../errors.js";
 import { isTty, processIo, type CommandIo } from "../internal/command-io.js";
 import { onInterrupt } from "../interrupt.js";
 import { openCodecSession, type CodecSession } from "../session/codec-session.js";
-import { resumingOptimizerOnLm } from "../internal/optimizing-compiler.js";
+import { resumingOptimizerOnLm } from "../internal/lean-v8.js";
 import { asCliError } from "../session/session-errors.js";
 import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
 import { isMultiTrackReceive, receiveTracks } from "./receive-tracks.js";

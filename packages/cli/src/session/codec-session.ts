@@ -14,6 +14,7 @@ import {
 } from "@encstream/codec/node";
 import { createSessionCodec, type SessionCodec } from "@encstream/session";
 import { CliError } from "../errors.js";
+import { keepYoungGenerationBound } from "../internal/lean-v8.js";
 import { resolveModel, type ModelLoadProgress, type ResolvedModel } from "../model-loader.js";
 import type { ModelRef } from "../model-ref.js";
 
@@ -158,7 +159,9 @@ type LoadOptions = Pick<LoadEncodecOptions, "cacheDir" | "precision">;
 async function startStreamingWorker(resolved: ResolvedModel, load: LoadOptions, side: "encoder" | "decoder" | undefined): Promise<WorkerStreamingCodec> {
   checkCausal(resolved);
   try {
-    return await WorkerStreamingCodec.create(resolved.source.dir, { ...load, ...sideOptions(side) });
+    const codec = await WorkerStreamingCodec.create(resolved.source.dir, { ...load, ...sideOptions(side) });
+    keepYoungGenerationBound();
+    return codec;
   } catch (error) {
     throw new CliError("bad-model", `${resolved.source.dir}: cannot start the streaming codec's worker (${(error as Error).message})`, { cause: error });
   }
@@ -167,7 +170,9 @@ async function startStreamingWorker(resolved: ResolvedModel, load: LoadOptions, 
 /** The offline model (chunks) in a worker thread. */
 async function startChunkWorker(resolved: ResolvedModel, load: LoadOptions): Promise<WorkerChunkCoder> {
   try {
-    return await createWorkerChunkCoder(resolved.source.dir, load);
+    const coder = await createWorkerChunkCoder(resolved.source.dir, load);
+    keepYoungGenerationBound();
+    return coder;
   } catch (error) {
     throw new CliError("bad-model", `${resolved.source.dir}: cannot start the codec's worker (${(error as Error).message})`, { cause: error });
   }
