@@ -7,8 +7,10 @@
  *   decoder side: one session, startup and step), streaming sender (encoder side at 12 kbps: one
  *   session). Targets: 150 ms offline, 300 ms streaming.
  * - Peak RSS (`/usr/bin/time`) of `receive --stream` and `send --stream` (20 s over loopback, the
- *   default worker threads), beside the same-run floor: `node` with the CLI's modules imported and
- *   no model. Targets: 150 MB receive, 200 MB send.
+ *   default worker threads, the built bin run as a user's `encstream` runs it), beside the same-run
+ *   floor: `node` with the CLI's modules imported and no model. Targets (issue #15, at 6 kbps):
+ *   150 MB receive, 200 MB send. A second round streams at the sender's default 12 kbps (a
+ *   receiver holds the codebooks a stream uses: 512 KiB each).
  * - Where the receiver's peak goes: its `/proc/<pid>/smaps` read at the highest RSS sampled (every
  *   250 ms), by mapping: the node binary, ONNX Runtime's library, the mapped weights, V8's heap
  *   pages (its 256 KiB anonymous mappings: both threads' heaps), other anonymous memory (malloc
@@ -21,7 +23,11 @@
  *   offline against `encode-offline.onnx` + `decode-offline.onnx`, the receiver against
  *   `decode-frame.onnx`, the sender against `encode-frame.onnx`, and the ratios are printed.
  *
- * Run (in packages/cli, after `pnpm build`): npx tsx bench/footprint.ts [--export DIR]
+ * - With `--baseline FILE` (another build's `dist/bin.js`, e.g. main's): each peak RSS round runs
+ *   that bin too, right after this one, and prints its rows beside them (an A/B in one run).
+ *
+ * Run (in packages/cli, after `pnpm build`): npx tsx bench/footprint.ts [--export DIR] [--only rss]
+ * [--baseline FILE] (`--only rss`: the peak RSS rows only, without the load timings).
  */
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -91,7 +97,7 @@ const m = ${
   kind === "offline"
     ? `await codec.loadEncodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)} })`
     : kind === "fill"
-      ? `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, preloadBandwidthsKbps: [12] })`
+      ? `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, preloadBandwidthsKbps: [6, 12] })`
       : kind === "receiver"
       ? `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, sides: ["decoder"] })`
       : `await codec.loadStreamingCodec(${JSON.stringify(modelDir)}, { cacheDir: ${JSON.stringify(cacheDir)}, sides: ["encoder"], preloadBandwidthsKbps: [12], })`
@@ -205,13 +211,14 @@ try {
   console.log(`# footprint — ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ""}, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log("full-size encodec_24khz, random weights; graphs from the cache (filled by a first run)\n");
   const common = ["--model", model, "--cache-dir", cache];
-  // Fill the graph cache: the offline graphs, and both sides' stream graphs (step and startup) at 12 kbps.
+  // Fill the graph cache: the offline graphs, and both sides' stream graphs at 6 and 12 kbps (the rounds' rates).
   for (const kind of ["offline", "fill"]) {
     const r = await run([process.execPath, "--input-type=module", "-e", LOADER(model, cache, kind)], fileURLToPath(new URL("..", import.meta.url)));
     if (r.code !== 0) throw new Error(`loading (${kind}) failed:\n${r.stderr.slice(-1500)}`);
   }
 
-  console.log(`load from the graph cache, fresh process, median of 3 (wall ms / CPU ms)${exportDir ? ", alternating with the export's sessions for the same job" : ""}:`);
+  const onlyRss = process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "rss";
+  if (!onlyRss) console.log(`load from the graph cache, fresh process, median of 3 (wall ms / CPU ms)${exportDir ? ", alternating with the export's sessions for the same job" : ""}:`);
   const cwd = fileURLToPath(new URL("..", import.meta.url));
   const timeLoad = async (source: string, what: string): Promise<[number, number]> => {
     const r = await run([process.execPath, "--input-type=module", "-e", source], cwd);
@@ -219,7 +226,7 @@ try {
     if (r.code !== 0 || !m) throw new Error(`loading (${what}) failed:\n${r.stderr.slice(-1500)}`);
     return [Number(m[1]), Number(m[2])];
   };
-  for (const [kind, target] of [["offline", 150], ["receiver", 300], ["sender", 300]] as const) {
+  for (const [kind, target] of onlyRss ? [] : ([["offline", 150], ["receiver", 300], ["sender", 300]] as const)) {
     const ours: Array<[number, number]> = [];
     const theirs: Array<[number, number]> = [];
     for (let i = 0; i < 3; i++) {
@@ -237,24 +244,43 @@ try {
   }
 
   const floor = peakOf(await run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, "--input-type=module", "-e", `await import(${JSON.stringify(CLI_INDEX)});`]), "floor");
-  const port = String(20_000 + Math.floor(Math.random() * 20_000));
-  let receiverPid: number | undefined;
-  const receiver = run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, BIN, "receive", "--stream", "--port", port, ...common, "--output", join(dir, "out.wav"), "--timeout", "30", "--stream-idle", "2"], undefined, (pid) => (receiverPid = pid));
-  const breakdown = breakdownAtPeak(receiverPid, receiver);
-  await new Promise((r) => setTimeout(r, 1500));
-  const sender = await run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, BIN, "send", "--stream", "--input", input, "--ip", "127.0.0.1", "--port", port, ...common, "--no-lm"]);
-  const recv = await receiver;
-  const sendMiB = peakOf(sender, "send");
-  const recvMiB = peakOf(recv, "receive");
-  const lost = /received .*?([\d.]+) % lost/.exec(recv.stdout + recv.stderr)?.[1] ?? "?";
-  console.log(`\npeak RSS (MiB; 1 MB = 0.954 MiB), 20 s over loopback, ${lost} % lost:`);
+  /** One round: receive --stream and send --stream at `kbps` over loopback; peaks in MiB, the receiver's breakdown at its peak. */
+  const round = async (kbps: number, bin = BIN) => {
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    let receiverPid: number | undefined;
+    const receiver = run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, bin, "receive", "--stream", "--port", port, ...common, "--output", join(dir, "out.wav"), "--timeout", "30", "--stream-idle", "2"], undefined, (pid) => (receiverPid = pid));
+    const breakdown = breakdownAtPeak(receiverPid, receiver);
+    await new Promise((r) => setTimeout(r, 1500));
+    const sender = await run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, bin, "send", "--stream", "--input", input, "--ip", "127.0.0.1", "--port", port, ...common, "--no-lm", "--bandwidth", String(kbps)]);
+    const recv = await receiver;
+    const lost = /received .*?([\d.]+) % lost/.exec(recv.stdout + recv.stderr)?.[1] ?? "?";
+    return { send: peakOf(sender, "send"), receive: peakOf(recv, "receive"), lost, breakdown };
+  };
+  const baselineIndex = process.argv.indexOf("--baseline");
+  const baseline = baselineIndex >= 0 ? process.argv[baselineIndex + 1] : undefined;
+  if (baseline !== undefined && !existsSync(baseline)) throw new Error(`--baseline ${baseline}: no such file`);
+  const at6 = await round(6);
+  const base6 = baseline === undefined ? undefined : await round(6, baseline);
+  const at12 = await round(12);
+  const base12 = baseline === undefined ? undefined : await round(12, baseline);
+  const sendMiB = at6.send;
+  const recvMiB = at6.receive;
+  console.log(`\npeak RSS (MiB; 1 MB = 0.954 MiB), 20 s over loopback, ${at6.lost} % / ${at12.lost} % lost:`);
   console.log(`  node + the CLI's modules, no model (floor)  ${floor.toFixed(0)}`);
-  console.log(`  receive --stream                            ${recvMiB.toFixed(0)} = floor + ${(recvMiB - floor).toFixed(0)}   target 150 MB (143 MiB): ${recvMiB * MIB <= 150e6 ? "met" : "NOT met"}`);
-  console.log(`  send --stream (12 kbps)                     ${sendMiB.toFixed(0)} = floor + ${(sendMiB - floor).toFixed(0)}   target 200 MB (191 MiB): ${sendMiB * MIB <= 200e6 ? "met" : "NOT met"}`);
+  console.log(`  receive --stream (6 kbps)                   ${recvMiB.toFixed(0)} = floor + ${(recvMiB - floor).toFixed(0)}   target 150 MB (143 MiB): ${recvMiB * MIB <= 150e6 ? "met" : "NOT met"}`);
+  console.log(`  send --stream (6 kbps)                      ${sendMiB.toFixed(0)} = floor + ${(sendMiB - floor).toFixed(0)}   target 200 MB (191 MiB): ${sendMiB * MIB <= 200e6 ? "met" : "NOT met"}`);
+  console.log(`  receive --stream (12 kbps)                  ${at12.receive.toFixed(0)} = floor + ${(at12.receive - floor).toFixed(0)}`);
+  console.log(`  send --stream (12 kbps)                     ${at12.send.toFixed(0)} = floor + ${(at12.send - floor).toFixed(0)}`);
+  if (base6 !== undefined && base12 !== undefined) {
+    console.log(`  baseline ${baseline}:`);
+    console.log(`    receive --stream (6 kbps) ${base6.receive.toFixed(1)}, send ${base6.send.toFixed(1)}; 12 kbps: receive ${base12.receive.toFixed(1)}, send ${base12.send.toFixed(1)}`);
+    console.log(`    this build:               ${recvMiB.toFixed(1)}, send ${sendMiB.toFixed(1)}; 12 kbps: receive ${at12.receive.toFixed(1)}, send ${at12.send.toFixed(1)}`);
+  }
+  const breakdown = at6.breakdown;
   const kinds = await breakdown;
   if (kinds !== undefined) {
     const total = [...kinds.values()].reduce((a, b) => a + b, 0);
-    console.log(`\nwhere the receiver's peak goes (/proc/<pid>/smaps at the highest RSS sampled every 250 ms: ${(total / 1024).toFixed(0)} MiB):`);
+    console.log(`\nwhere the 6 kbps receiver's peak goes (/proc/<pid>/smaps at the highest RSS sampled every 250 ms: ${(total / 1024).toFixed(0)} MiB):`);
     for (const [kind, kib] of [...kinds].sort((a, b) => b[1] - a[1])) console.log(`  ${(kib / 1024).toFixed(1).padStart(6)} MiB  ${kind}`);
   }
   console.log(`load average now ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
