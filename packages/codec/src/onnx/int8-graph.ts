@@ -9,10 +9,11 @@ import { attr, type GraphBuilder } from "./graph-builder.js";
  *   and reshapes in the graph): `[1, T, k·Cin] × [k·Cin, Cout]`. Those with at least 32 input
  *   and output channels (`INT8_MIN_CHANNELS` in seanet-graph.ts: all but the first and last,
  *   which read and write audio, and the 16-channel residual block beside them) run as
- *   `DynamicQuantizeMatMul`; the others as a float32 `MatMul`, whose constant operand ONNX Runtime prepacks (its `Conv` does not). On
- *   onnxruntime-node 1.30, `ConvInteger` is slower than float32 (it packs its weights on every
- *   call) and `MatMulNBits` with 8 bits is 20× slower unless it computes in int8, and then no
- *   faster (bench/precision.ts measures the whole frame);
+ *   `DynamicQuantizeMatMul`; the others as a float32 `MatMul`, whose constant operand ONNX
+ *   Runtime prepacks (its `Conv` does not). On onnxruntime-node 1.30, `ConvInteger` is slower
+ *   than float32 (it packs its weights on every call) and `MatMulNBits` with 8 bits is 20×
+ *   slower unless it computes in int8, and then no faster (bench/precision.ts measures the
+ *   whole frame);
  * - an LSTM runs as `DynamicQuantizeLSTM`.
  *
  * The step graphs of streaming are time-major throughout (streaming-graphs.ts); the offline and
