@@ -4,7 +4,7 @@ import { readWavFile } from "../../src/audio/wav-input.js";
 import { makeTempDir } from "../helpers.js";
 import { cleanupCli, parseReceiveSummary, prepareCli } from "./support/cli-process.js";
 import { SPEECH_24K, TINY24_DIR, writeInputWav } from "./support/fixtures.js";
-import { capWindow, runUnderCap } from "./support/impairment-relay.js";
+import { capPhases, runUnderCap } from "./support/impairment-relay.js";
 
 /*
  * Adaptive bitrate in --stream mode, frames per message included, with real processes:
@@ -48,11 +48,7 @@ test("--stream --bandwidth auto:1.5-12 under a 4 kbps cap: more frames a message
   expect(receiveCode, receiver.stderr).toBe(0);
 
   const records = relay.capRecords;
-  const capStart = records.find((r) => r.capKbps !== undefined)!.atMs;
-  const capEnd = [...records].reverse().find((r) => r.capKbps !== undefined)!.atMs;
-  const before = capWindow(records, records[0]!.atMs, capStart);
-  const adapted = capWindow(records, capStart + 2_000, capEnd);
-  const after = capWindow(records, capEnd, Number.POSITIVE_INFINITY);
+  const { capStart, capEnd, before, adapted, after } = capPhases(records);
   const first = records.find((r) => r.numCodebooks !== undefined)!;
   const top = records.find((r) => r.atMs > capEnd && r.numCodebooks === 16 && r.numFrames === 1);
   const summary = parseReceiveSummary(receiver.stderr);

@@ -4,7 +4,7 @@ import { readWavFile } from "../../src/audio/wav-input.js";
 import { makeTempDir } from "../helpers.js";
 import { cleanupCli, parseReceiveSummary, prepareCli } from "./support/cli-process.js";
 import { SPEECH_24K, TINY24_DIR, writeInputWav } from "./support/fixtures.js";
-import { capWindow, runUnderCap } from "./support/impairment-relay.js";
+import { capPhases, runUnderCap } from "./support/impairment-relay.js";
 
 /*
  * Adaptive bitrate with real processes: send --bandwidth auto:1.5-12 → relay → receive. The
@@ -45,10 +45,7 @@ test("--bandwidth auto:1.5-12 under a 4 kbps cap: under it within 2 s, loss < 2 
   expect(receiveCode, receiver.stderr).toBe(0);
 
   const records = relay.capRecords;
-  const capStart = records.find((r) => r.capKbps !== undefined)!.atMs;
-  const capEnd = [...records].reverse().find((r) => r.capKbps !== undefined)!.atMs;
-  const before = capWindow(records, records[0]!.atMs, capStart);
-  const adapted = capWindow(records, capStart + 2_000, capEnd);
+  const { capEnd, before, adapted } = capPhases(records);
   const firstK = records.find((r) => r.numCodebooks !== undefined)!.numCodebooks;
   const top = records.find((r) => r.atMs > capEnd && r.numCodebooks === 16);
   const summary = parseReceiveSummary(receiver.stderr);

@@ -65,6 +65,23 @@ export function capWindow(records: readonly CapRecord[], fromMs: number, toMs: n
   return { kbps: (bytes * 8) / (toMs - fromMs), lossFraction: inside.length === 0 ? 0 : dropped / inside.length, datagrams: inside.length, frames };
 }
 
+/**
+ * The phases of a capped run ({@link runUnderCap}) from the relay's records: when the cap held
+ * (first and last datagram seen under it), and {@link capWindow} before it, from `settleMs` into
+ * it to its end (the sender has adapted), and after its lift.
+ */
+export function capPhases(records: readonly CapRecord[], settleMs = 2_000) {
+  const capStart = records.find((r) => r.capKbps !== undefined)!.atMs;
+  const capEnd = [...records].reverse().find((r) => r.capKbps !== undefined)!.atMs;
+  return {
+    capStart,
+    capEnd,
+    before: capWindow(records, records[0]!.atMs, capStart),
+    adapted: capWindow(records, capStart + settleMs, capEnd),
+    after: capWindow(records, capEnd, Number.POSITIVE_INFINITY),
+  };
+}
+
 /** One datagram that reached the relay, and what became of it. */
 export interface RelayRecord {
   /** Header fields (the datagram was checked to have a 24-byte header). */
