@@ -1,11 +1,12 @@
-// Benchmark of the int8 precision against float32, full-size encodec_24khz architecture (seeded
+// Benchmark of the int8 and int4 precisions against float32, full-size encodec_24khz architecture (seeded
 // random weights, codebooks sampled from encoder residuals) on 10 s of test_24k.wav, 6 kbps, and
 // the tiny golden models:
-// - fidelity: codes agreement with float32 (all codebooks, codebook 1), SNR of int8's decoding of
-//   float32's codes against float32's decoding, SNR end to end (int8 encode + decode against
-//   float32 encode + decode); offline and frame by frame (streaming, one 320-sample frame a call);
+// - fidelity: codes agreement with float32 (all codebooks, codebook 1), SNR of a quantized
+//   precision's decoding of float32's codes against float32's decoding, SNR end to end (its encode
+//   + decode against float32 encode + decode); offline and frame by frame (streaming, one
+//   320-sample frame a call);
 // - speed: stateful frame encode + decode (StreamEncoder + StreamDecoder, one frame per push,
-//   1 intra-op thread, no spinning), float32 and int8 alternating in one process; wall and CPU
+//   1 intra-op thread, no spinning), the three precisions alternating in one process; wall and CPU
 //   time per frame (CPU time is less disturbed by other processes on the cores); offline 10 s
 //   encode + decode at 1 thread.
 // Usage: npx tsx bench/precision.ts [--quick]    (writes bench/precision-last-run.txt)
@@ -37,7 +38,9 @@ const say = (line: string) => {
   lines.push(line);
 };
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(" ");
-const PRECISIONS: readonly CodecPrecision[] = ["float32", "int8"];
+const PRECISIONS: readonly CodecPrecision[] = ["float32", "int8", "int4"];
+/** The precisions measured against float32. */
+const QUANTIZED = PRECISIONS.slice(1);
 /** Each precision's session options as `loadEncodec` makes them: one intra-op thread, no spinning, weight prepacking on for int8 only. */
 const sessionOptionsFor = (precision: CodecPrecision) => nodeSessionOptions({ intraOpNumThreads: 1, precision });
 
@@ -65,33 +68,39 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 const db = (x: number) => `${x.toFixed(1)} dB`;
 
 async function offlineFidelity(name: string, config: EncodecConfig, tensors: TensorMap, audio: Float32Array[]): Promise<void> {
-  const [m32, m8] = await Promise.all(PRECISIONS.map((precision) => EncodecModel.create({ config, tensors, runtime: ort, sessionOptions: sessionOptionsFor(precision), precision })));
+  const [m32, ...quantized] = await Promise.all(PRECISIONS.map((precision) => EncodecModel.create({ config, tensors, runtime: ort, sessionOptions: sessionOptionsFor(precision), precision })));
   const c32 = await m32!.encode(audio, { bandwidthKbps: BW });
-  const c8 = await m8!.encode(audio, { bandwidthKbps: BW });
   const a32 = await m32!.decode(c32);
-  const [all, first] = agreement(c32, c8);
-  say(`| ${name}, offline | ${pct(all)} | ${pct(first)} | ${db(snrDb(a32, await m8!.decode(c32)))} | ${db(snrDb(a32, await m8!.decode(c8)))} |`);
-  await Promise.all([m32!.release(), m8!.release()]);
+  for (const [i, m] of quantized.entries()) {
+    const c = await m.encode(audio, { bandwidthKbps: BW });
+    const [all, first] = agreement(c32, c);
+    say(`| ${name}, offline | ${QUANTIZED[i]} | ${pct(all)} | ${pct(first)} | ${db(snrDb(a32, await m.decode(c32)))} | ${db(snrDb(a32, await m.decode(c)))} |`);
+  }
+  await Promise.all([m32!, ...quantized].map((m) => m.release()));
 }
 
 /** Frame by frame through a stream encoder and decoder (one frame a push): the frames and the audio. */
 const streamOnce = (codec: StreamingCodec, audio: Float32Array) => streamFrameByFrame(codec, audio, BW);
 
+/** `codecs` in {@link PRECISIONS} order. */
 async function streamFidelity(name: string, codecs: readonly StreamingCodec[], audio: Float32Array): Promise<void> {
-  const [s32, s8] = [await streamOnce(codecs[0]!, audio), await streamOnce(codecs[1]!, audio)];
-  let same = 0;
-  let first = 0;
-  let total = 0;
-  s32.frames.forEach((fr, j) => {
-    fr.codes.forEach((c, q) => {
-      total++;
-      if (c === s8.frames[j]!.codes[q]) {
-        same++;
-        if (q === 0) first++;
-      }
+  const s32 = await streamOnce(codecs[0]!, audio);
+  for (const [i, codec] of codecs.slice(1).entries()) {
+    const sq = await streamOnce(codec, audio);
+    let same = 0;
+    let first = 0;
+    let total = 0;
+    s32.frames.forEach((fr, j) => {
+      fr.codes.forEach((c, q) => {
+        total++;
+        if (c === sq.frames[j]!.codes[q]) {
+          same++;
+          if (q === 0) first++;
+        }
+      });
     });
-  });
-  say(`| ${name}, frame by frame | ${pct(same / total)} | ${pct(first / s32.frames.length)} | — | ${db(snrDb(s32.out, s8.out))} |`);
+    say(`| ${name}, frame by frame | ${QUANTIZED[i]} | ${pct(same / total)} | ${pct(first / s32.frames.length)} | — | ${db(snrDb(s32.out, sq.out))} |`);
+  }
 }
 
 /** CPU (this process, all threads) and wall milliseconds of each of `count` frames, one frame per push, after `warm` frames. */
@@ -121,12 +130,12 @@ async function main(): Promise<void> {
   const config = parseEncodecConfig(JSON.parse(readFileSync(path.join(here, "configs", "encodec_24khz.json"), "utf8")));
   const wav = readWav16(path.join(here, "..", "test", "fixtures", "audio", "test_24k.wav")).channels[0]!;
   const audio = wav.subarray(0, (quick ? 3 : 10) * 24_000);
-  say(`# int8 precision against float32 — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ""}, onnxruntime-node ${ort.env.versions?.common ?? ""}, load average ${load()}`);
+  say(`# int8 and int4 precisions against float32 — ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ""}, onnxruntime-node ${ort.env.versions?.common ?? ""}, load average ${load()}`);
   const tensors = await makeSampledWeights(config, audio, 24);
   say("");
-  say(`## Fidelity at ${BW} kbps (int8 against float32; ${audio.length / 24_000} s of test_24k.wav for the full-size model, the fixtures' inputs for the tiny ones)`);
-  say("| model, path | codes equal | codebook 1 equal | SNR, decoding float32's codes | SNR, end to end |");
-  say("|---|---|---|---|---|");
+  say(`## Fidelity at ${BW} kbps (against float32; ${audio.length / 24_000} s of test_24k.wav for the full-size model, the fixtures' inputs for the tiny ones)`);
+  say("| model, path | precision | codes equal | codebook 1 equal | SNR, decoding float32's codes | SNR, end to end |");
+  say("|---|---|---|---|---|---|");
   await offlineFidelity("full-size 24 kHz (random weights)", config, tensors, [audio]);
   const codecs = await Promise.all(PRECISIONS.map((precision) => StreamingCodec.create({ config, tensors, runtime: ort, sessionOptions: sessionOptionsFor(precision), precision })));
   await streamFidelity("full-size 24 kHz (random weights)", codecs, audio);
@@ -158,8 +167,13 @@ async function main(): Promise<void> {
     const t = times[i]!;
     say(`| ${p} | ${quantile(t.wall, 0.5).toFixed(3)} ms | ${quantile(t.wall, 0.9).toFixed(3)} ms | ${quantile(t.cpu, 0.5).toFixed(3)} ms | ${quantile(t.cpu, 0.1).toFixed(3)} ms |`);
   });
-  const ratio = (f: (t: { wall: number[]; cpu: number[] }) => number) => (f(times[1]!) / f(times[0]!)).toFixed(2);
-  say(`| int8 / float32 | ${ratio((t) => quantile(t.wall, 0.5))} | ${ratio((t) => quantile(t.wall, 0.9))} | ${ratio((t) => quantile(t.cpu, 0.5))} | ${ratio((t) => quantile(t.cpu, 0.1))} |`);
+  const ratioRow = (a: number, b: number) => {
+    const ratio = (f: (t: { wall: number[]; cpu: number[] }) => number) => (f(times[a]!) / f(times[b]!)).toFixed(2);
+    say(`| ${PRECISIONS[a]} / ${PRECISIONS[b]} | ${ratio((t) => quantile(t.wall, 0.5))} | ${ratio((t) => quantile(t.wall, 0.9))} | ${ratio((t) => quantile(t.cpu, 0.5))} | ${ratio((t) => quantile(t.cpu, 0.1))} |`);
+  };
+  ratioRow(1, 0);
+  ratioRow(2, 0);
+  ratioRow(2, 1);
   await Promise.all(codecs.map((c) => c.release()));
 
   const models = await Promise.all(PRECISIONS.map((precision) => EncodecModel.create({ config, tensors, runtime: ort, sessionOptions: sessionOptionsFor(precision), precision })));
@@ -173,7 +187,8 @@ async function main(): Promise<void> {
     }
   }
   const off = offline.map((xs) => quantile(xs, 0.5));
-  say(`offline ${audio.length / 24_000} s encode + decode, 1 thread, CPU time: float32 ${off[0]!.toFixed(0)} ms, int8 ${off[1]!.toFixed(0)} ms (int8 / float32 ${(off[1]! / off[0]!).toFixed(2)})`);
+  const each = PRECISIONS.map((p, i) => `${p} ${off[i]!.toFixed(0)} ms`).join(", ");
+  say(`offline ${audio.length / 24_000} s encode + decode, 1 thread, CPU time: ${each} (int8 / float32 ${(off[1]! / off[0]!).toFixed(2)}, int4 / float32 ${(off[2]! / off[0]!).toFixed(2)})`);
   await Promise.all(models.map((m) => m.release()));
   say(`load average after: ${load()}`);
   if (!quick) writeFileSync(path.join(here, "precision-last-run.txt"), `${lines.join("\n")}\n`);

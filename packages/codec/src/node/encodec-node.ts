@@ -2,7 +2,7 @@ import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { parseEncodecConfig, type EncodecConfig } from "../config.js";
 import { EncodecModel, type EncodecModelOptions } from "../runtime/encodec-model.js";
-import { checkPrecision, type CodecPrecision } from "../onnx/int8-graph.js";
+import { checkPrecision, isQuantized, type CodecPrecision } from "../onnx/int8-graph.js";
 import type { OrtSessionOptions } from "../runtime/ort-types.js";
 import type { DeriveConfigHints } from "../weights/derive-config.js";
 import type { TensorMap } from "../weights/raw-tensor.js";
@@ -39,8 +39,8 @@ export interface LoadEncodecOptions {
   /** `loadEncodec`: when the offline encoder and decode graphs are opened (see `EncodecModelOptions.openGraphs`). @default "eager" */
   readonly openGraphs?: "eager" | "on-first-use";
   /**
-   * Numeric precision of the encoder and decoder graphs: `"int8"` is faster and approximate
-   * (see `EncodecModelOptions.precision` and the package README's fidelity table).
+   * Numeric precision of the encoder and decoder graphs: `"int8"` and `"int4"` are faster and
+   * approximate (see `EncodecModelOptions.precision` and the package README's fidelity table).
    * @default "float32"
    */
   readonly precision?: CodecPrecision;
@@ -57,12 +57,12 @@ function isParsedConfig(value: unknown): value is EncodecConfig {
  * side's graph: +30 MiB a full-size 24 kHz side), and the packing is most of a cached session's
  * opening time; the LSTMs then read the graph cache's mapped weights file. Codes are the same;
  * decoded audio may differ from packed weights' in the last bit (another summation order). int8
- * graphs keep prepacking (their quantized matrix products need it).
+ * and int4 graphs keep prepacking (their quantized matrix products need it).
  */
 export function nodeSessionOptions(options: LoadEncodecOptions = {}): OrtSessionOptions {
   const threads = options.intraOpNumThreads ?? 1;
   if (!Number.isInteger(threads) || threads < 0) throw new RangeError(`intraOpNumThreads must be a non-negative integer, got ${threads}`);
-  const prepack = options.precision === "int8";
+  const prepack = isQuantized(options.precision);
   return {
     executionProviders: options.executionProviders ?? ["cpu"],
     intraOpNumThreads: threads,

@@ -81,6 +81,17 @@ export class GraphBuilder {
     return name;
   }
 
+  /**
+   * Declare an input of a loop body (the `body` subgraph of a `Scan`); returns a fresh name from
+   * `hint`. A top-level graph declares its inputs with {@link input}; an `If` branch has none.
+   */
+  bodyInput(hint: string, elemType: OnnxDataType, shape: readonly (number | string)[]): string {
+    if (this.root === this) throw new Error(`graph ${this.name}: bodyInput is for a loop body (a subgraph); use input`);
+    const name = this.fresh(hint);
+    this.inputs.push({ name, elemType, shape });
+    return name;
+  }
+
   /** Expose `value` as a graph output called `name` (through an Identity node when the names differ). */
   output(value: string, name: string, elemType: OnnxDataType, shape: readonly (number | string | null)[]): void {
     if (value !== name) {

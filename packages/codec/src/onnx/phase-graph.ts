@@ -53,9 +53,12 @@ function sameTensor(a: OnnxTensor, b: OnnxTensor): boolean {
   return true;
 }
 
-/** Rename every value and node of `g` (and of its subgraphs) with `rename`; drops its inputs and the initializers `drop` says are hoisted. */
-function renameGraph(g: OnnxGraph, rename: (name: string) => string, nodePrefix: string, drop: ReadonlySet<string>, name: string): OnnxGraph {
-  const attr = (a: OnnxAttribute): OnnxAttribute => (a.kind === "graph" ? { ...a, value: renameGraph(a.value, rename, nodePrefix, new Set(), `${nodePrefix}${a.value.name}`) } : a);
+/**
+ * Rename every value and node of `g` (and of its subgraphs) with `rename`; drops the initializers
+ * `drop` says are hoisted, and its inputs unless `keepInputs` (a loop body's, renamed).
+ */
+function renameGraph(g: OnnxGraph, rename: (name: string) => string, nodePrefix: string, drop: ReadonlySet<string>, name: string, keepInputs = false): OnnxGraph {
+  const attr = (a: OnnxAttribute): OnnxAttribute => (a.kind === "graph" ? { ...a, value: renameGraph(a.value, rename, nodePrefix, new Set(), `${nodePrefix}${a.value.name}`, true) } : a);
   const nodes: OnnxNode[] = g.nodes.map((n) => ({
     ...n,
     inputs: n.inputs.map((i) => (i === "" ? "" : rename(i))),
@@ -67,7 +70,7 @@ function renameGraph(g: OnnxGraph, rename: (name: string) => string, nodePrefix:
     name,
     nodes,
     initializers: g.initializers.filter((t) => !drop.has(t.name)).map((t) => ({ ...t, name: rename(t.name) })),
-    inputs: [],
+    inputs: keepInputs ? g.inputs.map((v) => ({ ...v, name: rename(v.name) })) : [],
     outputs: g.outputs.map((o) => ({ ...o, name: rename(o.name) })),
   };
 }

@@ -2,7 +2,7 @@ import type { EncodecConfig } from "../config.js";
 import type { ConvLayer, ConvTransposeLayer, LstmLayer, ResnetLayer, SeanetLayer } from "../model/architecture.js";
 import type { RawTensor } from "../weights/raw-tensor.js";
 import { attr, type GraphBuilder } from "./graph-builder.js";
-import { addInt8Conv, addInt8Lstm, addTimeMajorConv, type CodecPrecision } from "./int8-graph.js";
+import { addInt4LstmStack, addInt8Conv, addInt8Lstm, addTimeMajorConv, isQuantized, type CodecPrecision, type ProductPrecision } from "./int8-graph.js";
 import { OnnxDataType } from "./onnx-proto.js";
 
 /** What the layer builders need: the graph under construction, the config and the prepared weights. */
@@ -25,9 +25,16 @@ export interface SeanetContext {
  */
 export const INT8_MIN_CHANNELS = 32;
 
-/** Whether a convolution from `cin` to `cout` channels runs in int8: with the int8 precision, when both are at least {@link INT8_MIN_CHANNELS}. */
-export function int8Layer(ctx: SeanetContext, cin: number, cout: number): boolean {
-  return ctx.precision === "int8" && Math.min(cin, cout) >= INT8_MIN_CHANNELS;
+/**
+ * How the matrix product of a quantized precision's convolution from `cin` to `cout` channels
+ * runs: float32 below {@link INT8_MIN_CHANNELS} channels; otherwise int8, or with the int4
+ * precision 4-bit for the convolutions at the frame rate, those that read or write the widest
+ * layout (`num_filters · 2^ratios` channels: one matrix row a frame; see int8-graph.ts).
+ */
+export function convProduct(ctx: SeanetContext, cin: number, cout: number): ProductPrecision {
+  if (!isQuantized(ctx.precision) || Math.min(cin, cout) < INT8_MIN_CHANNELS) return "float32";
+  const frameRateWidth = ctx.config.numFilters * 2 ** ctx.config.upsamplingRatios.length;
+  return ctx.precision === "int4" && Math.max(cin, cout) === frameRateWidth ? "int4" : "int8";
 }
 
 /** GroupNorm epsilon (PyTorch's default, used by the reference's `time_group_norm`). */
@@ -116,10 +123,10 @@ function addTimeGroupNorm(ctx: SeanetContext, x: string, prefix: string, channel
 
 /** The Conv node of an SConv1d on an input already padded (no padding of its own), weight and bias from the prepared weights. */
 export function addConvOp(ctx: SeanetContext, padded: string, layer: ConvLayer): string {
-  if (ctx.precision === "int8") {
-    // Every convolution of the int8 precision is a matrix product over its time-major unfolding, in int8 or float32 (int8Layer).
+  if (isQuantized(ctx.precision)) {
+    // Every convolution of a quantized precision is a matrix product over its time-major unfolding (convProduct says in what).
     const w = weight(ctx, `${layer.prefix}.conv.weight`).data;
-    return addInt8Conv(ctx.g, padded, w, weight(ctx, `${layer.prefix}.conv.bias`).data, layer, `${layer.prefix}.conv`, false, int8Layer(ctx, layer.inChannels, layer.outChannels));
+    return addInt8Conv(ctx.g, padded, w, weight(ctx, `${layer.prefix}.conv.bias`).data, layer, `${layer.prefix}.conv`, false, convProduct(ctx, layer.inChannels, layer.outChannels));
   }
   return ctx.g.op(
     "Conv",
@@ -213,7 +220,7 @@ function polyphaseBias(bias: Float32Array, cout: number, s: number): Float32Arra
  * `xt` `[1, L, cin]` (its m − 1 first frames the left context) → `[1, (L − m + 1)·s, cout]`: one
  * matrix product over the unfolded input producing the s phases of each frame side by side,
  * which in time-major order are already the interleaved output (a reshape, no transpose).
- * In int8 or float32 by {@link int8Layer}.
+ * In the precision {@link convProduct} gives.
  */
 export function addTimeMajorPolyphaseConv(ctx: SeanetContext, xt: string, layer: ConvTransposeLayer): string {
   const { g } = ctx;
@@ -221,18 +228,18 @@ export function addTimeMajorPolyphaseConv(ctx: SeanetContext, xt: string, layer:
   const w = weight(ctx, `${prefix}.conv.weight`).data; // [cin, cout, k]
   const phaseBias = polyphaseBias(weight(ctx, `${prefix}.conv.bias`).data, cout, s);
   const shape = { inChannels: cin, outChannels: cout * s, kernelSize: k / s, stride: 1, dilation: 1 };
-  const y = addTimeMajorConv(g, xt, polyphaseWeights(w, cin, cout, k, s), phaseBias, shape, `${prefix}.convtr_phases`, int8Layer(ctx, cin, cout)); // [1, T', s·cout]
+  const y = addTimeMajorConv(g, xt, polyphaseWeights(w, cin, cout, k, s), phaseBias, shape, `${prefix}.convtr_phases`, convProduct(ctx, cin, cout)); // [1, T', s·cout]
   return g.op("Reshape", [y, g.int64([0, -1, cout])], {}, `${prefix}.samples`); // [1, T'·s, cout]
 }
 
 /**
- * The int8 precision's convolution of an SConv1d on an input already padded, time-major in and
- * out (`[1, L, cin]` → `[1, T, cout]`): a matrix product over the unfolded input, in int8 or
- * float32 by {@link int8Layer}, with the same initializers as {@link addConvOp} builds for it.
+ * A quantized precision's convolution of an SConv1d on an input already padded, time-major in
+ * and out (`[1, L, cin]` → `[1, T, cout]`): a matrix product over the unfolded input, in the
+ * precision {@link convProduct} gives, with the same initializers as {@link addConvOp} builds.
  */
 export function addTimeMajorConvOp(ctx: SeanetContext, xt: string, layer: ConvLayer): string {
   const w = weight(ctx, `${layer.prefix}.conv.weight`).data;
-  return addTimeMajorConv(ctx.g, xt, w, weight(ctx, `${layer.prefix}.conv.bias`).data, layer, `${layer.prefix}.conv`, int8Layer(ctx, layer.inChannels, layer.outChannels));
+  return addTimeMajorConv(ctx.g, xt, w, weight(ctx, `${layer.prefix}.conv.bias`).data, layer, `${layer.prefix}.conv`, convProduct(ctx, layer.inChannels, layer.outChannels));
 }
 
 /**
@@ -245,7 +252,7 @@ export function addPolyphaseConv(ctx: SeanetContext, x: string, layer: ConvTrans
   const { g } = ctx;
   const { kernelSize: k, stride: s, inChannels: cin, outChannels: cout, prefix } = layer;
   const m = k / s;
-  if (ctx.precision === "int8") {
+  if (isQuantized(ctx.precision)) {
     const xin = pads[0] === 0 && pads[1] === 0 ? x : g.op("Pad", [x, g.int64([0, 0, pads[0], 0, 0, pads[1]])], { mode: attr.str("constant") }, `${prefix}.phase_pad`);
     const xt = g.op("Transpose", [xin], { perm: attr.ints([0, 2, 1]) }, `${prefix}.convtr_phases.tc`); // [B, L, cin]
     return g.op("Transpose", [addTimeMajorPolyphaseConv(ctx, xt, layer)], { perm: attr.ints([0, 2, 1]) }, `${prefix}.convtr`);
@@ -326,15 +333,20 @@ export function addLstm(ctx: SeanetContext, x: string, layer: LstmLayer): string
   const { g } = ctx;
   const seq = g.op("Transpose", [x], { perm: attr.ints([2, 0, 1]) }, `${layer.prefix}.tbc`);
   let h = seq;
-  for (let l = 0; l < layer.numLayers; l++) {
-    let y: string;
-    if (ctx.precision === "int8") {
-      y = addInt8Lstm(g, h, onnxLstmWeights(ctx.weights, layer.prefix, l, layer.dim), layer.dim, null, `${layer.prefix}.lstm${l}`)[0];
-    } else {
-      const { W, R, B } = addLstmInitializers(ctx, layer, l);
-      y = g.op("LSTM", [h, W, R, B], { hidden_size: attr.int(layer.dim), direction: attr.str("forward") }, `${layer.prefix}.lstm${l}`);
+  if (ctx.precision === "int4") {
+    const weights = Array.from({ length: layer.numLayers }, (_, l) => onnxLstmWeights(ctx.weights, layer.prefix, l, layer.dim));
+    h = addInt4LstmStack(g, seq, weights, layer.dim, null, `${layer.prefix}.lstm`).y;
+  } else {
+    for (let l = 0; l < layer.numLayers; l++) {
+      let y: string;
+      if (ctx.precision === "int8") {
+        y = addInt8Lstm(g, h, onnxLstmWeights(ctx.weights, layer.prefix, l, layer.dim), layer.dim, null, `${layer.prefix}.lstm${l}`)[0];
+      } else {
+        const { W, R, B } = addLstmInitializers(ctx, layer, l);
+        y = g.op("LSTM", [h, W, R, B], { hidden_size: attr.int(layer.dim), direction: attr.str("forward") }, `${layer.prefix}.lstm${l}`);
+      }
+      h = g.op("Squeeze", [y, g.int64([1])], {}, `${layer.prefix}.lstm${l}.y`);
     }
-    h = g.op("Squeeze", [y, g.int64([1])], {}, `${layer.prefix}.lstm${l}.y`);
   }
   const sum = g.op("Add", [h, seq], {}, `${layer.prefix}.skip`);
   return g.op("Transpose", [sum], { perm: attr.ints([1, 2, 0]) }, `${layer.prefix}.out`);

@@ -5,7 +5,7 @@ import { CodecError } from "../errors.js";
 import { GraphBuilder, attr } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
-import { addInt8Lstm, checkPrecision, precisionSuffix, type CodecPrecision } from "./int8-graph.js";
+import { addInt4LstmStack, addInt8Lstm, checkPrecision, isQuantized, precisionSuffix, type CodecPrecision } from "./int8-graph.js";
 import {
   addConv1d,
   addConvOp,
@@ -203,7 +203,7 @@ class StreamWalk {
 
   /**
    * Whether the convolutions' left contexts are stored time-major, `[1, samples, channels]` (the
-   * int8 precision, whose step graph is time-major throughout; see {@link streamSeanetTimeMajor}).
+   * quantized precisions, whose step graphs are time-major throughout; see {@link streamSeanetTimeMajor}).
    */
   readonly timeMajorContexts: boolean;
 
@@ -212,7 +212,7 @@ class StreamWalk {
     readonly phase: StreamGraphPhase,
     private readonly specs: readonly StreamStateSpec[],
   ) {
-    this.timeMajorContexts = ctx.precision === "int8";
+    this.timeMajorContexts = isQuantized(ctx.precision);
   }
 
   private take(layer: string, kind: StreamStateKind, dims: readonly number[]): { index: number; spec: StreamStateSpec } {
@@ -345,6 +345,25 @@ function streamConvTranspose(w: StreamWalk, x: string, layer: ConvTransposeLayer
 /** The stacked LSTM layers of an SLSTM with carried h and c, on `seq` `[T, 1, C]`; returns the last layer's output `[T, 1, C]`. */
 function streamLstmLayers(w: StreamWalk, seq: string, layer: LstmLayer): string {
   const { g } = w.ctx;
+  if (w.ctx.precision === "int4") {
+    // One Scan for all layers (int8-graph.ts); h and c are read and written [1, H] (the body's layout).
+    const states = Array.from({ length: layer.numLayers }, (_, l) => {
+      const name = `${layer.prefix}.lstm.l${l}`;
+      return [w.state(name, "lstm-h", [1, 1, layer.dim], [1, layer.dim]), w.state(name, "lstm-c", [1, 1, layer.dim], [1, layer.dim])] as const;
+    });
+    const initial = w.phase === "step" ? states.map(([sh, sc]) => [sh.input!, sc.input!] as const) : null;
+    const weights = Array.from({ length: layer.numLayers }, (_, l) => onnxLstmWeights(w.ctx.weights, layer.prefix, l, layer.dim));
+    // The first graph's weights get names of their own, so that combinePhaseGraphs leaves them in
+    // its If branch rather than sharing the step graph's: ONNX Runtime runs a Scan nested in an If
+    // over weights of the outer graph about 20 times slower (a first call of 150 frames: 1.2 s,
+    // against 75 ms with the copy).
+    const { y, finals } = addInt4LstmStack(g, seq, weights, layer.dim, initial, `${layer.prefix}.lstm${w.phase === "first" ? ".first" : ""}`);
+    states.forEach(([sh, sc], l) => {
+      sh.output(finals[l]![0]);
+      sc.output(finals[l]![1]);
+    });
+    return y;
+  }
   let h = seq;
   for (let l = 0; l < layer.numLayers; l++) {
     const name = `${layer.prefix}.lstm.l${l}`;
@@ -392,8 +411,8 @@ function streamSeanet(w: StreamWalk, x: string, layers: readonly SeanetLayer[]):
 }
 
 /*
- * The int8 precision's step graphs are time-major: every value between the input and the output
- * is `[1, T, C]`. A convolution's unfolding then feeds its matrix product directly (no transpose
+ * The quantized precisions' (int8, int4) step graphs are time-major: every value between the
+ * input and the output is `[1, T, C]`. A convolution's unfolding then feeds its matrix product directly (no transpose
  * on either side of each, as the channel-major graphs need), a left context is a prefix along
  * the time axis (stored `[1, p, C]`, see StreamWalk.timeMajorContexts), a strided convolution's
  * frames are a reshape, a polyphase transposed convolution's phases are already interleaved,
@@ -450,7 +469,7 @@ function streamLstmTimeMajor(w: StreamWalk, x: string, layer: LstmLayer): string
   return g.op("Reshape", [sum, g.int64([1, -1, layer.dim])], {}, `${layer.prefix}.out`);
 }
 
-/** A whole SEANet side in the time-major layout (the int8 precision's step graphs). */
+/** A whole SEANet side in the time-major layout (the quantized precisions' step graphs). */
 function streamSeanetTimeMajor(w: StreamWalk, x: string, layers: readonly SeanetLayer[]): string {
   return applySeanetLayers(x, layers, {
     conv: (h, layer) => streamConvTimeMajor(w, h, layer),
@@ -466,7 +485,7 @@ function streamSeanetTimeMajor(w: StreamWalk, x: string, layers: readonly Seanet
   });
 }
 
-/** Whether a side's graph of `phase` is time-major (the int8 precision's step graphs). */
+/** Whether a side's graph of `phase` is time-major (the quantized precisions' step graphs). */
 const timeMajorGraph = (w: StreamWalk) => w.timeMajorContexts && w.phase === "step";
 
 function finish(g: GraphBuilder, kind: string): Uint8Array {
@@ -477,7 +496,7 @@ function finish(g: GraphBuilder, kind: string): Uint8Array {
  * Streaming encoder + residual vector quantizer in one graph: audio `[1, C, samples]` (a
  * multiple of the hop, or a last partial frame; the "first" graph takes any length) and, for
  * "step", the states → codes `[1, numQuantizers, frames]` int64 and the new states. `precision`
- * `"int8"` builds the approximate int8 graph (see int8-graph.ts); the states are the same.
+ * `"int8"` or `"int4"` builds an approximate quantized graph (see int8-graph.ts); the states are the same.
  *
  * @throws CodecError `unsupported` for a model that cannot be streamed; RangeError for `numQuantizers` out of range
  */
@@ -493,7 +512,7 @@ export function buildStreamEncoderGraph(prepared: PreparedWeights, numQuantizers
   const timeMajor = timeMajorGraph(w);
   const emb = timeMajor ? streamSeanetTimeMajor(w, swapLastAxes(g, x, "audio_tc"), arch.encoder) : streamSeanet(w, x, arch.encoder);
   w.finish();
-  const codes = addRvqEncode(g, emb, prepared.tensors, numQuantizers, timeMajor, timeMajor && precision === "int8");
+  const codes = addRvqEncode(g, emb, prepared.tensors, numQuantizers, timeMajor, timeMajor && isQuantized(precision));
   g.output(codes, STREAM_GRAPH_IO.codes, OnnxDataType.INT64, [1, numQuantizers, "frames"]);
   return finish(g, `stream-encoder-${phase}-${numQuantizers}${precisionSuffix(precision)}`);
 }
@@ -501,8 +520,8 @@ export function buildStreamEncoderGraph(prepared: PreparedWeights, numQuantizers
 /**
  * Streaming RVQ decode + decoder in one graph: codes `[1, K, frames]` int64 (any K up to the
  * model's), a per-frame embedding gain `[1, 1, frames]` and, for "step", the states → audio
- * `[1, C, frames · hop]` and the new states. `precision` `"int8"` builds the approximate int8
- * graph (see int8-graph.ts); the states are the same.
+ * `[1, C, frames · hop]` and the new states. `precision` `"int8"` or `"int4"` builds an
+ * approximate quantized graph (see int8-graph.ts); the states are the same.
  *
  * @throws CodecError `unsupported` for a model that cannot be streamed
  */

@@ -111,7 +111,9 @@ export interface EncodecModelOptions {
    * `"float32"` is exact (the reference's numbers); `"int8"` runs the convolutions and LSTMs
    * with int8 weights and dynamically quantized activations through ONNX Runtime's
    * `com.microsoft` CPU kernels (onnxruntime-node; not onnxruntime-web), several times faster per
-   * frame and approximate: see the package README's fidelity table. The quantizer stays float32.
+   * frame and approximate: see the package README's fidelity table; the streaming quantizer's
+   * distances are int8 too. `"int4"` is int8 with 4-bit weights (blocks of 128) in the LSTMs and
+   * the largest convolutions: faster per frame still, and further from float32.
    * Part of the graph cache keys. @default "float32"
    */
   readonly precision?: CodecPrecision;
