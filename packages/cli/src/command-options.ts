@@ -22,8 +22,9 @@ export interface ModelOptions {
   /** `--cache-dir`: where models and built graphs are kept. @default undefined (the codec's default cache) */
   readonly cacheDir: string | undefined;
   /**
-   * `--precision`: `"float32"` (exact, the reference's numbers) or `"int8"` (the codec's int8
-   * graphs: faster per frame, approximate; see the codec README's fidelity table).
+   * `--precision`: `"float32"` (exact, the reference's numbers), `"int8"` or `"int4"` (the
+   * codec's quantized graphs: faster per frame, approximate, int4 the more so; see the codec
+   * README's fidelity table).
    * @default "float32"
    */
   readonly precision?: CodecPrecision;
@@ -221,8 +222,9 @@ export interface DecodeOptions {
   /** `--cache-dir`. @default undefined (the codec's default cache) */
   readonly cacheDir: string | undefined;
   /**
-   * `--precision`: `"float32"` (exact, the reference's numbers) or `"int8"` (the codec's int8
-   * graphs: faster per frame, approximate; see the codec README's fidelity table).
+   * `--precision`: `"float32"` (exact, the reference's numbers), `"int8"` or `"int4"` (the
+   * codec's quantized graphs: faster per frame, approximate, int4 the more so; see the codec
+   * README's fidelity table).
    * @default "float32"
    */
   readonly precision?: CodecPrecision;

@@ -408,7 +408,7 @@ function addModelOptions(command: Command, verb: string, list = false): void {
 }
 
 function precisionOption(): Option {
-  return new Option("--precision <precision>", "float32 (exact) or int8 (faster per frame, approximate: see the codec README's fidelity table)").choices(CODEC_PRECISIONS).default("float32");
+  return new Option("--precision <precision>", "float32 (exact), int8 or int4 (faster per frame, approximate; int4 the fastest and roughest: see the codec README's fidelity table)").choices(CODEC_PRECISIONS).default("float32");
 }
 
 /**

@@ -28,16 +28,16 @@ import { OnnxDataType } from "./onnx-proto.js";
  * convolutions at the frame rate (those that read or write the widest, frame-rate layout: the
  * encoder's last downsampling convolution and its last convolution, the decoder's first
  * convolution and its first upsampling one; `convProduct` in seanet-graph.ts), in the published
- * 24 kHz model 12.9 of the 16 MB an int8 frame reads. Their weights are signed 4-bit values
- * with one float32 scale per block of `INT4_BLOCK` weights along the input axis; they run as
- * `MatMulNBits` with accuracy level 4 (activations quantized to int8 per block, integer dot
- * products). On onnxruntime-node 1.30 that kernel beats int8's on one row (one frame) and loses
- * on several (about 26 µs a row of 4096 × 512 against 6), which is why the layers above the
- * frame rate, with several rows a frame, stay int8, and why int4 is for streaming frame by
- * frame: offline and on a stream's first call its frame-rate products run over every frame at
- * once. An int4 LSTM is written out as its cell (one product over `[x, h]`, then the gates)
- * inside a `Scan` over time, all layers of an SLSTM in one body: ONNX Runtime's LSTM operators
- * take no 4-bit weights.
+ * 24 kHz model about 13 of the 16.2 MB an int8 frame reads (an int4 frame reads 9.7 MB). Their
+ * weights are signed 4-bit values with one float32 scale per block of `INT4_BLOCK` weights along
+ * the input axis; they run as `MatMulNBits` with accuracy level 4 (activations quantized to int8
+ * per block, integer dot products). On onnxruntime-node 1.30 that kernel beats int8's on one row
+ * (one frame) and loses on several (about 26 µs a row of 4096 × 512 against 6), which is why the
+ * layers above the frame rate, with several rows a frame, stay int8, and why int4 is for
+ * streaming frame by frame: offline and on a stream's first call its frame-rate products run
+ * over every frame at once. An int4 LSTM is written out as its cell (one product over `[x, h]`,
+ * then the gates) inside a `Scan` over time, all layers of an SLSTM in one body: ONNX Runtime's
+ * LSTM operators take no 4-bit weights.
  */
 
 /** Numeric precision of the SEANet encoder and decoder graphs. */
