@@ -56,7 +56,7 @@ import type { DatagramTransport, InboundDatagram } from "./transport.js";
  *   `takeoverSilenceMs` (1 s); then the most recently heard one that has RESTART_MESSAGES messages
  *   or a first-of-stream flag near seq 0 becomes current with every message it has, so a restarted
  *   sender loses nothing. A stream replaced before it played anything leaves no output. Late
- *   messages of an ended stream are ignored.
+ *   messages of an ended stream are ignored and counted (`afterEnd`).
  * - Gaps: frames lost before the first one received (up to MAX_LEADING_FILL_FRAMES), and frames
  *   the jitter buffer skips after an underrun or a resync, are concealed like lost frames, so the
  *   output stays aligned with the sender's input. Only a jump beyond MAX_LEADING_FILL_FRAMES
@@ -203,6 +203,8 @@ export interface ReceiverStats {
   readonly unfit: number;
   /** Messages of streams of another model kind than the codec's, ignored. */
   readonly mismatched: number;
+  /** Messages of a stream that had already ended (late, duplicated or replayed copies), ignored. */
+  readonly afterEnd: number;
   /** Datagrams the transport lost because this session read them too slowly. */
   readonly dropped: number;
   /** Duplicate datagrams (the reassembler's) plus duplicate frames (the jitter buffer's). */
@@ -456,6 +458,7 @@ export class ReceiverSession {
   #foreign = 0;
   #unfit = 0;
   #mismatched = 0;
+  #afterEnd = 0;
   #fatal: unknown;
   #lastPacketMs: number;
   #streams = 0;
@@ -503,6 +506,7 @@ export class ReceiverSession {
       foreign: this.#foreign,
       unfit: this.#unfit,
       mismatched: this.#mismatched,
+      afterEnd: this.#afterEnd,
       dropped: udp.dropped,
       duplicates: reasm.duplicate + t.duplicate + (j.duplicate ?? 0),
       expired: reasm.expired,
@@ -660,7 +664,10 @@ export class ReceiverSession {
       this.#push(current, message, header, now);
       return;
     }
-    if (this.#ended.has(key)) return; // a late message of a stream that has ended
+    if (this.#ended.has(key)) {
+      this.#afterEnd++; // a late message of a stream that has ended
+      return;
+    }
     if (current === undefined && this.#candidates.size === 0) {
       this.#startStream(key, id, source, header, [{ message, header, arrivalMs: now }]);
       return;
@@ -877,6 +884,7 @@ export class ReceiverSession {
         const key = `${next.source}|${next.id}`;
         this.#candidates.delete(key);
         if (!this.#ended.has(key)) this.#startStream(key, next.id, next.source, next.messages[0]!.header, next.messages);
+        else this.#afterEnd += next.messages.length;
         continue;
       }
       if (stream !== undefined && now >= stream.lastHeardMs + (this.#options.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS)) {

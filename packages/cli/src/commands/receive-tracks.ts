@@ -168,7 +168,7 @@ function totalOf(stats: MultiTrackStats): ReceiverStats {
   const list = stats.tracks.map((t) => t.stats);
   const longest = list.reduce<ReceiverStats | undefined>((a, b) => (a === undefined || b.samplesOut / b.sampleRateHz > a.samplesOut / a.sampleRateHz ? b : a), undefined);
   const sum = (key: keyof ReceiverStats) => list.reduce((n, s) => n + ((s[key] as number | undefined) ?? 0), 0);
-  const keys = ["bytes", "malformed", "unauthenticated", "foreign", "unfit", "mismatched", "dropped", "duplicates", "expired", "played", "concealed", "recovered", "comfortNoise", "reportsSent", "lost", "late", "undecodable", "tooFarAhead", "underruns", "resyncs", "streams"] as const;
+  const keys = ["bytes", "malformed", "unauthenticated", "foreign", "unfit", "mismatched", "afterEnd", "dropped", "duplicates", "expired", "played", "concealed", "recovered", "comfortNoise", "reportsSent", "lost", "late", "undecodable", "tooFarAhead", "underruns", "resyncs", "streams"] as const;
   const totals = Object.fromEntries(keys.map((k) => [k, sum(k)])) as Record<(typeof keys)[number], number>;
   return {
     ...totals,

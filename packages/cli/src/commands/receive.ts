@@ -350,7 +350,7 @@ async function relayOnly(
   log(`relayed ${r.datagrams} datagrams to ${r.pagesTotal} page(s) (${r.dataChannelsOpened} on a WebRTC data channel), ${r.dropped} dropped for slow pages`);
   io.stdout.write(`relayed ${r.datagrams} datagrams (${r.bytes} bytes) to ${r.pagesTotal} page(s)\n`);
   const u = udp.stats;
-  const zero = { malformed: 0, unauthenticated: 0, foreign: 0, unfit: 0, mismatched: 0, dropped: 0, duplicates: 0, expired: 0, played: 0, concealed: 0, recovered: 0, comfortNoise: 0, reportsSent: 0, lost: 0, late: 0, undecodable: 0, tooFarAhead: 0 };
+  const zero = { malformed: 0, unauthenticated: 0, foreign: 0, unfit: 0, mismatched: 0, afterEnd: 0, dropped: 0, duplicates: 0, expired: 0, played: 0, concealed: 0, recovered: 0, comfortNoise: 0, reportsSent: 0, lost: 0, late: 0, undecodable: 0, tooFarAhead: 0 };
   const stats: ReceiverStats = {
     ...zero,
     underruns: 0,

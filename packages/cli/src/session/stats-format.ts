@@ -28,7 +28,7 @@ export function formatReceiveSummary(s: ReceiverStats): string {
     "receive: summary",
     `  audio ${(s.samplesOut / s.sampleRateHz).toFixed(3)} s (${s.samplesOut} samples at ${s.sampleRateHz} Hz), ${s.streams} stream(s)`,
     `  datagrams ${s.datagrams} received (${s.bytes} bytes), ${s.malformed} malformed, ${s.duplicates} duplicates, ${s.expired} expired, ${s.dropped} dropped`,
-    `  refused ${s.unauthenticated} unauthenticated, ${s.foreign} foreign, ${s.unfit} unfit, ${s.mismatched} mismatched`,
+    `  refused ${s.unauthenticated} unauthenticated, ${s.foreign} foreign, ${s.unfit} unfit, ${s.mismatched} mismatched, ${s.afterEnd} after their stream ended`,
     `  frames ${s.played} played, ${s.concealed} concealed, ${s.lost} lost (${percent(s.lost, units)} %), ${s.late} late, ${s.undecodable} undecodable, ${s.tooFarAhead} too-far-ahead`,
     `  ${s.recovered} recovered (FEC), ${s.comfortNoise} comfort-noise, ${s.reportsSent} reports sent`,
     `  jitter ${jitter} ms, buffer ${s.bufferFrames} frames (${bufferMs} ms) of ${s.capacityFrames}, ${s.underruns} underruns, ${s.resyncs} resyncs`,
