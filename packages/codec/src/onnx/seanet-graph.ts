@@ -2,7 +2,8 @@ import type { EncodecConfig } from "../config.js";
 import type { ConvLayer, ConvTransposeLayer, LstmLayer, ResnetLayer, SeanetLayer } from "../model/architecture.js";
 import type { RawTensor } from "../weights/raw-tensor.js";
 import { attr, type GraphBuilder } from "./graph-builder.js";
-import { addInt4LstmStack, addInt8Conv, addInt8Lstm, addTimeMajorConv, isQuantized, type CodecPrecision, type ProductPrecision } from "./int8-graph.js";
+import { addInt4LstmStack } from "./int4-graph.js";
+import { addInt8Conv, addInt8Lstm, addTimeMajorConv, isQuantized, type CodecPrecision, type ProductPrecision } from "./int8-graph.js";
 import { OnnxDataType } from "./onnx-proto.js";
 
 /** What the layer builders need: the graph under construction, the config and the prepared weights. */

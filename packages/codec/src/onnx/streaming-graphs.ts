@@ -5,7 +5,8 @@ import { CodecError } from "../errors.js";
 import { GraphBuilder, attr } from "./graph-builder.js";
 import { OnnxDataType } from "./onnx-proto.js";
 import { addRvqDecode, addRvqEncode } from "./quantizer-graph.js";
-import { addInt4LstmStack, addInt8Lstm, checkPrecision, isQuantized, precisionSuffix, type CodecPrecision } from "./int8-graph.js";
+import { addInt4LstmStack } from "./int4-graph.js";
+import { addInt8Lstm, checkPrecision, isQuantized, precisionSuffix, type CodecPrecision } from "./int8-graph.js";
 import {
   addConv1d,
   addConvOp,
