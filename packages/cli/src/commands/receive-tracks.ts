@@ -9,12 +9,12 @@ import type { ReceiveOptions } from "../command-options.js";
 import { STATS_INTERVAL_MS } from "../constants.js";
 import { CliError } from "../errors.js";
 import type { CommandIo } from "../internal/command-io.js";
+import { resumingOptimizerOnLm } from "../internal/lean-v8.js";
 import { loadStreamKeys } from "../keys.js";
 import { openCodecSession, type CodecSession } from "../session/codec-session.js";
 import { asCliError } from "../session/session-errors.js";
 import { formatReceiveLine, formatReceiveSummary } from "../session/stats-format.js";
 import { warmUp, type ReceiveHooks, type ReceiveResult } from "./receive.js";
-import { resumingOptimizerOnLm } from "../internal/lean-v8.js";
 
 /*
  * `receive` of a multi-track run (`--model 24khz,48khz`, `--output 'out-{track}.wav'`, `--mix`):
