@@ -30,7 +30,7 @@ export const INT8_MIN_CHANNELS = 32;
  * How the matrix product of a quantized precision's convolution from `cin` to `cout` channels
  * runs: float32 below {@link INT8_MIN_CHANNELS} channels; otherwise int8, or with the int4
  * precision 4-bit for the convolutions at the frame rate, those that read or write the widest
- * layout (`num_filters · 2^ratios` channels: one matrix row a frame; see int8-graph.ts).
+ * layout (`num_filters · 2^ratios` channels: one matrix row a frame; see int4-graph.ts).
  */
 export function convProduct(ctx: SeanetContext, cin: number, cout: number): ProductPrecision {
   if (!isQuantized(ctx.precision) || Math.min(cin, cout) < INT8_MIN_CHANNELS) return "float32";

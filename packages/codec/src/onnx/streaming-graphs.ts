@@ -204,7 +204,8 @@ class StreamWalk {
 
   /**
    * Whether the convolutions' left contexts are stored time-major, `[1, samples, channels]` (the
-   * quantized precisions, whose step graphs are time-major throughout; see {@link streamSeanetTimeMajor}).
+   * quantized precisions, whose step graphs are time-major throughout; see
+   * {@link streamSeanetTimeMajor}).
    */
   readonly timeMajorContexts: boolean;
 
@@ -347,7 +348,7 @@ function streamConvTranspose(w: StreamWalk, x: string, layer: ConvTransposeLayer
 function streamLstmLayers(w: StreamWalk, seq: string, layer: LstmLayer): string {
   const { g } = w.ctx;
   if (w.ctx.precision === "int4") {
-    // One Scan for all layers (int8-graph.ts); h and c are read and written [1, H] (the body's layout).
+    // One Scan for all layers (int4-graph.ts); h and c are read and written [1, H] (the body's layout).
     const states = Array.from({ length: layer.numLayers }, (_, l) => {
       const name = `${layer.prefix}.lstm.l${l}`;
       return [w.state(name, "lstm-h", [1, 1, layer.dim], [1, layer.dim]), w.state(name, "lstm-c", [1, 1, layer.dim], [1, layer.dim])] as const;
@@ -413,12 +414,13 @@ function streamSeanet(w: StreamWalk, x: string, layers: readonly SeanetLayer[]):
 
 /*
  * The quantized precisions' (int8, int4) step graphs are time-major: every value between the
- * input and the output is `[1, T, C]`. A convolution's unfolding then feeds its matrix product directly (no transpose
- * on either side of each, as the channel-major graphs need), a left context is a prefix along
- * the time axis (stored `[1, p, C]`, see StreamWalk.timeMajorContexts), a strided convolution's
- * frames are a reshape, a polyphase transposed convolution's phases are already interleaved,
- * the LSTM reads and writes its own layout by reshapes, and the elementwise ELU broadcasts its
- * constants over rows of C values rather than over one value per channel.
+ * input and the output is `[1, T, C]`. A convolution's unfolding then feeds its matrix product
+ * directly (no transpose on either side of each, as the channel-major graphs need), a left
+ * context is a prefix along the time axis (stored `[1, p, C]`, see
+ * StreamWalk.timeMajorContexts), a strided convolution's frames are a reshape, a polyphase
+ * transposed convolution's phases are already interleaved, the LSTM reads and writes its own
+ * layout by reshapes, and the elementwise ELU broadcasts its constants over rows of C values
+ * rather than over one value per channel.
  */
 
 const lastSteps = (g: GraphBuilder, x: string, n: number, hint: string) =>
@@ -497,7 +499,8 @@ function finish(g: GraphBuilder, kind: string): Uint8Array {
  * Streaming encoder + residual vector quantizer in one graph: audio `[1, C, samples]` (a
  * multiple of the hop, or a last partial frame; the "first" graph takes any length) and, for
  * "step", the states → codes `[1, numQuantizers, frames]` int64 and the new states. `precision`
- * `"int8"` or `"int4"` builds an approximate quantized graph (see int8-graph.ts); the states are the same.
+ * `"int8"` or `"int4"` builds an approximate quantized graph (int8-graph.ts, int4-graph.ts); the
+ * states are the same.
  *
  * @throws CodecError `unsupported` for a model that cannot be streamed; RangeError for `numQuantizers` out of range
  */
@@ -522,7 +525,7 @@ export function buildStreamEncoderGraph(prepared: PreparedWeights, numQuantizers
  * Streaming RVQ decode + decoder in one graph: codes `[1, K, frames]` int64 (any K up to the
  * model's), a per-frame embedding gain `[1, 1, frames]` and, for "step", the states → audio
  * `[1, C, frames · hop]` and the new states. `precision` `"int8"` or `"int4"` builds an
- * approximate quantized graph (see int8-graph.ts); the states are the same.
+ * approximate quantized graph (int8-graph.ts, int4-graph.ts); the states are the same.
  *
  * @throws CodecError `unsupported` for a model that cannot be streamed
  */
