@@ -107,9 +107,12 @@ export interface OnnxLstmWeights {
  */
 export function addInt4LstmStack(g: GraphBuilder, seq: string, layers: readonly OnnxLstmWeights[], hidden: number, initial: ReadonlyArray<readonly [string, string]> | null, hint: string): { y: string; finals: Array<[string, string]> } {
   const H = hidden;
+  if (layers.length === 0 || (initial !== null && initial.length !== layers.length)) {
+    throw new Error(`addInt4LstmStack: ${layers.length} layers and ${initial?.length ?? "no"} initial states`);
+  }
   const body = g.subgraph(`${hint}.step`);
   const states: Array<[string, string]> = layers.map((_, l) => [body.bodyInput(`${hint}.h${l}_in`, OnnxDataType.FLOAT, ["batch", H]), body.bodyInput(`${hint}.c${l}_in`, OnnxDataType.FLOAT, ["batch", H])]);
-  let x = body.bodyInput(`${hint}.x_in`, OnnxDataType.FLOAT, ["batch", layers[0] ? layers[0].w.length / (4 * H) : H]);
+  let x = body.bodyInput(`${hint}.x_in`, OnnxDataType.FLOAT, ["batch", layers[0]!.w.length / (4 * H)]);
   const next: Array<[string, string]> = [];
   layers.forEach((wl, l) => {
     const inSize = wl.w.length / (4 * H);
