@@ -296,11 +296,11 @@ test("a process that never closes its worker codecs still exits (idle workers do
   }
 });
 
-test("precision crosses to the worker: int8 codes in a worker equal int8 on the calling thread", async () => {
-  const int8 = { ...NO_CACHE, precision: "int8" } as const;
+test.each(["int8", "int4"] as const)("precision crosses to the worker: %s codes in a worker equal those on the calling thread", async (precision) => {
+  const quantized = { ...NO_CACHE, precision };
   const [codec, encoder] = await Promise.all([
-    loadStreamingCodec({ config: tiny24.config, tensors: tiny24.tensors }, int8),
-    createWorkerStreamEncoder(fixturePath("tiny24"), { bandwidthKbps: 6, ...int8 }),
+    loadStreamingCodec({ config: tiny24.config, tensors: tiny24.tensors }, quantized),
+    createWorkerStreamEncoder(fixturePath("tiny24"), { bandwidthKbps: 6, ...quantized }),
   ]);
   try {
     const audio = tiny24.input[0]!;
@@ -310,7 +310,7 @@ test("precision crosses to the worker: int8 codes in a worker equal int8 on the 
     const float32 = await loadStreamingCodec({ config: tiny24.config, tensors: tiny24.tensors }, NO_CACHE);
     const exact = await encodeInPieces(await createStreamEncoder(float32, { bandwidthKbps: 6 }), audio, 4);
     await float32.release();
-    expect(got.frames).not.toEqual(exact.frames); // int8 really ran in the worker
+    expect(got.frames).not.toEqual(exact.frames); // the quantized graphs really ran in the worker
   } finally {
     await Promise.all([codec.release(), encoder.close()]);
   }
