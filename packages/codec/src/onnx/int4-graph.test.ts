@@ -11,7 +11,7 @@ describe("int4 precision graphs", () => {
     const w = Float32Array.from([7, -7, 3, 0, 1, -1, 2, -2, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, -0.25, 0, 0]);
     const { packed, scales, blocks } = quantize4BitBlocks(w, 1, 20, 16);
     expect(blocks).toBe(2);
-    expect(scales[0]).toBe(1); // max 7 → 7 / 7; no smaller scale rounds ±7, 3, 2, 1 with less error
+    expect(scales[0]).toBe(1); // max 7 → 7 / 7, and every value a whole step: refining keeps it
     expect([...packed.subarray(0, 8)]).toEqual([(1 << 4) | 15, (8 << 4) | 11, (7 << 4) | 9, (6 << 4) | 10, 0x88, 0x88, 0x88, 0x88]);
     // block 1: 0.5 and −0.25 with a scale that puts 0.5 at ±7 steps or fewer
     const q = (v: number) => Math.round(v / scales[1]!);

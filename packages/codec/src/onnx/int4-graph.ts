@@ -24,8 +24,8 @@ export const INT4_BLOCK = 128;
 /**
  * Symmetric 4-bit block quantization of a `[rows, cols]` row-major matrix in `MatMulNBits`'
  * layout: each row cut into `ceil(cols / block)` blocks of `block` values (the last one padded
- * with zeros), each block with one scale (of 20 candidates from `max |w| / 7` down, the one that
- * rounds the block with the least squared error; 1 for an all-zero block) and its values
+ * with zeros), each block with one scale (`refineScale`: from `max |w| / 7`, refined for the least
+ * squared error; 1 for an all-zero block) and its values
  * `round(w / scale)` clamped to [−7, 7] stored as unsigned nibbles `q + 8` (the operator's implicit zero
  * point), two to a byte, the even-indexed value in the low nibble. `packed` is
  * `[rows, blocks, block / 2]`, `scales` `[rows · blocks]`.
@@ -43,7 +43,7 @@ export function quantize4BitBlocks(w: Float32Array, rows: number, cols: number, 
       const n = Math.min(block, cols - b * block);
       let max = 0;
       for (let j = 0; j < n; j++) max = Math.max(max, Math.abs(w[start + j]!));
-      const scale = max > 0 ? bestScale(w, start, n, max) : 1;
+      const scale = max > 0 ? refineScale(w, start, n, max) : 1;
       scales[r * blocks + b] = scale;
       const out = (r * blocks + b) * half;
       for (let j = 0; j < block; j++) {
@@ -56,27 +56,27 @@ export function quantize4BitBlocks(w: Float32Array, rows: number, cols: number, 
 }
 
 /**
- * The scale of a 4-bit block of `n` values from `w[start]` (largest magnitude `max`) with the
- * least squared error: `max / 7` (no value clipped) or a smaller one that clips the largest
- * values to ±7 steps and rounds the rest more finely, from 20 candidates down to `0.6 · max / 7`.
+ * The scale of a 4-bit block of `n` values from `w[start]` (largest magnitude `max`): from
+ * `max / 7` (no value clipped), alternately the nearest steps for the scale (clamped to ±7) and
+ * the least-squares scale for those steps, three times. Neither half of a round can raise the
+ * squared error, so the result rounds the block at least as well as `max / 7`.
  */
-function bestScale(w: Float32Array, start: number, n: number, max: number): number {
-  let best = max / 7;
-  let bestErr = Infinity;
-  for (let i = 0; i < 20; i++) {
-    const scale = (max / 7) * (1 - i * 0.02);
-    let err = 0;
+function refineScale(w: Float32Array, start: number, n: number, max: number): number {
+  let scale = max / 7;
+  for (let round = 0; round < 3; round++) {
+    let num = 0;
+    let den = 0;
     for (let j = 0; j < n; j++) {
       const v = w[start + j]!;
-      const d = v - Math.max(-7, Math.min(7, Math.round(v / scale))) * scale;
-      err += d * d;
+      const q = Math.max(-7, Math.min(7, Math.round(v / scale)));
+      num += v * q;
+      den += q * q;
     }
-    if (err < bestErr) {
-      bestErr = err;
-      best = scale;
-    }
+    const next = num / den; // den > 0: the largest value rounds to ±7 steps or near
+    if (!(next > 0) || next === scale) break;
+    scale = next;
   }
-  return best;
+  return scale;
 }
 
 /**

@@ -355,11 +355,7 @@ function streamLstmLayers(w: StreamWalk, seq: string, layer: LstmLayer): string 
     });
     const initial = w.phase === "step" ? states.map(([sh, sc]) => [sh.input!, sc.input!] as const) : null;
     const weights = Array.from({ length: layer.numLayers }, (_, l) => onnxLstmWeights(w.ctx.weights, layer.prefix, l, layer.dim));
-    // The first graph's weights get names of their own, so that combinePhaseGraphs leaves them in
-    // its If branch rather than sharing the step graph's: ONNX Runtime runs a Scan nested in an If
-    // over weights of the outer graph about 16 times slower (a first call of 150 frames: 1.19 s,
-    // against 75 ms with the copy).
-    const { y, finals } = addInt4LstmStack(g, seq, weights, layer.dim, initial, `${layer.prefix}.lstm${w.phase === "first" ? ".first" : ""}`);
+    const { y, finals } = addInt4LstmStack(g, seq, weights, layer.dim, initial, `${layer.prefix}.lstm`);
     states.forEach(([sh, sc], l) => {
       sh.output(finals[l]![0]);
       sc.output(finals[l]![1]);
