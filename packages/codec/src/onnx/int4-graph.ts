@@ -24,11 +24,13 @@ export const INT4_BLOCK = 128;
 /**
  * Symmetric 4-bit block quantization of a `[rows, cols]` row-major matrix in `MatMulNBits`'
  * layout: each row cut into `ceil(cols / block)` blocks of `block` values (the last one padded
- * with zeros), each block with one scale (`refineScale`: from `max |w| / 7`, refined for the least
- * squared error; 1 for an all-zero block) and its values
- * `round(w / scale)` clamped to [−7, 7] stored as unsigned nibbles `q + 8` (the operator's implicit zero
- * point), two to a byte, the even-indexed value in the low nibble. `packed` is
- * `[rows, blocks, block / 2]`, `scales` `[rows · blocks]`.
+ * with zeros), each block with one scale (`max |w| / 7`: nothing clipped; 1 for an all-zero
+ * block) and its values `round(w / scale)` in [−7, 7] stored as unsigned nibbles `q + 8` (the
+ * operator's implicit zero point), two to a byte, the even-indexed value in the low nibble.
+ * `packed` is `[rows, blocks, block / 2]`, `scales` `[rows · blocks]`. (Scales that clip the
+ * largest values for a smaller squared error, by a search over 20 candidates or by least
+ * squares, gave 0.2–1.8 dB more SNR on the tiny models but agreed on fewer codebook-1 codes with
+ * float32 on the full-size model, 51–79 % against 94–96 %, and took 1–5× as long to build.)
  */
 export function quantize4BitBlocks(w: Float32Array, rows: number, cols: number, block = INT4_BLOCK): { packed: Uint8Array; scales: Float32Array; blocks: number } {
   if (w.length !== rows * cols) throw new Error(`quantize: ${w.length} values for [${rows}, ${cols}]`);
@@ -43,7 +45,7 @@ export function quantize4BitBlocks(w: Float32Array, rows: number, cols: number, 
       const n = Math.min(block, cols - b * block);
       let max = 0;
       for (let j = 0; j < n; j++) max = Math.max(max, Math.abs(w[start + j]!));
-      const scale = max > 0 ? refineScale(w, start, n, max) : 1;
+      const scale = max > 0 ? max / 7 : 1;
       scales[r * blocks + b] = scale;
       const out = (r * blocks + b) * half;
       for (let j = 0; j < block; j++) {
@@ -53,30 +55,6 @@ export function quantize4BitBlocks(w: Float32Array, rows: number, cols: number, 
     }
   }
   return { packed, scales, blocks };
-}
-
-/**
- * The scale of a 4-bit block of `n` values from `w[start]` (largest magnitude `max`): from
- * `max / 7` (no value clipped), alternately the nearest steps for the scale (clamped to ±7) and
- * the least-squares scale for those steps, three times. Neither half of a round can raise the
- * squared error, so the result rounds the block at least as well as `max / 7`.
- */
-function refineScale(w: Float32Array, start: number, n: number, max: number): number {
-  let scale = max / 7;
-  for (let round = 0; round < 3; round++) {
-    let num = 0;
-    let den = 0;
-    for (let j = 0; j < n; j++) {
-      const v = w[start + j]!;
-      const q = Math.max(-7, Math.min(7, Math.round(v / scale)));
-      num += v * q;
-      den += q * q;
-    }
-    const next = num / den; // den > 0: the largest value rounds to ±7 steps or near
-    if (!(next > 0) || next === scale) break;
-    scale = next;
-  }
-  return scale;
 }
 
 /**
