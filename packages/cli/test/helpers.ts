@@ -26,6 +26,18 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, from = 0,
   return worst;
 }
 
+/** SNR of `test` against `reference` (equally long), dB: 10·log10(Σ reference² / Σ (reference − test)²). */
+export function snrDb(reference: ArrayLike<number>, test: ArrayLike<number>): number {
+  let signal = 0;
+  let noise = 0;
+  for (let i = 0; i < reference.length; i++) {
+    const v = reference[i] as number;
+    signal += v * v;
+    noise += (v - (test[i] as number)) ** 2;
+  }
+  return 10 * Math.log10(signal / noise);
+}
+
 /** The arrays joined end to end. */
 export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, part) => n + part.length, 0));

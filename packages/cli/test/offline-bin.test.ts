@@ -7,7 +7,7 @@ import { readWavFile } from "../src/audio/wav-input.js";
 import { WavFileWriter } from "../src/audio/wav-writer.js";
 import { buildCli } from "./build-cli.js";
 import { TEST_24K_WAV, TINY24_DIR } from "./codec-fixtures.js";
-import { makeTempDir } from "./helpers.js";
+import { makeTempDir, snrDb } from "./helpers.js";
 
 // The built `encstream encode` / `decode` on real files: the fixed behaviours of issue #14
 // (items 5, 8 and the output-path check), driven as a user runs them.
@@ -108,13 +108,7 @@ describe("encstream encode/decode (built command)", () => {
     }
     const [a, b] = [(await readWavFile(join(dir, "f32.wav"))).audio[0]!, (await readWavFile(join(dir, "int4.wav"))).audio[0]!];
     expect(b.length).toBe(a.length);
-    let signal = 0;
-    let noise = 0;
-    a.forEach((v, i) => {
-      signal += v * v;
-      noise += (v - b[i]!) ** 2;
-    });
-    const snr = 10 * Math.log10(signal / noise);
+    const snr = snrDb(a, b);
     // tiny24 in int4 end to end against float32: 21.8 dB on these 6 s (21.0 dB on its fixture input, codec README); a broken int4 graph is
     // noise, below 0 dB. Not a copy of float32 either.
     expect(snr).toBeGreaterThan(12);

@@ -11,7 +11,7 @@ import { resolveModel, type ResolvedModel } from "../model-loader.js";
 import { MODEL_PRESETS, type ModelRef } from "../model-ref.js";
 import { captureIo } from "../../test/capture-io.js";
 import { TEST_24K_WAV, TEST_48K_WAV, TINY24_DIR, TINY48_DIR } from "../../test/codec-fixtures.js";
-import { makeTempDir, maxAbsDiff } from "../../test/helpers.js";
+import { makeTempDir, maxAbsDiff, snrDb } from "../../test/helpers.js";
 import { runDecode } from "./decode.js";
 import { runEncode } from "./encode.js";
 
@@ -152,15 +152,9 @@ test("--precision int8: encode writes the int8 model's codes, decode with int8 i
   await runDecode(decodeOptions(ecdc, out32), captureIo().io);
   const [a8, a32] = [(await readFloatWav(out8)).audio[0]!, (await readFloatWav(out32)).audio[0]!];
   expect(a8.length).toBe(a32.length);
-  let signal = 0;
-  let noise = 0;
-  a32.forEach((v, i) => {
-    signal += v * v;
-    noise += (v - a8[i]!) ** 2;
-  });
-  const snrDb = 10 * Math.log10(signal / noise);
-  expect(snrDb).toBeGreaterThan(25); // measured 40 dB on this model (codec README); a broken graph is below 0 dB
-  expect(snrDb).toBeLessThan(120); // and it really ran the int8 graphs
+  const snr = snrDb(a32, a8);
+  expect(snr).toBeGreaterThan(25); // measured 40 dB on this model (codec README); a broken graph is below 0 dB
+  expect(snr).toBeLessThan(120); // and it really ran the int8 graphs
 });
 
 describe("decode of the reference files", () => {
