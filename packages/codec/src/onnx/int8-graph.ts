@@ -87,6 +87,17 @@ export function quantizeRowsTransposed(w: Float32Array, rows: number, cols: numb
   return { q, scales };
 }
 
+/**
+ * `x · rowsᵀ + bias` with `rows` `[n, k]` (float32, row-major) in int8
+ * ({@link quantizeRowsTransposed}: one scale per row) as one `DynamicQuantizeMatMul`: `x`
+ * `[…, k]` is quantized to uint8 per call. Returns `[…, n]`. Initializer names start with `hint`.
+ */
+export function addInt8MatMul(g: GraphBuilder, x: string, rows: Float32Array, bias: Float32Array, n: number, k: number, hint: string): string {
+  const { q, scales } = quantizeRowsTransposed(rows, n, k);
+  const inputs = [x, g.initializer(`${hint}.wq`, q, [k, n]), g.initializer(`${hint}.wscale`, scales, [n]), g.initializer(`${hint}.wzero`, new Int8Array(n), [n]), g.initializer(`${hint}.b`, bias, [n])];
+  return g.op("com.microsoft:DynamicQuantizeMatMul", inputs, {}, `${hint}.qmm`);
+}
+
 /** Shape of a convolution for {@link addInt8Conv}. */
 export interface Int8ConvShape {
   readonly inChannels: number;
@@ -136,9 +147,9 @@ export function addTimeMajorUnfold(g: GraphBuilder, xt: string, shape: Int8ConvS
 /**
  * A convolution without padding, time-major in and out: `xt` `[1, L, Cin]` → `[1, T, Cout]`, with
  * weight `w` `[Cout, Cin, k]` and `bias` `[Cout]`, as one matrix product over the unfolded input
- * ({@link addTimeMajorUnfold}). With `product` `"int8"`, `DynamicQuantizeMatMul` with int8
- * weights (one scale per output channel) and the columns quantized to uint8 per call; with
- * `"int4"`, {@link addInt4MatMul}; with `"float32"`, a float32 `MatMul` (ONNX Runtime prepacks its
+ * ({@link addTimeMajorUnfold}). With `product` `"int8"`, {@link addInt8MatMul} (int8 weights, one
+ * scale per output channel, the columns quantized to uint8 per call); with `"int4"`,
+ * {@link addInt4MatMul}; with `"float32"`, a float32 `MatMul` (ONNX Runtime prepacks its
  * constant operand, which its `Conv` does not) and an `Add`. Initializer names start with `hint`,
  * so that graphs built from the same weights share them.
  */
@@ -147,11 +158,7 @@ export function addTimeMajorConv(g: GraphBuilder, xt: string, w: Float32Array, b
   const rows = tapMajorRows(w, cin, cout, k);
   const cols = addTimeMajorUnfold(g, xt, shape, hint);
   if (product === "int4") return addInt4MatMul(g, cols, rows, bias, cout, k * cin, hint);
-  if (product === "int8") {
-    const { q, scales } = quantizeRowsTransposed(rows, cout, k * cin);
-    const inputs = [cols, g.initializer(`${hint}.wq`, q, [k * cin, cout]), g.initializer(`${hint}.wscale`, scales, [cout]), g.initializer(`${hint}.wzero`, new Int8Array(cout), [cout]), g.initializer(`${hint}.b`, bias, [cout])];
-    return g.op("com.microsoft:DynamicQuantizeMatMul", inputs, {}, `${hint}.qmm`);
-  }
+  if (product === "int8") return addInt8MatMul(g, cols, rows, bias, cout, k * cin, hint);
   const wt = new Float32Array(k * cin * cout);
   for (let o = 0; o < cout; o++) for (let r = 0; r < k * cin; r++) wt[r * cout + o] = rows[o * k * cin + r]!;
   const y = g.op("MatMul", [cols, g.initializer(`${hint}.wt`, wt, [k * cin, cout])], {}, `${hint}.mm`);

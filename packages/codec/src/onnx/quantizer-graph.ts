@@ -1,6 +1,6 @@
 import type { RawTensor } from "../weights/raw-tensor.js";
 import { attr, type GraphBuilder } from "./graph-builder.js";
-import { quantizeRowsTransposed } from "./int8-graph.js";
+import { addInt8MatMul } from "./int8-graph.js";
 
 function codebook(weights: ReadonlyMap<string, RawTensor>, i: number): RawTensor {
   const t = weights.get(`quantizer.layers.${i}.codebook.embed`);
@@ -44,11 +44,8 @@ export function addRvqEncode(g: GraphBuilder, emb: string, weights: ReadonlyMap<
     const p = `rvq${i}`;
     let dist: string;
     if (timeMajor && int8) {
-      const rows = new Float32Array(n * d); // −2·E, [N, D]
-      for (let k = 0; k < n; k++) for (let j = 0; j < d; j++) rows[k * d + j] = twiceT[j * n + k]!;
-      const { q, scales } = quantizeRowsTransposed(rows, n, d);
-      const inputs = [residual, g.initializer(`${p}.embed2T_neg_q`, q, [d, n]), g.initializer(`${p}.embed2T_neg_scale`, scales, [n]), g.initializer(`${p}.embed2T_neg_zero`, new Int8Array(n), [n]), g.initializer(`${p}.embed_sq`, norms, [n])];
-      dist = g.op("com.microsoft:DynamicQuantizeMatMul", inputs, {}, `${p}.dist`);
+      const rows = e.data.map((v) => -2 * v); // −2·E, [N, D]
+      dist = addInt8MatMul(g, residual, rows, norms, n, d, `${p}.dist`);
     } else if (timeMajor) {
       dist = g.op("Add", [g.op("MatMul", [residual, g.initializer(`${p}.embed2T_neg`, twiceT, [d, n])], {}, `${p}.xe2`), g.initializer(`${p}.embed_sq`, norms, [n])], {}, `${p}.dist`); // [F, N]
     } else {
