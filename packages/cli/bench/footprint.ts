@@ -244,22 +244,22 @@ try {
   }
 
   const floor = peakOf(await run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, "--input-type=module", "-e", `await import(${JSON.stringify(CLI_INDEX)});`]), "floor");
-  /** One round: receive --stream and send --stream at `kbps` over loopback; peaks in MiB, the receiver's breakdown at its peak. */
-  const round = async (kbps: number, bin = BIN) => {
+  /** One round: receive --stream and send --stream at `kbps` over loopback; peaks in MiB, and with `breakdown` the receiver's breakdown at its peak. */
+  const round = async (kbps: number, bin = BIN, breakdown = false) => {
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
     let receiverPid: number | undefined;
     const receiver = run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, bin, "receive", "--stream", "--port", port, ...common, "--output", join(dir, "out.wav"), "--timeout", "30", "--stream-idle", "2"], undefined, (pid) => (receiverPid = pid));
-    const breakdown = breakdownAtPeak(receiverPid, receiver);
+    const kinds = breakdown ? breakdownAtPeak(receiverPid, receiver) : undefined;
     await new Promise((r) => setTimeout(r, 1500));
     const sender = await run(["/usr/bin/time", "-f", "PEAK %M", process.execPath, bin, "send", "--stream", "--input", input, "--ip", "127.0.0.1", "--port", port, ...common, "--no-lm", "--bandwidth", String(kbps)]);
     const recv = await receiver;
     const lost = /received .*?([\d.]+) % lost/.exec(recv.stdout + recv.stderr)?.[1] ?? "?";
-    return { send: peakOf(sender, "send"), receive: peakOf(recv, "receive"), lost, breakdown };
+    return { send: peakOf(sender, "send"), receive: peakOf(recv, "receive"), lost, breakdown: await kinds };
   };
   const baselineIndex = process.argv.indexOf("--baseline");
   const baseline = baselineIndex >= 0 ? process.argv[baselineIndex + 1] : undefined;
   if (baseline !== undefined && !existsSync(baseline)) throw new Error(`--baseline ${baseline}: no such file`);
-  const at6 = await round(6);
+  const at6 = await round(6, BIN, true);
   const base6 = baseline === undefined ? undefined : await round(6, baseline);
   const at12 = await round(12);
   const base12 = baseline === undefined ? undefined : await round(12, baseline);
@@ -276,8 +276,7 @@ try {
     console.log(`    receive --stream (6 kbps) ${base6.receive.toFixed(1)}, send ${base6.send.toFixed(1)}; 12 kbps: receive ${base12.receive.toFixed(1)}, send ${base12.send.toFixed(1)}`);
     console.log(`    this build:               ${recvMiB.toFixed(1)}, send ${sendMiB.toFixed(1)}; 12 kbps: receive ${at12.receive.toFixed(1)}, send ${at12.send.toFixed(1)}`);
   }
-  const breakdown = at6.breakdown;
-  const kinds = await breakdown;
+  const kinds = at6.breakdown;
   if (kinds !== undefined) {
     const total = [...kinds.values()].reduce((a, b) => a + b, 0);
     console.log(`\nwhere the 6 kbps receiver's peak goes (/proc/<pid>/smaps at the highest RSS sampled every 250 ms: ${(total / 1024).toFixed(0)} MiB):`);

@@ -52,7 +52,7 @@ export async function receiveTracks(options: ReceiveOptions, io: CommandIo, hook
       const codec = await openCodecSession(ref, { cacheDir: options.cacheDir, lmPath: options.lmPath, workers: options.workers, precision: options.precision, side: "decoder", onProgress: (p) => log(p.message) });
       codecs.push(codec);
       if (byKind.has(codec.modelKind)) throw new CliError("usage", `--model: two ${codec.modelKind === "48k" ? "48 kHz" : "24 kHz"} models; give one model per kind (a track is decoded by the one of its kind)`);
-      byKind.set(codec.modelKind, codec);
+      byKind.set(codec.modelKind, resumingOptimizerOnLm(codec));
       await warmUp(codec, options, log);
     }
     const loaded = await loadStreamKeys(options.keyFile);
@@ -88,10 +88,7 @@ export async function receiveTracks(options: ReceiveOptions, io: CommandIo, hook
     const mixInputs = new Map<number, MixerInput>();
     const outputs = new Map<number, string>();
     const receiver = new MultiTrackReceiver(udp, {
-      codecFor: (kind) => {
-        const codec = byKind.get(kind);
-        return codec === undefined ? undefined : resumingOptimizerOnLm(codec);
-      },
+      codecFor: (kind) => byKind.get(kind),
       overlapRatio: options.overlapRatio,
       bufferFrames: options.bufferSize.unit === "units" ? options.bufferSize.units : 1,
       bufferMs: options.bufferSize.unit === "ms" ? options.bufferSize.ms : undefined,
